@@ -1,0 +1,59 @@
+import { ClassLabel } from "./classLabel";
+import { Random } from "../utils/random";
+
+/** Features of a labelled text dataset: the label column is a ClassLabel. */
+export interface Features {
+  intent: ClassLabel;
+}
+
+/**
+ * A small in-memory table in the spirit of `datasets.Dataset`: rows, length,
+ * `select`, `shuffle`, `map`, `filter`. Rows are plain objects.
+ */
+export class Dataset<Row extends object> {
+  constructor(
+    readonly rows: readonly Row[],
+    readonly features: Features,
+  ) {}
+
+  get length(): number {
+    return this.rows.length;
+  }
+
+  at(i: number): Row {
+    if (!Number.isInteger(i) || i < 0 || i >= this.rows.length) {
+      throw new Error(`Dataset: index ${i} is out of range [0, ${this.rows.length})`);
+    }
+    return this.rows[i];
+  }
+
+  [Symbol.iterator](): Iterator<Row> {
+    return this.rows[Symbol.iterator]();
+  }
+
+  select(indices: Iterable<number>): Dataset<Row> {
+    return new Dataset([...indices].map((i) => this.at(i)), this.features);
+  }
+
+  /** The first `n` rows (all when n >= length). */
+  head(n: number): Dataset<Row> {
+    return new Dataset(this.rows.slice(0, Math.max(0, n)), this.features);
+  }
+
+  shuffle(seed = 42): Dataset<Row> {
+    return this.select(new Random(seed).permutation(this.length));
+  }
+
+  map<Out extends object>(fn: (row: Row, i: number) => Out): Dataset<Out> {
+    return new Dataset(this.rows.map(fn), this.features);
+  }
+
+  filter(fn: (row: Row, i: number) => boolean): Dataset<Row> {
+    return new Dataset(this.rows.filter(fn), this.features);
+  }
+
+  /** One column as an array. */
+  column<K extends keyof Row>(key: K): Row[K][] {
+    return this.rows.map((r) => r[key]);
+  }
+}

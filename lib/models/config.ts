@@ -1,0 +1,216 @@
+// Model configs in the exact Hugging Face config.json format (snake_case
+// fields), so folders we write load in HF Transformers and transformers.js.
+
+export type LabelMaps = { id2label: Record<string, string>; label2id: Record<string, number> };
+
+export interface BertConfig extends LabelMaps {
+  model_type: "bert";
+  architectures: string[];
+  vocab_size: number;
+  hidden_size: number;
+  num_hidden_layers: number;
+  num_attention_heads: number;
+  intermediate_size: number;
+  hidden_act: string;
+  hidden_dropout_prob: number;
+  attention_probs_dropout_prob: number;
+  max_position_embeddings: number;
+  type_vocab_size: number;
+  initializer_range: number;
+  layer_norm_eps: number;
+  pad_token_id: number;
+  position_embedding_type: "absolute";
+  classifier_dropout: number | null;
+  problem_type?: "single_label_classification";
+  torch_dtype?: string;
+  transformers_version?: string;
+  [extra: string]: unknown;
+}
+
+export interface DistilBertConfig extends LabelMaps {
+  model_type: "distilbert";
+  architectures: string[];
+  vocab_size: number;
+  dim: number;
+  n_layers: number;
+  n_heads: number;
+  hidden_dim: number;
+  activation: string;
+  dropout: number;
+  attention_dropout: number;
+  seq_classif_dropout: number;
+  qa_dropout: number;
+  max_position_embeddings: number;
+  sinusoidal_pos_embds: boolean;
+  initializer_range: number;
+  pad_token_id: number;
+  tie_weights_: boolean;
+  problem_type?: "single_label_classification";
+  torch_dtype?: string;
+  transformers_version?: string;
+  [extra: string]: unknown;
+}
+
+export type ModelConfig = BertConfig | DistilBertConfig;
+
+/** Label maps from a list of names (ids in list order). */
+export function labelMaps(names: readonly string[]): LabelMaps {
+  const id2label: Record<string, string> = {};
+  const label2id: Record<string, number> = {};
+  names.forEach((n, i) => {
+    id2label[String(i)] = n;
+    label2id[n] = i;
+  });
+  return { id2label, label2id };
+}
+
+export function numLabels(config: LabelMaps): number {
+  return Object.keys(config.id2label ?? {}).length;
+}
+
+function check(cond: boolean, msg: string): void {
+  if (!cond) throw new Error(`Invalid model config: ${msg}`);
+}
+
+function checkLabels(c: LabelMaps): void {
+  check(!!c.id2label && numLabels(c) > 0, "id2label is missing or empty (the classifier needs its labels)");
+  for (let i = 0; i < numLabels(c); i++) check(typeof c.id2label[String(i)] === "string", `id2label has no entry for id ${i}`);
+}
+
+const posInt = (v: unknown) => Number.isInteger(v) && (v as number) > 0;
+const prob = (v: unknown) => typeof v === "number" && v >= 0 && v < 1;
+
+/** A BertConfig with Hugging Face's defaults for every field not given. */
+export function bertConfig(partial: Partial<BertConfig> & LabelMaps): BertConfig {
+  const c: BertConfig = {
+    model_type: "bert",
+    architectures: ["BertForSequenceClassification"],
+    vocab_size: 30522,
+    hidden_size: 768,
+    num_hidden_layers: 12,
+    num_attention_heads: 12,
+    intermediate_size: 3072,
+    hidden_act: "gelu",
+    hidden_dropout_prob: 0.1,
+    attention_probs_dropout_prob: 0.1,
+    max_position_embeddings: 512,
+    type_vocab_size: 2,
+    initializer_range: 0.02,
+    layer_norm_eps: 1e-12,
+    pad_token_id: 0,
+    position_embedding_type: "absolute",
+    classifier_dropout: null,
+    problem_type: "single_label_classification",
+    torch_dtype: "float32",
+    transformers_version: "4.46.0",
+    ...partial,
+  };
+  validateConfig(c);
+  return c;
+}
+
+/** A DistilBertConfig with Hugging Face's defaults for every field not given. */
+export function distilBertConfig(partial: Partial<DistilBertConfig> & LabelMaps): DistilBertConfig {
+  const c: DistilBertConfig = {
+    model_type: "distilbert",
+    architectures: ["DistilBertForSequenceClassification"],
+    vocab_size: 30522,
+    dim: 768,
+    n_layers: 6,
+    n_heads: 12,
+    hidden_dim: 3072,
+    activation: "gelu",
+    dropout: 0.1,
+    attention_dropout: 0.1,
+    seq_classif_dropout: 0.2,
+    qa_dropout: 0.1,
+    max_position_embeddings: 512,
+    sinusoidal_pos_embds: false,
+    initializer_range: 0.02,
+    pad_token_id: 0,
+    tie_weights_: true,
+    problem_type: "single_label_classification",
+    torch_dtype: "float32",
+    transformers_version: "4.46.0",
+    ...partial,
+  };
+  validateConfig(c);
+  return c;
+}
+
+/** Rejects configs the models cannot run, naming the field. */
+export function validateConfig(c: ModelConfig): void {
+  if (c.model_type === "bert") {
+    for (const k of ["vocab_size", "hidden_size", "num_hidden_layers", "num_attention_heads", "intermediate_size", "max_position_embeddings", "type_vocab_size"] as const) {
+      check(posInt(c[k]), `${k} must be a positive integer, got ${c[k]}`);
+    }
+    check(c.hidden_size % c.num_attention_heads === 0, `hidden_size (${c.hidden_size}) must be a multiple of num_attention_heads (${c.num_attention_heads})`);
+    check(prob(c.hidden_dropout_prob) && prob(c.attention_probs_dropout_prob), "dropout probabilities must be in [0, 1)");
+    check(c.position_embedding_type === undefined || c.position_embedding_type === "absolute", `position_embedding_type "${c.position_embedding_type}" is not supported (only "absolute")`);
+  } else if (c.model_type === "distilbert") {
+    for (const k of ["vocab_size", "dim", "n_layers", "n_heads", "hidden_dim", "max_position_embeddings"] as const) {
+      check(posInt(c[k]), `${k} must be a positive integer, got ${c[k]}`);
+    }
+    check(c.dim % c.n_heads === 0, `dim (${c.dim}) must be a multiple of n_heads (${c.n_heads})`);
+    check(prob(c.dropout) && prob(c.attention_dropout) && prob(c.seq_classif_dropout), "dropout probabilities must be in [0, 1)");
+    check(!c.sinusoidal_pos_embds, "sinusoidal_pos_embds is not supported");
+  } else {
+    throw new Error(`Unsupported model_type "${(c as any).model_type}" (supported: bert, distilbert)`);
+  }
+  checkLabels(c);
+}
+
+/** The encoder shape both architectures share (post-LayerNorm transformer). */
+export interface EncoderSpec {
+  vocabSize: number;
+  hidden: number;
+  layers: number;
+  heads: number;
+  ffn: number;
+  activation: string;
+  hiddenDropout: number;
+  attentionDropout: number;
+  classifierDropout: number;
+  maxPositions: number;
+  typeVocab: number;
+  eps: number;
+  initializerRange: number;
+  padTokenId: number;
+}
+
+export function encoderSpec(c: ModelConfig): EncoderSpec {
+  if (c.model_type === "bert") {
+    return {
+      vocabSize: c.vocab_size,
+      hidden: c.hidden_size,
+      layers: c.num_hidden_layers,
+      heads: c.num_attention_heads,
+      ffn: c.intermediate_size,
+      activation: c.hidden_act,
+      hiddenDropout: c.hidden_dropout_prob,
+      attentionDropout: c.attention_probs_dropout_prob,
+      classifierDropout: c.classifier_dropout ?? c.hidden_dropout_prob,
+      maxPositions: c.max_position_embeddings,
+      typeVocab: c.type_vocab_size,
+      eps: c.layer_norm_eps,
+      initializerRange: c.initializer_range,
+      padTokenId: c.pad_token_id,
+    };
+  }
+  return {
+    vocabSize: c.vocab_size,
+    hidden: c.dim,
+    layers: c.n_layers,
+    heads: c.n_heads,
+    ffn: c.hidden_dim,
+    activation: c.activation,
+    hiddenDropout: c.dropout,
+    attentionDropout: c.attention_dropout,
+    classifierDropout: c.seq_classif_dropout,
+    maxPositions: c.max_position_embeddings,
+    typeVocab: 0,
+    eps: 1e-12, // hard-coded in HF's DistilBERT
+    initializerRange: c.initializer_range,
+    padTokenId: c.pad_token_id,
+  };
+}

@@ -1,0 +1,51 @@
+import { DistilBertConfig, distilBertConfig, LabelMaps } from "./config";
+import { ParamScheme, PreTrainedModel, readConfig } from "./modeling";
+
+const DISTILBERT_SCHEME: ParamScheme = {
+  wordEmbeddings: "distilbert.embeddings.word_embeddings",
+  positionEmbeddings: "distilbert.embeddings.position_embeddings",
+  embeddingsNorm: "distilbert.embeddings.LayerNorm",
+  layer: (i) => {
+    const p = `distilbert.transformer.layer.${i}`;
+    return {
+      query: `${p}.attention.q_lin`,
+      key: `${p}.attention.k_lin`,
+      value: `${p}.attention.v_lin`,
+      attentionOutput: `${p}.attention.out_lin`,
+      attentionNorm: `${p}.sa_layer_norm`,
+      intermediate: `${p}.ffn.lin1`,
+      output: `${p}.ffn.lin2`,
+      outputNorm: `${p}.output_layer_norm`,
+    };
+  },
+  headDense: { name: "pre_classifier", activation: "relu" },
+  classifier: "classifier",
+};
+
+/**
+ * Hugging Face's `DistilBertForSequenceClassification` in TensorFlow.js: no
+ * token types, no pooler; [CLS] → pre_classifier → ReLU → dropout →
+ * classifier. The chapter's student architecture.
+ */
+export class DistilBertForSequenceClassification extends PreTrainedModel {
+  declare readonly config: DistilBertConfig;
+  readonly scheme = DISTILBERT_SCHEME;
+
+  constructor(config: DistilBertConfig, options: { seed?: number } = {}) {
+    if (config.model_type !== "distilbert") throw new Error(`DistilBertForSequenceClassification needs model_type "distilbert", got "${config.model_type}"`);
+    super(config);
+    this.build(options.seed ?? 42);
+  }
+
+  static fromConfig(partial: Partial<DistilBertConfig> & LabelMaps, options: { seed?: number } = {}): DistilBertForSequenceClassification {
+    return new DistilBertForSequenceClassification(distilBertConfig(partial), options);
+  }
+
+  static fromPretrained(dir: string, options: { quiet?: boolean } = {}): DistilBertForSequenceClassification {
+    const config = readConfig(dir);
+    if (config.model_type !== "distilbert") throw new Error(`${dir} holds a "${config.model_type}" model, not "distilbert"`);
+    const model = new DistilBertForSequenceClassification(config);
+    model.loadWeightsFrom(dir, options);
+    return model;
+  }
+}

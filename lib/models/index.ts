@@ -1,0 +1,6 @@
+export * from "./config";
+export * from "./modeling";
+export { BertForSequenceClassification } from "./bert";
+export { DistilBertForSequenceClassification } from "./distilbert";
+export { AutoModelForSequenceClassification } from "./auto";
+export * from "./safetensors";

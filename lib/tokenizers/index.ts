@@ -1,0 +1,3 @@
+export { BertTokenizer, SPECIAL_TOKENS } from "./bertTokenizer";
+export type { Encoding, BatchEncoding, EncodeOptions, BatchEncodeOptions, BertTokenizerOptions } from "./bertTokenizer";
+export { bertNormalize, bertPreTokenize } from "./normalize";

@@ -1,0 +1,115 @@
+import type { TrainingArguments } from "./trainingArguments";
+import type { TensorBatch } from "./data";
+import type { Scalar, Tensor } from "@tensorflow/tfjs-core";
+import type { SequenceClassifierOutput } from "../models/modeling";
+
+/** One entry of the log history (HF's state.log_history). */
+export interface LogEntry {
+  epoch: number;
+  step: number;
+  [metric: string]: number;
+}
+
+/** Where training stands (HF's TrainerState); saved in checkpoints. */
+export interface TrainerState {
+  epoch: number;
+  globalStep: number;
+  maxSteps: number;
+  stepsPerEpoch: number;
+  logHistory: LogEntry[];
+  bestMetric?: number;
+  bestModelCheckpoint?: string;
+}
+
+/** Flags a callback may set to steer the loop (HF's TrainerControl). */
+export interface TrainerControl {
+  shouldTrainingStop: boolean;
+  shouldEvaluate: boolean;
+  shouldSave: boolean;
+  shouldLog: boolean;
+}
+
+export interface StepContext {
+  inputs: TensorBatch;
+  outputs?: SequenceClassifierOutput;
+}
+
+/**
+ * Events of the training loop. Callbacks observe and steer through `control`;
+ * `onAfterComputeLoss` may return a new loss (distillation, regularisers), and
+ * `onBeforeOptimizerStep` may edit the gradients (masks for pruning).
+ */
+export interface TrainerCallback {
+  onTrainBegin?(args: TrainingArguments, state: TrainerState, control: TrainerControl): void;
+  onEpochBegin?(args: TrainingArguments, state: TrainerState, control: TrainerControl): void;
+  onStepBegin?(args: TrainingArguments, state: TrainerState, control: TrainerControl): void;
+  onAfterComputeLoss?(args: TrainingArguments, state: TrainerState, ctx: StepContext, loss: Scalar): Scalar | void;
+  onBeforeOptimizerStep?(args: TrainingArguments, state: TrainerState, grads: Map<string, Tensor>): void;
+  onStepEnd?(args: TrainingArguments, state: TrainerState, control: TrainerControl): void;
+  onEvaluate?(args: TrainingArguments, state: TrainerState, control: TrainerControl, metrics: Record<string, number>): void;
+  onLog?(args: TrainingArguments, state: TrainerState, control: TrainerControl, logs: Record<string, number>): void;
+  onEpochEnd?(args: TrainingArguments, state: TrainerState, control: TrainerControl): void;
+  onTrainEnd?(args: TrainingArguments, state: TrainerState, control: TrainerControl): void;
+}
+
+function fmt(v: number | undefined): string {
+  if (v === undefined || Number.isNaN(v)) return "No log";
+  return Math.abs(v) >= 1e-3 || v === 0 ? v.toFixed(6) : v.toExponential(3);
+}
+
+function duration(s: number): string {
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const sec = Math.floor(s % 60);
+  return `${h ? `${h}:` : ""}${String(m).padStart(h ? 2 : 1, "0")}:${String(sec).padStart(2, "0")}`;
+}
+
+/**
+ * Prints what the HF Trainer shows in a notebook: a progress line
+ * (`[ 120/4770 01:02 < 40:10, Epoch 0.13/5]`) and, after each evaluation, a
+ * row of the table `Epoch | Training Loss | Validation Loss | <metrics>`.
+ */
+export class ProgressCallback implements TrainerCallback {
+  private start = 0;
+  private lastPrint = 0;
+  private header?: string[];
+  private lossSinceEval: number[] = [];
+  constructor(private readonly write: (line: string) => void = (l) => console.log(l), private readonly everySeconds = 30) {}
+
+  onTrainBegin(_a: TrainingArguments, state: TrainerState): void {
+    this.start = Date.now();
+    this.lastPrint = this.start;
+    this.write(`***** Running training *****  steps: ${state.maxSteps} (${state.stepsPerEpoch} per epoch), starting at step ${state.globalStep}`);
+  }
+
+  onLog(_a: TrainingArguments, _s: TrainerState, _c: TrainerControl, logs: Record<string, number>): void {
+    if (logs.loss !== undefined) this.lossSinceEval.push(logs.loss);
+  }
+
+  onStepEnd(args: TrainingArguments, state: TrainerState): void {
+    const now = Date.now();
+    if (args.disableTqdm || now - this.lastPrint < this.everySeconds * 1000) return;
+    this.lastPrint = now;
+    const elapsed = (now - this.start) / 1000;
+    const done = Math.max(1, state.globalStep - (this.stepAtStart ??= state.globalStep - 1));
+    const eta = (elapsed / done) * (state.maxSteps - state.globalStep);
+    this.write(`[${String(state.globalStep).padStart(String(state.maxSteps).length)}/${state.maxSteps} ${duration(elapsed)} < ${duration(eta)}, Epoch ${state.epoch.toFixed(2)}/${args.numTrainEpochs}]`);
+  }
+  private stepAtStart?: number;
+
+  onEvaluate(_a: TrainingArguments, state: TrainerState, _c: TrainerControl, metrics: Record<string, number>): void {
+    const extra = Object.keys(metrics).filter((k) => k.startsWith("eval") && !["evalLoss", "evalRuntime", "evalSamplesPerSecond"].includes(k));
+    if (!this.header) {
+      this.header = ["Epoch", "Training Loss", "Validation Loss", ...extra.map((k) => k.replace(/^eval/, "").replace(/([a-z])([A-Z])/g, "$1 $2"))];
+      this.write(this.header.map((h) => h.padEnd(15)).join(" | "));
+    }
+    const trainLoss = this.lossSinceEval.length ? this.lossSinceEval.reduce((a, b) => a + b, 0) / this.lossSinceEval.length : undefined;
+    this.lossSinceEval = [];
+    const cells = [String(Math.round(state.epoch * 100) / 100), fmt(trainLoss), fmt(metrics.evalLoss), ...extra.map((k) => fmt(metrics[k]))];
+    this.write(cells.map((c) => c.padEnd(15)).join(" | "));
+  }
+
+  onTrainEnd(_a: TrainingArguments, state: TrainerState): void {
+    this.write(`Training finished at step ${state.globalStep} in ${duration((Date.now() - this.start) / 1000)}`);
+  }
+}

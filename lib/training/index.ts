@@ -1,0 +1,5 @@
+export * from "./trainingArguments";
+export * from "./optimizer";
+export * from "./data";
+export * from "./callbacks";
+export * from "./trainer";

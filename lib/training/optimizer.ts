@@ -1,0 +1,98 @@
+import * as tf from "@tensorflow/tfjs-core";
+
+export interface AdamWOptions {
+  beta1?: number;
+  beta2?: number;
+  epsilon?: number;
+  weightDecay?: number;
+  /** Parameters that get no weight decay (HF: biases and LayerNorm weights). */
+  noDecay?: (name: string) => boolean;
+}
+
+/** HF Trainer's rule: no decay for biases and LayerNorm weights. */
+export const hfNoDecay = (name: string) => name.endsWith(".bias") || /LayerNorm|layer_norm/.test(name);
+
+/**
+ * AdamW (decoupled weight decay, bias-corrected moments), as
+ * `torch.optim.AdamW`. The learning rate is passed per step so a schedule
+ * stays outside. Its state saves and loads for exact resumption.
+ */
+export class AdamW {
+  readonly beta1: number;
+  readonly beta2: number;
+  readonly epsilon: number;
+  readonly weightDecay: number;
+  private readonly noDecay: (name: string) => boolean;
+  step = 0;
+  private readonly m = new Map<string, tf.Variable>();
+  private readonly v = new Map<string, tf.Variable>();
+
+  constructor(private readonly params: Map<string, tf.Variable>, options: AdamWOptions = {}) {
+    this.beta1 = options.beta1 ?? 0.9;
+    this.beta2 = options.beta2 ?? 0.999;
+    this.epsilon = options.epsilon ?? 1e-8;
+    this.weightDecay = options.weightDecay ?? 0;
+    this.noDecay = options.noDecay ?? hfNoDecay;
+  }
+
+  private slot(map: Map<string, tf.Variable>, name: string, like: tf.Variable): tf.Variable {
+    let s = map.get(name);
+    if (!s) map.set(name, (s = tf.variable(tf.zerosLike(like), false)));
+    return s;
+  }
+
+  /** One update with gradients keyed by parameter name. */
+  applyGradients(grads: Map<string, tf.Tensor>, lr: number): void {
+    this.step++;
+    const bc1 = 1 - this.beta1 ** this.step;
+    const bc2 = 1 - this.beta2 ** this.step;
+    tf.tidy(() => {
+      for (const [name, g] of grads) {
+        const p = this.params.get(name);
+        if (!p) throw new Error(`AdamW: gradient for unknown parameter "${name}"`);
+        const m = this.slot(this.m, name, p);
+        const v = this.slot(this.v, name, p);
+        m.assign(tf.add(tf.mul(m, this.beta1), tf.mul(g, 1 - this.beta1)));
+        v.assign(tf.add(tf.mul(v, this.beta2), tf.mul(tf.square(g), 1 - this.beta2)));
+        const update = tf.div(tf.div(m, bc1), tf.add(tf.sqrt(tf.div(v, bc2)), this.epsilon));
+        const decayed = this.weightDecay > 0 && !this.noDecay(name) ? tf.mul(p, 1 - lr * this.weightDecay) : p;
+        p.assign(tf.sub(decayed, tf.mul(update, lr)));
+      }
+    });
+  }
+
+  /** Moments as float32 arrays keyed `m/<name>` and `v/<name>`, plus the step. */
+  stateDict(): { step: number; tensors: Map<string, { shape: number[]; data: Float32Array }> } {
+    const tensors = new Map<string, { shape: number[]; data: Float32Array }>();
+    for (const [prefix, map] of [["m", this.m], ["v", this.v]] as const) {
+      for (const [name, t] of map) tensors.set(`${prefix}/${name}`, { shape: [...t.shape], data: t.dataSync() as Float32Array });
+    }
+    return { step: this.step, tensors };
+  }
+
+  loadStateDict(state: { step: number; tensors: Map<string, { shape: number[]; data: Float32Array }> }): void {
+    this.step = state.step;
+    for (const [key, t] of state.tensors) {
+      const [prefix, ...rest] = key.split("/");
+      const name = rest.join("/");
+      const p = this.params.get(name);
+      if (!p || (prefix !== "m" && prefix !== "v")) throw new Error(`AdamW: optimizer state has unknown entry "${key}"`);
+      const slot = this.slot(prefix === "m" ? this.m : this.v, name, p);
+      slot.assign(tf.tensor(t.data, t.shape));
+    }
+  }
+
+  dispose(): void {
+    for (const t of [...this.m.values(), ...this.v.values()]) t.dispose();
+    this.m.clear();
+    this.v.clear();
+  }
+}
+
+/** Linear warmup from 0 to `lr`, then linear decay to 0 (HF's get_linear_schedule_with_warmup). */
+export function linearScheduleWithWarmup(lr: number, warmupSteps: number, totalSteps: number): (step: number) => number {
+  return (step) => {
+    if (step < warmupSteps) return (lr * step) / Math.max(1, warmupSteps);
+    return lr * Math.max(0, (totalSteps - step) / Math.max(1, totalSteps - warmupSteps));
+  };
+}

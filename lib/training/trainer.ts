@@ -1,0 +1,415 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+import * as tf from "@tensorflow/tfjs-core";
+import { Dataset } from "../data/dataset";
+import { PreTrainedModel, SequenceClassifierOutput } from "../models/modeling";
+import { readSafetensors, toFloat32, writeSafetensors, SafeTensor } from "../models/safetensors";
+import { BertTokenizer } from "../tokenizers";
+import { Random } from "../utils/random";
+import { readJson, writeJsonAtomic } from "../utils/fs";
+import { AdamW, linearScheduleWithWarmup } from "./optimizer";
+import { DataCollatorWithPadding, EncodedRow, TensorBatch, epochBatches, inferenceBatches } from "./data";
+import { LogEntry, ProgressCallback, StepContext, TrainerCallback, TrainerControl, TrainerState } from "./callbacks";
+import { TrainingArguments, resolveTrainingArguments } from "./trainingArguments";
+
+/** What `computeMetrics` receives: logits rows and the true label ids. */
+export interface EvalPrediction {
+  predictions: Float32Array[];
+  labelIds: number[];
+}
+
+export type ComputeMetrics = (pred: EvalPrediction) => Record<string, number>;
+
+/** Accuracy of argmax predictions, the chapter's metric. */
+export function computeAccuracy(pred: EvalPrediction): { accuracy: number } {
+  let correct = 0;
+  pred.predictions.forEach((row, i) => {
+    let best = 0;
+    for (let j = 1; j < row.length; j++) if (row[j] > row[best]) best = j;
+    if (best === pred.labelIds[i]) correct++;
+  });
+  return { accuracy: pred.labelIds.length ? correct / pred.labelIds.length : 0 };
+}
+
+export interface TrainOutput {
+  globalStep: number;
+  /** Mean training loss over all steps run in this call. */
+  trainingLoss: number;
+  metrics: { trainRuntime: number; trainSamplesPerSecond: number; trainStepsPerSecond: number; trainLoss: number; epoch: number };
+}
+
+export interface PredictionOutput {
+  predictions: Float32Array[];
+  labelIds: number[];
+  metrics: Record<string, number>;
+}
+
+export interface TrainerOptions {
+  args: Partial<TrainingArguments> & { outputDir: string };
+  /** The model to train, or… */
+  model?: PreTrainedModel;
+  /** …a factory called at train() time (HF's model_init; used by hyperparameter search). */
+  modelInit?: () => PreTrainedModel;
+  trainDataset?: Dataset<EncodedRow>;
+  evalDataset?: Dataset<EncodedRow>;
+  tokenizer: BertTokenizer;
+  computeMetrics?: ComputeMetrics;
+  callbacks?: TrainerCallback[];
+  /** Data augmentation: probability of replacing a token by [MASK] in training batches. */
+  tokenMaskProb?: number;
+}
+
+/** Raised when the loss stops being a finite number. */
+export class NonFiniteLossError extends Error {}
+
+/**
+ * A training loop shaped like Hugging Face's Trainer: AdamW with a linear
+ * schedule, evaluation and checkpoints per epoch or per N steps, resume,
+ * best-model selection, and an epoch table. Subclass and override
+ * `computeLoss` (as DistillationTrainer does); callbacks see every event.
+ *
+ * @example
+ * const trainer = new Trainer({ model, args: { outputDir: "runs/x", numTrainEpochs: 3 }, trainDataset, evalDataset, tokenizer, computeMetrics: computeAccuracy });
+ * const out = await trainer.train(); // prints the epoch table
+ */
+export class Trainer {
+  readonly args: Readonly<TrainingArguments>;
+  model?: PreTrainedModel;
+  readonly tokenizer: BertTokenizer;
+  readonly trainDataset?: Dataset<EncodedRow>;
+  readonly evalDataset?: Dataset<EncodedRow>;
+  readonly computeMetrics?: ComputeMetrics;
+  readonly callbacks: TrainerCallback[];
+  readonly collator: DataCollatorWithPadding;
+  state: TrainerState;
+  protected optimizer?: AdamW;
+  private readonly modelInit?: () => PreTrainedModel;
+  private readonly tokenMaskProb: number;
+
+  constructor(options: TrainerOptions) {
+    this.args = resolveTrainingArguments(options.args);
+    if (!options.model && !options.modelInit) throw new Error("Trainer: pass either model or modelInit");
+    if (!options.tokenizer) throw new Error("Trainer: a tokenizer is required (it pads the batches)");
+    this.model = options.model;
+    this.modelInit = options.modelInit;
+    this.tokenizer = options.tokenizer;
+    this.trainDataset = options.trainDataset;
+    this.evalDataset = options.evalDataset;
+    this.computeMetrics = options.computeMetrics;
+    this.callbacks = [new ProgressCallback(), ...(options.callbacks ?? [])];
+    this.tokenMaskProb = options.tokenMaskProb ?? 0;
+    const t = this.tokenizer;
+    this.collator = new DataCollatorWithPadding({
+      padTokenId: t.padTokenId,
+      maskTokenId: t.maskTokenId,
+      tokenMaskProb: this.tokenMaskProb,
+      specialIds: [t.padTokenId, t.clsTokenId, t.sepTokenId],
+    });
+    this.state = { epoch: 0, globalStep: 0, maxSteps: 0, stepsPerEpoch: 0, logHistory: [] };
+    for (const ds of [this.trainDataset, this.evalDataset]) if (ds) this.checkDataset(ds);
+  }
+
+  private checkDataset(ds: Dataset<EncodedRow>): void {
+    const n = this.model?.numLabels;
+    ds.rows.forEach((r, i) => {
+      if (!Array.isArray(r.input_ids) || r.input_ids.length === 0) throw new Error(`Trainer: row ${i} has no input_ids (tokenize the dataset first, e.g. tokenizeDataset())`);
+      if (!Number.isInteger(r.label) || r.label < 0 || (n !== undefined && r.label >= n)) throw new Error(`Trainer: row ${i} has label ${r.label}, outside the model's ${n} labels`);
+    });
+  }
+
+  /**
+   * The training loss for one batch. Subclass and override (distillation);
+   * the default is cross-entropy with optional label smoothing.
+   */
+  computeLoss(model: PreTrainedModel, inputs: TensorBatch, returnOutputs: true, rng?: Random): { loss: tf.Scalar; outputs: SequenceClassifierOutput };
+  computeLoss(model: PreTrainedModel, inputs: TensorBatch, returnOutputs?: false, rng?: Random): tf.Scalar;
+  computeLoss(model: PreTrainedModel, inputs: TensorBatch, returnOutputs = false, rng?: Random): tf.Scalar | { loss: tf.Scalar; outputs: SequenceClassifierOutput } {
+    const outputs = model.call(inputs, { training: rng !== undefined, rng });
+    const loss = crossEntropy(outputs.logits, inputs.labels, rng ? this.args.labelSmoothingFactor : 0);
+    return returnOutputs ? { loss, outputs } : loss;
+  }
+
+  private control(): TrainerControl {
+    return { shouldTrainingStop: false, shouldEvaluate: false, shouldSave: false, shouldLog: false };
+  }
+
+  private fire<K extends keyof TrainerCallback>(event: K, ...rest: any[]): void {
+    for (const cb of this.callbacks) (cb[event] as any)?.call(cb, this.args, this.state, ...rest);
+  }
+
+  private batchOf(ds: Dataset<EncodedRow>, idx: number[], maxLength: number): EncodedRow[] {
+    return idx.map((i) => {
+      const r = ds.rows[i];
+      if (r.input_ids.length <= maxLength) return r;
+      // Truncate keeping the final [SEP].
+      return { ...r, input_ids: [...r.input_ids.slice(0, maxLength - 1), r.input_ids[r.input_ids.length - 1]] };
+    });
+  }
+
+  /** Trains; `resumeFromCheckpoint` continues a run (true = the latest checkpoint in outputDir). */
+  async train(options: { resumeFromCheckpoint?: string | boolean } = {}): Promise<TrainOutput> {
+    const args = this.args;
+    const train = this.trainDataset;
+    if (!train || train.length === 0) throw new Error("Trainer.train: trainDataset is missing or empty");
+    if (this.modelInit) {
+      this.model?.dispose();
+      this.model = this.modelInit();
+    }
+    const model = this.model!;
+    this.checkDataset(train);
+    this.optimizer?.dispose();
+    this.optimizer = new AdamW(model.params, { beta1: args.adamBeta1, beta2: args.adamBeta2, epsilon: args.adamEpsilon, weightDecay: args.weightDecay });
+    const lengths = train.rows.map((r) => Math.min(r.input_ids.length, args.maxLength));
+    const stepsPerEpoch = Math.ceil(train.length / args.perDeviceTrainBatchSize);
+    const maxSteps = Math.ceil(stepsPerEpoch * args.numTrainEpochs);
+    this.state = { epoch: 0, globalStep: 0, maxSteps, stepsPerEpoch, logHistory: [] };
+    let resumeFrom = options.resumeFromCheckpoint;
+    if (resumeFrom === true) {
+      resumeFrom = latestCheckpoint(args.outputDir);
+      if (!resumeFrom) throw new Error(`Trainer.train: resumeFromCheckpoint=true but ${args.outputDir} has no checkpoint-* folder`);
+    }
+    if (typeof resumeFrom === "string") this.loadCheckpoint(resumeFrom);
+    const schedule = linearScheduleWithWarmup(args.learningRate, Math.ceil(maxSteps * args.warmupRatio), maxSteps);
+    const vars = model.trainableVariables();
+    const paramOf = new Map<string, string>(); // tf variable name -> HF parameter name
+    for (const [n, v] of model.params) paramOf.set(v.name, n);
+
+    const control = this.control();
+    const start = performance.now();
+    const startStep = this.state.globalStep;
+    let lossSum = 0;
+    let lossCount = 0;
+    let logLossSum = 0;
+    let logLossCount = 0;
+    this.fire("onTrainBegin", control);
+
+    const firstEpoch = Math.floor(this.state.globalStep / stepsPerEpoch);
+    for (let epoch = firstEpoch; this.state.globalStep < maxSteps && !control.shouldTrainingStop; epoch++) {
+      const batches = epochBatches(lengths, args.perDeviceTrainBatchSize, args.seed + epoch, args.groupByLength);
+      const skip = this.state.globalStep - epoch * stepsPerEpoch;
+      this.fire("onEpochBegin", control);
+      for (let b = skip; b < batches.length && this.state.globalStep < maxSteps; b++) {
+        this.fire("onStepBegin", control);
+        // Per-step generators derived from (seed, step): resuming replays the same randomness.
+        const rng = new Random(args.seed * 1_000_003 + this.state.globalStep);
+        const inputs = this.collator.call(this.batchOf(train, batches[b], args.maxLength), rng);
+        const lr = schedule(this.state.globalStep);
+        let lossValue: number;
+        try {
+          const { value, grads } = tf.variableGrads(() => {
+            const { loss, outputs } = this.computeLoss(model, inputs, true, rng);
+            let out = loss;
+            const ctx: StepContext = { inputs, outputs };
+            for (const cb of this.callbacks) out = cb.onAfterComputeLoss?.(args, this.state, ctx, out) ?? out;
+            return out;
+          }, vars);
+          lossValue = (await value.data())[0];
+          if (!Number.isFinite(lossValue)) {
+            tf.dispose([value, ...Object.values(grads)]);
+            throw new NonFiniteLossError(
+              `Training stopped: the loss is ${lossValue} at step ${this.state.globalStep + 1} (epoch ${(this.state.globalStep / stepsPerEpoch).toFixed(2)}). ` +
+                `Lower the learning rate (now ${lr.toExponential(2)}), check the inputs, or resume from the last checkpoint.`,
+            );
+          }
+          const byName = new Map<string, tf.Tensor>();
+          for (const [id, g] of Object.entries(grads)) byName.set(paramOf.get(id)!, g);
+          this.fire("onBeforeOptimizerStep", byName);
+          if (args.maxGradNorm > 0) clipByGlobalNorm(byName, args.maxGradNorm);
+          this.optimizer.applyGradients(byName, lr);
+          tf.dispose([value, ...byName.values()]);
+        } finally {
+          tf.dispose(Object.values(inputs));
+        }
+        this.state.globalStep++;
+        this.state.epoch = this.state.globalStep / stepsPerEpoch;
+        lossSum += lossValue;
+        lossCount++;
+        logLossSum += lossValue;
+        logLossCount++;
+        if (this.state.globalStep % args.loggingSteps === 0 || b === batches.length - 1) {
+          this.log({ loss: logLossSum / logLossCount, learningRate: lr }, control);
+          logLossSum = 0;
+          logLossCount = 0;
+        }
+        const endOfEpoch = b === batches.length - 1 || this.state.globalStep === maxSteps;
+        control.shouldEvaluate ||= (args.evaluationStrategy === "steps" && this.state.globalStep % args.evalSteps === 0) || (args.evaluationStrategy === "epoch" && endOfEpoch);
+        control.shouldSave ||= (args.saveStrategy === "steps" && this.state.globalStep % args.saveSteps === 0) || (args.saveStrategy === "epoch" && endOfEpoch);
+        this.fire("onStepEnd", control);
+        let metrics: Record<string, number> | undefined;
+        if (control.shouldEvaluate && this.evalDataset) {
+          metrics = await this.evaluate();
+          control.shouldEvaluate = false;
+        }
+        if (control.shouldSave) {
+          this.saveCheckpoint(metrics);
+          control.shouldSave = false;
+        }
+        if (control.shouldTrainingStop) break;
+        if (this.state.globalStep % 10 === 0) await new Promise((r) => setImmediate(r)); // let output flush
+      }
+      this.fire("onEpochEnd", control);
+    }
+
+    const runtime = (performance.now() - start) / 1000;
+    const stepsRun = this.state.globalStep - startStep;
+    if (args.loadBestModelAtEnd && this.state.bestModelCheckpoint) {
+      console.log(`Loading best model from ${this.state.bestModelCheckpoint} (score: ${this.state.bestMetric}).`);
+      model.loadWeightsFrom(this.state.bestModelCheckpoint, { quiet: true });
+    }
+    this.fire("onTrainEnd", control);
+    const trainLoss = lossCount ? lossSum / lossCount : NaN;
+    const metrics = {
+      trainRuntime: runtime,
+      trainSamplesPerSecond: (stepsRun * args.perDeviceTrainBatchSize) / runtime,
+      trainStepsPerSecond: stepsRun / runtime,
+      trainLoss,
+      epoch: this.state.epoch,
+    };
+    this.state.logHistory.push({ step: this.state.globalStep, ...metrics });
+    return { globalStep: this.state.globalStep, trainingLoss: trainLoss, metrics };
+  }
+
+  private log(logs: Record<string, number>, control: TrainerControl): void {
+    const entry: LogEntry = { epoch: Math.round(this.state.epoch * 100) / 100, step: this.state.globalStep, ...logs };
+    this.state.logHistory.push(entry);
+    this.fire("onLog", control, logs);
+  }
+
+  /** Logits for every row, in dataset order, with the mean cross-entropy. */
+  async predict(dataset: Dataset<EncodedRow>, metricKeyPrefix = "test"): Promise<PredictionOutput> {
+    const model = this.model;
+    if (!model) throw new Error("Trainer.predict: no model (call train() first when using modelInit)");
+    if (dataset.length === 0) throw new Error("Trainer.predict: the dataset is empty");
+    this.checkDataset(dataset);
+    const start = performance.now();
+    const lengths = dataset.rows.map((r) => Math.min(r.input_ids.length, this.args.maxLength));
+    const predictions: Float32Array[] = new Array(dataset.length);
+    let lossSum = 0;
+    for (const idx of inferenceBatches(lengths, this.args.perDeviceEvalBatchSize)) {
+      const inputs = this.collator.call(this.batchOf(dataset, idx, this.args.maxLength));
+      const [logits, loss] = tf.tidy(() => {
+        const out = model.call(inputs);
+        return [out.logits, crossEntropy(out.logits, inputs.labels, 0)] as const;
+      });
+      const flat = (await logits.data()) as Float32Array;
+      const width = logits.shape[1];
+      idx.forEach((row, i) => (predictions[row] = flat.slice(i * width, (i + 1) * width)));
+      lossSum += (await loss.data())[0] * idx.length;
+      tf.dispose([logits, loss, ...Object.values(inputs)]);
+    }
+    const labelIds = dataset.rows.map((r) => r.label);
+    const runtime = (performance.now() - start) / 1000;
+    const p = metricKeyPrefix;
+    const metrics: Record<string, number> = { [`${p}Loss`]: lossSum / dataset.length };
+    for (const [k, v] of Object.entries(this.computeMetrics?.({ predictions, labelIds }) ?? {})) metrics[`${p}${k[0].toUpperCase()}${k.slice(1)}`] = v;
+    metrics[`${p}Runtime`] = runtime;
+    metrics[`${p}SamplesPerSecond`] = dataset.length / runtime;
+    return { predictions, labelIds, metrics };
+  }
+
+  /** Loss and computeMetrics on the eval set, keys prefixed "eval" (evalLoss, evalAccuracy, …). */
+  async evaluate(evalDataset?: Dataset<EncodedRow>): Promise<Record<string, number>> {
+    const ds = evalDataset ?? this.evalDataset;
+    if (!ds) throw new Error("Trainer.evaluate: no evalDataset given");
+    const { metrics } = await this.predict(ds, "eval");
+    this.state.logHistory.push({ epoch: this.state.epoch, step: this.state.globalStep, ...metrics });
+    this.fire("onEvaluate", this.control(), metrics);
+    return metrics;
+  }
+
+  private metricKey(): string {
+    const m = this.args.metricForBestModel.replace(/^eval_?/i, "");
+    return `eval${m[0].toUpperCase()}${m.slice(1)}`;
+  }
+
+  /** Writes checkpoint-<step>/ (model, optimizer, trainer state), tracking the best by metricForBestModel. */
+  saveCheckpoint(metrics?: Record<string, number>): string {
+    const dir = path.join(this.args.outputDir, `checkpoint-${this.state.globalStep}`);
+    const model = this.model!;
+    if (metrics) {
+      const key = this.metricKey();
+      const value = metrics[key];
+      if (value === undefined) throw new Error(`Trainer: metricForBestModel "${this.args.metricForBestModel}" is not among the metrics (${Object.keys(metrics).join(", ")})`);
+      const better = this.state.bestMetric === undefined || (this.args.greaterIsBetter ? value > this.state.bestMetric : value < this.state.bestMetric);
+      if (better) {
+        this.state.bestMetric = value;
+        this.state.bestModelCheckpoint = dir;
+      }
+    }
+    model.savePretrained(dir);
+    this.tokenizer.savePretrained(dir);
+    if (this.optimizer) {
+      const st = this.optimizer.stateDict();
+      const tensors = new Map<string, SafeTensor>();
+      for (const [k, t] of st.tensors) tensors.set(k, { dtype: "F32", shape: t.shape, data: t.data });
+      writeSafetensors(path.join(dir, "optimizer.safetensors"), tensors, { step: String(st.step) });
+    }
+    writeJsonAtomic(path.join(dir, "trainer_state.json"), this.state);
+    writeJsonAtomic(path.join(dir, "training_args.json"), this.args);
+    this.rotateCheckpoints();
+    return dir;
+  }
+
+  private rotateCheckpoints(): void {
+    const limit = this.args.saveTotalLimit;
+    if (limit <= 0) return;
+    const all = listCheckpoints(this.args.outputDir);
+    const best = this.state.bestModelCheckpoint && path.resolve(this.state.bestModelCheckpoint);
+    const removable = all.filter((d) => path.resolve(d) !== best);
+    const keep = Math.max(0, limit - (best && all.some((d) => path.resolve(d) === best) ? 1 : 0));
+    for (const d of removable.slice(0, Math.max(0, removable.length - keep))) fs.rmSync(d, { recursive: true, force: true });
+  }
+
+  private loadCheckpoint(dir: string): void {
+    if (!fs.existsSync(dir)) throw new Error(`Trainer: checkpoint not found: ${dir}`);
+    this.model!.loadWeightsFrom(dir, { quiet: true });
+    const st = readSafetensors(path.join(dir, "optimizer.safetensors"));
+    const tensors = new Map<string, { shape: number[]; data: Float32Array }>();
+    for (const [k, t] of st.tensors) tensors.set(k, { shape: t.shape, data: toFloat32(t) });
+    this.optimizer!.loadStateDict({ step: Number(st.metadata.step ?? 0), tensors });
+    const saved = readJson<TrainerState>(path.join(dir, "trainer_state.json"), "trainer state");
+    if (saved.stepsPerEpoch !== this.state.stepsPerEpoch) {
+      throw new Error(`Trainer: checkpoint ${dir} was written with ${saved.stepsPerEpoch} steps per epoch, this run has ${this.state.stepsPerEpoch} (batch size or dataset changed)`);
+    }
+    this.state = { ...saved, maxSteps: this.state.maxSteps };
+    console.log(`Resuming from ${dir} at step ${this.state.globalStep} (epoch ${this.state.epoch.toFixed(2)})`);
+  }
+}
+
+/** Mean cross-entropy of logits against integer labels, with optional label smoothing (as torch). */
+export function crossEntropy(logits: tf.Tensor2D, labels: tf.Tensor1D, labelSmoothing = 0): tf.Scalar {
+  return tf.tidy(() => {
+    const numClasses = logits.shape[1];
+    const logp = tf.logSoftmax(logits);
+    const nll = tf.neg(tf.sum(tf.mul(tf.oneHot(labels, numClasses), logp), -1));
+    if (labelSmoothing <= 0) return tf.mean(nll) as tf.Scalar;
+    const smooth = tf.neg(tf.mean(logp, -1));
+    return tf.mean(tf.add(tf.mul(nll, 1 - labelSmoothing), tf.mul(smooth, labelSmoothing))) as tf.Scalar;
+  });
+}
+
+/** Scales gradients in place so their global L2 norm is at most maxNorm (torch's clip_grad_norm_). */
+export function clipByGlobalNorm(grads: Map<string, tf.Tensor>, maxNorm: number): number {
+  const norm = tf.tidy(() => tf.sqrt(tf.addN([...grads.values()].map((g) => tf.sum(tf.square(g)))))).dataSync()[0];
+  if (norm > maxNorm) {
+    const scale = maxNorm / (norm + 1e-6);
+    for (const [k, g] of grads) {
+      grads.set(k, tf.mul(g, scale));
+      g.dispose();
+    }
+  }
+  return norm;
+}
+
+export function listCheckpoints(outputDir: string): string[] {
+  if (!fs.existsSync(outputDir)) return [];
+  return fs
+    .readdirSync(outputDir)
+    .filter((d) => /^checkpoint-\d+$/.test(d))
+    .sort((a, b) => Number(a.split("-")[1]) - Number(b.split("-")[1]))
+    .map((d) => path.join(outputDir, d));
+}
+
+export function latestCheckpoint(outputDir: string): string | undefined {
+  return listCheckpoints(outputDir).at(-1);
+}

@@ -1,0 +1,109 @@
+// TrainingArguments: one flat config with a default for every field, as in
+// Hugging Face's training_args.py; resolveTrainingArguments() fills defaults
+// and rejects bad values, naming the field.
+
+export type IntervalStrategy = "no" | "epoch" | "steps";
+
+export interface TrainingArguments {
+  // --- Output ---
+  /** Where checkpoints (checkpoint-<step>/) and the final model go. */
+  outputDir: string;
+  // --- Schedule ---
+  /** Number of passes over the training set. */
+  numTrainEpochs: number;
+  /** Peak learning rate of AdamW. */
+  learningRate: number;
+  /** Fraction of the steps spent warming the learning rate up linearly from 0. */
+  warmupRatio: number;
+  /** Decoupled weight decay (not applied to biases and LayerNorm weights). */
+  weightDecay: number;
+  adamBeta1: number;
+  adamBeta2: number;
+  adamEpsilon: number;
+  /** Clip the global gradient norm to this (0 disables). */
+  maxGradNorm: number;
+  /** Label smoothing of the cross-entropy (0 = off). */
+  labelSmoothingFactor: number;
+  // --- Batches ---
+  perDeviceTrainBatchSize: number;
+  perDeviceEvalBatchSize: number;
+  /** Batch rows of similar length together to cut padding (HF's group_by_length). */
+  groupByLength: boolean;
+  /** Truncate inputs to this many tokens ([CLS] and [SEP] included). */
+  maxLength: number;
+  // --- Evaluation, logging, saving ---
+  evaluationStrategy: IntervalStrategy;
+  evalSteps: number;
+  /** Log the running training loss every N steps. */
+  loggingSteps: number;
+  saveStrategy: IntervalStrategy;
+  saveSteps: number;
+  /** Keep at most this many checkpoints (the best is never deleted); 0 keeps all. */
+  saveTotalLimit: number;
+  loadBestModelAtEnd: boolean;
+  /** "loss", "accuracy", or any key computeMetrics returns (with or without the "eval" prefix). */
+  metricForBestModel: string;
+  greaterIsBetter?: boolean;
+  /** No progress line (the epoch table is still printed). */
+  disableTqdm: boolean;
+  /** Seed for initialisation, shuffling and dropout. */
+  seed: number;
+}
+
+export const TRAINING_ARGUMENT_DEFAULTS: Omit<TrainingArguments, "outputDir"> = {
+  numTrainEpochs: 3,
+  learningRate: 5e-5,
+  warmupRatio: 0,
+  weightDecay: 0,
+  adamBeta1: 0.9,
+  adamBeta2: 0.999,
+  adamEpsilon: 1e-8,
+  maxGradNorm: 1,
+  labelSmoothingFactor: 0,
+  perDeviceTrainBatchSize: 8,
+  perDeviceEvalBatchSize: 8,
+  groupByLength: true,
+  maxLength: 64,
+  evaluationStrategy: "epoch",
+  evalSteps: 500,
+  loggingSteps: 50,
+  saveStrategy: "no",
+  saveSteps: 500,
+  saveTotalLimit: 2,
+  loadBestModelAtEnd: false,
+  metricForBestModel: "loss",
+  disableTqdm: false,
+  seed: 42,
+};
+
+function fail(field: string, value: unknown, want: string): never {
+  throw new Error(`TrainingArguments.${field} must be ${want}, got ${JSON.stringify(value)}`);
+}
+
+/** Fills defaults and validates; the result is frozen. */
+export function resolveTrainingArguments(args: Partial<TrainingArguments> & { outputDir: string }): Readonly<TrainingArguments> {
+  const a: TrainingArguments = { ...TRAINING_ARGUMENT_DEFAULTS, ...args };
+  if (typeof a.outputDir !== "string" || !a.outputDir) fail("outputDir", a.outputDir, "a non-empty path");
+  const positive = ["numTrainEpochs", "learningRate", "adamEpsilon"] as const;
+  for (const k of positive) if (!(typeof a[k] === "number" && a[k] > 0 && Number.isFinite(a[k]))) fail(k, a[k], "a positive number");
+  const posInts = ["perDeviceTrainBatchSize", "perDeviceEvalBatchSize", "loggingSteps", "evalSteps", "saveSteps", "maxLength"] as const;
+  for (const k of posInts) if (!(Number.isInteger(a[k]) && a[k] > 0)) fail(k, a[k], "a positive integer");
+  if (a.maxLength < 3) fail("maxLength", a.maxLength, "at least 3 ([CLS], one token, [SEP])");
+  for (const k of ["warmupRatio", "labelSmoothingFactor", "adamBeta1", "adamBeta2"] as const) {
+    if (!(typeof a[k] === "number" && a[k] >= 0 && a[k] < 1)) fail(k, a[k], "a number in [0, 1)");
+  }
+  if (!(a.weightDecay >= 0)) fail("weightDecay", a.weightDecay, "a number >= 0");
+  if (!(a.maxGradNorm >= 0)) fail("maxGradNorm", a.maxGradNorm, "a number >= 0 (0 disables clipping)");
+  if (!(Number.isInteger(a.saveTotalLimit) && a.saveTotalLimit >= 0)) fail("saveTotalLimit", a.saveTotalLimit, "an integer >= 0");
+  if (!Number.isFinite(a.seed)) fail("seed", a.seed, "a finite number");
+  for (const k of ["evaluationStrategy", "saveStrategy"] as const) {
+    if (!["no", "epoch", "steps"].includes(a[k])) fail(k, a[k], '"no", "epoch" or "steps"');
+  }
+  if (a.loadBestModelAtEnd) {
+    if (a.evaluationStrategy === "no") fail("evaluationStrategy", a.evaluationStrategy, '"epoch" or "steps" when loadBestModelAtEnd is set (the best model is chosen on evaluation)');
+    if (a.saveStrategy !== a.evaluationStrategy) fail("saveStrategy", a.saveStrategy, `equal to evaluationStrategy ("${a.evaluationStrategy}") when loadBestModelAtEnd is set`);
+  }
+  const metric = a.metricForBestModel.replace(/^eval_?/i, "");
+  a.greaterIsBetter ??= !/loss$/i.test(metric);
+  return Object.freeze(a);
+}

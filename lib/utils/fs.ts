@@ -1,0 +1,36 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+
+/**
+ * Writes a file atomically: the bytes go to a temp file beside the target,
+ * then a rename replaces it, so a crash never leaves a half-written file.
+ *
+ * @example writeFileAtomic("out/config.json", JSON.stringify(cfg));
+ */
+export function writeFileAtomic(file: string, data: string | Uint8Array): void {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  const tmp = `${file}.${process.pid}.${Date.now()}.tmp`;
+  try {
+    fs.writeFileSync(tmp, data);
+    fs.renameSync(tmp, file);
+  } catch (err) {
+    fs.rmSync(tmp, { force: true });
+    throw err;
+  }
+}
+
+/** Writes pretty JSON atomically. */
+export function writeJsonAtomic(file: string, value: unknown): void {
+  writeFileAtomic(file, JSON.stringify(value, null, 2) + "\n");
+}
+
+/** Reads a JSON file, naming the file in the error when it is missing or corrupt. */
+export function readJson<T = unknown>(file: string, what = "JSON file"): T {
+  if (!fs.existsSync(file)) throw new Error(`${what} not found: ${file}`);
+  const text = fs.readFileSync(file, "utf8");
+  try {
+    return JSON.parse(text) as T;
+  } catch (err) {
+    throw new Error(`${what} is not valid JSON: ${file} (${(err as Error).message})`);
+  }
+}
