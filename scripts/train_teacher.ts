@@ -29,7 +29,7 @@ async function main() {
   const tokenizer = BertTokenizer.bertBaseUncased({ modelMaxLength: maxLength }).trimmedTo(clinc.train.column("text"));
   console.log(`Vocabulary: ${tokenizer.vocabSize} tokens (${tokenizer.vocabNote})`);
   const recipe = {
-    numTrainEpochs: env("TEACHER_EPOCHS", 16),
+    numTrainEpochs: env("TEACHER_EPOCHS", 10),
     learningRate: env("TEACHER_LR", 5e-4),
     perDeviceTrainBatchSize: env("TEACHER_BATCH", 32),
     perDeviceEvalBatchSize: 128,

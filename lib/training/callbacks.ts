@@ -72,12 +72,14 @@ function duration(s: number): string {
 export class ProgressCallback implements TrainerCallback {
   private start = 0;
   private lastPrint = 0;
+  private stepAtStart = 0;
   private header?: string[];
   private lossSinceEval: number[] = [];
   constructor(private readonly write: (line: string) => void = (l) => console.log(l), private readonly everySeconds = 30) {}
 
   onTrainBegin(_a: TrainingArguments, state: TrainerState): void {
     this.start = Date.now();
+    this.stepAtStart = state.globalStep;
     this.lastPrint = this.start;
     this.write(`***** Running training *****  steps: ${state.maxSteps} (${state.stepsPerEpoch} per epoch), starting at step ${state.globalStep}`);
   }
@@ -91,11 +93,10 @@ export class ProgressCallback implements TrainerCallback {
     if (args.disableTqdm || now - this.lastPrint < this.everySeconds * 1000) return;
     this.lastPrint = now;
     const elapsed = (now - this.start) / 1000;
-    const done = Math.max(1, state.globalStep - (this.stepAtStart ??= state.globalStep - 1));
+    const done = Math.max(1, state.globalStep - this.stepAtStart);
     const eta = (elapsed / done) * (state.maxSteps - state.globalStep);
     this.write(`[${String(state.globalStep).padStart(String(state.maxSteps).length)}/${state.maxSteps} ${duration(elapsed)} < ${duration(eta)}, Epoch ${state.epoch.toFixed(2)}/${args.numTrainEpochs}]`);
   }
-  private stepAtStart?: number;
 
   onEvaluate(_a: TrainingArguments, state: TrainerState, _c: TrainerControl, metrics: Record<string, number>): void {
     const extra = Object.keys(metrics).filter((k) => k.startsWith("eval") && !["evalLoss", "evalRuntime", "evalSamplesPerSecond"].includes(k));

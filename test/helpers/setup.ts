@@ -1,0 +1,28 @@
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import * as tf from "@tensorflow/tfjs-core";
+import { initBackend } from "../../lib/backend";
+
+process.env.WORKBOOK_QUIET_BACKEND = "1";
+
+/** The backend every test runs on (the project's default: tfjs-node or wasm). */
+export const ready = initBackend({ quiet: true });
+
+export const FIXTURES = path.resolve(__dirname, "..", "fixtures");
+
+export function tmpDir(prefix = "workbook-test-"): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+/** Largest absolute difference between two arrays of equal length. */
+export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  if (a.length !== b.length) throw new Error(`length mismatch: ${a.length} vs ${b.length}`);
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+  return m;
+}
+
+export function values(t: tf.Tensor): Float32Array {
+  return t.dataSync() as Float32Array;
+}
