@@ -390,7 +390,9 @@ export function crossEntropy(logits: tf.Tensor2D, labels: tf.Tensor1D, labelSmoo
 
 /** Scales gradients in place so their global L2 norm is at most maxNorm (torch's clip_grad_norm_). */
 export function clipByGlobalNorm(grads: Map<string, tf.Tensor>, maxNorm: number): number {
-  const norm = tf.tidy(() => tf.sqrt(tf.addN([...grads.values()].map((g) => tf.sum(tf.square(g)))))).dataSync()[0];
+  const normT = tf.tidy(() => tf.sqrt(tf.addN([...grads.values()].map((g) => tf.sum(tf.square(g))))));
+  const norm = normT.dataSync()[0];
+  normT.dispose();
   if (norm > maxNorm) {
     const scale = maxNorm / (norm + 1e-6);
     for (const [k, g] of grads) {

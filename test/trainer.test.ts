@@ -1,0 +1,203 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import * as tf from "@tensorflow/tfjs-core";
+import { ready, maxAbsDiff, tmpDir, values } from "./helpers/setup";
+import { ClassLabel, Dataset } from "../lib/data";
+import { BertTokenizer } from "../lib/tokenizers";
+import { BertForSequenceClassification, labelMaps } from "../lib/models";
+import {
+  AdamW,
+  EncodedRow,
+  NonFiniteLossError,
+  Trainer,
+  TrainerCallback,
+  computeAccuracy,
+  crossEntropy,
+  epochBatches,
+  linearScheduleWithWarmup,
+  resolveTrainingArguments,
+} from "../lib/training";
+import { Random } from "../lib/utils/random";
+
+const tokenizer = new BertTokenizer(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", ..."abcdefghijklmnopqrst".split("")]);
+
+/** Toy task: the label says whether token "a" (id 5) occurs in the row. */
+function toyData(n: number, seed: number): Dataset<EncodedRow> {
+  const rng = new Random(seed);
+  const rows: EncodedRow[] = [];
+  for (let i = 0; i < n; i++) {
+    const len = 2 + rng.int(6);
+    const body = Array.from({ length: len }, () => 6 + rng.int(19));
+    const label = i % 2;
+    if (label) body[rng.int(len)] = 5;
+    rows.push({ input_ids: [2, ...body, 3], label });
+  }
+  return new Dataset(rows, { intent: new ClassLabel(["no", "yes"]) });
+}
+
+const tinyModel = (seed = 0) =>
+  BertForSequenceClassification.fromConfig(
+    { vocab_size: tokenizer.vocabSize, hidden_size: 16, num_hidden_layers: 1, num_attention_heads: 2, intermediate_size: 32, max_position_embeddings: 16, hidden_dropout_prob: 0, attention_probs_dropout_prob: 0, ...labelMaps(["no", "yes"]) },
+    { seed },
+  );
+
+const quiet: TrainerCallback[] = [];
+const silence = <T>(f: () => Promise<T>) => async () => {
+  const log = console.log;
+  console.log = () => {};
+  try {
+    return await f();
+  } finally {
+    console.log = log;
+  }
+};
+
+test("a tiny BERT learns a toy task; train() reports HF-style outputs", async () => {
+  await ready;
+  const trainer = new Trainer({
+    model: tinyModel(),
+    tokenizer,
+    args: { outputDir: tmpDir(), numTrainEpochs: 8, learningRate: 3e-3, perDeviceTrainBatchSize: 16, perDeviceEvalBatchSize: 64, warmupRatio: 0.1 },
+    trainDataset: toyData(256, 1),
+    evalDataset: toyData(128, 2),
+    computeMetrics: computeAccuracy,
+    callbacks: quiet,
+  });
+  const out = await silence(() => trainer.train())();
+  assert.equal(out.globalStep, 8 * 16);
+  assert.ok(out.metrics.trainRuntime > 0 && out.metrics.trainSamplesPerSecond > 0);
+  const metrics = await silence(() => trainer.evaluate())();
+  assert.ok(metrics.evalAccuracy > 0.9, `accuracy ${metrics.evalAccuracy}`);
+  assert.ok(metrics.evalLoss < 0.4, `loss ${metrics.evalLoss}`);
+  const evals = trainer.state.logHistory.filter((e) => e.evalAccuracy !== undefined);
+  assert.equal(evals.length, 9); // one per epoch plus the explicit call
+  const pred = await trainer.predict(toyData(10, 3));
+  assert.equal(pred.predictions.length, 10);
+  assert.equal(pred.predictions[0].length, 2);
+  trainer.model!.dispose();
+});
+
+test("resuming from a checkpoint gives exactly the weights of an uninterrupted run", async () => {
+  await ready;
+  const data = toyData(64, 4);
+  const args = { numTrainEpochs: 2, learningRate: 1e-3, perDeviceTrainBatchSize: 16, saveStrategy: "epoch" as const, saveTotalLimit: 0, evaluationStrategy: "no" as const };
+  const dirA = tmpDir();
+  const a = new Trainer({ model: tinyModel(7), tokenizer, args: { ...args, outputDir: dirA }, trainDataset: data, tokenMaskProb: 0.2 });
+  await silence(() => a.train())();
+  assert.deepEqual(fs.readdirSync(dirA).sort(), ["checkpoint-4", "checkpoint-8"]);
+  const dirB = tmpDir();
+  fs.cpSync(path.join(dirA, "checkpoint-4"), path.join(dirB, "checkpoint-4"), { recursive: true });
+  const b = new Trainer({ model: tinyModel(99), tokenizer, args: { ...args, outputDir: dirB }, trainDataset: data, tokenMaskProb: 0.2 });
+  const out = await silence(() => b.train({ resumeFromCheckpoint: true }))();
+  assert.equal(out.globalStep, 8);
+  for (const [name, v] of a.model!.params) assert.ok(maxAbsDiff(values(v), values(b.model!.params.get(name)!)) < 1e-6, name);
+  await assert.rejects(() => new Trainer({ model: tinyModel(), tokenizer, args: { ...args, outputDir: tmpDir() }, trainDataset: data }).train({ resumeFromCheckpoint: true }), /has no checkpoint-\* folder/);
+  a.model!.dispose();
+  b.model!.dispose();
+});
+
+test("loadBestModelAtEnd restores the best checkpoint and saveTotalLimit keeps it", async () => {
+  await ready;
+  const dir = tmpDir();
+  const t = new Trainer({
+    model: tinyModel(),
+    tokenizer,
+    args: { outputDir: dir, numTrainEpochs: 3, learningRate: 3e-3, perDeviceTrainBatchSize: 16, saveStrategy: "epoch", saveTotalLimit: 1, loadBestModelAtEnd: true, metricForBestModel: "accuracy" },
+    trainDataset: toyData(64, 5),
+    evalDataset: toyData(32, 6),
+    computeMetrics: computeAccuracy,
+  });
+  await silence(() => t.train())();
+  const best = t.state.bestModelCheckpoint!;
+  assert.ok(fs.existsSync(best));
+  assert.ok(fs.readdirSync(dir).length <= 2);
+  const evals = t.state.logHistory.filter((e) => e.evalAccuracy !== undefined).map((e) => e.evalAccuracy);
+  assert.equal(t.state.bestMetric, Math.max(...evals));
+  const again = BertForSequenceClassification.fromPretrained(best, { quiet: true });
+  for (const [name, v] of again.params) assert.ok(maxAbsDiff(values(v), values(t.model!.params.get(name)!)) < 1e-7, name);
+  t.model!.dispose();
+  again.dispose();
+});
+
+test("a NaN loss stops training with a clear error", async () => {
+  await ready;
+  const model = tinyModel();
+  model.params.get("classifier.bias")!.assign(tf.tensor1d([NaN, 0]));
+  const t = new Trainer({ model, tokenizer, args: { outputDir: tmpDir(), numTrainEpochs: 1, perDeviceTrainBatchSize: 8, evaluationStrategy: "no" }, trainDataset: toyData(16, 7) });
+  await assert.rejects(silence(() => t.train()), (err: Error) => err instanceof NonFiniteLossError && /the loss is NaN at step 1/.test(err.message));
+  model.dispose();
+});
+
+test("callbacks fire in order; no tensors leak across epochs", async () => {
+  await ready;
+  const events: string[] = [];
+  const live: number[] = [];
+  const recorder: TrainerCallback = {
+    onTrainBegin: () => void events.push("trainBegin"),
+    onEpochBegin: () => void events.push("epochBegin"),
+    onStepBegin: () => void events.push("stepBegin"),
+    onAfterComputeLoss: (_a, _s, ctx, loss) => {
+      events.push("afterComputeLoss");
+      assert.ok(ctx.outputs?.logits);
+      return tf.mul(loss, 1);
+    },
+    onBeforeOptimizerStep: (_a, _s, grads) => void events.push(`beforeOptimizerStep:${grads.has("classifier.weight")}`),
+    onStepEnd: () => void events.push("stepEnd"),
+    onEpochEnd: () => {
+      events.push("epochEnd");
+      live.push(tf.memory().numTensors);
+    },
+    onTrainEnd: () => void events.push("trainEnd"),
+  };
+  const model = tinyModel();
+  const t = new Trainer({ model, tokenizer, args: { outputDir: tmpDir(), numTrainEpochs: 3, perDeviceTrainBatchSize: 16, evaluationStrategy: "epoch" }, trainDataset: toyData(32, 8), evalDataset: toyData(16, 9), computeMetrics: computeAccuracy, callbacks: [recorder] });
+  await silence(() => t.train())();
+  const step = ["stepBegin", "afterComputeLoss", "beforeOptimizerStep:true", "stepEnd"];
+  assert.deepEqual(events.slice(0, 2 + 2 * step.length + 1), ["trainBegin", "epochBegin", ...step, ...step, "epochEnd"]);
+  assert.equal(events.at(-1), "trainEnd");
+  assert.equal(live[1], live[2], `live tensors grew: ${live}`);
+  model.dispose();
+});
+
+test("TrainingArguments reject bad values, naming the field", () => {
+  assert.throws(() => resolveTrainingArguments({ outputDir: "x", learningRate: -1 }), /learningRate must be a positive number, got -1/);
+  assert.throws(() => resolveTrainingArguments({ outputDir: "x", perDeviceTrainBatchSize: 2.5 }), /perDeviceTrainBatchSize must be a positive integer/);
+  assert.throws(() => resolveTrainingArguments({ outputDir: "x", warmupRatio: 1.5 }), /warmupRatio must be a number in \[0, 1\)/);
+  assert.throws(() => resolveTrainingArguments({ outputDir: "x", loadBestModelAtEnd: true, saveStrategy: "no" }), /saveStrategy must be equal to evaluationStrategy \("epoch"\)/);
+  assert.throws(() => resolveTrainingArguments({ outputDir: "x", evaluationStrategy: "daily" as any }), /evaluationStrategy must be "no", "epoch" or "steps"/);
+  assert.equal(resolveTrainingArguments({ outputDir: "x", metricForBestModel: "accuracy" }).greaterIsBetter, true);
+  assert.equal(resolveTrainingArguments({ outputDir: "x" }).greaterIsBetter, false);
+  assert.throws(() => new Trainer({ tokenizer, args: { outputDir: "x" } }), /pass either model or modelInit/);
+  const model = tinyModel();
+  assert.throws(() => new Trainer({ model, tokenizer, args: { outputDir: "x" }, trainDataset: new Dataset([{ input_ids: [2, 3], label: 5 }], { intent: new ClassLabel(["a"]) }) }), /row 0 has label 5, outside the model's 2 labels/);
+  model.dispose();
+});
+
+test("cross-entropy with label smoothing, AdamW and the schedule match hand-computed values", async () => {
+  await ready;
+  const logits = tf.tensor2d([[2, 0, -1], [0.5, 0.5, 0]]);
+  const labels = tf.tensor1d([0, 2], "int32");
+  const lse = (r: number[]) => Math.log(r.reduce((a, x) => a + Math.exp(x), 0));
+  const rows = [[2, 0, -1], [0.5, 0.5, 0]];
+  const nll = [lse(rows[0]) - 2, lse(rows[1]) - 0];
+  const smooth = rows.map((r) => lse(r) - r.reduce((a, b) => a + b, 0) / 3);
+  assert.ok(Math.abs(crossEntropy(logits, labels).dataSync()[0] - (nll[0] + nll[1]) / 2) < 1e-6);
+  const e = 0.1;
+  const expected = ((1 - e) * nll[0] + e * smooth[0] + (1 - e) * nll[1] + e * smooth[1]) / 2;
+  assert.ok(Math.abs(crossEntropy(logits, labels, e).dataSync()[0] - expected) < 1e-6);
+
+  const p = tf.variable(tf.tensor1d([1, -2]));
+  const bias = tf.variable(tf.tensor1d([0.5]));
+  const opt = new AdamW(new Map([["w", p], ["x.bias", bias]]), { weightDecay: 0.1 });
+  opt.applyGradients(new Map([["w", tf.tensor1d([0.5, -1])], ["x.bias", tf.tensor1d([2])]]), 0.01);
+  // Step 1: m̂ = g, v̂ = g², update = g/|g| = sign(g); decay applies to w only.
+  assert.ok(maxAbsDiff(values(p), [1 * (1 - 0.001) - 0.01, -2 * (1 - 0.001) + 0.01]) < 1e-6);
+  assert.ok(maxAbsDiff(values(bias), [0.5 - 0.01]) < 1e-6);
+  const lr = linearScheduleWithWarmup(1, 10, 110);
+  assert.deepEqual([lr(0), lr(5), lr(10), lr(60), lr(110)], [0, 0.5, 1, 0.5, 0]);
+  const batches = epochBatches([3, 1, 2, 8, 5, 4, 7, 6], 3, 0, true);
+  assert.deepEqual(batches.flat().sort(), [0, 1, 2, 3, 4, 5, 6, 7]);
+  assert.deepEqual(epochBatches([3, 1, 2, 8, 5, 4, 7, 6], 3, 0, true), batches); // deterministic in the seed
+});
