@@ -1,6 +1,8 @@
 import * as tf from "@tensorflow/tfjs-core";
-// tfjs-core alone registers no gradients; training needs them all.
-import "@tensorflow/tfjs-core/dist/register_all_gradients";
+// tfjs-core alone registers no gradients; the union package's CommonJS
+// bundle registers them all (tfjs-core's own register_all_gradients is
+// bundler-only ESM that plain Node cannot load).
+import "@tensorflow/tfjs";
 
 export type BackendName = "tensorflow" | "wasm" | "cpu";
 

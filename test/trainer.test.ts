@@ -141,7 +141,7 @@ test("callbacks fire in order; no tensors leak across epochs", async () => {
     onAfterComputeLoss: (_a, _s, ctx, loss) => {
       events.push("afterComputeLoss");
       assert.ok(ctx.outputs?.logits);
-      return tf.mul(loss, 1);
+      return tf.mul(loss, 1) as tf.Scalar;
     },
     onBeforeOptimizerStep: (_a, _s, grads) => void events.push(`beforeOptimizerStep:${grads.has("classifier.weight")}`),
     onStepEnd: () => void events.push("stepEnd"),
@@ -200,4 +200,18 @@ test("cross-entropy with label smoothing, AdamW and the schedule match hand-comp
   const batches = epochBatches([3, 1, 2, 8, 5, 4, 7, 6], 3, 0, true);
   assert.deepEqual(batches.flat().sort(), [0, 1, 2, 3, 4, 5, 6, 7]);
   assert.deepEqual(epochBatches([3, 1, 2, 8, 5, 4, 7, 6], 3, 0, true), batches); // deterministic in the seed
+});
+
+test("data-parallel workers compute the same update as one thread (no dropout)", async () => {
+  await ready;
+  const data = toyData(48, 10);
+  const args = { numTrainEpochs: 1, learningRate: 1e-3, perDeviceTrainBatchSize: 16, evaluationStrategy: "no" as const, labelSmoothingFactor: 0.1 };
+  const one = new Trainer({ model: tinyModel(3), tokenizer, args: { ...args, outputDir: tmpDir() }, trainDataset: data });
+  const two = new Trainer({ model: tinyModel(3), tokenizer, args: { ...args, outputDir: tmpDir(), dataParallelWorkers: 2 }, trainDataset: data });
+  const a = await silence(() => one.train())();
+  const b = await silence(() => two.train())();
+  assert.ok(Math.abs(a.trainingLoss - b.trainingLoss) < 1e-5, `${a.trainingLoss} vs ${b.trainingLoss}`);
+  for (const [name, v] of one.model!.params) assert.ok(maxAbsDiff(values(v), values(two.model!.params.get(name)!)) < 1e-5, name);
+  one.model!.dispose();
+  two.model!.dispose();
 });

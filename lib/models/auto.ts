@@ -1,6 +1,19 @@
 import { BertForSequenceClassification } from "./bert";
 import { DistilBertForSequenceClassification } from "./distilbert";
 import { readConfig, PreTrainedModel } from "./modeling";
+import { ModelConfig } from "./config";
+
+/** A freshly initialised model of the class that `config.model_type` names. */
+export function createModelFromConfig(config: ModelConfig, options: { seed?: number } = {}): PreTrainedModel {
+  switch (config.model_type) {
+    case "bert":
+      return new BertForSequenceClassification(config, options);
+    case "distilbert":
+      return new DistilBertForSequenceClassification(config, options);
+    default:
+      throw new Error(`Unsupported model_type "${(config as ModelConfig).model_type}" (supported: bert, distilbert)`);
+  }
+}
 
 /**
  * Loads any of our sequence classifiers from a Hugging Face-layout folder,

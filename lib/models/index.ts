@@ -2,5 +2,5 @@ export * from "./config";
 export * from "./modeling";
 export { BertForSequenceClassification } from "./bert";
 export { DistilBertForSequenceClassification } from "./distilbert";
-export { AutoModelForSequenceClassification } from "./auto";
+export { AutoModelForSequenceClassification, createModelFromConfig } from "./auto";
 export * from "./safetensors";

@@ -11,6 +11,10 @@ import { AdamW, linearScheduleWithWarmup } from "./optimizer";
 import { DataCollatorWithPadding, EncodedRow, TensorBatch, epochBatches, inferenceBatches } from "./data";
 import { LogEntry, ProgressCallback, StepContext, TrainerCallback, TrainerControl, TrainerState } from "./callbacks";
 import { TrainingArguments, resolveTrainingArguments } from "./trainingArguments";
+import { crossEntropy } from "./loss";
+import { GradientWorkerPool } from "./parallel/pool";
+import { shardGradients } from "./parallel/gradients";
+export { crossEntropy } from "./loss";
 
 /** What `computeMetrics` receives: logits rows and the true label ids. */
 export interface EvalPrediction {
@@ -170,10 +174,84 @@ export class Trainer {
     }
     if (typeof resumeFrom === "string") this.loadCheckpoint(resumeFrom);
     const schedule = linearScheduleWithWarmup(args.learningRate, Math.ceil(maxSteps * args.warmupRatio), maxSteps);
-    const vars = model.trainableVariables();
     const paramOf = new Map<string, string>(); // tf variable name -> HF parameter name
     for (const [n, v] of model.params) paramOf.set(v.name, n);
 
+    const pool = await this.startWorkers(model);
+    try {
+      return await this.trainLoop(model, train, pool, schedule, paramOf, stepsPerEpoch, maxSteps, lengths);
+    } finally {
+      await pool?.terminate();
+    }
+  }
+
+  /** Starts data-parallel workers when asked for and possible (default loss, no loss-changing hooks). */
+  private async startWorkers(model: PreTrainedModel): Promise<GradientWorkerPool | undefined> {
+    const n = this.args.dataParallelWorkers;
+    if (n <= 1) return undefined;
+    const customLoss = this.computeLoss !== Trainer.prototype.computeLoss || this.callbacks.some((c) => c.onAfterComputeLoss);
+    if (customLoss) {
+      console.warn(`dataParallelWorkers=${n} ignored: the loss is customised (computeLoss override or onAfterComputeLoss hook); training in one thread.`);
+      return undefined;
+    }
+    const pool = await GradientWorkerPool.start(n - 1, model, this.collator.options, this.args.labelSmoothingFactor);
+    console.log(`Data-parallel training on ${n} threads (this one + ${n - 1} worker${n > 2 ? "s" : ""}).`);
+    return pool;
+  }
+
+  /** Loss and gradients of one batch in this thread, through computeLoss and the callbacks. */
+  private step(model: PreTrainedModel, rows: EncodedRow[], seed: number, paramOf: Map<string, string>): { loss: number; grads: Map<string, tf.Tensor> } {
+    const rng = new Random(seed);
+    const inputs = this.collator.call(rows, rng);
+    try {
+      const { value, grads } = tf.variableGrads(() => {
+        const { loss, outputs } = this.computeLoss(model, inputs, true, rng);
+        let out = loss;
+        const ctx: StepContext = { inputs, outputs };
+        for (const cb of this.callbacks) out = cb.onAfterComputeLoss?.(this.args, this.state, ctx, out) ?? out;
+        return out;
+      }, model.trainableVariables());
+      const loss = value.dataSync()[0];
+      value.dispose();
+      const byName = new Map<string, tf.Tensor>();
+      for (const [id, g] of Object.entries(grads)) byName.set(paramOf.get(id)!, g);
+      return { loss, grads: byName };
+    } finally {
+      tf.dispose(Object.values(inputs));
+    }
+  }
+
+  /** One batch split across this thread and the workers; gradients averaged by shard size. */
+  private async parallelStep(pool: GradientWorkerPool, rows: EncodedRow[], seed: number): Promise<{ loss: number; grads: Map<string, tf.Tensor> }> {
+    const parts = pool.size + 1;
+    const shards = Array.from({ length: parts }, (_, i) => rows.slice(Math.floor((i * rows.length) / parts), Math.floor(((i + 1) * rows.length) / parts))).filter((s) => s.length > 0);
+    const remote = shards.slice(1).map((s, i) => pool.gradients(i, s, seed * 8 + i + 1));
+    const local = shardGradients(this.model!, this.collator, shards[0], seed * 8, this.args.labelSmoothingFactor);
+    const others = await Promise.all(remote);
+    const n = rows.length;
+    const w0 = shards[0].length / n;
+    let loss = local.loss.dataSync()[0] * w0;
+    local.loss.dispose();
+    const grads = new Map<string, tf.Tensor>();
+    for (const [name, g] of local.grads) {
+      grads.set(name, tf.tidy(() => others.reduce((acc, o, i) => tf.add(acc, tf.mul(tf.tensor(o.grads[name], g.shape), shards[i + 1].length / n)), tf.mul(g, w0))));
+      g.dispose();
+    }
+    others.forEach((o, i) => (loss += o.loss * (shards[i + 1].length / n)));
+    return { loss, grads };
+  }
+
+  private async trainLoop(
+    model: PreTrainedModel,
+    train: Dataset<EncodedRow>,
+    pool: GradientWorkerPool | undefined,
+    schedule: (step: number) => number,
+    paramOf: Map<string, string>,
+    stepsPerEpoch: number,
+    maxSteps: number,
+    lengths: number[],
+  ): Promise<TrainOutput> {
+    const args = this.args;
     const control = this.control();
     const start = performance.now();
     const startStep = this.state.globalStep;
@@ -190,36 +268,23 @@ export class Trainer {
       this.fire("onEpochBegin", control);
       for (let b = skip; b < batches.length && this.state.globalStep < maxSteps; b++) {
         this.fire("onStepBegin", control);
-        // Per-step generators derived from (seed, step): resuming replays the same randomness.
-        const rng = new Random(args.seed * 1_000_003 + this.state.globalStep);
-        const inputs = this.collator.call(this.batchOf(train, batches[b], args.maxLength), rng);
+        // Per-step seeds derived from (seed, step): resuming replays the same randomness.
+        const seed = args.seed * 1_000_003 + this.state.globalStep;
+        const rows = this.batchOf(train, batches[b], args.maxLength);
         const lr = schedule(this.state.globalStep);
-        let lossValue: number;
-        try {
-          const { value, grads } = tf.variableGrads(() => {
-            const { loss, outputs } = this.computeLoss(model, inputs, true, rng);
-            let out = loss;
-            const ctx: StepContext = { inputs, outputs };
-            for (const cb of this.callbacks) out = cb.onAfterComputeLoss?.(args, this.state, ctx, out) ?? out;
-            return out;
-          }, vars);
-          lossValue = (await value.data())[0];
-          if (!Number.isFinite(lossValue)) {
-            tf.dispose([value, ...Object.values(grads)]);
-            throw new NonFiniteLossError(
-              `Training stopped: the loss is ${lossValue} at step ${this.state.globalStep + 1} (epoch ${(this.state.globalStep / stepsPerEpoch).toFixed(2)}). ` +
-                `Lower the learning rate (now ${lr.toExponential(2)}), check the inputs, or resume from the last checkpoint.`,
-            );
-          }
-          const byName = new Map<string, tf.Tensor>();
-          for (const [id, g] of Object.entries(grads)) byName.set(paramOf.get(id)!, g);
-          this.fire("onBeforeOptimizerStep", byName);
-          if (args.maxGradNorm > 0) clipByGlobalNorm(byName, args.maxGradNorm);
-          this.optimizer.applyGradients(byName, lr);
-          tf.dispose([value, ...byName.values()]);
-        } finally {
-          tf.dispose(Object.values(inputs));
+        const { loss: lossValue, grads } = pool ? await this.parallelStep(pool, rows, seed) : this.step(model, rows, seed, paramOf);
+        if (!Number.isFinite(lossValue)) {
+          tf.dispose([...grads.values()]);
+          throw new NonFiniteLossError(
+            `Training stopped: the loss is ${lossValue} at step ${this.state.globalStep + 1} (epoch ${(this.state.globalStep / stepsPerEpoch).toFixed(2)}). ` +
+              `Lower the learning rate (now ${lr.toExponential(2)}), check the inputs, or resume from the last checkpoint.`,
+          );
         }
+        this.fire("onBeforeOptimizerStep", grads);
+        if (args.maxGradNorm > 0) clipByGlobalNorm(grads, args.maxGradNorm);
+        this.optimizer!.applyGradients(grads, lr);
+        tf.dispose([...grads.values()]);
+        pool?.syncWeights(model);
         this.state.globalStep++;
         this.state.epoch = this.state.globalStep / stepsPerEpoch;
         lossSum += lossValue;
@@ -289,8 +354,8 @@ export class Trainer {
       const inputs = this.collator.call(this.batchOf(dataset, idx, this.args.maxLength));
       const [logits, loss] = tf.tidy(() => {
         const out = model.call(inputs);
-        return [out.logits, crossEntropy(out.logits, inputs.labels, 0)] as const;
-      });
+        return [out.logits, crossEntropy(out.logits, inputs.labels, 0)];
+      }) as [tf.Tensor2D, tf.Scalar];
       const flat = (await logits.data()) as Float32Array;
       const width = logits.shape[1];
       idx.forEach((row, i) => (predictions[row] = flat.slice(i * width, (i + 1) * width)));
@@ -374,18 +439,6 @@ export class Trainer {
     this.state = { ...saved, maxSteps: this.state.maxSteps };
     console.log(`Resuming from ${dir} at step ${this.state.globalStep} (epoch ${this.state.epoch.toFixed(2)})`);
   }
-}
-
-/** Mean cross-entropy of logits against integer labels, with optional label smoothing (as torch). */
-export function crossEntropy(logits: tf.Tensor2D, labels: tf.Tensor1D, labelSmoothing = 0): tf.Scalar {
-  return tf.tidy(() => {
-    const numClasses = logits.shape[1];
-    const logp = tf.logSoftmax(logits);
-    const nll = tf.neg(tf.sum(tf.mul(tf.oneHot(labels, numClasses), logp), -1));
-    if (labelSmoothing <= 0) return tf.mean(nll) as tf.Scalar;
-    const smooth = tf.neg(tf.mean(logp, -1));
-    return tf.mean(tf.add(tf.mul(nll, 1 - labelSmoothing), tf.mul(smooth, labelSmoothing))) as tf.Scalar;
-  });
 }
 
 /** Scales gradients in place so their global L2 norm is at most maxNorm (torch's clip_grad_norm_). */

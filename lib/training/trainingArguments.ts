@@ -48,6 +48,13 @@ export interface TrainingArguments {
   disableTqdm: boolean;
   /** Seed for initialisation, shuffling and dropout. */
   seed: number;
+  // --- Hardware ---
+  /**
+   * Split each batch across this many threads (this one plus worker threads)
+   * and average the gradients. The wasm backend runs one thread per process,
+   * so 2 uses both cores of a 2-core machine. Only for the default loss.
+   */
+  dataParallelWorkers: number;
 }
 
 export const TRAINING_ARGUMENT_DEFAULTS: Omit<TrainingArguments, "outputDir"> = {
@@ -74,6 +81,7 @@ export const TRAINING_ARGUMENT_DEFAULTS: Omit<TrainingArguments, "outputDir"> = 
   metricForBestModel: "loss",
   disableTqdm: false,
   seed: 42,
+  dataParallelWorkers: 1,
 };
 
 function fail(field: string, value: unknown, want: string): never {
@@ -86,7 +94,7 @@ export function resolveTrainingArguments(args: Partial<TrainingArguments> & { ou
   if (typeof a.outputDir !== "string" || !a.outputDir) fail("outputDir", a.outputDir, "a non-empty path");
   const positive = ["numTrainEpochs", "learningRate", "adamEpsilon"] as const;
   for (const k of positive) if (!(typeof a[k] === "number" && a[k] > 0 && Number.isFinite(a[k]))) fail(k, a[k], "a positive number");
-  const posInts = ["perDeviceTrainBatchSize", "perDeviceEvalBatchSize", "loggingSteps", "evalSteps", "saveSteps", "maxLength"] as const;
+  const posInts = ["perDeviceTrainBatchSize", "perDeviceEvalBatchSize", "loggingSteps", "evalSteps", "saveSteps", "maxLength", "dataParallelWorkers"] as const;
   for (const k of posInts) if (!(Number.isInteger(a[k]) && a[k] > 0)) fail(k, a[k], "a positive integer");
   if (a.maxLength < 3) fail("maxLength", a.maxLength, "at least 3 ([CLS], one token, [SEP])");
   for (const k of ["warmupRatio", "labelSmoothingFactor", "adamBeta1", "adamBeta2"] as const) {

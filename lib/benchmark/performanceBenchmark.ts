@@ -1,0 +1,120 @@
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { Dataset } from "../data/dataset";
+import { IntentRow } from "../data/intents";
+import { ClassificationResult } from "../pipelines/textClassification";
+import { PreTrainedModel } from "../models/modeling";
+import { SafeTensor, writeSafetensors } from "../models/safetensors";
+
+/** One row of the chapter's perf_metrics table. */
+export interface BenchmarkMetrics {
+  sizeMb: number;
+  timeAvgMs: number;
+  timeStdMs: number;
+  accuracy: number;
+}
+
+export type PerfMetrics = Record<string, BenchmarkMetrics>;
+
+/** Anything callable like a text-classification pipeline, with a model to size. */
+export interface BenchmarkablePipeline {
+  (text: string): Promise<ClassificationResult[]>;
+  (texts: readonly string[], options?: { batchSize?: number }): Promise<ClassificationResult[][]>;
+  model?: PreTrainedModel;
+}
+
+export interface BenchmarkOptions {
+  /** Untimed calls before timing (the book: 10). */
+  warmupRuns?: number;
+  /** Timed calls (the book: 100). */
+  timedRuns?: number;
+  /** Print the book's three lines. Default true. */
+  verbose?: boolean;
+}
+
+/** Mean and population standard deviation (numpy's default), for latencies. */
+export function meanStd(xs: readonly number[]): { mean: number; std: number } {
+  if (xs.length === 0) throw new Error("meanStd: no values");
+  const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
+  const variance = xs.reduce((a, x) => a + (x - mean) ** 2, 0) / xs.length;
+  return { mean, std: Math.sqrt(variance) };
+}
+
+/**
+ * The chapter's benchmark: accuracy on a labelled set, model size on disk,
+ * and latency of one query. Subclass and override `computeSize` for other
+ * model kinds (the ONNX benchmark measures the .onnx file).
+ *
+ * @example
+ * const pb = new PerformanceBenchmark(pipe, clinc.test);
+ * const perfMetrics = await pb.runBenchmark(); // { "BERT baseline": { sizeMb, timeAvgMs, timeStdMs, accuracy } }
+ */
+export class PerformanceBenchmark {
+  readonly options: Required<BenchmarkOptions>;
+
+  constructor(
+    readonly pipeline: BenchmarkablePipeline,
+    readonly dataset: Dataset<IntentRow>,
+    readonly optimType = "BERT baseline",
+    options: BenchmarkOptions = {},
+  ) {
+    if (typeof pipeline !== "function") throw new Error("PerformanceBenchmark: pipeline must be callable (a text-classification pipeline)");
+    if (!dataset || dataset.length === 0) throw new Error("PerformanceBenchmark: the dataset is empty");
+    this.options = { warmupRuns: 10, timedRuns: 100, verbose: true, ...options };
+  }
+
+  protected print(line: string): void {
+    if (this.options.verbose) console.log(line);
+  }
+
+  /** Share of rows whose predicted label equals the true intent (names compared, as the book's `str2int`). */
+  async computeAccuracy(): Promise<{ accuracy: number }> {
+    const labels = this.dataset.features.intent;
+    const texts = this.dataset.column("text");
+    const preds = await this.pipeline(texts, { batchSize: 64 });
+    let correct = 0;
+    preds.forEach((p, i) => {
+      if (labels.str2int(p[0].label) === this.dataset.rows[i].intent) correct++;
+    });
+    const accuracy = correct / this.dataset.length;
+    this.print(`Accuracy on test set - ${accuracy.toFixed(3)}`);
+    return { accuracy };
+  }
+
+  /** Size in MB of the model's weights serialised to disk (like `torch.save(model.state_dict())`). */
+  computeSize(): { sizeMb: number } {
+    const model = this.pipeline.model;
+    if (!model) throw new Error("PerformanceBenchmark.computeSize: the pipeline has no model; override computeSize for this kind of pipeline");
+    const tmp = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "pb-")), "model.safetensors");
+    const tensors = new Map<string, SafeTensor>();
+    for (const [name, t] of model.stateDict()) tensors.set(name, { dtype: "F32", shape: t.shape, data: t.data });
+    writeSafetensors(tmp, tensors);
+    const sizeMb = fs.statSync(tmp).size / (1024 * 1024);
+    fs.rmSync(path.dirname(tmp), { recursive: true, force: true });
+    this.print(`Model size (MB) - ${sizeMb.toFixed(2)}`);
+    return { sizeMb };
+  }
+
+  /** Latency of one query: warm-up runs, then timed runs on the high-resolution clock. */
+  async timePipeline(query = "What is the pin number for my account?"): Promise<{ timeAvgMs: number; timeStdMs: number }> {
+    if (typeof query !== "string" || !query.trim()) throw new Error("PerformanceBenchmark.timePipeline: the query must be a non-empty string");
+    for (let i = 0; i < this.options.warmupRuns; i++) await this.pipeline(query);
+    const latencies: number[] = [];
+    for (let i = 0; i < this.options.timedRuns; i++) {
+      const start = process.hrtime.bigint();
+      await this.pipeline(query);
+      latencies.push(Number(process.hrtime.bigint() - start) / 1e6);
+    }
+    const { mean, std } = meanStd(latencies);
+    this.print(`Average latency (ms) - ${mean.toFixed(2)} +\\- ${std.toFixed(2)}`);
+    return { timeAvgMs: mean, timeStdMs: std };
+  }
+
+  async runBenchmark(): Promise<PerfMetrics> {
+    const size = this.computeSize();
+    const time = await this.timePipeline();
+    const acc = await this.computeAccuracy();
+    return { [this.optimType]: { ...size, ...time, ...acc } };
+  }
+}

@@ -1,0 +1,13 @@
+// The workbook's library, imported by the notebooks as "workbook" (see README: notebooks).
+export * from "./backend";
+export * from "./data";
+export * from "./tokenizers";
+export * from "./models";
+export * from "./training";
+export * from "./pipelines";
+export * from "./benchmark";
+export * from "./plotting";
+export * from "./evaluation";
+export * from "./profile";
+export { Random } from "./utils/random";
+export { writeFileAtomic, writeJsonAtomic, readJson } from "./utils/fs";

@@ -1,0 +1,31 @@
+import { AutoModelForSequenceClassification } from "../models/auto";
+import { PreTrainedModel } from "../models/modeling";
+import { BertTokenizer } from "../tokenizers";
+import { TextClassificationOptions, TextClassificationPipeline, TextClassificationPipelineCall } from "./textClassification";
+
+export * from "./textClassification";
+export * from "./oos";
+
+/** The tasks `pipeline()` knows; the type of a task name comes from these keys. */
+export const SUPPORTED_TASKS = Object.freeze({ "text-classification": TextClassificationPipeline } as const);
+export type PipelineTask = keyof typeof SUPPORTED_TASKS;
+
+export type TextClassifier = TextClassificationPipeline & TextClassificationPipelineCall;
+
+/**
+ * Hugging Face's `pipeline()`: a model (or a model folder) plus its tokenizer
+ * behind one call.
+ *
+ * @example
+ * const pipe = pipeline("text-classification", "data/models/bert-clinc-teacher");
+ * await pipe("Hey, I'd like to rent a vehicle from Nov 1st to Nov 15th in Paris and I need a 15 passenger van");
+ * // [{ label: "car_rental", score: 0.9… }]
+ */
+export function pipeline(task: PipelineTask, model: PreTrainedModel | string, options: TextClassificationOptions & { tokenizer?: BertTokenizer } = {}): TextClassifier {
+  if (!(task in SUPPORTED_TASKS)) throw new Error(`pipeline: unknown task "${task}" (supported: ${Object.keys(SUPPORTED_TASKS).join(", ")})`);
+  const { tokenizer: tok, ...rest } = options;
+  const m = typeof model === "string" ? AutoModelForSequenceClassification.fromPretrained(model, { quiet: true }) : model;
+  const tokenizer = tok ?? (typeof model === "string" ? BertTokenizer.fromPretrained(model) : undefined);
+  if (!tokenizer) throw new Error("pipeline: pass options.tokenizer when the model is given as an object");
+  return new TextClassificationPipeline(m, tokenizer, rest) as TextClassifier;
+}

@@ -1,0 +1,128 @@
+import * as tf from "@tensorflow/tfjs-core";
+import { PreTrainedModel } from "../models/modeling";
+import { BertTokenizer } from "../tokenizers";
+import { Callable } from "../utils/callable";
+
+export interface ClassificationResult {
+  label: string;
+  score: number;
+}
+
+export interface TextClassificationOptions {
+  /** How many labels to return per text, best first. Default 1. */
+  topK?: number;
+  /**
+   * Out-of-scope fallback: when the best score is below this, the label
+   * becomes `oosLabel` (the assistant "yields a fallback response").
+   */
+  oosThreshold?: number;
+  /** Default "oos". */
+  oosLabel?: string;
+  /** Texts per forward pass when given a list. Default 32. */
+  batchSize?: number;
+  /** Truncation length. Default: the tokenizer's modelMaxLength. */
+  maxLength?: number;
+}
+
+/** What a pipeline's model stage consumes: padded ids and masks. */
+export interface ModelBatch {
+  input_ids: number[][];
+  attention_mask: number[][];
+  token_type_ids: number[][];
+}
+
+/**
+ * Base of text-classification pipelines: `preprocess` (tokenize), `_forward`
+ * (model → logits), `postprocess` (softmax, top-k, oos fallback). The ONNX
+ * pipeline overrides only `_forward`.
+ */
+export abstract class TextClassificationPipelineBase extends Callable {
+  readonly task = "text-classification";
+  readonly id2label: Record<string, string>;
+  options: Required<Omit<TextClassificationOptions, "oosThreshold">> & { oosThreshold?: number };
+
+  constructor(readonly tokenizer: BertTokenizer, id2label: Record<string, string> | undefined, options: TextClassificationOptions = {}) {
+    super();
+    if (!id2label || Object.keys(id2label).length === 0) {
+      throw new Error("text-classification pipeline: the model config has no id2label, so predictions cannot be named");
+    }
+    this.id2label = id2label;
+    this.options = { topK: 1, oosLabel: "oos", batchSize: 32, maxLength: tokenizer.modelMaxLength, ...options };
+    this.checkOptions(this.options);
+  }
+
+  private checkOptions(o: TextClassificationOptions): void {
+    const n = Object.keys(this.id2label).length;
+    if (o.topK !== undefined && !(Number.isInteger(o.topK) && o.topK >= 1 && o.topK <= n)) throw new Error(`text-classification pipeline: topK must be an integer in [1, ${n}], got ${o.topK}`);
+    if (o.oosThreshold !== undefined && !(o.oosThreshold >= 0 && o.oosThreshold <= 1)) throw new Error(`text-classification pipeline: oosThreshold must be in [0, 1], got ${o.oosThreshold}`);
+    if (o.batchSize !== undefined && !(Number.isInteger(o.batchSize) && o.batchSize >= 1)) throw new Error(`text-classification pipeline: batchSize must be a positive integer, got ${o.batchSize}`);
+  }
+
+  preprocess(texts: readonly string[], maxLength: number): ModelBatch {
+    texts.forEach((t, i) => {
+      if (typeof t !== "string") throw new Error(`text-classification pipeline: input ${i} is ${t === null ? "null" : typeof t}, expected a string`);
+      if (t.trim().length === 0) throw new Error(`text-classification pipeline: input ${i} is an empty string`);
+    });
+    return this.tokenizer.call(texts, { maxLength, padding: "longest" });
+  }
+
+  /** Logits, one row per text. */
+  abstract _forward(batch: ModelBatch): Promise<Float32Array[]>;
+
+  postprocess(logits: Float32Array, topK: number, oosThreshold: number | undefined, oosLabel: string): ClassificationResult[] {
+    const max = Math.max(...logits);
+    const exps = Array.from(logits, (v) => Math.exp(v - max));
+    const sum = exps.reduce((a, b) => a + b, 0);
+    const ranked = exps.map((e, i) => ({ label: this.id2label[String(i)] ?? `LABEL_${i}`, score: e / sum })).sort((a, b) => b.score - a.score);
+    if (oosThreshold !== undefined && ranked[0].score < oosThreshold) return [{ label: oosLabel, score: ranked[0].score }, ...ranked.filter((r) => r.label !== oosLabel)].slice(0, topK);
+    return ranked.slice(0, topK);
+  }
+
+  /** Classifies one text (→ results) or a list (→ one result list per text). */
+  async _call(inputs: string | readonly string[], options: TextClassificationOptions = {}): Promise<ClassificationResult[] | ClassificationResult[][]> {
+    this.checkOptions(options);
+    const o = { ...this.options, ...options };
+    const single = typeof inputs === "string";
+    if (!single && !Array.isArray(inputs)) throw new Error(`text-classification pipeline: expected a string or an array of strings, got ${inputs === null ? "null" : typeof inputs}`);
+    const texts = single ? [inputs as string] : (inputs as readonly string[]);
+    const results: ClassificationResult[][] = [];
+    for (let s = 0; s < texts.length; s += o.batchSize) {
+      const logits = await this._forward(this.preprocess(texts.slice(s, s + o.batchSize), o.maxLength));
+      for (const row of logits) results.push(this.postprocess(row, o.topK, o.oosThreshold, o.oosLabel));
+    }
+    return single ? results[0] : results;
+  }
+
+  dispose(): void {}
+}
+
+/** Callable signature of a text-classification pipeline. */
+export interface TextClassificationPipelineCall {
+  (inputs: string, options?: TextClassificationOptions): Promise<ClassificationResult[]>;
+  (inputs: readonly string[], options?: TextClassificationOptions): Promise<ClassificationResult[][]>;
+}
+
+/** Text classification with one of our TensorFlow.js models. */
+export class TextClassificationPipeline extends TextClassificationPipelineBase {
+  constructor(readonly model: PreTrainedModel, tokenizer: BertTokenizer, options: TextClassificationOptions = {}) {
+    super(tokenizer, model.config.id2label, { maxLength: Math.min(tokenizer.modelMaxLength, model.spec.maxPositions), ...options });
+  }
+
+  async _forward(batch: ModelBatch): Promise<Float32Array[]> {
+    const logits = tf.tidy(() =>
+      this.model.call({
+        input_ids: tf.tensor2d(batch.input_ids, undefined, "int32"),
+        attention_mask: tf.tensor2d(batch.attention_mask, undefined, "int32"),
+        token_type_ids: tf.tensor2d(batch.token_type_ids, undefined, "int32"),
+      }).logits,
+    );
+    const flat = logits.dataSync() as Float32Array;
+    const width = logits.shape[1];
+    logits.dispose();
+    return batch.input_ids.map((_, i) => flat.slice(i * width, (i + 1) * width));
+  }
+
+  override dispose(): void {
+    this.model.dispose();
+  }
+}

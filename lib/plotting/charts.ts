@@ -1,0 +1,75 @@
+import { Figure, Trace } from "./figure";
+import type { PerfMetrics } from "../benchmark/performanceBenchmark";
+
+/**
+ * The chapter's `plot_metrics`: accuracy (%) against average latency (ms),
+ * bubble area proportional to model size (MB), the current optimisation
+ * drawn solid and the others as open circles; the x range is set by the
+ * slowest model.
+ *
+ * @example showFigure(plotMetrics(perfMetrics, "Distillation"));
+ */
+export function plotMetrics(perfMetrics: PerfMetrics, currentOptimType: string): Figure {
+  const entries = Object.entries(perfMetrics);
+  if (entries.length === 0) throw new Error("plotMetrics: perfMetrics is empty");
+  if (!(currentOptimType in perfMetrics)) throw new Error(`plotMetrics: "${currentOptimType}" is not in perfMetrics (${entries.map(([k]) => k).join(", ")})`);
+  const maxSize = Math.max(...entries.map(([, m]) => m.sizeMb));
+  // Area sizing: the largest model gets a ~60 px bubble.
+  const sizeref = maxSize / 60 ** 2;
+  const data: Trace[] = entries.map(([name, m]) => ({
+    type: "scatter",
+    mode: "markers",
+    name,
+    x: [m.timeAvgMs],
+    y: [m.accuracy * 100],
+    text: [`${name}: ${m.sizeMb.toFixed(1)} MB`],
+    marker: { size: [m.sizeMb], sizemode: "area", sizeref, symbol: name === currentOptimType ? "circle" : "circle-open", line: { width: 2 } },
+    opacity: name === currentOptimType ? 0.8 : 0.5,
+  }));
+  const accs = entries.map(([, m]) => m.accuracy * 100);
+  const maxTime = Math.max(...entries.map(([, m]) => m.timeAvgMs));
+  return {
+    data,
+    layout: {
+      title: { text: `Accuracy vs latency (current: ${currentOptimType})` },
+      xaxis: { title: { text: "Average latency (ms)" }, range: [0, Math.ceil(maxTime * 1.15) + 1] },
+      yaxis: { title: { text: "Accuracy (%)" }, range: [Math.floor(Math.min(...accs) - 3), Math.ceil(Math.max(...accs) + 3)] },
+      legend: { itemsizing: "constant" },
+      template: "plotly_white",
+    },
+  };
+}
+
+/** Histogram of values (e.g. a weight matrix before quantization). */
+export function histogram(values: ArrayLike<number>, options: { bins?: number; title?: string; xTitle?: string } = {}): Figure {
+  const xs = Array.from(values);
+  if (xs.length === 0) throw new Error("histogram: no values");
+  const bins = options.bins ?? 100;
+  const lo = Math.min(...xs);
+  const hi = Math.max(...xs);
+  const w = (hi - lo || 1) / bins;
+  const counts = new Array(bins).fill(0);
+  for (const v of xs) counts[Math.min(bins - 1, Math.floor((v - lo) / w))]++;
+  return {
+    data: [{ type: "bar", x: counts.map((_, i) => lo + (i + 0.5) * w), y: counts, name: "count" }],
+    layout: { title: { text: options.title ?? "" }, xaxis: { title: { text: options.xTitle ?? "" } }, yaxis: { title: { text: "Count" } }, bargap: 0 },
+  };
+}
+
+/** Lines, one per series (e.g. softmax at several temperatures). */
+export function lineChart(series: { name: string; x: number[]; y: number[] }[], options: { title?: string; xTitle?: string; yTitle?: string } = {}): Figure {
+  if (series.length === 0) throw new Error("lineChart: no series");
+  return {
+    data: series.map((s) => ({ type: "scatter", mode: "lines+markers", name: s.name, x: s.x, y: s.y })),
+    layout: { title: { text: options.title ?? "" }, xaxis: { title: { text: options.xTitle ?? "" } }, yaxis: { title: { text: options.yTitle ?? "" } } },
+  };
+}
+
+/** A contour plot of z over an (x, y) grid (e.g. accuracy over alpha and temperature). */
+export function contour(x: number[], y: number[], z: number[][], options: { title?: string; xTitle?: string; yTitle?: string } = {}): Figure {
+  if (z.length !== y.length || z.some((r) => r.length !== x.length)) throw new Error(`contour: z must be ${y.length} rows of ${x.length} values`);
+  return {
+    data: [{ type: "contour", x, y, z, colorscale: "Viridis" }],
+    layout: { title: { text: options.title ?? "" }, xaxis: { title: { text: options.xTitle ?? "" } }, yaxis: { title: { text: options.yTitle ?? "" } } },
+  };
+}
