@@ -11,7 +11,9 @@ import { writeJsonAtomic } from "../lib/utils/fs";
 
 const PYTORCH_SECONDS_PER_EPOCH = 45;
 
-async function main() {
+export interface TrainSpeedRow { workers: number; batch: number; steps: number; secondsPerStep: number; secondsPerEpoch: number; ratioToPytorch: number }
+
+export async function benchTrainSpeed(): Promise<TrainSpeedRow[]> {
   const backend = await initBackend();
   const clinc = loadClinc();
   const tokenizer = BertTokenizer.bertBaseUncased({ modelMaxLength: 64 }).trimmedTo(clinc.train.column("text"));
@@ -19,7 +21,7 @@ async function main() {
   const steps = Number(process.env.BENCH_TRAIN_STEPS ?? 16);
   const rows = tokenizeDataset(clinc.train.shuffle(1).head(batch * steps), tokenizer, 64);
   const stepsPerEpoch = Math.ceil(clinc.train.length / batch);
-  const results: Record<string, unknown>[] = [];
+  const results: TrainSpeedRow[] = [];
   for (const workers of [1, 2]) {
     const model = BertForSequenceClassification.fromConfig({ vocab_size: tokenizer.vocabSize, hidden_size: 256, num_hidden_layers: 4, num_attention_heads: 4, intermediate_size: 1024, max_position_embeddings: 64, ...labelMaps(clinc.train.features.intent.names) });
     const trainer = new Trainer({ model, tokenizer, trainDataset: rows, args: { outputDir: "/tmp/bench-train", numTrainEpochs: 1, perDeviceTrainBatchSize: batch, evaluationStrategy: "no", disableTqdm: true, dataParallelWorkers: workers, learningRate: 1e-4 } });
@@ -29,10 +31,6 @@ async function main() {
     results.push({ workers, batch, steps: out.globalStep, secondsPerStep, secondsPerEpoch, ratioToPytorch: secondsPerEpoch / PYTORCH_SECONDS_PER_EPOCH });
     model.dispose();
   }
-  console.table(results);
   writeJsonAtomic(path.join(__dirname, "results", "train_speed.json"), { backend, date: new Date().toISOString(), pytorchSecondsPerEpoch: PYTORCH_SECONDS_PER_EPOCH, results });
+  return results;
 }
-main().catch((e) => {
-  console.error(e instanceof Error ? e.message : e);
-  process.exit(1);
-});

@@ -11,3 +11,5 @@ export * from "./evaluation";
 export * from "./profile";
 export { Random } from "./utils/random";
 export { writeFileAtomic, writeJsonAtomic, readJson } from "./utils/fs";
+export * from "./report";
+export * from "./notebook";

@@ -1,1 +1,2 @@
 export * from "./performanceBenchmark";
+export * from "./store";

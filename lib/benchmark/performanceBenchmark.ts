@@ -5,7 +5,6 @@ import { Dataset } from "../data/dataset";
 import { IntentRow } from "../data/intents";
 import { ClassificationResult } from "../pipelines/textClassification";
 import { PreTrainedModel } from "../models/modeling";
-import { SafeTensor, writeSafetensors } from "../models/safetensors";
 
 /** One row of the chapter's perf_metrics table. */
 export interface BenchmarkMetrics {
@@ -82,16 +81,18 @@ export class PerformanceBenchmark {
     return { accuracy };
   }
 
-  /** Size in MB of the model's weights serialised to disk (like `torch.save(model.state_dict())`). */
+  /** Size in MB of the model's weights as saved to disk (`model.safetensors`, like `torch.save(model.state_dict())`). */
   computeSize(): { sizeMb: number } {
     const model = this.pipeline.model;
     if (!model) throw new Error("PerformanceBenchmark.computeSize: the pipeline has no model; override computeSize for this kind of pipeline");
-    const tmp = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "pb-")), "model.safetensors");
-    const tensors = new Map<string, SafeTensor>();
-    for (const [name, t] of model.stateDict()) tensors.set(name, { dtype: "F32", shape: t.shape, data: t.data });
-    writeSafetensors(tmp, tensors);
-    const sizeMb = fs.statSync(tmp).size / (1024 * 1024);
-    fs.rmSync(path.dirname(tmp), { recursive: true, force: true });
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pb-"));
+    let sizeMb: number;
+    try {
+      model.savePretrained(dir);
+      sizeMb = fs.statSync(path.join(dir, "model.safetensors")).size / (1024 * 1024);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
     this.print(`Model size (MB) - ${sizeMb.toFixed(2)}`);
     return { sizeMb };
   }

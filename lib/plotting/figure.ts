@@ -141,9 +141,14 @@ export function mimeBundle(fig: Figure): Record<string, unknown> {
 /**
  * Shows a figure in a tslab notebook as one output carrying the plotly JSON
  * (JupyterLab renders it natively) and an SVG fallback (every other viewer).
- * Outside a notebook it does nothing and returns false.
+ * Outside a notebook it does nothing.
  */
-export function showFigure(fig: Figure): boolean {
+export function showFigure(fig: Figure): void {
+  displayBundle(fig);
+}
+
+/** Sends the figure's mime bundle to the notebook; false outside a tslab kernel. */
+export function displayBundle(fig: Figure): boolean {
   let jupyter: any;
   let tslab: any;
   try {

@@ -1,0 +1,49 @@
+// npm run bench: the speed and accuracy targets of the issues, measured on
+// this machine. Writes bench/results/summary.json and prints a table.
+//   npm run bench               # all
+//   npm run bench -- teacher    # one
+import * as path from "node:path";
+import { initBackend } from "../lib/backend";
+import { writeJsonAtomic } from "../lib/utils/fs";
+import { benchTeacher } from "./teacher";
+import { benchTrainSpeed } from "./trainSpeed";
+
+interface Row { bench: string; metric: string; value: number; target?: string; met?: boolean }
+
+const BENCHES: Record<string, () => Promise<Row[]>> = {
+  teacher: async () => {
+    const r = await benchTeacher();
+    return Object.entries(r).map(([metric, value]) => ({
+      bench: "teacher",
+      metric,
+      value,
+      ...(metric === "testAccuracy" ? { target: ">= 0.77 (aim 0.84)", met: value >= 0.77 } : {}),
+    }));
+  },
+  trainSpeed: async () => {
+    const rows = await benchTrainSpeed();
+    return rows.flatMap((r) => [
+      { bench: "trainSpeed", metric: `secondsPerEpoch (${r.workers} thread${r.workers > 1 ? "s" : ""}, batch ${r.batch})`, value: r.secondsPerEpoch },
+      { bench: "trainSpeed", metric: `ratio to PyTorch (${r.workers} thread${r.workers > 1 ? "s" : ""})`, value: r.ratioToPytorch, target: "<= 2 (aim)", met: r.ratioToPytorch <= 2 },
+    ]);
+  },
+};
+
+async function main() {
+  const backend = await initBackend();
+  const wanted = process.argv.slice(2);
+  for (const w of wanted) if (!(w in BENCHES)) throw new Error(`Unknown bench "${w}" (have: ${Object.keys(BENCHES).join(", ")})`);
+  const rows: Row[] = [];
+  for (const [name, run] of Object.entries(BENCHES)) {
+    if (wanted.length && !wanted.includes(name)) continue;
+    console.log(`running ${name}…`);
+    rows.push(...(await run()));
+  }
+  console.table(rows.map((r) => ({ ...r, value: Number(r.value.toFixed(4)) })));
+  writeJsonAtomic(path.join(__dirname, "results", "summary.json"), { backend, date: new Date().toISOString(), rows });
+}
+
+main().catch((e) => {
+  console.error(e instanceof Error ? e.message : e);
+  process.exit(1);
+});

@@ -1,0 +1,18 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+
+/** The project's "hub": HF-layout model folders trained by this project and shipped in data/models/. */
+export const MODELS_DIR = path.resolve(__dirname, "..", "..", "data", "models");
+
+/** The chapter's teacher, `transformersbook/bert-base-uncased-finetuned-clinc` here. */
+export const TEACHER_CHECKPOINT = path.join(MODELS_DIR, "bert-clinc-teacher");
+
+/** Path of a shipped model folder, with a clear error when it is missing. */
+export function modelPath(name: string): string {
+  const dir = path.isAbsolute(name) ? name : path.join(MODELS_DIR, name);
+  if (!fs.existsSync(path.join(dir, "config.json"))) {
+    const have = fs.existsSync(MODELS_DIR) ? fs.readdirSync(MODELS_DIR).join(", ") : "none";
+    throw new Error(`Model "${name}" not found at ${dir} (shipped models: ${have}). Train it with the npm scripts in the README.`);
+  }
+  return dir;
+}

@@ -1,0 +1,31 @@
+import * as path from "node:path";
+import { PerfMetrics } from "./benchmark/performanceBenchmark";
+import { plotMetrics } from "./plotting/charts";
+import { saveFigure } from "./plotting/figure";
+import { writeFileAtomic, writeJsonAtomic } from "./utils/fs";
+
+/** The perf_metrics table as Markdown, one row per optimisation, in the order measured. */
+export function perfMetricsMarkdown(perf: PerfMetrics): string {
+  const rows = Object.entries(perf);
+  const base = rows[0]?.[1];
+  const lines = [
+    "| Optimisation | Size (MB) | Latency (ms) | Accuracy | Size vs first | Speed-up vs first |",
+    "|---|---:|---:|---:|---:|---:|",
+    ...rows.map(([name, m]) => `| ${name} | ${m.sizeMb.toFixed(2)} | ${m.timeAvgMs.toFixed(2)} ± ${m.timeStdMs.toFixed(2)} | ${(m.accuracy * 100).toFixed(2)}% | ${(m.sizeMb / base.sizeMb).toFixed(2)}x | ${(base.timeAvgMs / m.timeAvgMs).toFixed(2)}x |`),
+  ];
+  return lines.join("\n") + "\n";
+}
+
+/**
+ * Writes the workbook's results: perf_metrics.json / .md and the
+ * accuracy-vs-latency chart as HTML (and PNG when Chromium is installed).
+ */
+export function writeReport(perf: PerfMetrics, dir: string, meta: Record<string, unknown> = {}): { files: string[] } {
+  const names = Object.keys(perf);
+  if (names.length === 0) throw new Error("writeReport: no benchmark rows were recorded (did the notebooks run?)");
+  writeJsonAtomic(path.join(dir, "perf_metrics.json"), { ...meta, perfMetrics: perf });
+  const md = `# Workbook results\n\n${Object.entries(meta).map(([k, v]) => `- ${k}: ${v}`).join("\n")}\n\n${perfMetricsMarkdown(perf)}\n![accuracy vs latency](perf_metrics.png)\n`;
+  writeFileAtomic(path.join(dir, "perf_metrics.md"), md);
+  const fig = saveFigure(plotMetrics(perf, names[names.length - 1]), path.join(dir, "perf_metrics"));
+  return { files: [path.join(dir, "perf_metrics.json"), path.join(dir, "perf_metrics.md"), fig.html, ...(fig.png ? [fig.png] : [])] };
+}
