@@ -49,8 +49,8 @@ function niceTicks(lo: number, hi: number, n = 5): number[] {
  * when set). Not all of plotly: enough for the workbook's charts, so they
  * read without JavaScript (GitHub, exported HTML).
  */
-export function figureToSvg(fig: Figure, width = 720, height = 440): string {
-  const m = { l: 70, r: 170, t: 50, b: 60 };
+export function figureToSvg(fig: Figure, width = 780, height = 440): string {
+  const m = { l: 70, r: 230, t: 50, b: 60 };
   const pw = width - m.l - m.r;
   const ph = height - m.t - m.b;
   const numeric = fig.data.filter((t) => t.type !== "contour" && t.x && t.y && typeof t.x[0] === "number");
@@ -99,11 +99,11 @@ export function figureToSvg(fig: Figure, width = 720, height = 440): string {
 }
 
 /** A standalone HTML page with the interactive plotly chart (plotly.js inlined, no network). */
-export function figureToHtml(fig: Figure, title = "Figure"): string {
+export function figureToHtml(fig: Figure, title = "Figure", options: { staticPlot?: boolean } = {}): string {
   const plotly = fs.readFileSync(require.resolve("plotly.js-dist-min"), "utf8");
   return `<!DOCTYPE html><html><head><meta charset="utf-8"><title>${esc(title)}</title><script>${plotly}</script></head>
 <body><div id="fig" style="width:900px;height:540px"></div>
-<script>Plotly.newPlot("fig", ${JSON.stringify(fig.data)}, ${JSON.stringify({ ...fig.layout, width: 900, height: 540 })}, {staticPlot: false});</script></body></html>`;
+<script>Plotly.newPlot("fig", ${JSON.stringify(fig.data)}, ${JSON.stringify({ ...fig.layout, width: 900, height: 540 })}, ${JSON.stringify({ staticPlot: options.staticPlot ?? false, displayModeBar: !options.staticPlot })});</script></body></html>`;
 }
 
 /** The chromium binary used for PNG rendering, if installed (Debian: /usr/bin/chromium). */
@@ -122,13 +122,17 @@ export function saveFigure(fig: Figure, basePath: string): { html: string; png?:
   if (!chromium) return { html };
   const png = `${basePath}.png`;
   const tmp = `${png}.${process.pid}.tmp.png`;
+  // The screenshot is of a static copy (no toolbar), deleted afterwards.
+  const staticHtml = `${basePath}.${process.pid}.static.html`;
+  writeFileAtomic(staticHtml, figureToHtml(fig, path.basename(basePath), { staticPlot: true }));
   const profile = fs.mkdtempSync(path.join(path.dirname(html), ".chromium-"));
   try {
-    execFileSync(chromium, ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run", `--user-data-dir=${profile}`, "--hide-scrollbars", "--window-size=920,560", "--virtual-time-budget=5000", `--screenshot=${tmp}`, `file://${path.resolve(html)}`], { stdio: "ignore", timeout: 60_000 });
+    execFileSync(chromium, ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run", `--user-data-dir=${profile}`, "--hide-scrollbars", "--window-size=920,560", "--virtual-time-budget=5000", `--screenshot=${tmp}`, `file://${path.resolve(staticHtml)}`], { stdio: "ignore", timeout: 60_000 });
     fs.renameSync(tmp, png);
   } finally {
     fs.rmSync(profile, { recursive: true, force: true });
     fs.rmSync(tmp, { force: true });
+    fs.rmSync(staticHtml, { force: true });
   }
   return { html, png };
 }

@@ -1,0 +1,111 @@
+import * as fs from "node:fs";
+import * as tf from "@tensorflow/tfjs-core";
+import { PreTrainedModel } from "../models/modeling";
+import { DataType, GraphBuilder, saveModel } from "./graphBuilder";
+
+export interface ExportOptions {
+  /** ONNX opset; at least 17 (LayerNormalization). Default 17. */
+  opset?: number;
+}
+
+const NEG_INF = -3.4028234663852886e38;
+
+/**
+ * Exports one of our classifiers to ONNX, computing exactly what the
+ * TensorFlow.js model computes. Inputs `input_ids`, `attention_mask` (and
+ * `token_type_ids` for BERT) are int64 with dynamic `batch` and `sequence`
+ * axes; the output is `logits`. Weights become initializers; every linear
+ * layer is a MatMul with a constant [in, out] weight followed by an Add of
+ * its bias, the pattern ONNX Runtime's dynamic quantization looks for.
+ *
+ * @example exportToOnnx(model, "onnx/model.onnx");
+ */
+export function exportToOnnx(model: PreTrainedModel, path: string, options: ExportOptions = {}): void {
+  const opset = options.opset ?? 17;
+  if (!Number.isInteger(opset) || opset < 17) throw new Error(`exportToOnnx: opset must be an integer >= 17 (LayerNormalization), got ${opset}`);
+  const s = model.spec;
+  const sc = model.scheme;
+  const g = new GraphBuilder(model.constructor.name);
+  const w = (name: string): { dims: number[]; data: Float32Array } => {
+    const v = model.params.get(name);
+    if (!v) throw new Error(`exportToOnnx: the model has no parameter "${name}"`);
+    // Registered transforms (e.g. pruning masks) are part of the model: export what the forward pass sees.
+    const t = tf.tidy(() => model.weight(name).clone());
+    const data = t.dataSync() as Float32Array;
+    const dims = [...t.shape];
+    t.dispose();
+    return { dims, data };
+  };
+  const init = (name: string) => {
+    const { dims, data } = w(name);
+    return g.float(name, dims, data);
+  };
+
+  const ids = g.input("input_ids", DataType.INT64, ["batch", "sequence"]);
+  const mask = g.input("attention_mask", DataType.INT64, ["batch", "sequence"]);
+  const types = sc.tokenTypeEmbeddings ? g.input("token_type_ids", DataType.INT64, ["batch", "sequence"]) : undefined;
+
+  const dense = (x: string, name: string, prefix: string) => {
+    const mm = g.op("MatMul", [x, init(`${name}.weight`)], { name: `${prefix}/MatMul` });
+    return g.op("Add", [mm, init(`${name}.bias`)], { name: `${prefix}/Add` });
+  };
+  const norm = (x: string, name: string, prefix: string) =>
+    g.op("LayerNormalization", [x, init(`${name}.weight`), init(`${name}.bias`)], { name: `${prefix}/LayerNorm`, attrs: { axis: -1, epsilon: s.eps } });
+
+  // Embeddings: word + position (+ token type), LayerNorm.
+  const word = g.op("Gather", [init(`${sc.wordEmbeddings}.weight`), ids], { name: "embeddings/word/Gather" });
+  const shape = g.op("Shape", [ids], { name: "embeddings/Shape" });
+  const seqLen = g.op("Gather", [shape, g.int64("one_index", [1], [])], { name: "embeddings/seq_len", attrs: { axis: 0 } });
+  const positions = g.op("Range", [g.int64("zero", [0], []), seqLen, g.int64("one", [1], [])], { name: "embeddings/positions" });
+  const pos = g.op("Gather", [init(`${sc.positionEmbeddings}.weight`), positions], { name: "embeddings/position/Gather" });
+  let x = g.op("Add", [word, pos], { name: "embeddings/Add" });
+  if (sc.tokenTypeEmbeddings && types) x = g.op("Add", [x, g.op("Gather", [init(`${sc.tokenTypeEmbeddings}.weight`), types], { name: "embeddings/token_type/Gather" })], { name: "embeddings/Add_types" });
+  x = norm(x, sc.embeddingsNorm, "embeddings");
+
+  // Attention mask → additive bias [batch, 1, 1, seq]: 0 attended, float32 min padded.
+  const maskF = g.op("Cast", [mask], { name: "mask/Cast", attrs: { to: DataType.FLOAT } });
+  const inverted = g.op("Sub", [g.scalar("mask_one", 1), maskF], { name: "mask/Sub" });
+  const bias = g.op("Mul", [inverted, g.scalar("mask_min", NEG_INF)], { name: "mask/Mul" });
+  const maskBias = g.op("Unsqueeze", [bias, g.int64("mask_axes", [1, 2])], { name: "mask/Unsqueeze" });
+
+  const headDim = s.hidden / s.heads;
+  const headsShape = g.int64("heads_shape", [0, 0, s.heads, headDim]);
+  const mergedShape = g.int64("merged_shape", [0, 0, s.hidden]);
+  const scale = g.scalar("attention_scale", 1 / Math.sqrt(headDim));
+  const sqrtHalf = g.scalar("gelu_sqrt_half", Math.SQRT1_2);
+  const half = g.scalar("gelu_half", 0.5);
+  const one = g.scalar("gelu_one", 1);
+
+  for (let i = 0; i < s.layers; i++) {
+    const n = sc.layer(i);
+    const p = `layer.${i}`;
+    const split = (t: string, perm: number[], tag: string) =>
+      g.op("Transpose", [g.op("Reshape", [t, headsShape], { name: `${p}/${tag}/Reshape` })], { name: `${p}/${tag}/Transpose`, attrs: { perm } });
+    const q = split(dense(x, n.query, `${p}/query`), [0, 2, 1, 3], "q");
+    const kT = split(dense(x, n.key, `${p}/key`), [0, 2, 3, 1], "k");
+    const v = split(dense(x, n.value, `${p}/value`), [0, 2, 1, 3], "v");
+    const scores = g.op("Add", [g.op("Mul", [g.op("MatMul", [q, kT], { name: `${p}/scores/MatMul` }), scale], { name: `${p}/scores/Mul` }), maskBias], { name: `${p}/scores/Add` });
+    const probs = g.op("Softmax", [scores], { name: `${p}/Softmax`, attrs: { axis: -1 } });
+    const ctx = g.op("MatMul", [probs, v], { name: `${p}/context/MatMul` });
+    const merged = g.op("Reshape", [g.op("Transpose", [ctx], { name: `${p}/context/Transpose`, attrs: { perm: [0, 2, 1, 3] } }), mergedShape], { name: `${p}/context/Reshape` });
+    x = norm(g.op("Add", [dense(merged, n.attentionOutput, `${p}/attention_output`), x], { name: `${p}/attention/residual` }), n.attentionNorm, `${p}/attention`);
+    const inter = dense(x, n.intermediate, `${p}/intermediate`);
+    let act: string;
+    if (s.activation === "gelu") {
+      // x · ½(1 + erf(x/√2)), which ORT fuses into one Gelu.
+      const erf = g.op("Erf", [g.op("Mul", [inter, sqrtHalf], { name: `${p}/gelu/Mul` })], { name: `${p}/gelu/Erf` });
+      act = g.op("Mul", [g.op("Mul", [inter, g.op("Add", [erf, one], { name: `${p}/gelu/Add` })], { name: `${p}/gelu/Mul_1` }), half], { name: `${p}/gelu/Mul_2` });
+    } else if (s.activation === "relu") act = g.op("Relu", [inter], { name: `${p}/Relu` });
+    else throw new Error(`exportToOnnx: activation "${s.activation}" is not supported (gelu, relu)`);
+    x = norm(g.op("Add", [dense(act, n.output, `${p}/output`), x], { name: `${p}/output/residual` }), n.outputNorm, `${p}/output`);
+  }
+
+  const cls = g.op("Gather", [x, g.int64("cls_index", [0], [])], { name: "head/cls/Gather", attrs: { axis: 1 } });
+  const pooled = dense(cls, sc.headDense.name, "head/dense");
+  const activated = g.op(sc.headDense.activation === "tanh" ? "Tanh" : "Relu", [pooled], { name: "head/activation" });
+  const logitsMm = g.op("MatMul", [activated, init(`${sc.classifier}.weight`)], { name: "classifier/MatMul" });
+  g.op("Add", [logitsMm, init(`${sc.classifier}.bias`)], { name: "classifier/Add", output: "logits" });
+  g.output("logits", DataType.FLOAT, ["batch", model.numLabels]);
+  fs.mkdirSync(require("node:path").dirname(path), { recursive: true });
+  saveModel(g.model(opset), path);
+}

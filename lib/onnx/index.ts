@@ -1,0 +1,4 @@
+export * from "./graphBuilder";
+export * from "./export";
+export * from "./session";
+export * from "./onnxPipeline";

@@ -1,0 +1,62 @@
+import * as fs from "node:fs";
+import * as ort from "onnxruntime-node";
+import { BertTokenizer } from "../tokenizers";
+import { ModelBatch, TextClassificationOptions, TextClassificationPipelineBase, TextClassificationPipelineCall } from "../pipelines/textClassification";
+import { PerformanceBenchmark, BenchmarkablePipeline, BenchmarkOptions } from "../benchmark/performanceBenchmark";
+import { Dataset } from "../data/dataset";
+import { IntentRow } from "../data/intents";
+
+function int64(rows: number[][]): ort.Tensor {
+  const flat = BigInt64Array.from(rows.flat().map(BigInt));
+  return new ort.Tensor("int64", flat, [rows.length, rows[0]?.length ?? 0]);
+}
+
+/**
+ * The book's `OnnxPipeline`: tokenizer + ONNX Runtime session, with the same
+ * output as `pipeline("text-classification")` (softmax, label, score).
+ *
+ * @example
+ * const pipe = new OnnxPipeline(session, tokenizer, config.id2label);
+ * await pipe(query); // [{ label: "car_rental", score: 0.9 }]
+ */
+export class OnnxPipeline extends TextClassificationPipelineBase {
+  private readonly inputNames: Set<string>;
+
+  constructor(readonly session: ort.InferenceSession, tokenizer: BertTokenizer, id2label: Record<string, string>, options: TextClassificationOptions = {}) {
+    super(tokenizer, id2label, options);
+    this.inputNames = new Set(session.inputNames);
+    for (const needed of ["input_ids", "attention_mask"]) {
+      if (!this.inputNames.has(needed)) throw new Error(`OnnxPipeline: the model has no "${needed}" input (inputs: ${session.inputNames.join(", ")})`);
+    }
+    if (!session.outputNames.includes("logits")) throw new Error(`OnnxPipeline: the model has no "logits" output (outputs: ${session.outputNames.join(", ")})`);
+  }
+
+  async _forward(batch: ModelBatch): Promise<Float32Array[]> {
+    const feeds: Record<string, ort.Tensor> = { input_ids: int64(batch.input_ids), attention_mask: int64(batch.attention_mask) };
+    if (this.inputNames.has("token_type_ids")) feeds.token_type_ids = int64(batch.token_type_ids);
+    const { logits } = await this.session.run(feeds);
+    const data = logits.data as Float32Array;
+    const width = logits.dims[1];
+    return batch.input_ids.map((_, i) => data.slice(i * width, (i + 1) * width));
+  }
+
+  override dispose(): void {
+    void this.session.release();
+  }
+}
+
+export type OnnxClassifier = OnnxPipeline & TextClassificationPipelineCall;
+
+/** The book's `OnnxPerformanceBenchmark`: the size is that of the .onnx file. */
+export class OnnxPerformanceBenchmark extends PerformanceBenchmark {
+  constructor(pipeline: OnnxClassifier, dataset: Dataset<IntentRow>, optimType: string, readonly modelPath: string, options: BenchmarkOptions = {}) {
+    super(pipeline as unknown as BenchmarkablePipeline, dataset, optimType, options);
+    if (!fs.existsSync(modelPath)) throw new Error(`OnnxPerformanceBenchmark: ONNX model not found: ${modelPath}`);
+  }
+
+  override computeSize(): { sizeMb: number } {
+    const sizeMb = fs.statSync(this.modelPath).size / (1024 * 1024);
+    this.print(`Model size (MB) - ${sizeMb.toFixed(2)}`);
+    return { sizeMb };
+  }
+}

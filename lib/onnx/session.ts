@@ -1,0 +1,34 @@
+import * as fs from "node:fs";
+import * as ort from "onnxruntime-node";
+
+export type GraphOptimizationLevel = "disabled" | "basic" | "extended" | "all";
+
+export interface SessionOptions {
+  /** Threads inside one operator (default: ORT's choice, one per core). */
+  intraOpNumThreads?: number;
+  /** Default "all", as the book's helper. */
+  graphOptimizationLevel?: GraphOptimizationLevel;
+  /** Write the optimised graph here (inspect it with Netron). */
+  optimizedModelFilePath?: string;
+}
+
+/**
+ * An ONNX Runtime inference session for a model file, as the book's
+ * `create_model_for_provider(model_path, provider)`.
+ *
+ * @example const session = await createModelForProvider("onnx/model.onnx");
+ */
+export async function createModelForProvider(modelPath: string, provider = "cpu", options: SessionOptions = {}): Promise<ort.InferenceSession> {
+  if (!fs.existsSync(modelPath)) throw new Error(`ONNX model not found: ${modelPath}`);
+  if (provider !== "cpu" && provider !== "CPUExecutionProvider") throw new Error(`createModelForProvider: provider "${provider}" is not available here (onnxruntime-node CPU build; use "cpu")`);
+  try {
+    return await ort.InferenceSession.create(modelPath, {
+      executionProviders: ["cpu"],
+      graphOptimizationLevel: options.graphOptimizationLevel ?? "all",
+      ...(options.intraOpNumThreads ? { intraOpNumThreads: options.intraOpNumThreads } : {}),
+      ...(options.optimizedModelFilePath ? { optimizedModelFilePath: options.optimizedModelFilePath } : {}),
+    });
+  } catch (err) {
+    throw new Error(`Could not load ONNX model ${modelPath}: ${(err as Error).message.split("\n")[0]}`);
+  }
+}

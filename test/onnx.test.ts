@@ -1,0 +1,60 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import * as tf from "@tensorflow/tfjs-core";
+import * as ort from "onnxruntime-node";
+import { ready, maxAbsDiff, tmpDir, values } from "./helpers/setup";
+import { BertForSequenceClassification, DistilBertForSequenceClassification, PreTrainedModel, labelMaps } from "../lib/models";
+import { BertTokenizer } from "../lib/tokenizers";
+import { OnnxPipeline, OnnxClassifier, createModelForProvider, exportToOnnx } from "../lib/onnx";
+import { pipeline } from "../lib/pipelines";
+
+const tokenizer = new BertTokenizer(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", ..."abcdefghijklmnopqrstuvwxyz".split(""), ..."abcdefghijklmnopqrstuvwxyz".split("").map((c) => `##${c}`)]);
+const labels = labelMaps(["x", "y", "z", "oos"]);
+const models: Record<string, () => PreTrainedModel> = {
+  bert: () => BertForSequenceClassification.fromConfig({ vocab_size: tokenizer.vocabSize, hidden_size: 16, num_hidden_layers: 2, num_attention_heads: 2, intermediate_size: 32, max_position_embeddings: 64, initializer_range: 0.3, ...labels }, { seed: 5 }),
+  distilbert: () => DistilBertForSequenceClassification.fromConfig({ vocab_size: tokenizer.vocabSize, dim: 16, n_layers: 2, n_heads: 2, hidden_dim: 32, max_position_embeddings: 64, initializer_range: 0.3, ...labels }, { seed: 6 }),
+};
+
+const texts = ["a", "hello world", "transfer money from my account", "what is the pin number for my account please tell me now"];
+
+for (const [kind, make] of Object.entries(models)) {
+  test(`${kind}: ONNX export matches TensorFlow.js logits (batch 1 and padded batches) under onnxruntime`, async () => {
+    await ready;
+    const model = make();
+    const file = path.join(tmpDir(), "model.onnx");
+    exportToOnnx(model, file);
+    const session = await createModelForProvider(file);
+    assert.deepEqual([...session.inputNames].sort(), kind === "bert" ? ["attention_mask", "input_ids", "token_type_ids"] : ["attention_mask", "input_ids"]);
+    assert.deepEqual(session.outputNames, ["logits"]);
+    const onnxPipe = new OnnxPipeline(session, tokenizer, model.config.id2label) as OnnxClassifier;
+    for (const batch of [[texts[2]], texts, texts.slice(1, 3)]) {
+      const enc = tokenizer.call(batch);
+      const ours = values(model.call({ input_ids: tf.tensor2d(enc.input_ids, undefined, "int32"), attention_mask: tf.tensor2d(enc.attention_mask, undefined, "int32") }).logits);
+      const logits = (await onnxPipe._forward(enc)).flatMap((r) => [...r]);
+      assert.ok(maxAbsDiff(ours, logits) < 1e-4, `batch of ${batch.length}: ${maxAbsDiff(ours, logits)}`);
+    }
+    const tfPipe = pipeline("text-classification", model, { tokenizer });
+    const [a, b] = [await tfPipe(texts[3], { topK: 2 }), await onnxPipe(texts[3], { topK: 2 })];
+    assert.deepEqual(a.map((r) => r.label), b.map((r) => r.label));
+    assert.ok(Math.abs(a[0].score - b[0].score) < 1e-5);
+    model.dispose();
+  });
+}
+
+test("ONNX errors: missing and corrupt files, wrong input names, bad opset", async () => {
+  await ready;
+  const dir = tmpDir();
+  await assert.rejects(createModelForProvider(path.join(dir, "none.onnx")), /ONNX model not found/);
+  fs.writeFileSync(path.join(dir, "bad.onnx"), "not a protobuf");
+  await assert.rejects(createModelForProvider(path.join(dir, "bad.onnx")), /Could not load ONNX model .*bad.onnx/);
+  await assert.rejects(createModelForProvider(path.join(dir, "bad.onnx"), "cuda"), /provider "cuda" is not available/);
+  const model = models.distilbert();
+  assert.throws(() => exportToOnnx(model, path.join(dir, "m.onnx"), { opset: 13 }), /opset must be an integer >= 17/);
+  exportToOnnx(model, path.join(dir, "m.onnx"));
+  const session = await createModelForProvider(path.join(dir, "m.onnx"));
+  await assert.rejects(session.run({ ids: new ort.Tensor("int64", BigInt64Array.of(1n), [1, 1]) }), /input/i);
+  assert.throws(() => new OnnxPipeline(session, tokenizer, {}), /has no id2label/);
+  model.dispose();
+});
