@@ -2,3 +2,4 @@ export * from "./graphBuilder";
 export * from "./export";
 export * from "./session";
 export * from "./onnxPipeline";
+export * from "./quantize";

@@ -1,0 +1,39 @@
+import * as fs from "node:fs";
+import { OnnxQuantizer, OpQuantizerCtor, QuantizeDynamicOptions } from "./quantizer";
+import { MatMulQuantizer } from "./matmul";
+import { GatherQuantizer } from "./gather";
+import { decodeModel, saveModel } from "../graphBuilder";
+
+export * from "./quantizer";
+export { MatMulQuantizer } from "./matmul";
+export { GatherQuantizer } from "./gather";
+
+/** Op type → quantizer for dynamic quantization; adding an op is one entry. */
+export const DYNAMIC_QUANTIZERS: Readonly<Record<string, OpQuantizerCtor>> = Object.freeze({
+  MatMul: MatMulQuantizer,
+  Gather: GatherQuantizer,
+});
+
+/**
+ * ONNX Runtime's `quantize_dynamic`, in TypeScript: weights of MatMul and
+ * Gather become 8-bit initializers with scales and zero points; activations
+ * are quantized on the fly. Returns the names of the quantized nodes.
+ *
+ * @example quantizeDynamic("onnx/model.onnx", "onnx/model_quantized.onnx", { weightType: "QInt8" });
+ */
+export function quantizeDynamic(modelInput: string, modelOutput: string, options: QuantizeDynamicOptions = {}): { quantizedNodes: string[] } {
+  if (!fs.existsSync(modelInput)) throw new Error(`quantizeDynamic: ONNX model not found: ${modelInput}`);
+  const weightType = options.weightType ?? "QInt8";
+  if (weightType !== "QInt8" && weightType !== "QUInt8") throw new Error(`quantizeDynamic: weightType must be "QInt8" or "QUInt8", got "${weightType}"`);
+  const opTypes = options.opTypesToQuantize ?? Object.keys(DYNAMIC_QUANTIZERS);
+  const unsupported = opTypes.filter((t) => !(t in DYNAMIC_QUANTIZERS));
+  if (unsupported.length) throw new Error(`quantizeDynamic: unsupported op types in opTypesToQuantize: ${unsupported.join(", ")} (supported: ${Object.keys(DYNAMIC_QUANTIZERS).join(", ")})`);
+  const model = decodeModel(new Uint8Array(fs.readFileSync(modelInput)), modelInput);
+  const q = new OnnxQuantizer(
+    model,
+    { weightType, perChannel: options.perChannel ?? false, reduceRange: options.reduceRange ?? false, opTypesToQuantize: opTypes, nodesToQuantize: options.nodesToQuantize, nodesToExclude: options.nodesToExclude ?? [] },
+    DYNAMIC_QUANTIZERS,
+  );
+  saveModel(q.quantizeModel(), modelOutput);
+  return { quantizedNodes: q.quantizedNodes };
+}

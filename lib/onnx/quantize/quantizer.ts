@@ -1,0 +1,124 @@
+import { onnx } from "onnx-proto";
+import { QuantType, quantizeTensor } from "../../quantization/int8";
+import { DataType, tensorProto } from "../graphBuilder";
+
+export interface QuantizeDynamicOptions {
+  /** Weight type: "QInt8" (default, symmetric) or "QUInt8" (asymmetric). */
+  weightType?: QuantType;
+  /** One scale per output channel of each MatMul weight. Default false. */
+  perChannel?: boolean;
+  /** 7-bit weights (for CPUs without VNNI). Default false. */
+  reduceRange?: boolean;
+  /** Op types to quantize. Default: all the registry knows (MatMul, Gather). */
+  opTypesToQuantize?: string[];
+  /** Only these node names (default: all). */
+  nodesToQuantize?: string[];
+  /** Never these node names. */
+  nodesToExclude?: string[];
+}
+
+/** Per-op quantizer, one small class per op (ORT's operators/*.py). */
+export interface OpQuantizer {
+  /** Whether this node can be quantized (e.g. its weight is a constant). */
+  shouldQuantize(): boolean;
+  /** Appends the replacement nodes to the quantizer's node list. */
+  quantize(): void;
+}
+
+export type OpQuantizerCtor = new (q: OnnxQuantizer, node: onnx.INodeProto) => OpQuantizer;
+
+export interface QuantizedWeightNames {
+  values: string;
+  scale: string;
+  zeroPoint: string;
+}
+
+/** Reads a float initializer's data (raw_data or float_data). */
+export function floatData(t: onnx.ITensorProto): Float32Array {
+  if (t.rawData && t.rawData.length) {
+    const copy = new Uint8Array(t.rawData);
+    return new Float32Array(copy.buffer, 0, copy.byteLength / 4);
+  }
+  return Float32Array.from(t.floatData ?? []);
+}
+
+/**
+ * Walks a graph and replaces each quantizable node through the op registry;
+ * other nodes pass through in float. Weights are quantized once and shared.
+ */
+export class OnnxQuantizer {
+  readonly nodes: onnx.INodeProto[] = [];
+  private readonly initializers = new Map<string, onnx.ITensorProto>();
+  private readonly quantizedWeights = new Map<string, QuantizedWeightNames>();
+  private counter = 0;
+  readonly quantizedNodes: string[] = [];
+
+  constructor(
+    readonly model: onnx.ModelProto,
+    readonly options: Required<Omit<QuantizeDynamicOptions, "nodesToQuantize">> & { nodesToQuantize?: string[] },
+    readonly registry: Record<string, OpQuantizerCtor>,
+  ) {
+    for (const t of model.graph!.initializer ?? []) this.initializers.set(t.name!, t);
+  }
+
+  uniqueName(base: string): string {
+    return `${base}_q${++this.counter}`;
+  }
+
+  /** The float initializer of that name, if the input is a constant float tensor. */
+  floatInitializer(name: string): onnx.ITensorProto | undefined {
+    const t = this.initializers.get(name);
+    return t && t.dataType === DataType.FLOAT ? t : undefined;
+  }
+
+  addInitializer(t: onnx.ITensorProto): string {
+    this.initializers.set(t.name!, t);
+    return t.name!;
+  }
+
+  /** Quantizes a weight initializer (cached), per tensor or per channel along `axis`. */
+  quantizeWeight(name: string, axis?: number): QuantizedWeightNames {
+    const key = `${name}@${axis ?? "tensor"}`;
+    const cached = this.quantizedWeights.get(key);
+    if (cached) return cached;
+    const t = this.floatInitializer(name);
+    if (!t) throw new Error(`OnnxQuantizer: "${name}" is not a float initializer`);
+    const dims = (t.dims ?? []).map(Number);
+    const q = quantizeTensor(floatData(t), dims, { type: this.options.weightType, reduceRange: this.options.reduceRange, axis });
+    const qType = q.type === "QInt8" ? DataType.INT8 : DataType.UINT8;
+    const channelDims = axis === undefined ? [] : [dims[axis]];
+    const names = {
+      values: this.addInitializer(tensorProto(`${name}_quantized`, qType, dims, q.values)),
+      scale: this.addInitializer(tensorProto(`${name}_scale`, DataType.FLOAT, channelDims, q.scale)),
+      zeroPoint: this.addInitializer(tensorProto(`${name}_zero_point`, qType, channelDims, q.zeroPoint)),
+    };
+    this.quantizedWeights.set(key, names);
+    return names;
+  }
+
+  private wanted(node: onnx.INodeProto): boolean {
+    const o = this.options;
+    if (!o.opTypesToQuantize.includes(node.opType!)) return false;
+    if (o.nodesToExclude.includes(node.name!)) return false;
+    if (o.nodesToQuantize && o.nodesToQuantize.length && !o.nodesToQuantize.includes(node.name!)) return false;
+    return true;
+  }
+
+  /** Quantizes the graph in place and returns the model. */
+  quantizeModel(): onnx.ModelProto {
+    const graph = this.model.graph!;
+    for (const node of graph.node ?? []) {
+      const Ctor = this.registry[node.opType!];
+      const q = Ctor && this.wanted(node) ? new Ctor(this, node) : undefined;
+      if (q && q.shouldQuantize()) {
+        q.quantize();
+        this.quantizedNodes.push(node.name!);
+      } else this.nodes.push(node);
+    }
+    graph.node = this.nodes;
+    // Keep only initializers some node still reads (float weights that were quantized go).
+    const used = new Set(this.nodes.flatMap((n) => n.input ?? []));
+    graph.initializer = [...this.initializers.values()].filter((t) => used.has(t.name!));
+    return this.model;
+  }
+}
