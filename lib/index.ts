@@ -13,3 +13,5 @@ export { Random } from "./utils/random";
 export { writeFileAtomic, writeJsonAtomic, readJson } from "./utils/fs";
 export * from "./report";
 export * from "./notebook";
+export * from "./onnx";
+export * from "./quantization/int8";

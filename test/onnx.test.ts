@@ -7,7 +7,7 @@ import * as ort from "onnxruntime-node";
 import { ready, maxAbsDiff, tmpDir, values } from "./helpers/setup";
 import { BertForSequenceClassification, DistilBertForSequenceClassification, PreTrainedModel, labelMaps } from "../lib/models";
 import { BertTokenizer } from "../lib/tokenizers";
-import { OnnxPipeline, OnnxClassifier, createModelForProvider, exportToOnnx } from "../lib/onnx";
+import { OnnxPipeline, OnnxClassifier, createModelForProvider, exportOnnxFolder, exportToOnnx } from "../lib/onnx";
 import { pipeline } from "../lib/pipelines";
 
 const tokenizer = new BertTokenizer(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", ..."abcdefghijklmnopqrstuvwxyz".split(""), ..."abcdefghijklmnopqrstuvwxyz".split("").map((c) => `##${c}`)]);
@@ -56,5 +56,28 @@ test("ONNX errors: missing and corrupt files, wrong input names, bad opset", asy
   const session = await createModelForProvider(path.join(dir, "m.onnx"));
   await assert.rejects(session.run({ ids: new ort.Tensor("int64", BigInt64Array.of(1n), [1, 1]) }), /input/i);
   assert.throws(() => new OnnxPipeline(session, tokenizer, {}), /has no id2label/);
+  model.dispose();
+});
+
+test("transformers.js loads an exported folder offline and agrees with OnnxPipeline (fp32 and q8)", async () => {
+  await ready;
+  const { pipeline: hfPipeline, env } = await import("@huggingface/transformers");
+  const model = models.bert();
+  const root = tmpDir();
+  const folder = exportOnnxFolder(model, tokenizer, path.join(root, "clinc-tiny"));
+  for (const f of ["config.json", "tokenizer.json", "tokenizer_config.json", "onnx/model.onnx", "onnx/model_quantized.onnx"]) assert.ok(fs.existsSync(path.join(folder.dir, f)), f);
+  env.allowRemoteModels = false;
+  env.localModelPath = root;
+  for (const [dtype, file] of [["fp32", folder.fp32], ["q8", folder.quantized!]] as const) {
+    const js = await hfPipeline("text-classification", "clinc-tiny", { dtype });
+    const ours = new OnnxPipeline(await createModelForProvider(file), tokenizer, model.config.id2label) as OnnxClassifier;
+    for (const t of texts) {
+      const [a] = (await js(t, { top_k: 1 })) as { label: string; score: number }[];
+      const [b] = await ours(t);
+      assert.equal(a.label, b.label, `${dtype}: ${t}`);
+      assert.ok(Math.abs(a.score - b.score) < 1e-4, `${dtype}: ${a.score} vs ${b.score}`);
+    }
+    await js.dispose();
+  }
   model.dispose();
 });

@@ -16,3 +16,16 @@ export function modelPath(name: string): string {
   }
   return dir;
 }
+
+/** Where notebooks and scripts write what is not committed (exports, executed notebooks, reports). */
+export const OUTPUTS_DIR = path.resolve(__dirname, "..", "..", "outputs");
+
+/**
+ * The best model shipped for compression experiments, as the chapter uses its
+ * distilled student: the distilled student when present, else the teacher.
+ */
+export function bestShippedModel(): { name: string; dir: string; optimType: string } {
+  const student = path.join(MODELS_DIR, "distilbert-clinc-distilled");
+  if (fs.existsSync(path.join(student, "config.json"))) return { name: "distilbert-clinc-distilled", dir: student, optimType: "Distillation" };
+  return { name: "bert-clinc-teacher", dir: modelPath("bert-clinc-teacher"), optimType: "BERT baseline" };
+}

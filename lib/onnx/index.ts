@@ -3,3 +3,4 @@ export * from "./export";
 export * from "./session";
 export * from "./onnxPipeline";
 export * from "./quantize";
+export * from "./folder";

@@ -31,6 +31,16 @@ export interface ModelBatch {
   token_type_ids: number[][];
 }
 
+/** Callable signature of a text-classification pipeline. */
+export interface TextClassificationPipelineCall {
+  (inputs: string, options?: TextClassificationOptions): Promise<ClassificationResult[]>;
+  (inputs: readonly string[], options?: TextClassificationOptions): Promise<ClassificationResult[][]>;
+}
+
+// Declaration merging: every pipeline instance is callable (see Callable).
+// eslint-disable-next-line @typescript-eslint/no-empty-interface
+export interface TextClassificationPipelineBase extends TextClassificationPipelineCall {}
+
 /**
  * Base of text-classification pipelines: `preprocess` (tokenize), `_forward`
  * (model → logits), `postprocess` (softmax, top-k, oos fallback). The ONNX
@@ -96,11 +106,6 @@ export abstract class TextClassificationPipelineBase extends Callable {
   dispose(): void {}
 }
 
-/** Callable signature of a text-classification pipeline. */
-export interface TextClassificationPipelineCall {
-  (inputs: string, options?: TextClassificationOptions): Promise<ClassificationResult[]>;
-  (inputs: readonly string[], options?: TextClassificationOptions): Promise<ClassificationResult[][]>;
-}
 
 /** Text classification with one of our TensorFlow.js models. */
 export class TextClassificationPipeline extends TextClassificationPipelineBase {
