@@ -7,6 +7,15 @@ import { initBackend } from "../lib/backend";
 import { writeJsonAtomic } from "../lib/utils/fs";
 import { benchTeacher } from "./teacher";
 import { benchTrainSpeed } from "./trainSpeed";
+import { benchOnnx } from "./onnx";
+
+const ONNX_TARGETS: Record<string, [string, (v: number) => boolean]> = {
+  int8SizeReduction: [">= 3.5x", (v) => v >= 3.5],
+  int8Speedup: [">= 1.5x", (v) => v >= 1.5],
+  int8AccuracyDropPoints: ["<= 1 point", (v) => v <= 1],
+  int8ArgmaxAgreement: [">= 0.99", (v) => v >= 0.99],
+  onnxPipelineOverTransformersJs: ["<= 1.0", (v) => v <= 1.0],
+};
 
 interface Row { bench: string; metric: string; value: number; target?: string; met?: boolean }
 
@@ -19,6 +28,15 @@ const BENCHES: Record<string, () => Promise<Row[]>> = {
       value,
       ...(metric === "testAccuracy" ? { target: ">= 0.77 (aim 0.84)", met: value >= 0.77 } : {}),
     }));
+  },
+  onnx: async () => {
+    const r = await benchOnnx();
+    return Object.entries(r)
+      .filter(([, v]) => typeof v === "number")
+      .map(([metric, value]) => {
+        const t = ONNX_TARGETS[metric];
+        return { bench: `onnx (${r.model})`, metric, value: value as number, ...(t ? { target: t[0], met: t[1](value as number) } : {}) };
+      });
   },
   trainSpeed: async () => {
     const rows = await benchTrainSpeed();

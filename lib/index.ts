@@ -15,3 +15,4 @@ export * from "./report";
 export * from "./notebook";
 export * from "./onnx";
 export * from "./quantization/int8";
+export * from "./distillation";

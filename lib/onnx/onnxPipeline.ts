@@ -7,8 +7,10 @@ import { Dataset } from "../data/dataset";
 import { IntentRow } from "../data/intents";
 
 function int64(rows: number[][]): ort.Tensor {
-  const flat = BigInt64Array.from(rows.flat().map(BigInt));
-  return new ort.Tensor("int64", flat, [rows.length, rows[0]?.length ?? 0]);
+  const width = rows[0]?.length ?? 0;
+  const flat = new BigInt64Array(rows.length * width);
+  rows.forEach((r, i) => r.forEach((v, j) => (flat[i * width + j] = BigInt(v))));
+  return new ort.Tensor("int64", flat, [rows.length, width]);
 }
 
 /**

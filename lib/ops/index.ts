@@ -148,3 +148,13 @@ export function dropout(x: T, rate: number, seed: number | undefined): T {
   if (rate <= 0 || seed === undefined) return x;
   return tf.dropout(x, rate, undefined, seed);
 }
+
+const stopGradientCG = tf.customGrad((x: any) => ({
+  value: tf.clone(x as T),
+  gradFunc: (dy: T) => tf.zerosLike(dy),
+}));
+
+/** Identity whose gradient is zero (PyTorch's detach / torch.no_grad for one tensor). */
+export function stopGradient<R extends T>(x: R): R {
+  return stopGradientCG(x) as R;
+}

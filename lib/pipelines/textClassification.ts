@@ -80,10 +80,24 @@ export abstract class TextClassificationPipelineBase extends Callable {
   abstract _forward(batch: ModelBatch): Promise<Float32Array[]>;
 
   postprocess(logits: Float32Array, topK: number, oosThreshold: number | undefined, oosLabel: string): ClassificationResult[] {
-    const max = Math.max(...logits);
-    const exps = Array.from(logits, (v) => Math.exp(v - max));
-    const sum = exps.reduce((a, b) => a + b, 0);
-    const ranked = exps.map((e, i) => ({ label: this.id2label[String(i)] ?? `LABEL_${i}`, score: e / sum })).sort((a, b) => b.score - a.score);
+    let max = -Infinity;
+    for (const v of logits) if (v > max) max = v;
+    let sum = 0;
+    for (const v of logits) sum += Math.exp(v - max);
+    // Top-k by selection (k is usually 1): no sort of all labels per query.
+    const k = Math.min(logits.length, oosThreshold === undefined ? topK : topK + 1);
+    const best: number[] = [];
+    for (let i = 0; i < logits.length; i++) {
+      if (best.length < k || logits[i] > logits[best[best.length - 1]]) {
+        let at = best.length < k ? best.length : best.length - 1;
+        best[at] = i;
+        while (at > 0 && logits[best[at]] > logits[best[at - 1]]) {
+          [best[at], best[at - 1]] = [best[at - 1], best[at]];
+          at--;
+        }
+      }
+    }
+    const ranked = best.map((i) => ({ label: this.id2label[String(i)] ?? `LABEL_${i}`, score: Math.exp(logits[i] - max) / sum }));
     if (oosThreshold !== undefined && ranked[0].score < oosThreshold) return [{ label: oosLabel, score: ranked[0].score }, ...ranked.filter((r) => r.label !== oosLabel)].slice(0, topK);
     return ranked.slice(0, topK);
   }

@@ -1,0 +1,3 @@
+export * from "./loss";
+export * from "./trainer";
+export * from "./studentInit";
