@@ -1,3 +1,4 @@
 export * from "./loss";
 export * from "./trainer";
 export * from "./studentInit";
+export * from "./compression";

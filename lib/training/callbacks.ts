@@ -1,7 +1,8 @@
 import type { TrainingArguments } from "./trainingArguments";
 import type { TensorBatch } from "./data";
 import type { Scalar, Tensor } from "@tensorflow/tfjs-core";
-import type { SequenceClassifierOutput } from "../models/modeling";
+import type { PreTrainedModel, SequenceClassifierOutput } from "../models/modeling";
+import type { Variable } from "@tensorflow/tfjs-core";
 
 /** One entry of the log history (HF's state.log_history). */
 export interface LogEntry {
@@ -40,6 +41,10 @@ export interface StepContext {
  * `onBeforeOptimizerStep` may edit the gradients (masks for pruning).
  */
 export interface TrainerCallback {
+  /** Model outputs this callback needs in `onAfterComputeLoss` (e.g. hidden states for layer-wise distillation). */
+  modelOutputs?: { hiddenStates?: boolean; attentions?: boolean };
+  /** Extra parameters to train with the model (e.g. projections of a distillation criterion). */
+  trainableParams?(): Map<string, Variable>;
   onTrainBegin?(args: TrainingArguments, state: TrainerState, control: TrainerControl): void;
   onEpochBegin?(args: TrainingArguments, state: TrainerState, control: TrainerControl): void;
   onStepBegin?(args: TrainingArguments, state: TrainerState, control: TrainerControl): void;
@@ -113,4 +118,9 @@ export class ProgressCallback implements TrainerCallback {
   onTrainEnd(_a: TrainingArguments, state: TrainerState): void {
     this.write(`Training finished at step ${state.globalStep} in ${duration((Date.now() - this.start) / 1000)}`);
   }
+}
+
+/** A compression config (distillation, later pruning and QAT) that can steer a Trainer. */
+export interface CompressionConfigLike {
+  createManager(model: PreTrainedModel): { asTrainerCallback(): TrainerCallback };
 }

@@ -9,7 +9,7 @@ import { Random } from "../utils/random";
 import { readJson, writeJsonAtomic } from "../utils/fs";
 import { AdamW, linearScheduleWithWarmup } from "./optimizer";
 import { DataCollatorWithPadding, EncodedRow, TensorBatch, epochBatches, inferenceBatches } from "./data";
-import { LogEntry, ProgressCallback, StepContext, TrainerCallback, TrainerControl, TrainerState } from "./callbacks";
+import { CompressionConfigLike, LogEntry, ProgressCallback, StepContext, TrainerCallback, TrainerControl, TrainerState } from "./callbacks";
 import { TrainingArguments, resolveTrainingArguments } from "./trainingArguments";
 import { crossEntropy } from "./loss";
 import { GradientWorkerPool } from "./parallel/pool";
@@ -128,9 +128,39 @@ export class Trainer {
   computeLoss(model: PreTrainedModel, inputs: TensorBatch, returnOutputs: true, rng?: Random): { loss: tf.Scalar; outputs: SequenceClassifierOutput };
   computeLoss(model: PreTrainedModel, inputs: TensorBatch, returnOutputs?: false, rng?: Random): tf.Scalar;
   computeLoss(model: PreTrainedModel, inputs: TensorBatch, returnOutputs = false, rng?: Random): tf.Scalar | { loss: tf.Scalar; outputs: SequenceClassifierOutput } {
-    const outputs = model.call(inputs, { training: rng !== undefined, rng });
+    const outputs = model.call(inputs, { training: rng !== undefined, rng, ...this.requestedOutputs() });
     const loss = crossEntropy(outputs.logits, inputs.labels, rng ? this.args.labelSmoothingFactor : 0);
     return returnOutputs ? { loss, outputs } : loss;
+  }
+
+  /** Hidden states / attentions that callbacks asked for (see TrainerCallback.modelOutputs). */
+  protected requestedOutputs(): { outputHiddenStates?: boolean; outputAttentions?: boolean } {
+    const want = this.callbacks.map((c) => c.modelOutputs ?? {});
+    return { outputHiddenStates: want.some((w) => w.hiddenStates), outputAttentions: want.some((w) => w.attentions) };
+  }
+
+  /** The model's parameters plus those the callbacks train with it, by name. */
+  private trainedParams(model: PreTrainedModel): Map<string, tf.Variable> {
+    const all = new Map(model.params);
+    for (const cb of this.callbacks) for (const [k, v] of cb.trainableParams?.() ?? []) all.set(k, v);
+    return all;
+  }
+
+  /**
+   * Trains with a compression config (Intel Extension for Transformers'
+   * `trainer.distill`): its manager joins the callbacks, so the built-in loop
+   * and a hand-written one run the same hooks. Returns the trained model.
+   */
+  async distill(config: CompressionConfigLike): Promise<PreTrainedModel> {
+    if (!this.model) throw new Error("Trainer.distill: pass a model (modelInit is not supported with distill)");
+    const callback = config.createManager(this.model).asTrainerCallback();
+    this.callbacks.push(callback);
+    try {
+      await this.train();
+    } finally {
+      this.callbacks.splice(this.callbacks.indexOf(callback), 1);
+    }
+    return this.model;
   }
 
   private control(): TrainerControl {
@@ -162,7 +192,7 @@ export class Trainer {
     const model = this.model!;
     this.checkDataset(train);
     this.optimizer?.dispose();
-    this.optimizer = new AdamW(model.params, { beta1: args.adamBeta1, beta2: args.adamBeta2, epsilon: args.adamEpsilon, weightDecay: args.weightDecay });
+    this.optimizer = new AdamW(this.trainedParams(model), { beta1: args.adamBeta1, beta2: args.adamBeta2, epsilon: args.adamEpsilon, weightDecay: args.weightDecay });
     const lengths = train.rows.map((r) => Math.min(r.input_ids.length, args.maxLength));
     const stepsPerEpoch = Math.ceil(train.length / args.perDeviceTrainBatchSize);
     const maxSteps = Math.ceil(stepsPerEpoch * args.numTrainEpochs);
@@ -174,8 +204,8 @@ export class Trainer {
     }
     if (typeof resumeFrom === "string") this.loadCheckpoint(resumeFrom);
     const schedule = linearScheduleWithWarmup(args.learningRate, Math.ceil(maxSteps * args.warmupRatio), maxSteps);
-    const paramOf = new Map<string, string>(); // tf variable name -> HF parameter name
-    for (const [n, v] of model.params) paramOf.set(v.name, n);
+    const paramOf = new Map<string, string>(); // tf variable name -> parameter name
+    for (const [n, v] of this.trainedParams(model)) paramOf.set(v.name, n);
 
     const pool = await this.startWorkers(model);
     try {
@@ -189,7 +219,7 @@ export class Trainer {
   private async startWorkers(model: PreTrainedModel): Promise<GradientWorkerPool | undefined> {
     const n = this.args.dataParallelWorkers;
     if (n <= 1) return undefined;
-    const customLoss = this.computeLoss !== Trainer.prototype.computeLoss || this.callbacks.some((c) => c.onAfterComputeLoss);
+    const customLoss = this.computeLoss !== Trainer.prototype.computeLoss || this.callbacks.some((c) => c.onAfterComputeLoss || c.trainableParams || c.modelOutputs);
     if (customLoss) {
       console.warn(`dataParallelWorkers=${n} ignored: the loss is customised (computeLoss override or onAfterComputeLoss hook); training in one thread.`);
       return undefined;
@@ -210,7 +240,7 @@ export class Trainer {
         const ctx: StepContext = { inputs, outputs };
         for (const cb of this.callbacks) out = cb.onAfterComputeLoss?.(this.args, this.state, ctx, out) ?? out;
         return out;
-      }, model.trainableVariables());
+      }, [...this.trainedParams(model).values()].filter((v) => v.trainable));
       const loss = value.dataSync()[0];
       value.dispose();
       const byName = new Map<string, tf.Tensor>();

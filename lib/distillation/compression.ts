@@ -1,0 +1,274 @@
+// Intel Neural Compressor–style distillation: criteria configs, a
+// DistillationConfig, and prepareCompression() returning a manager whose
+// hooks a hand-written training loop calls (the Trainer calls the same hooks
+// through asTrainerCallback(), so there is one code path).
+import * as tf from "@tensorflow/tfjs-core";
+import { PreTrainedModel, SequenceClassifierOutput } from "../models/modeling";
+import { stopGradient } from "../ops";
+import type { TensorBatch } from "../training/data";
+import type { TrainerCallback } from "../training/callbacks";
+import { Random } from "../utils/random";
+
+export type KdLossType = "CE" | "KL" | "MSE";
+export type LayerLossType = "MSE" | "KL" | "L1";
+
+function checkWeights(where: string, w: readonly number[], n: number): void {
+  if (w.length !== n) throw new Error(`${where}: lossWeightRatio has ${w.length} entries, expected ${n}`);
+  if (w.some((x) => !(x >= 0) || !Number.isFinite(x))) throw new Error(`${where}: lossWeightRatio entries must be finite and >= 0, got [${w}]`);
+  const sum = w.reduce((a, b) => a + b, 0);
+  if (Math.abs(sum - 1) > 1e-6) throw new Error(`${where}: lossWeightRatio must sum to 1, got [${w}] (sum ${sum})`);
+}
+
+/**
+ * Logit distillation: loss = w0 · L0(student, labels) + w1 · T² · L1(student/T, teacher/T),
+ * with L0 in CE | MSE (the student's own loss, as computed by the loop) and
+ * L1 in CE (soft cross-entropy) | KL | MSE.
+ */
+export class KnowledgeDistillationLossConfig {
+  readonly kind = "logits" as const;
+  readonly temperature: number;
+  readonly lossTypes: readonly [KdLossType, KdLossType];
+  readonly lossWeightRatio: readonly [number, number];
+
+  constructor(options: { temperature?: number; lossTypes?: [KdLossType, KdLossType]; lossWeightRatio?: [number, number] } = {}) {
+    this.temperature = options.temperature ?? 1.0;
+    this.lossTypes = options.lossTypes ?? ["CE", "CE"];
+    this.lossWeightRatio = options.lossWeightRatio ?? [0.5, 0.5];
+    const where = "KnowledgeDistillationLossConfig";
+    if (!(this.temperature > 0 && Number.isFinite(this.temperature))) throw new Error(`${where}: temperature must be a positive number, got ${this.temperature}`);
+    if (this.lossTypes.length !== 2) throw new Error(`${where}: lossTypes needs 2 entries (student-vs-labels, student-vs-teacher), got ${this.lossTypes.length}`);
+    if (!["CE", "MSE"].includes(this.lossTypes[0])) throw new Error(`${where}: lossTypes[0] (student vs labels) must be CE or MSE, got ${this.lossTypes[0]}`);
+    if (!["CE", "KL", "MSE"].includes(this.lossTypes[1])) throw new Error(`${where}: lossTypes[1] (student vs teacher) must be CE, KL or MSE, got ${this.lossTypes[1]}`);
+    checkWeights(where, this.lossWeightRatio, 2);
+  }
+}
+
+/** `"hidden_states.<i>"` (0 = embeddings) or `"attentions.<i>"`, as in HF's model outputs. */
+export type LayerRef = string;
+
+/**
+ * Intermediate-layer distillation: match the student's hidden states (or
+ * attentions) to the teacher's on mapped layers, with a learned linear
+ * projection when their widths differ.
+ */
+export class IntermediateLayersKnowledgeDistillationLossConfig {
+  readonly kind = "layers" as const;
+  readonly layerMappings: readonly [LayerRef, LayerRef][];
+  readonly lossTypes: readonly LayerLossType[];
+  readonly lossWeightRatio: readonly number[];
+  readonly addOriginLoss: boolean;
+
+  constructor(options: { layerMappings: ([LayerRef] | [LayerRef, LayerRef])[]; lossTypes?: LayerLossType[]; lossWeightRatio?: number[]; addOriginLoss?: boolean }) {
+    const where = "IntermediateLayersKnowledgeDistillationLossConfig";
+    const maps = options.layerMappings ?? [];
+    if (maps.length === 0) throw new Error(`${where}: layerMappings must not be empty`);
+    this.layerMappings = maps.map((m) => [m[0], m[1] ?? m[0]] as [LayerRef, LayerRef]);
+    for (const [s, t] of this.layerMappings) for (const ref of [s, t]) parseLayerRef(ref, where);
+    this.lossTypes = options.lossTypes ?? maps.map(() => "MSE");
+    if (this.lossTypes.length !== maps.length) throw new Error(`${where}: lossTypes has ${this.lossTypes.length} entries for ${maps.length} layer mappings`);
+    for (const t of this.lossTypes) if (!["MSE", "KL", "L1"].includes(t)) throw new Error(`${where}: loss type ${t} is not supported (MSE, KL, L1)`);
+    this.lossWeightRatio = options.lossWeightRatio ?? maps.map(() => 1 / maps.length);
+    checkWeights(where, this.lossWeightRatio, maps.length);
+    this.addOriginLoss = options.addOriginLoss ?? false;
+  }
+}
+
+export function parseLayerRef(ref: LayerRef, where = "layer mapping"): { output: "hiddenStates" | "attentions"; index: number } {
+  const m = /^(hidden_states|attentions)\.(\d+)$/.exec(ref);
+  if (!m) throw new Error(`${where}: "${ref}" is not a layer reference (use "hidden_states.<i>" or "attentions.<i>")`);
+  return { output: m[1] === "hidden_states" ? "hiddenStates" : "attentions", index: Number(m[2]) };
+}
+
+export type DistillationCriterion = KnowledgeDistillationLossConfig | IntermediateLayersKnowledgeDistillationLossConfig;
+
+/** Which teacher, and which criterion (INC's DistillationConfig). */
+export class DistillationConfig {
+  readonly teacherModel: PreTrainedModel;
+  readonly criterion: DistillationCriterion;
+
+  constructor(options: { teacherModel: PreTrainedModel; criterion?: DistillationCriterion }) {
+    if (!options.teacherModel) throw new Error("DistillationConfig: teacherModel is required");
+    this.teacherModel = options.teacherModel;
+    this.criterion = options.criterion ?? new KnowledgeDistillationLossConfig();
+  }
+
+  createManager(model: PreTrainedModel): CompressionManager {
+    return prepareCompression(model, this);
+  }
+}
+
+function softCrossEntropy(logits: tf.Tensor, targets: tf.Tensor): tf.Scalar {
+  return tf.mean(tf.neg(tf.sum(tf.mul(tf.softmax(targets), tf.logSoftmax(logits)), -1))) as tf.Scalar;
+}
+
+/** PyTorch's KLDivLoss(log_softmax(x), softmax(y)) with its default element-wise mean. */
+function klElementMean(logits: tf.Tensor, targets: tf.Tensor): tf.Scalar {
+  const logP = tf.logSoftmax(targets);
+  return tf.mean(tf.mul(tf.exp(logP), tf.sub(logP, tf.logSoftmax(logits)))) as tf.Scalar;
+}
+
+/**
+ * Runs compression during training. Call its hooks from your loop (see the
+ * example) or pass its config to `trainer.distill()`.
+ *
+ * @example
+ * const manager = prepareCompression(student, new DistillationConfig({ teacherModel, criterion }));
+ * manager.onTrainBegin();
+ * for (const epoch of …) { manager.onEpochBegin(epoch); for (const step of …) {
+ *   manager.onStepBegin(step);
+ *   const { value, grads } = tf.variableGrads(() => {
+ *     const outputs = manager.model.call(inputs, manager.forwardOptions({ training: true, rng }));
+ *     return manager.onAfterComputeLoss(inputs, outputs, crossEntropy(outputs.logits, inputs.labels));
+ *   }, manager.trainableVariables());
+ *   manager.onBeforeOptimizerStep(); optimizer.applyGradients(grads, lr); manager.onStepEnd(); } manager.onEpochEnd(); }
+ * manager.onTrainEnd();
+ */
+export class CompressionManager {
+  epoch = 0;
+  step = 0;
+  readonly events: string[] = [];
+  private readonly projections = new Map<string, { w: tf.Variable; b: tf.Variable }>();
+
+  constructor(readonly model: PreTrainedModel, readonly configs: readonly DistillationConfig[]) {
+    for (const c of configs) this.validate(c);
+  }
+
+  private validate(c: DistillationConfig): void {
+    if (c.teacherModel.numLabels !== this.model.numLabels) throw new Error(`prepareCompression: the student has ${this.model.numLabels} labels, the teacher ${c.teacherModel.numLabels}`);
+    if (c.criterion.kind !== "layers") return;
+    const limit = (m: PreTrainedModel, output: "hiddenStates" | "attentions") => (output === "hiddenStates" ? m.spec.layers + 1 : m.spec.layers);
+    for (const [s, t] of c.criterion.layerMappings) {
+      const ps = parseLayerRef(s);
+      const pt = parseLayerRef(t);
+      if (ps.output !== pt.output) throw new Error(`prepareCompression: layer mapping ${s} → ${t} mixes hidden states and attentions`);
+      if (ps.index >= limit(this.model, ps.output)) throw new Error(`prepareCompression: student layer "${s}" is out of range (the student has ${this.model.spec.layers} layers)`);
+      if (pt.index >= limit(c.teacherModel, pt.output)) throw new Error(`prepareCompression: teacher layer "${t}" is out of range (the teacher has ${c.teacherModel.spec.layers} layers)`);
+      if (ps.output === "attentions" && this.model.spec.heads !== c.teacherModel.spec.heads) throw new Error(`prepareCompression: attention maps need equal head counts (student ${this.model.spec.heads}, teacher ${c.teacherModel.spec.heads})`);
+      if (ps.output === "hiddenStates" && this.model.spec.hidden !== c.teacherModel.spec.hidden && !this.projections.has(s)) {
+        // A learned projection student width → teacher width, trained with the student.
+        const rng = new Random(this.projections.size + 1);
+        const [din, dout] = [this.model.spec.hidden, c.teacherModel.spec.hidden];
+        const w = Float32Array.from({ length: din * dout }, () => rng.normal() * 0.02);
+        this.projections.set(s, { w: tf.variable(tf.tensor2d(w, [din, dout])), b: tf.variable(tf.zeros([dout])) });
+      }
+    }
+  }
+
+  /** Forward options the loop must pass to the student (hidden states for layer criteria). */
+  forwardOptions<T extends object>(base: T): T & { outputHiddenStates?: boolean; outputAttentions?: boolean } {
+    const layers = this.configs.flatMap((c) => (c.criterion.kind === "layers" ? c.criterion.layerMappings.map(([s]) => parseLayerRef(s).output) : []));
+    return { ...base, outputHiddenStates: layers.includes("hiddenStates") || undefined, outputAttentions: layers.includes("attentions") || undefined };
+  }
+
+  /** Extra trainable parameters (projections), by name. */
+  trainableParams(): Map<string, tf.Variable> {
+    const out = new Map<string, tf.Variable>();
+    for (const [ref, p] of this.projections) {
+      out.set(`distillation.projection.${ref}.weight`, p.w);
+      out.set(`distillation.projection.${ref}.bias`, p.b);
+    }
+    return out;
+  }
+
+  /** The student's trainable variables plus the criterion's. */
+  trainableVariables(): tf.Variable[] {
+    return [...this.model.trainableVariables(), ...this.trainableParams().values()];
+  }
+
+  onTrainBegin(): void {
+    this.events.push("onTrainBegin");
+  }
+  onEpochBegin(epoch: number): void {
+    this.epoch = epoch;
+    this.events.push(`onEpochBegin:${epoch}`);
+  }
+  onStepBegin(step: number): void {
+    this.step = step;
+    this.events.push(`onStepBegin:${step}`);
+  }
+
+  /** The distillation loss from the student's outputs and its own loss; runs the teachers without gradients. */
+  onAfterComputeLoss(inputs: TensorBatch, studentOutputs: SequenceClassifierOutput, studentLoss: tf.Scalar): tf.Scalar {
+    this.events.push("onAfterComputeLoss");
+    let loss: tf.Scalar = studentLoss;
+    for (const c of this.configs) loss = this.criterionLoss(c, inputs, studentOutputs, loss);
+    return loss;
+  }
+
+  private criterionLoss(c: DistillationConfig, inputs: TensorBatch, student: SequenceClassifierOutput, studentLoss: tf.Scalar): tf.Scalar {
+    const crit = c.criterion;
+    const wantAtt = crit.kind === "layers" && crit.layerMappings.some(([s]) => s.startsWith("attentions"));
+    const teacher = c.teacherModel.call(inputs, { outputHiddenStates: crit.kind === "layers", outputAttentions: wantAtt });
+    if (crit.kind === "logits") {
+      const T = crit.temperature;
+      const [w0, w1] = crit.lossWeightRatio;
+      const s = tf.div(student.logits, T);
+      const t = stopGradient(tf.div(teacher.logits, T));
+      const kd = crit.lossTypes[1] === "CE" ? softCrossEntropy(s, t) : crit.lossTypes[1] === "KL" ? klElementMean(s, t) : (tf.mean(tf.squaredDifference(s, t)) as tf.Scalar);
+      const own = crit.lossTypes[0] === "CE" ? studentLoss : (tf.mean(tf.squaredDifference(student.logits, tf.oneHot(inputs.labels, this.model.numLabels))) as tf.Scalar);
+      return tf.add(tf.mul(own, w0), tf.mul(kd, w1 * T * T)) as tf.Scalar;
+    }
+    let total: tf.Tensor = crit.addOriginLoss ? studentLoss : tf.scalar(0);
+    crit.layerMappings.forEach(([sRef, tRef], i) => {
+      const sp = parseLayerRef(sRef);
+      const tp = parseLayerRef(tRef);
+      let sf: tf.Tensor = (student[sp.output] as tf.Tensor[] | undefined)?.[sp.index] ?? (() => { throw new Error(`onAfterComputeLoss: the student outputs lack ${sRef}; pass manager.forwardOptions(...) to model.call`); })();
+      const tfeat = stopGradient((teacher[tp.output] as tf.Tensor[])[tp.index]);
+      const proj = this.projections.get(sRef);
+      if (proj) sf = tf.reshape(tf.add(tf.matMul(tf.reshape(sf, [-1, sf.shape[2]!]), proj.w), proj.b), tfeat.shape);
+      const mask = tf.cast(tf.expandDims(inputs.attention_mask, -1), "float32"); // padded positions do not count
+      const type = crit.lossTypes[i];
+      let l: tf.Tensor;
+      if (type === "KL") l = klElementMean(sf, tfeat);
+      else {
+        const diff = type === "MSE" ? tf.squaredDifference(sf, tfeat) : tf.abs(tf.sub(sf, tfeat));
+        l = sp.output === "hiddenStates" ? tf.div(tf.sum(tf.mul(diff, mask)), tf.mul(tf.sum(mask), sf.shape[2]!)) : tf.mean(diff);
+      }
+      total = tf.add(total, tf.mul(l, crit.lossWeightRatio[i]));
+    });
+    return total as tf.Scalar;
+  }
+
+  onBeforeOptimizerStep(): void {
+    this.events.push("onBeforeOptimizerStep");
+  }
+  onStepEnd(): void {
+    this.events.push("onStepEnd");
+  }
+  onEpochEnd(): void {
+    this.events.push("onEpochEnd");
+  }
+  onTrainEnd(): void {
+    this.events.push("onTrainEnd");
+  }
+
+  /** A manager is also a compression config for `trainer.distill` (for its own model). */
+  createManager(model: PreTrainedModel): CompressionManager {
+    if (model !== this.model) throw new Error("CompressionManager: this manager was prepared for another model");
+    return this;
+  }
+
+  /** The same hooks as a Trainer callback (the built-in loop's path). */
+  asTrainerCallback(): TrainerCallback {
+    const needs = this.forwardOptions({});
+    return {
+      modelOutputs: { hiddenStates: needs.outputHiddenStates, attentions: needs.outputAttentions },
+      trainableParams: () => this.trainableParams(),
+      onTrainBegin: () => this.onTrainBegin(),
+      onEpochBegin: (_a, state) => this.onEpochBegin(Math.floor(state.epoch)),
+      onStepBegin: (_a, state) => this.onStepBegin(state.globalStep),
+      onAfterComputeLoss: (_a, _s, ctx, loss) => this.onAfterComputeLoss(ctx.inputs, ctx.outputs!, loss),
+      onBeforeOptimizerStep: () => this.onBeforeOptimizerStep(),
+      onStepEnd: () => this.onStepEnd(),
+      onEpochEnd: () => this.onEpochEnd(),
+      onTrainEnd: () => this.onTrainEnd(),
+    };
+  }
+}
+
+/** INC's prepare_compression: a manager for one or several distillation configs. */
+export function prepareCompression(model: PreTrainedModel, configs: DistillationConfig | DistillationConfig[]): CompressionManager {
+  const list = Array.isArray(configs) ? configs : [configs];
+  if (list.length === 0) throw new Error("prepareCompression: no configs given");
+  return new CompressionManager(model, list);
+}

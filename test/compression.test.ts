@@ -1,0 +1,140 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import * as tf from "@tensorflow/tfjs-core";
+import { ready, tmpDir } from "./helpers/setup";
+import { BertForSequenceClassification, DistilBertForSequenceClassification, labelMaps } from "../lib/models";
+import { BertTokenizer } from "../lib/tokenizers";
+import { ClassLabel, Dataset } from "../lib/data";
+import { AdamW, DataCollatorWithPadding, EncodedRow, Trainer, computeAccuracy } from "../lib/training";
+import { crossEntropy } from "../lib/training/loss";
+import { DistillationConfig, IntermediateLayersKnowledgeDistillationLossConfig, KnowledgeDistillationLossConfig, prepareCompression, studentInit } from "../lib/distillation";
+import { Random } from "../lib/utils/random";
+
+const tokenizer = new BertTokenizer(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", ..."abcdefghijklmnopqrst".split("")]);
+const labels = labelMaps(["no", "yes"]);
+const teacherModel = () => BertForSequenceClassification.fromConfig({ vocab_size: tokenizer.vocabSize, hidden_size: 16, num_hidden_layers: 2, num_attention_heads: 2, intermediate_size: 32, max_position_embeddings: 16, ...labels }, { seed: 1 });
+function toy(n: number): Dataset<EncodedRow> {
+  const rng = new Random(n);
+  const rows = Array.from({ length: n }, (_, i) => {
+    const body = Array.from({ length: 3 }, () => 6 + rng.int(14));
+    if (i % 2) body[rng.int(3)] = 5;
+    return { input_ids: [2, ...body, 3], label: i % 2 };
+  });
+  return new Dataset(rows, { intent: new ClassLabel(["no", "yes"]) });
+}
+const quietly = async <T>(f: () => Promise<T>) => {
+  const log = console.log;
+  console.log = () => {};
+  try {
+    return await f();
+  } finally {
+    console.log = log;
+  }
+};
+
+test("configs reject bad values with clear errors", async () => {
+  await ready;
+  assert.throws(() => new KnowledgeDistillationLossConfig({ temperature: -2 }), /temperature must be a positive number, got -2/);
+  assert.throws(() => new KnowledgeDistillationLossConfig({ lossWeightRatio: [0.7, 0.7] }), /lossWeightRatio must sum to 1, got \[0.7,0.7\]/);
+  assert.throws(() => new KnowledgeDistillationLossConfig({ lossWeightRatio: [-0.5, 1.5] }), /must be finite and >= 0/);
+  assert.throws(() => new KnowledgeDistillationLossConfig({ lossTypes: ["KL", "CE"] }), /lossTypes\[0\] \(student vs labels\) must be CE or MSE, got KL/);
+  assert.throws(() => new KnowledgeDistillationLossConfig({ lossTypes: ["CE", "L2" as any] }), /lossTypes\[1\] \(student vs teacher\) must be CE, KL or MSE/);
+  assert.throws(() => new IntermediateLayersKnowledgeDistillationLossConfig({ layerMappings: [] }), /layerMappings must not be empty/);
+  assert.throws(() => new IntermediateLayersKnowledgeDistillationLossConfig({ layerMappings: [["layer.1"]] }), /"layer.1" is not a layer reference/);
+  assert.throws(() => new IntermediateLayersKnowledgeDistillationLossConfig({ layerMappings: [["hidden_states.1"]], lossTypes: ["MSE", "L1"] }), /lossTypes has 2 entries for 1 layer mappings/);
+  const teacher = teacherModel();
+  const student = studentInit(teacher, { numLayers: 1 });
+  const criterion = new IntermediateLayersKnowledgeDistillationLossConfig({ layerMappings: [["hidden_states.2", "hidden_states.2"]] });
+  assert.throws(() => prepareCompression(student, new DistillationConfig({ teacherModel: teacher, criterion })), /student layer "hidden_states.2" is out of range \(the student has 1 layers\)/);
+  const criterion2 = new IntermediateLayersKnowledgeDistillationLossConfig({ layerMappings: [["hidden_states.1", "hidden_states.5"]] });
+  assert.throws(() => prepareCompression(student, new DistillationConfig({ teacherModel: teacher, criterion: criterion2 })), /teacher layer "hidden_states.5" is out of range/);
+  assert.throws(() => new DistillationConfig({ teacherModel: undefined as any }), /teacherModel is required/);
+});
+
+test("logit criterion: w0·CE + w1·T²·softCE(student/T, teacher/T), as Neural Compressor", async () => {
+  await ready;
+  const teacher = teacherModel();
+  const student = studentInit(teacher, { init: "distilbert" });
+  const manager = prepareCompression(student, new DistillationConfig({ teacherModel: teacher, criterion: new KnowledgeDistillationLossConfig({ temperature: 2, lossWeightRatio: [0.3, 0.7] }) }));
+  const collator = new DataCollatorWithPadding({ padTokenId: 0 });
+  const inputs = collator.call(toy(4).rows as EncodedRow[]);
+  const out = student.call(inputs);
+  const ce = crossEntropy(out.logits, inputs.labels);
+  const loss = manager.onAfterComputeLoss(inputs, out, ce).dataSync()[0];
+  const s = out.logits.arraySync();
+  const t = teacher.call(inputs).logits.arraySync();
+  const sm = (r: number[]) => {
+    const e = r.map((v) => Math.exp(v / 2));
+    const z = e.reduce((a, b) => a + b, 0);
+    return e.map((v) => v / z);
+  };
+  const softCe = s.reduce((acc, row, i) => acc - sm(t[i]).reduce((a, p, j) => a + p * Math.log(sm(row)[j]), 0), 0) / s.length;
+  assert.ok(Math.abs(loss - (0.3 * ce.dataSync()[0] + 0.7 * 4 * softCe)) < 1e-5, `${loss}`);
+});
+
+test("hooks drive a hand-written loop; the Trainer fires the same hooks through trainer.distill()", async () => {
+  await ready;
+  const teacher = teacherModel();
+  const student = studentInit(teacher, { init: "distilbert" });
+  const config = new DistillationConfig({ teacherModel: teacher, criterion: new KnowledgeDistillationLossConfig({ temperature: 2 }) });
+  const manager = prepareCompression(student, config);
+  assert.equal(manager.model, student);
+  const data = toy(32).rows as EncodedRow[];
+  const collator = new DataCollatorWithPadding({ padTokenId: 0 });
+  const opt = new AdamW(student.params);
+  const nameOf = new Map([...student.params].map(([n, v]) => [v.name, n]));
+  const losses: number[] = [];
+  manager.onTrainBegin();
+  for (let epoch = 0; epoch < 2; epoch++) {
+    manager.onEpochBegin(epoch);
+    for (let step = 0; step < 2; step++) {
+      manager.onStepBegin(step);
+      const inputs = collator.call(data.slice(step * 16, step * 16 + 16));
+      const rng = new Random(step);
+      const { value, grads } = tf.variableGrads(() => {
+        const outputs = manager.model.call(inputs, manager.forwardOptions({ training: true, rng }));
+        return manager.onAfterComputeLoss(inputs, outputs, crossEntropy(outputs.logits, inputs.labels));
+      }, manager.trainableVariables());
+      losses.push(value.dataSync()[0]);
+      manager.onBeforeOptimizerStep();
+      opt.applyGradients(new Map(Object.entries(grads).map(([k, g]) => [nameOf.get(k)!, g])), 1e-3);
+      manager.onStepEnd();
+    }
+    manager.onEpochEnd();
+  }
+  manager.onTrainEnd();
+  const step = (i: number) => [`onStepBegin:${i}`, "onAfterComputeLoss", "onBeforeOptimizerStep", "onStepEnd"];
+  assert.deepEqual(manager.events.slice(0, 11), ["onTrainBegin", "onEpochBegin:0", ...step(0), ...step(1), "onEpochEnd"]);
+  assert.equal(manager.events.at(-1), "onTrainEnd");
+  assert.ok(losses.every(Number.isFinite));
+
+  // The same config through the built-in Trainer.
+  const student2 = studentInit(teacher, { init: "distilbert" });
+  const trainer = new Trainer({ model: student2, tokenizer, args: { outputDir: tmpDir(), numTrainEpochs: 2, perDeviceTrainBatchSize: 16, learningRate: 3e-3 }, trainDataset: toy(32), evalDataset: toy(16), computeMetrics: computeAccuracy });
+  const trained = await quietly(() => trainer.distill(config));
+  assert.equal(trained, student2);
+  assert.equal(trainer.state.globalStep, 4);
+  assert.ok(trainer.state.logHistory.some((e) => e.evalAccuracy !== undefined));
+});
+
+test("intermediate-layer distillation trains a projection when widths differ and lowers the layer loss", async () => {
+  await ready;
+  const teacher = teacherModel();
+  const narrow = DistilBertForSequenceClassification.fromConfig({ vocab_size: tokenizer.vocabSize, dim: 8, n_layers: 1, n_heads: 2, hidden_dim: 16, max_position_embeddings: 16, ...labels });
+  const criterion = new IntermediateLayersKnowledgeDistillationLossConfig({ layerMappings: [["hidden_states.1", "hidden_states.2"], ["hidden_states.0"]], lossTypes: ["MSE", "L1"], lossWeightRatio: [0.5, 0.5] });
+  const manager = prepareCompression(narrow, new DistillationConfig({ teacherModel: teacher, criterion }));
+  assert.deepEqual([...manager.trainableParams().keys()].sort(), ["distillation.projection.hidden_states.0.bias", "distillation.projection.hidden_states.0.weight", "distillation.projection.hidden_states.1.bias", "distillation.projection.hidden_states.1.weight"]);
+  const collator = new DataCollatorWithPadding({ padTokenId: 0 });
+  const inputs = collator.call(toy(16).rows as EncodedRow[]);
+  const layerLoss = () => manager.onAfterComputeLoss(inputs, narrow.call(inputs, manager.forwardOptions({})), tf.scalar(0)).dataSync()[0];
+  const before = layerLoss();
+  const trainer = new Trainer({ model: narrow, tokenizer, args: { outputDir: tmpDir(), numTrainEpochs: 10, perDeviceTrainBatchSize: 16, learningRate: 1e-2, evaluationStrategy: "no" }, trainDataset: toy(16) });
+  const projection = manager.trainableParams().get("distillation.projection.hidden_states.1.weight")!;
+  const projectionBefore = projection.dataSync().slice();
+  await quietly(() => trainer.distill(manager));
+  const after = layerLoss();
+  assert.ok(after < before * 0.8, `layer loss ${before} → ${after}`);
+  assert.equal(projectionBefore.length, 8 * 16);
+  assert.ok(projection.dataSync().some((v, i) => v !== projectionBefore[i]), "the projection was trained with the student");
+  assert.throws(() => manager.createManager(teacher), /prepared for another model/);
+});
