@@ -8,6 +8,14 @@ import { writeJsonAtomic } from "../lib/utils/fs";
 import { benchTeacher } from "./teacher";
 import { benchTrainSpeed } from "./trainSpeed";
 import { benchOnnx } from "./onnx";
+import { benchDistillation } from "./distillation";
+
+const DISTILLATION_TARGETS: Record<string, [string, (v: number) => boolean]> = {
+  distilledMinusAlonePoints: ["> 0 (distilled beats alone)", (v) => v > 0],
+  distilledMinusTeacherPoints: ["> 0 (distilled beats teacher)", (v) => v > 0],
+  distilledAccuracy: [">= 0.80 (aim)", (v) => v >= 0.8],
+  studentSpeedup: [">= 1.8x", (v) => v >= 1.8],
+};
 
 const ONNX_TARGETS: Record<string, [string, (v: number) => boolean]> = {
   int8SizeReduction: [">= 3.5x", (v) => v >= 3.5],
@@ -28,6 +36,13 @@ const BENCHES: Record<string, () => Promise<Row[]>> = {
       value,
       ...(metric === "testAccuracy" ? { target: ">= 0.77 (aim 0.84)", met: value >= 0.77 } : {}),
     }));
+  },
+  distillation: async () => {
+    const r = await benchDistillation();
+    return Object.entries(r).map(([metric, value]) => {
+      const t = DISTILLATION_TARGETS[metric];
+      return { bench: "distillation", metric, value, ...(t ? { target: t[0], met: t[1](value) } : {}) };
+    });
   },
   onnx: async () => {
     const r = await benchOnnx();
