@@ -6,20 +6,9 @@ import { loadClinc } from "../lib/data";
 import { pipeline } from "../lib/pipelines";
 import { AutoModelForSequenceClassification, OUTPUTS_DIR, bestShippedModel } from "../lib/models";
 import { BertTokenizer } from "../lib/tokenizers";
-import { PerformanceBenchmark, BenchmarkMetrics, meanStd } from "../lib/benchmark";
+import { PerformanceBenchmark, BenchmarkMetrics, measureLatency } from "../lib/benchmark";
 import { OnnxPerformanceBenchmark, OnnxPipeline, createModelForProvider, exportOnnxFolder } from "../lib/onnx";
 import { argmax } from "../lib/evaluation";
-
-async function latency(f: () => Promise<unknown>, warmup = 10, runs = 100): Promise<number> {
-  for (let i = 0; i < warmup; i++) await f();
-  const times: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const t0 = process.hrtime.bigint();
-    await f();
-    times.push(Number(process.hrtime.bigint() - t0) / 1e6);
-  }
-  return meanStd(times).mean;
-}
 
 export async function benchOnnx(): Promise<Record<string, number | string>> {
   const clinc = loadClinc();
@@ -49,8 +38,8 @@ export async function benchOnnx(): Promise<Record<string, number | string>> {
   env.localModelPath = path.dirname(folder.dir);
   const query = "What is the pin number for my account?";
   const js = await hfPipeline("text-classification", best.name, { dtype: "fp32" });
-  const jsMs = await latency(() => js(query));
-  const oursMs = await latency(() => fp32(query));
+  const jsMs = (await measureLatency(() => js(query))).mean;
+  const oursMs = (await measureLatency(() => fp32(query))).mean;
   await js.dispose();
   return {
     model: best.name,

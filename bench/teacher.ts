@@ -6,7 +6,7 @@ import { loadClinc } from "../lib/data";
 import { pipeline } from "../lib/pipelines";
 import { modelPath } from "../lib/models/hub";
 import { intentReport } from "../lib/evaluation";
-import { PerformanceBenchmark, meanStd } from "../lib/benchmark";
+import { PerformanceBenchmark, measureLatency } from "../lib/benchmark";
 
 export async function benchTeacher(): Promise<Record<string, number>> {
   const clinc = loadClinc();
@@ -19,13 +19,8 @@ export async function benchTeacher(): Promise<Record<string, number>> {
   const { sizeMb } = pb.computeSize();
   const enc = pipe.tokenizer.call(["What is the pin number for my account?"]);
   const inputs = { input_ids: tf.tensor2d(enc.input_ids, undefined, "int32"), attention_mask: tf.tensor2d(enc.attention_mask, undefined, "int32"), token_type_ids: tf.tensor2d(enc.token_type_ids, undefined, "int32") };
-  const times: number[] = [];
-  for (let i = 0; i < 110; i++) {
-    const t0 = process.hrtime.bigint();
-    tf.tidy(() => pipe.model.call(inputs).logits.dataSync());
-    if (i >= 10) times.push(Number(process.hrtime.bigint() - t0) / 1e6);
-  }
-  const model = meanStd(times);
+  const model = await measureLatency(() => tf.tidy(() => pipe.model.call(inputs).logits.dataSync()));
+  tf.dispose(Object.values(inputs));
   return {
     testAccuracy: report.accuracy,
     inScopeAccuracy: report.inScopeAccuracy,

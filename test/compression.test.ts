@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs-core";
-import { ready, tmpDir } from "./helpers/setup";
+import { quietly, ready, tmpDir } from "./helpers/setup";
 import { BertForSequenceClassification, DistilBertForSequenceClassification, labelMaps } from "../lib/models";
 import { BertTokenizer } from "../lib/tokenizers";
 import { ClassLabel, Dataset } from "../lib/data";
@@ -22,16 +22,6 @@ function toy(n: number): Dataset<EncodedRow> {
   });
   return new Dataset(rows, { intent: new ClassLabel(["no", "yes"]) });
 }
-const quietly = async <T>(f: () => Promise<T>) => {
-  const log = console.log;
-  console.log = () => {};
-  try {
-    return await f();
-  } finally {
-    console.log = log;
-  }
-};
-
 test("configs reject bad values with clear errors", async () => {
   await ready;
   assert.throws(() => new KnowledgeDistillationLossConfig({ temperature: -2 }), /temperature must be a positive number, got -2/);

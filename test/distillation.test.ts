@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs-core";
-import { ready, maxAbsDiff, tmpDir, values } from "./helpers/setup";
+import { quietly, ready, maxAbsDiff, tmpDir, values } from "./helpers/setup";
 import { BertForSequenceClassification, labelMaps } from "../lib/models";
 import { BertTokenizer } from "../lib/tokenizers";
 import { ClassLabel, Dataset } from "../lib/data";
@@ -91,14 +91,8 @@ test("DistillationTrainer: cached teacher logits give the identical loss; args a
   const teacher = teacherModel();
   const make = (cache: boolean) =>
     new DistillationTrainer({ model: studentInit(teacher, { init: "distilbert" }), teacherModel: teacher, tokenizer, cacheTeacherLogits: cache, args: { outputDir: tmpDir(), numTrainEpochs: 2, perDeviceTrainBatchSize: 8, learningRate: 1e-3, evaluationStrategy: "no", alpha: 0.5, temperature: 2 }, trainDataset: toy(24) });
-  const log = console.log;
-  console.log = () => {};
-  try {
-    const [a, b] = [await make(false).train(), await make(true).train()];
-    assert.ok(Math.abs(a.trainingLoss - b.trainingLoss) < 1e-6, `${a.trainingLoss} vs ${b.trainingLoss}`);
-  } finally {
-    console.log = log;
-  }
+  const [a, b] = [await quietly(() => make(false).train()), await quietly(() => make(true).train())];
+  assert.ok(Math.abs(a.trainingLoss - b.trainingLoss) < 1e-6, `${a.trainingLoss} vs ${b.trainingLoss}`);
   const base = { model: studentInit(teacher), teacherModel: teacher, tokenizer, trainDataset: toy(8) };
   assert.throws(() => new DistillationTrainer({ ...base, args: { outputDir: "x", temperature: -1 } }), /temperature must be a positive number, got -1/);
   assert.throws(() => new DistillationTrainer({ ...base, args: { outputDir: "x", alpha: 1.5 } }), /alpha must be in \[0, 1\], got 1.5/);

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
-import { ready, maxAbsDiff, tmpDir, values } from "./helpers/setup";
+import { quietly, ready, maxAbsDiff, tmpDir, values } from "./helpers/setup";
 import { ClassLabel, Dataset } from "../lib/data";
 import { BertTokenizer } from "../lib/tokenizers";
 import { BertForSequenceClassification, labelMaps } from "../lib/models";
@@ -44,16 +44,6 @@ const tinyModel = (seed = 0) =>
   );
 
 const quiet: TrainerCallback[] = [];
-const silence = <T>(f: () => Promise<T>) => async () => {
-  const log = console.log;
-  console.log = () => {};
-  try {
-    return await f();
-  } finally {
-    console.log = log;
-  }
-};
-
 test("a tiny BERT learns a toy task; train() reports HF-style outputs", async () => {
   await ready;
   const trainer = new Trainer({
@@ -65,10 +55,10 @@ test("a tiny BERT learns a toy task; train() reports HF-style outputs", async ()
     computeMetrics: computeAccuracy,
     callbacks: quiet,
   });
-  const out = await silence(() => trainer.train())();
+  const out = await quietly(() => trainer.train());
   assert.equal(out.globalStep, 8 * 16);
   assert.ok(out.metrics.trainRuntime > 0 && out.metrics.trainSamplesPerSecond > 0);
-  const metrics = await silence(() => trainer.evaluate())();
+  const metrics = await quietly(() => trainer.evaluate());
   assert.ok(metrics.evalAccuracy > 0.9, `accuracy ${metrics.evalAccuracy}`);
   assert.ok(metrics.evalLoss < 0.4, `loss ${metrics.evalLoss}`);
   const evals = trainer.state.logHistory.filter((e) => e.evalAccuracy !== undefined);
@@ -85,12 +75,12 @@ test("resuming from a checkpoint gives exactly the weights of an uninterrupted r
   const args = { numTrainEpochs: 2, learningRate: 1e-3, perDeviceTrainBatchSize: 16, saveStrategy: "epoch" as const, saveTotalLimit: 0, evaluationStrategy: "no" as const };
   const dirA = tmpDir();
   const a = new Trainer({ model: tinyModel(7), tokenizer, args: { ...args, outputDir: dirA }, trainDataset: data, tokenMaskProb: 0.2 });
-  await silence(() => a.train())();
+  await quietly(() => a.train());
   assert.deepEqual(fs.readdirSync(dirA).sort(), ["checkpoint-4", "checkpoint-8"]);
   const dirB = tmpDir();
   fs.cpSync(path.join(dirA, "checkpoint-4"), path.join(dirB, "checkpoint-4"), { recursive: true });
   const b = new Trainer({ model: tinyModel(99), tokenizer, args: { ...args, outputDir: dirB }, trainDataset: data, tokenMaskProb: 0.2 });
-  const out = await silence(() => b.train({ resumeFromCheckpoint: true }))();
+  const out = await quietly(() => b.train({ resumeFromCheckpoint: true }));
   assert.equal(out.globalStep, 8);
   for (const [name, v] of a.model!.params) assert.ok(maxAbsDiff(values(v), values(b.model!.params.get(name)!)) < 1e-6, name);
   await assert.rejects(() => new Trainer({ model: tinyModel(), tokenizer, args: { ...args, outputDir: tmpDir() }, trainDataset: data }).train({ resumeFromCheckpoint: true }), /has no checkpoint-\* folder/);
@@ -109,7 +99,7 @@ test("loadBestModelAtEnd restores the best checkpoint and saveTotalLimit keeps i
     evalDataset: toyData(32, 6),
     computeMetrics: computeAccuracy,
   });
-  await silence(() => t.train())();
+  await quietly(() => t.train());
   const best = t.state.bestModelCheckpoint!;
   assert.ok(fs.existsSync(best));
   assert.ok(fs.readdirSync(dir).length <= 2);
@@ -126,7 +116,7 @@ test("a NaN loss stops training with a clear error", async () => {
   const model = tinyModel();
   model.params.get("classifier.bias")!.assign(tf.tensor1d([NaN, 0]));
   const t = new Trainer({ model, tokenizer, args: { outputDir: tmpDir(), numTrainEpochs: 1, perDeviceTrainBatchSize: 8, evaluationStrategy: "no" }, trainDataset: toyData(16, 7) });
-  await assert.rejects(silence(() => t.train()), (err: Error) => err instanceof NonFiniteLossError && /the loss is NaN at step 1/.test(err.message));
+  await assert.rejects(() => quietly(() => t.train()), (err: Error) => err instanceof NonFiniteLossError && /the loss is NaN at step 1/.test(err.message));
   model.dispose();
 });
 
@@ -153,7 +143,7 @@ test("callbacks fire in order; no tensors leak across epochs", async () => {
   };
   const model = tinyModel();
   const t = new Trainer({ model, tokenizer, args: { outputDir: tmpDir(), numTrainEpochs: 3, perDeviceTrainBatchSize: 16, evaluationStrategy: "epoch" }, trainDataset: toyData(32, 8), evalDataset: toyData(16, 9), computeMetrics: computeAccuracy, callbacks: [recorder] });
-  await silence(() => t.train())();
+  await quietly(() => t.train());
   const step = ["stepBegin", "afterComputeLoss", "beforeOptimizerStep:true", "stepEnd"];
   assert.deepEqual(events.slice(0, 2 + 2 * step.length + 1), ["trainBegin", "epochBegin", ...step, ...step, "epochEnd"]);
   assert.equal(events.at(-1), "trainEnd");
@@ -208,8 +198,8 @@ test("data-parallel workers compute the same update as one thread (no dropout)",
   const args = { numTrainEpochs: 1, learningRate: 1e-3, perDeviceTrainBatchSize: 16, evaluationStrategy: "no" as const, labelSmoothingFactor: 0.1 };
   const one = new Trainer({ model: tinyModel(3), tokenizer, args: { ...args, outputDir: tmpDir() }, trainDataset: data });
   const two = new Trainer({ model: tinyModel(3), tokenizer, args: { ...args, outputDir: tmpDir(), dataParallelWorkers: 2 }, trainDataset: data });
-  const a = await silence(() => one.train())();
-  const b = await silence(() => two.train())();
+  const a = await quietly(() => one.train());
+  const b = await quietly(() => two.train());
   assert.ok(Math.abs(a.trainingLoss - b.trainingLoss) < 1e-5, `${a.trainingLoss} vs ${b.trainingLoss}`);
   for (const [name, v] of one.model!.params) assert.ok(maxAbsDiff(values(v), values(two.model!.params.get(name)!)) < 1e-5, name);
   one.model!.dispose();

@@ -41,6 +41,25 @@ export function meanStd(xs: readonly number[]): { mean: number; std: number } {
 }
 
 /**
+ * Mean and std latency (ms) of an async call: untimed warm-up calls, then
+ * timed ones on the high-resolution clock. Every latency in the workbook
+ * comes from here.
+ */
+export async function measureLatency(fn: () => unknown, options: { warmupRuns?: number; timedRuns?: number } = {}): Promise<{ mean: number; std: number }> {
+  const warmup = options.warmupRuns ?? 10;
+  const runs = options.timedRuns ?? 100;
+  if (!(Number.isInteger(runs) && runs >= 1)) throw new Error(`measureLatency: timedRuns must be a positive integer, got ${runs}`);
+  for (let i = 0; i < warmup; i++) await fn();
+  const latencies: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const start = process.hrtime.bigint();
+    await fn();
+    latencies.push(Number(process.hrtime.bigint() - start) / 1e6);
+  }
+  return meanStd(latencies);
+}
+
+/**
  * The chapter's benchmark: accuracy on a labelled set, model size on disk,
  * and latency of one query. Subclass and override `computeSize` for other
  * model kinds (the ONNX benchmark measures the .onnx file).
@@ -100,14 +119,7 @@ export class PerformanceBenchmark {
   /** Latency of one query: warm-up runs, then timed runs on the high-resolution clock. */
   async timePipeline(query = "What is the pin number for my account?"): Promise<{ timeAvgMs: number; timeStdMs: number }> {
     if (typeof query !== "string" || !query.trim()) throw new Error("PerformanceBenchmark.timePipeline: the query must be a non-empty string");
-    for (let i = 0; i < this.options.warmupRuns; i++) await this.pipeline(query);
-    const latencies: number[] = [];
-    for (let i = 0; i < this.options.timedRuns; i++) {
-      const start = process.hrtime.bigint();
-      await this.pipeline(query);
-      latencies.push(Number(process.hrtime.bigint() - start) / 1e6);
-    }
-    const { mean, std } = meanStd(latencies);
+    const { mean, std } = await measureLatency(() => this.pipeline(query), this.options);
     this.print(`Average latency (ms) - ${mean.toFixed(2)} +\\- ${std.toFixed(2)}`);
     return { timeAvgMs: mean, timeStdMs: std };
   }

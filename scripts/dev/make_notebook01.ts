@@ -12,7 +12,7 @@ Everything runs on this machine: the model below was trained from scratch by thi
   ["code", `import * as tf from "@tensorflow/tfjs-core";
 import {
   initBackend, workbookProfile, loadClinc, pipeline, modelPath, BertTokenizer,
-  PerformanceBenchmark, meanStd, plotMetrics, showFigure, savePerfMetrics, Random,
+  PerformanceBenchmark, measureLatency, plotMetrics, showFigure, savePerfMetrics, Random,
 } from "workbook";
 
 const profile = workbookProfile();
@@ -94,13 +94,7 @@ const modelInputs = {
   attention_mask: tf.tensor2d(enc.attention_mask, undefined, "int32"),
   token_type_ids: tf.tensor2d(enc.token_type_ids, undefined, "int32"),
 };
-const modelOnly: number[] = [];
-for (let i = 0; i < profile.warmupRuns + profile.timedRuns; i++) {
-  const start = process.hrtime.bigint();
-  tf.tidy(() => pipe.model.call(modelInputs).logits.dataSync());
-  if (i >= profile.warmupRuns) modelOnly.push(Number(process.hrtime.bigint() - start) / 1e6);
-}
-const m = meanStd(modelOnly);
+const m = await measureLatency(() => tf.tidy(() => pipe.model.call(modelInputs).logits.dataSync()), { warmupRuns: profile.warmupRuns, timedRuns: profile.timedRuns });
 console.log(\`Model only (ms) - \${m.mean.toFixed(2)} +\\\\- \${m.std.toFixed(2)}\`);
 tf.dispose(Object.values(modelInputs));`],
   ["markdown", `### The baseline benchmark

@@ -15,7 +15,7 @@ import * as ort from "onnxruntime-node";
 import {
   initBackend, workbookProfile, loadClinc, pipeline, AutoModelForSequenceClassification, BertTokenizer,
   bestShippedModel, modelPath, OUTPUTS_DIR, PerformanceBenchmark, loadPerfMetrics, savePerfMetrics, plotMetrics, showFigure,
-  exportToOnnx, createModelForProvider, OnnxPipeline, OnnxPerformanceBenchmark, quantizeDynamic, exportOnnxFolder, meanStd,
+  exportToOnnx, createModelForProvider, OnnxPipeline, OnnxPerformanceBenchmark, quantizeDynamic, exportOnnxFolder, measureLatency,
 } from "workbook";
 
 const profile = workbookProfile();
@@ -97,17 +97,10 @@ env.allowRemoteModels = false;
 env.localModelPath = path.dirname(folder.dir);
 const jsPipe = await hfPipeline("text-classification", best.name, { dtype: "q8" });
 console.log("transformers.js:", await jsPipe(query), " ours:", await quantizedPipe(query));
-async function latency(f: () => Promise<unknown>): Promise<string> {
-  for (let i = 0; i < profile.warmupRuns; i++) await f();
-  const times: number[] = [];
-  for (let i = 0; i < profile.timedRuns; i++) {
-    const t0 = process.hrtime.bigint();
-    await f();
-    times.push(Number(process.hrtime.bigint() - t0) / 1e6);
-  }
-  const { mean, std } = meanStd(times);
+const latency = async (f: () => Promise<unknown>) => {
+  const { mean, std } = await measureLatency(f, { warmupRuns: profile.warmupRuns, timedRuns: profile.timedRuns });
   return \`\${mean.toFixed(2)} ± \${std.toFixed(2)} ms\`;
-}
+};
 const pinQuery = "What is the pin number for my account?";
 console.table({ "OnnxPipeline (q8)": await latency(() => quantizedPipe(pinQuery)), "transformers.js (q8)": await latency(() => jsPipe(pinQuery)) });
 await jsPipe.dispose();`],

@@ -26,3 +26,14 @@ export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
 export function values(t: tf.Tensor): Float32Array {
   return t.dataSync() as Float32Array;
 }
+
+/** Runs f with console.log silenced (training prints its progress). */
+export async function quietly<T>(f: () => Promise<T>): Promise<T> {
+  const log = console.log;
+  console.log = () => {};
+  try {
+    return await f();
+  } finally {
+    console.log = log;
+  }
+}
