@@ -16,3 +16,4 @@ export * from "./notebook";
 export * from "./onnx";
 export * from "./quantization/int8";
 export * from "./distillation";
+export * from "./recipes";

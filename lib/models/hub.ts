@@ -25,7 +25,25 @@ export const OUTPUTS_DIR = path.resolve(__dirname, "..", "..", "outputs");
  * distilled student: the distilled student when present, else the teacher.
  */
 export function bestShippedModel(): { name: string; dir: string; optimType: string } {
-  const student = path.join(MODELS_DIR, "distilbert-clinc-distilled");
-  if (fs.existsSync(path.join(student, "config.json"))) return { name: "distilbert-clinc-distilled", dir: student, optimType: "Distillation" };
-  return { name: "bert-clinc-teacher", dir: modelPath("bert-clinc-teacher"), optimType: "BERT baseline" };
+  const find = (name: string) => {
+    try {
+      return profileModelPath(name);
+    } catch {
+      return undefined;
+    }
+  };
+  const student = find("distilbert-clinc-distilled");
+  if (student) return { name: "distilbert-clinc-distilled", dir: student, optimType: "Distillation" };
+  return { name: "bert-clinc-teacher", dir: profileModelPath("bert-clinc-teacher"), optimType: "BERT baseline" };
+}
+
+/**
+ * The model folder a notebook should use: under WORKBOOK_PROFILE=full, the
+ * copy retrained into outputs/models/ by an earlier notebook when there is
+ * one; otherwise the shipped checkpoint.
+ */
+export function profileModelPath(name: string, profileName = process.env.WORKBOOK_PROFILE ?? "default"): string {
+  const retrained = path.join(OUTPUTS_DIR, "models", name);
+  if (profileName === "full" && fs.existsSync(path.join(retrained, "config.json"))) return retrained;
+  return modelPath(name);
 }

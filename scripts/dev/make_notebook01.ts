@@ -12,8 +12,9 @@ Everything runs on this machine: the model below was trained from scratch by thi
   ["code", `import * as tf from "@tensorflow/tfjs-core";
 import {
   initBackend, workbookProfile, loadClinc, pipeline, modelPath, BertTokenizer,
-  PerformanceBenchmark, measureLatency, plotMetrics, showFigure, savePerfMetrics, Random,
+  PerformanceBenchmark, measureLatency, plotMetrics, showFigure, savePerfMetrics, Random, trainTeacher, OUTPUTS_DIR,
 } from "workbook";
+import * as path from "node:path";
 
 const profile = workbookProfile();
 const backend = await initBackend();
@@ -21,7 +22,10 @@ console.log(\`Profile: \${profile.name} (test rows: \${profile.testRows}, timed 
   ["markdown", `## Intent detection as a case study
 
 The book loads \`transformersbook/bert-base-uncased-finetuned-clinc\` from the Hub. Our counterpart is \`data/models/bert-clinc-teacher\`: a Hugging Face–layout folder (\`config.json\`, \`model.safetensors\`, \`tokenizer.json\`) holding a \`BertForSequenceClassification\`. \`pipeline()\` wraps the model and its tokenizer behind one call, as in Transformers.`],
-  ["code", `const bertCkpt = modelPath("bert-clinc-teacher");
+  ["markdown", `With \`WORKBOOK_PROFILE=full\` the teacher is first retrained here from scratch (\`trainTeacher()\`, the recipe of \`npm run train:teacher\`, about an hour on 2 cores) into \`outputs/models\`; the later notebooks then use that copy.`],
+  ["code", `const bertCkpt = profile.retrain
+  ? (await trainTeacher({ out: path.join(OUTPUTS_DIR, "models", "bert-clinc-teacher") })).dir
+  : modelPath("bert-clinc-teacher");
 const pipe = pipeline("text-classification", bertCkpt);
 const query = "Hey, I'd like to rent a vehicle from Nov 1st to Nov 15th in Paris and I need a 15 passenger van";
 console.log(await pipe(query));`],

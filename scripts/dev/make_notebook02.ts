@@ -18,6 +18,7 @@ import {
   tokenizeDataset, computeAccuracy, DistillationTrainer, studentInit, kdLoss, crossEntropy,
   KnowledgeDistillationLossConfig, IntermediateLayersKnowledgeDistillationLossConfig, DistillationConfig, prepareCompression,
   DataCollatorWithPadding, AdamW, linearScheduleWithWarmup, epochBatches, Random, Trainer, PreTrainedModel,
+  profileModelPath, trainStudent,
 } from "workbook";
 
 const profile = workbookProfile();
@@ -25,7 +26,7 @@ await initBackend();
 const clinc = loadClinc();
 const testSet = profile.testRows >= clinc.test.length ? clinc.test : clinc.test.shuffle(0).head(profile.testRows);
 const benchOptions = { warmupRuns: profile.warmupRuns, timedRuns: profile.timedRuns };
-const teacherCkpt = modelPath("bert-clinc-teacher");
+const teacherCkpt = profileModelPath("bert-clinc-teacher");
 const teacher = AutoModelForSequenceClassification.fromPretrained(teacherCkpt, { quiet: true });
 const tokenizer = BertTokenizer.fromPretrained(teacherCkpt);
 let perfMetrics = loadPerfMetrics();
@@ -101,15 +102,11 @@ const demo = distillationTrainer(0.5, path.join(OUTPUTS_DIR, "runs", "distillati
 const demoOutput = await demo.train();
 console.log(\`\${demoOutput.globalStep} steps in \${demoOutput.metrics.trainRuntime.toFixed(1)} s (\${demoOutput.metrics.trainSamplesPerSecond.toFixed(0)} samples/s)\`);`],
   ["markdown", `The shipped students were trained with this recipe on the whole training set; their epoch tables come from their \`training_report.json\`:`],
-  ["code", `// The shipped student, or (full profile) one retrained here with the recipe above.
+  ["code", `// The shipped student, or (full profile) one retrained here with trainStudent(), the recipe of npm run train:students.
 async function studentPath(name: string): Promise<string> {
   if (!profile.retrain) return modelPath(name);
   const dir = path.join(OUTPUTS_DIR, "models", name);
-  if (fs.existsSync(path.join(dir, "config.json"))) return dir;
-  const t = distillationTrainer(name === "distilbert-clinc" ? 1 : 0.5, path.join(OUTPUTS_DIR, "runs", name));
-  await t.train();
-  t.model!.savePretrained(dir);
-  tokenizer.savePretrained(dir);
+  if (!fs.existsSync(path.join(dir, "config.json"))) await trainStudent(name === "distilbert-clinc" ? "alone" : "distill", { out: dir, teacherDir: teacherCkpt });
   return dir;
 }
 for (const name of ["distilbert-clinc", "distilbert-clinc-distilled"]) {

@@ -14,7 +14,7 @@ import * as path from "node:path";
 import * as ort from "onnxruntime-node";
 import {
   initBackend, workbookProfile, loadClinc, pipeline, AutoModelForSequenceClassification, BertTokenizer,
-  bestShippedModel, modelPath, OUTPUTS_DIR, PerformanceBenchmark, loadPerfMetrics, savePerfMetrics, plotMetrics, showFigure,
+  bestShippedModel, profileModelPath, OUTPUTS_DIR, PerformanceBenchmark, loadPerfMetrics, savePerfMetrics, plotMetrics, showFigure,
   exportToOnnx, createModelForProvider, OnnxPipeline, OnnxPerformanceBenchmark, quantizeDynamic, exportOnnxFolder, measureLatency,
 } from "workbook";
 
@@ -28,7 +28,7 @@ console.log(\`Model: \${best.name} (\${best.optimType}); profile \${profile.name
   ["markdown", `Every notebook runs on its own: if the baseline row is not in \`outputs/perf_metrics.json\` yet (notebook 01 not run), measure it here.`],
   ["code", `let perfMetrics = loadPerfMetrics();
 if (!perfMetrics["BERT baseline"]) {
-  const teacher = pipeline("text-classification", modelPath("bert-clinc-teacher"));
+  const teacher = pipeline("text-classification", profileModelPath("bert-clinc-teacher"));
   perfMetrics = savePerfMetrics(await new PerformanceBenchmark(teacher, testSet, "BERT baseline", benchOptions).runBenchmark());
 }
 const model = AutoModelForSequenceClassification.fromPretrained(best.dir, { quiet: true });
