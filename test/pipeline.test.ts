@@ -30,6 +30,9 @@ test("pipeline returns [{label, score}] for a string and one list per text for a
   assert.equal(many.length, 3);
   assert.deepEqual(many[0], one); // batching and padding do not change a prediction
   const alone = await pipe("rent a van");
+  const rows = await pipe.logits(["hello world", "rent a van"], { batchSize: 1 });
+  assert.equal(rows.length, 2);
+  assert.equal(rows[0].length, 3);
   assert.ok(Math.abs(alone[0].score - many[1][0].score) < 1e-5);
 });
 

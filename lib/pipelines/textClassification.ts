@@ -102,6 +102,14 @@ export abstract class TextClassificationPipelineBase extends Callable {
     return ranked.slice(0, topK);
   }
 
+  /** Raw logits, one row per text (batched), e.g. to tune the oos threshold on a validation set. */
+  async logits(texts: readonly string[], options: { batchSize?: number } = {}): Promise<Float32Array[]> {
+    const batchSize = options.batchSize ?? this.options.batchSize;
+    const rows: Float32Array[] = [];
+    for (let s = 0; s < texts.length; s += batchSize) rows.push(...(await this._forward(this.preprocess(texts.slice(s, s + batchSize), this.options.maxLength))));
+    return rows;
+  }
+
   /** Classifies one text (→ results) or a list (→ one result list per text). */
   async _call(inputs: string | readonly string[], options: TextClassificationOptions = {}): Promise<ClassificationResult[] | ClassificationResult[][]> {
     this.checkOptions(options);

@@ -13,6 +13,7 @@ Everything runs on this machine: the model below was trained from scratch by thi
 import {
   initBackend, workbookProfile, loadClinc, pipeline, modelPath, BertTokenizer,
   PerformanceBenchmark, measureLatency, plotMetrics, showFigure, savePerfMetrics, Random, trainTeacher, OUTPUTS_DIR,
+  tuneOosThreshold, intentReport, exportOnnxFolder,
 } from "workbook";
 import * as path from "node:path";
 
@@ -107,10 +108,31 @@ tf.dispose(Object.values(modelInputs));`],
   ["code", `const perfMetrics = await pb.runBenchmark();
 savePerfMetrics(perfMetrics);
 console.log(perfMetrics);`],
+  ["markdown", `### A fallback for out-of-scope queries
+
+The assistant must "yield fallback responses" for queries it cannot handle. Besides the \`oos\` class, the pipeline can fall back when it is unsure: below a confidence threshold the label becomes \`oos\`. \`tuneOosThreshold\` picks the threshold that maximises accuracy on the **validation** split; we then check it once on the test set. (The benchmark rows above and below use the plain pipeline, as the book does.)`],
+  ["code", `const valSet = profile.name === "smoke" ? clinc.validation.shuffle(0).head(620) : clinc.validation;
+const oosId = intents.str2int("oos");
+const toIds = (preds: { label: string }[][]) => preds.map((p) => intents.str2int(p[0].label));
+const tuned = tuneOosThreshold(await pipe.logits(valSet.column("text"), { batchSize: 64 }), valSet.column("intent"), oosId);
+console.log(\`Validation: threshold \${tuned.threshold.toFixed(2)}, accuracy \${tuned.baselineAccuracy.toFixed(4)} → \${tuned.accuracy.toFixed(4)}\`);
+const plain = intentReport(toIds(await pipe(testSet.column("text"), { batchSize: 64 })), testSet.column("intent"), oosId);
+const withFallback = intentReport(toIds(await pipe(testSet.column("text"), { batchSize: 64, oosThreshold: tuned.threshold })), testSet.column("intent"), oosId);
+console.table({ plain: plain, "with fallback": withFallback });`],
   ["markdown", `## Comparing optimisations
 
 Each optimisation will add a point to this plot: average latency on the x axis, accuracy on the y axis, and a bubble whose area is the model size. The current optimisation is drawn solid, earlier ones as open circles. For now there is one point: the baseline every other notebook has to beat.`],
   ["code", `showFigure(plotMetrics(perfMetrics, "BERT baseline"));`],
+  ["markdown", `## The same teacher in transformers.js
+
+Once exported to ONNX (notebook 05 explains the export), the teacher runs unchanged in Hugging Face's transformers.js, from a local folder and offline:`],
+  ["code", `const { pipeline: hfPipeline, env } = await import("@huggingface/transformers");
+const folder = exportOnnxFolder(pipe.model, tok, path.join(OUTPUTS_DIR, "transformersjs", "bert-clinc-teacher"), { quantize: false });
+env.allowRemoteModels = false;
+env.localModelPath = path.dirname(folder.dir);
+const jsPipe = await hfPipeline("text-classification", "bert-clinc-teacher", { dtype: "fp32" });
+console.log("transformers.js:", await jsPipe(query), " ours:", await pipe(query));
+await jsPipe.dispose();`],
   ["markdown", `Next: **02_distillation** trains a smaller student with knowledge distillation from this teacher; **05_onnx_runtime** exports the models to ONNX and runs them with ONNX Runtime and transformers.js.`],
 ];
 
