@@ -9,6 +9,7 @@ import { benchTeacher } from "./teacher";
 import { benchTrainSpeed } from "./trainSpeed";
 import { benchOnnx } from "./onnx";
 import { benchDistillation } from "./distillation";
+import { benchKdVariant } from "./kdVariants";
 
 const DISTILLATION_TARGETS: Record<string, [string, (v: number) => boolean]> = {
   distilledMinusAlonePoints: ["> 0 (distilled beats alone)", (v) => v > 0],
@@ -44,6 +45,8 @@ const BENCHES: Record<string, () => Promise<Row[]>> = {
       return { bench: "distillation", metric, value, ...(t ? { target: t[0], met: t[1](value) } : {}) };
     });
   },
+  kdLogits: async () => Object.entries(await benchKdVariant("logits")).map(([metric, value]) => ({ bench: "kd (logits, CE+KL)", metric, value })),
+  kdLayers: async () => Object.entries(await benchKdVariant("layers")).map(([metric, value]) => ({ bench: "kd (intermediate layers + CE)", metric, value })),
   onnx: async () => {
     const r = await benchOnnx();
     return Object.entries(r)
@@ -68,12 +71,14 @@ async function main() {
   for (const w of wanted) if (!(w in BENCHES)) throw new Error(`Unknown bench "${w}" (have: ${Object.keys(BENCHES).join(", ")})`);
   const rows: Row[] = [];
   for (const [name, run] of Object.entries(BENCHES)) {
-    if (wanted.length && !wanted.includes(name)) continue;
+    if (wanted.length ? !wanted.includes(name) : name.startsWith("kd")) continue; // the KD variants train: run them by name
+
     console.log(`running ${name}…`);
     rows.push(...(await run()));
   }
   console.table(rows.map((r) => ({ ...r, value: Number(r.value.toFixed(4)) })));
-  writeJsonAtomic(path.join(__dirname, "results", "summary.json"), { backend, date: new Date().toISOString(), rows });
+  const file = path.join(__dirname, "results", wanted.length ? `summary-${wanted.join("-")}.json` : "summary.json");
+  writeJsonAtomic(file, { backend, date: new Date().toISOString(), rows });
 }
 
 main().catch((e) => {
