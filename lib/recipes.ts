@@ -48,6 +48,26 @@ export const TEACHER_RECIPE: TeacherRecipe = {
 
 const MAX_LENGTH = 64;
 
+/** TrainingArguments both recipes share: evaluate and save each epoch, keep the best by validation accuracy. */
+function recipeArgs(outputDir: string, r: { numTrainEpochs: number; learningRate: number; perDeviceTrainBatchSize: number; warmupRatio: number; weightDecay: number; seed: number }) {
+  return {
+    outputDir,
+    numTrainEpochs: r.numTrainEpochs,
+    learningRate: r.learningRate,
+    perDeviceTrainBatchSize: r.perDeviceTrainBatchSize,
+    perDeviceEvalBatchSize: 128,
+    warmupRatio: r.warmupRatio,
+    weightDecay: r.weightDecay,
+    maxLength: MAX_LENGTH,
+    evaluationStrategy: "epoch" as const,
+    saveStrategy: "epoch" as const,
+    saveTotalLimit: 1,
+    loadBestModelAtEnd: true,
+    metricForBestModel: "accuracy",
+    seed: r.seed,
+  };
+}
+
 function saveResult(model: PreTrainedModel, tokenizer: BertTokenizer, trainer: Trainer, out: string, extra: Record<string, unknown>, test: IntentReport, backend: BackendName): RecipeResult {
   model.savePretrained(out);
   tokenizer.savePretrained(out);
@@ -84,22 +104,9 @@ export async function trainTeacher(options: Partial<TeacherRecipe> & { out?: str
     model,
     tokenizer,
     args: {
-      outputDir: options.runDir ?? path.resolve(__dirname, "..", "runs", "teacher"),
-      numTrainEpochs: recipe.numTrainEpochs,
-      learningRate: recipe.learningRate,
-      perDeviceTrainBatchSize: recipe.perDeviceTrainBatchSize,
-      perDeviceEvalBatchSize: 128,
-      warmupRatio: recipe.warmupRatio,
-      weightDecay: recipe.weightDecay,
+      ...recipeArgs(options.runDir ?? path.resolve(__dirname, "..", "runs", "teacher"), recipe),
       labelSmoothingFactor: recipe.labelSmoothingFactor,
-      maxLength: MAX_LENGTH,
-      evaluationStrategy: "epoch",
-      saveStrategy: "epoch",
-      saveTotalLimit: 1,
-      loadBestModelAtEnd: true,
-      metricForBestModel: "accuracy",
       loggingSteps: 50,
-      seed: recipe.seed,
       dataParallelWorkers: recipe.dataParallelWorkers,
     },
     trainDataset: tokenizeDataset(trainRows, tokenizer, MAX_LENGTH),
@@ -149,24 +156,7 @@ export async function trainStudent(mode: "alone" | "distill", options: Partial<S
     teacherModel: teacher,
     tokenizer,
     cacheTeacherLogits: true,
-    args: {
-      outputDir: path.resolve(__dirname, "..", "runs", name),
-      numTrainEpochs: recipe.numTrainEpochs,
-      learningRate: recipe.learningRate,
-      perDeviceTrainBatchSize: recipe.perDeviceTrainBatchSize,
-      perDeviceEvalBatchSize: 128,
-      warmupRatio: recipe.warmupRatio,
-      weightDecay: recipe.weightDecay,
-      alpha: recipe.alpha,
-      temperature: recipe.temperature,
-      maxLength: MAX_LENGTH,
-      evaluationStrategy: "epoch",
-      saveStrategy: "epoch",
-      saveTotalLimit: 1,
-      loadBestModelAtEnd: true,
-      metricForBestModel: "accuracy",
-      seed: recipe.seed,
-    },
+    args: { ...recipeArgs(path.resolve(__dirname, "..", "runs", name), recipe), alpha: recipe.alpha, temperature: recipe.temperature },
     trainDataset: tokenizeDataset(sub(clinc.train, recipe.subset), tokenizer, MAX_LENGTH),
     evalDataset: tokenizeDataset(sub(clinc.validation, recipe.subset), tokenizer, MAX_LENGTH),
     computeMetrics: computeAccuracy,
