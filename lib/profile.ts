@@ -1,3 +1,5 @@
+import type { Dataset } from "./data/dataset";
+
 // WORKBOOK_PROFILE: how much work a notebook does. smoke (CI: minutes),
 // default (the README's main command: shipped checkpoints, full test set),
 // full (retrains everything, as the book does).
@@ -18,6 +20,16 @@ export interface WorkbookProfile {
   trainEpochs: number;
   /** Trials of a hyperparameter search. */
   nTrials: number;
+}
+
+/** The rows a notebook benchmarks on: all of them, or (smoke) a fixed random subset of testRows. */
+export function profileTestSet<Row extends object>(profile: WorkbookProfile, split: Dataset<Row>): Dataset<Row> {
+  return profile.testRows >= split.length ? split : split.shuffle(0).head(profile.testRows);
+}
+
+/** PerformanceBenchmark's warm-up and timed runs for a profile. */
+export function profileBenchmarkOptions(profile: WorkbookProfile): { warmupRuns: number; timedRuns: number } {
+  return { warmupRuns: profile.warmupRuns, timedRuns: profile.timedRuns };
 }
 
 const PROFILES: Record<ProfileName, WorkbookProfile> = {

@@ -12,6 +12,7 @@ import { DataCollatorWithPadding, EncodedRow, TensorBatch, epochBatches, inferen
 import { CompressionConfigLike, LogEntry, ProgressCallback, StepContext, TrainerCallback, TrainerControl, TrainerState } from "./callbacks";
 import { TrainingArguments, resolveTrainingArguments } from "./trainingArguments";
 import { crossEntropy } from "./loss";
+import { argmax } from "../evaluation";
 import { GradientWorkerPool } from "./parallel/pool";
 import { shardGradients } from "./parallel/gradients";
 export { crossEntropy } from "./loss";
@@ -28,9 +29,7 @@ export type ComputeMetrics = (pred: EvalPrediction) => Record<string, number>;
 export function computeAccuracy(pred: EvalPrediction): { accuracy: number } {
   let correct = 0;
   pred.predictions.forEach((row, i) => {
-    let best = 0;
-    for (let j = 1; j < row.length; j++) if (row[j] > row[best]) best = j;
-    if (best === pred.labelIds[i]) correct++;
+    if (argmax(row) === pred.labelIds[i]) correct++;
   });
   return { accuracy: pred.labelIds.length ? correct / pred.labelIds.length : 0 };
 }
@@ -204,12 +203,14 @@ export class Trainer {
     }
     if (typeof resumeFrom === "string") this.loadCheckpoint(resumeFrom);
     const schedule = linearScheduleWithWarmup(args.learningRate, Math.ceil(maxSteps * args.warmupRatio), maxSteps);
+    const trained = this.trainedParams(model);
+    const vars = [...trained.values()].filter((v) => v.trainable);
     const paramOf = new Map<string, string>(); // tf variable name -> parameter name
-    for (const [n, v] of this.trainedParams(model)) paramOf.set(v.name, n);
+    for (const [n, v] of trained) paramOf.set(v.name, n);
 
     const pool = await this.startWorkers(model);
     try {
-      return await this.trainLoop(model, train, pool, schedule, paramOf, stepsPerEpoch, maxSteps, lengths);
+      return await this.trainLoop(model, train, pool, schedule, vars, paramOf, stepsPerEpoch, maxSteps, lengths);
     } finally {
       await pool?.terminate();
     }
@@ -230,7 +231,7 @@ export class Trainer {
   }
 
   /** Loss and gradients of one batch in this thread, through computeLoss and the callbacks. */
-  private step(model: PreTrainedModel, rows: EncodedRow[], seed: number, paramOf: Map<string, string>): { loss: number; grads: Map<string, tf.Tensor> } {
+  private step(model: PreTrainedModel, rows: EncodedRow[], seed: number, vars: tf.Variable[], paramOf: Map<string, string>): { loss: number; grads: Map<string, tf.Tensor> } {
     const rng = new Random(seed);
     const inputs = this.collator.call(rows, rng);
     try {
@@ -240,7 +241,7 @@ export class Trainer {
         const ctx: StepContext = { inputs, outputs };
         for (const cb of this.callbacks) out = cb.onAfterComputeLoss?.(this.args, this.state, ctx, out) ?? out;
         return out;
-      }, [...this.trainedParams(model).values()].filter((v) => v.trainable));
+      }, vars);
       const loss = value.dataSync()[0];
       value.dispose();
       const byName = new Map<string, tf.Tensor>();
@@ -276,6 +277,7 @@ export class Trainer {
     train: Dataset<EncodedRow>,
     pool: GradientWorkerPool | undefined,
     schedule: (step: number) => number,
+    vars: tf.Variable[],
     paramOf: Map<string, string>,
     stepsPerEpoch: number,
     maxSteps: number,
@@ -302,7 +304,7 @@ export class Trainer {
         const seed = args.seed * 1_000_003 + this.state.globalStep;
         const rows = this.batchOf(train, batches[b], args.maxLength);
         const lr = schedule(this.state.globalStep);
-        const { loss: lossValue, grads } = pool ? await this.parallelStep(pool, rows, seed) : this.step(model, rows, seed, paramOf);
+        const { loss: lossValue, grads } = pool ? await this.parallelStep(pool, rows, seed) : this.step(model, rows, seed, vars, paramOf);
         if (!Number.isFinite(lossValue)) {
           tf.dispose([...grads.values()]);
           throw new NonFiniteLossError(

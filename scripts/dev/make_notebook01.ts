@@ -11,7 +11,7 @@ This workbook follows chapter 8 of *Natural Language Processing with Transformer
 Everything runs on this machine: the model below was trained from scratch by this project (\`npm run train:teacher\`, see README), because nothing can be downloaded from a model hub here. Set \`WORKBOOK_PROFILE=smoke\` for a quick run on a test subset.`],
   ["code", `import * as tf from "@tensorflow/tfjs-core";
 import {
-  initBackend, workbookProfile, loadClinc, pipeline, modelPath, BertTokenizer,
+  initBackend, workbookProfile, profileTestSet, profileBenchmarkOptions, loadClinc, pipeline, modelPath, BertTokenizer,
   PerformanceBenchmark, measureLatency, plotMetrics, showFigure, savePerfMetrics, Random, trainTeacher, OUTPUTS_DIR,
   tuneOosThreshold, intentReport, exportOnnxFolder,
 } from "workbook";
@@ -60,8 +60,8 @@ The book's \`PerformanceBenchmark\` measures three things for a pipeline: accura
 const pb = new PerformanceBenchmark(pipe, clinc.test, "BERT baseline");
 \`\`\``],
   ["code", `// The smoke profile benchmarks a random subset of the test set; default and full use all 5,500 rows.
-const testSet = profile.testRows >= clinc.test.length ? clinc.test : clinc.test.shuffle(0).head(profile.testRows);
-const pb = new PerformanceBenchmark(pipe, testSet, "BERT baseline", { warmupRuns: profile.warmupRuns, timedRuns: profile.timedRuns });`],
+const testSet = profileTestSet(profile, clinc.test);
+const pb = new PerformanceBenchmark(pipe, testSet, "BERT baseline", profileBenchmarkOptions(profile));`],
   ["markdown", `### Accuracy
 
 \`computeAccuracy()\` classifies every test query and compares the predicted intent name with the label (the book uses \`intents.str2int(pred["label"])\`):
@@ -99,7 +99,7 @@ const modelInputs = {
   attention_mask: tf.tensor2d(enc.attention_mask, undefined, "int32"),
   token_type_ids: tf.tensor2d(enc.token_type_ids, undefined, "int32"),
 };
-const m = await measureLatency(() => tf.tidy(() => pipe.model.call(modelInputs).logits.dataSync()), { warmupRuns: profile.warmupRuns, timedRuns: profile.timedRuns });
+const m = await measureLatency(() => tf.tidy(() => pipe.model.call(modelInputs).logits.dataSync()), profileBenchmarkOptions(profile));
 console.log(\`Model only (ms) - \${m.mean.toFixed(2)} +\\\\- \${m.std.toFixed(2)}\`);
 tf.dispose(Object.values(modelInputs));`],
   ["markdown", `### The baseline benchmark

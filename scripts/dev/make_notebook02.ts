@@ -13,7 +13,7 @@ Default and smoke profiles benchmark the students shipped in \`data/models\` (tr
 import * as path from "node:path";
 import * as fs from "node:fs";
 import {
-  initBackend, workbookProfile, loadClinc, pipeline, modelPath, AutoModelForSequenceClassification, BertTokenizer, OUTPUTS_DIR,
+  initBackend, workbookProfile, profileTestSet, profileBenchmarkOptions, loadClinc, pipeline, modelPath, AutoModelForSequenceClassification, BertTokenizer, OUTPUTS_DIR,
   PerformanceBenchmark, loadPerfMetrics, savePerfMetrics, plotMetrics, showFigure, lineChart,
   tokenizeDataset, computeAccuracy, DistillationTrainer, studentInit, kdLoss, crossEntropy,
   KnowledgeDistillationLossConfig, IntermediateLayersKnowledgeDistillationLossConfig, DistillationConfig, prepareCompression,
@@ -24,8 +24,8 @@ import {
 const profile = workbookProfile();
 await initBackend();
 const clinc = loadClinc();
-const testSet = profile.testRows >= clinc.test.length ? clinc.test : clinc.test.shuffle(0).head(profile.testRows);
-const benchOptions = { warmupRuns: profile.warmupRuns, timedRuns: profile.timedRuns };
+const testSet = profileTestSet(profile, clinc.test);
+const benchOptions = profileBenchmarkOptions(profile);
 const teacherCkpt = profileModelPath("bert-clinc-teacher");
 const teacher = AutoModelForSequenceClassification.fromPretrained(teacherCkpt, { quiet: true });
 const tokenizer = BertTokenizer.fromPretrained(teacherCkpt);

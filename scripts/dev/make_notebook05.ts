@@ -13,7 +13,7 @@ The chapter applies this to its distilled student. This notebook uses the best m
 import * as path from "node:path";
 import * as ort from "onnxruntime-node";
 import {
-  initBackend, workbookProfile, loadClinc, pipeline, AutoModelForSequenceClassification, BertTokenizer,
+  initBackend, workbookProfile, profileTestSet, profileBenchmarkOptions, loadClinc, pipeline, AutoModelForSequenceClassification, BertTokenizer,
   bestShippedModel, profileModelPath, OUTPUTS_DIR, PerformanceBenchmark, loadPerfMetrics, savePerfMetrics, plotMetrics, showFigure,
   exportToOnnx, createModelForProvider, OnnxPipeline, OnnxPerformanceBenchmark, quantizeDynamic, exportOnnxFolder, measureLatency,
 } from "workbook";
@@ -21,8 +21,8 @@ import {
 const profile = workbookProfile();
 await initBackend();
 const clinc = loadClinc();
-const testSet = profile.testRows >= clinc.test.length ? clinc.test : clinc.test.shuffle(0).head(profile.testRows);
-const benchOptions = { warmupRuns: profile.warmupRuns, timedRuns: profile.timedRuns };
+const testSet = profileTestSet(profile, clinc.test);
+const benchOptions = profileBenchmarkOptions(profile);
 const best = bestShippedModel();
 console.log(\`Model: \${best.name} (\${best.optimType}); profile \${profile.name}\`);`],
   ["markdown", `Every notebook runs on its own: if the baseline row is not in \`outputs/perf_metrics.json\` yet (notebook 01 not run), measure it here.`],
@@ -98,7 +98,7 @@ env.localModelPath = path.dirname(folder.dir);
 const jsPipe = await hfPipeline("text-classification", best.name, { dtype: "q8" });
 console.log("transformers.js:", await jsPipe(query), " ours:", await quantizedPipe(query));
 const latency = async (f: () => Promise<unknown>) => {
-  const { mean, std } = await measureLatency(f, { warmupRuns: profile.warmupRuns, timedRuns: profile.timedRuns });
+  const { mean, std } = await measureLatency(f, profileBenchmarkOptions(profile));
   return \`\${mean.toFixed(2)} ± \${std.toFixed(2)} ms\`;
 };
 const pinQuery = "What is the pin number for my account?";
