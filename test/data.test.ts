@@ -3,7 +3,8 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { tmpDir } from "./helpers/setup";
-import { ClassLabel, loadClinc, loadIntentDataset, parseCsv } from "../lib/data";
+import { ClassLabel, Dataset, concatenateDatasets, loadClinc, loadIntentDataset, parseCsv } from "../lib/data";
+import { oversampleOos } from "../lib/recipes";
 
 test("loadClinc: HF split sizes, label order and the chapter's example rows", () => {
   const clinc = loadClinc();
@@ -58,4 +59,22 @@ test("loadIntentDataset errors name the file, row and problem", () => {
   assert.throws(() => loadIntentDataset(f("d.json", "{oops")), /is not valid JSON/);
   assert.throws(() => loadIntentDataset(f("e.txt", "x")), /unsupported file type ".txt"/);
   assert.throws(() => loadIntentDataset(f("g.csv", 'text,label\n"open,x\n')), /unterminated quoted field/);
+});
+
+test("concatenateDatasets and oversampleOos repeat the oos rows, keep the rest, and reject bad input", () => {
+  const features = { intent: new ClassLabel(["greet", "oos"]) };
+  const ds = new Dataset([{ text: "hi", intent: 0 }, { text: "what is love", intent: 1 }, { text: "hello", intent: 0 }], features);
+  const both = concatenateDatasets([ds, ds.head(1)]);
+  assert.deepEqual(both.column("text"), ["hi", "what is love", "hello", "hi"]);
+  assert.equal(both.features, features);
+  assert.throws(() => concatenateDatasets([]), /no datasets given/);
+  assert.throws(() => concatenateDatasets([ds, new Dataset([], { intent: new ClassLabel(["a"]) })]), /features differ/);
+  const over = oversampleOos(ds, 3);
+  assert.equal(over.length, 5);
+  assert.deepEqual(over.filter((r) => r.intent === 1).column("text"), ["what is love", "what is love", "what is love"]);
+  assert.deepEqual(over.head(3).column("text"), ds.column("text"), "original rows first, in order");
+  assert.equal(oversampleOos(ds, 1).length, 3);
+  assert.throws(() => oversampleOos(ds, 0), /factor must be an integer >= 1/);
+  assert.throws(() => oversampleOos(ds, 1.5), /factor must be an integer >= 1/);
+  assert.throws(() => oversampleOos(new Dataset([], { intent: new ClassLabel(["a"]) }), 2), /oos/);
 });

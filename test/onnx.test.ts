@@ -7,7 +7,7 @@ import * as ort from "onnxruntime-node";
 import { ready, maxAbsDiff, tmpDir, values } from "./helpers/setup";
 import { BertForSequenceClassification, DistilBertForSequenceClassification, PreTrainedModel, labelMaps } from "../lib/models";
 import { BertTokenizer } from "../lib/tokenizers";
-import { OnnxPipeline, OnnxClassifier, createModelForProvider, exportOnnxFolder, exportToOnnx } from "../lib/onnx";
+import { OnnxPipeline, OnnxClassifier, createModelForProvider, decodeModel, exportOnnxFolder, exportToOnnx } from "../lib/onnx";
 import { pipeline } from "../lib/pipelines";
 
 const tokenizer = new BertTokenizer(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", ..."abcdefghijklmnopqrstuvwxyz".split(""), ..."abcdefghijklmnopqrstuvwxyz".split("").map((c) => `##${c}`)]);
@@ -25,7 +25,12 @@ for (const [kind, make] of Object.entries(models)) {
     const model = make();
     const file = path.join(tmpDir(), "model.onnx");
     exportToOnnx(model, file);
-    const session = await createModelForProvider(file);
+    const optimized = path.join(path.dirname(file), "model.opt.onnx");
+    const session = await createModelForProvider(file, "cpu", { optimizedModelFilePath: optimized });
+    // ORT fuses the exported GELU and its bias Add into one BiasGelu per layer.
+    const fused = decodeModel(new Uint8Array(fs.readFileSync(optimized))).graph!.node!.map((n) => n.opType);
+    assert.equal(fused.filter((o) => o === "BiasGelu").length, 2);
+    assert.ok(!fused.includes("Erf"), "GELU left unfused");
     assert.deepEqual([...session.inputNames].sort(), kind === "bert" ? ["attention_mask", "input_ids", "token_type_ids"] : ["attention_mask", "input_ids"]);
     assert.deepEqual(session.outputNames, ["logits"]);
     const onnxPipe = new OnnxPipeline(session, tokenizer, model.config.id2label) as OnnxClassifier;
@@ -50,6 +55,7 @@ test("ONNX errors: missing and corrupt files, wrong input names, bad opset", asy
   fs.writeFileSync(path.join(dir, "bad.onnx"), "not a protobuf");
   await assert.rejects(createModelForProvider(path.join(dir, "bad.onnx")), /Could not load ONNX model .*bad.onnx/);
   await assert.rejects(createModelForProvider(path.join(dir, "bad.onnx"), "cuda"), /provider "cuda" is not available/);
+  await assert.rejects(createModelForProvider(path.join(dir, "bad.onnx"), "cpu", { intraOpNumThreads: -1 }), /intraOpNumThreads must be an integer >= 0/);
   const model = models.distilbert();
   assert.throws(() => exportToOnnx(model, path.join(dir, "m.onnx"), { opset: 13 }), /opset must be an integer >= 17/);
   exportToOnnx(model, path.join(dir, "m.onnx"));

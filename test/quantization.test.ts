@@ -87,6 +87,13 @@ test("quantizeDynamic: MatMul and Gather weights become int8; logits stay close 
   const optimized = path.join(dir, "model_quantized.opt.onnx");
   const c = await logitsOf(int8, optimized);
   assert.ok(fs.existsSync(optimized), "optimized model written");
+  // ORT recognises our patterns: every quantized MatMul becomes one fused int8
+  // kernel, and the exported GELU one Gelu op (the speed of int8 depends on it).
+  const fusedOps = decodeModel(new Uint8Array(fs.readFileSync(optimized))).graph!.node!.map((n) => n.opType!);
+  assert.equal(fusedOps.filter((o) => o === "MatMulInteger").length, 0, "MatMulInteger left unfused");
+  assert.equal(fusedOps.filter((o) => o === "DynamicQuantizeMatMul" || o === "MatMulIntegerToFloat").length, 14);
+  assert.equal(fusedOps.filter((o) => o === "Gelu").length, 2);
+  assert.ok(!fusedOps.includes("Erf"), "GELU left unfused");
   assert.ok(maxAbsDiff(b.flat(), c.flat()) < 1e-4);
   const d = await logitsOf(optimized);
   assert.ok(maxAbsDiff(b.flat(), d.flat()) < 1e-4);

@@ -57,3 +57,14 @@ export class Dataset<Row extends object> {
     return this.rows.map((r) => r[key]);
   }
 }
+
+/**
+ * Rows of several datasets with the same features, one after another, as
+ * `datasets.concatenate_datasets`. Used, for example, to oversample a class.
+ */
+export function concatenateDatasets<Row extends object>(datasets: Dataset<Row>[]): Dataset<Row> {
+  if (!datasets.length) throw new Error("concatenateDatasets: no datasets given");
+  const names = datasets[0].features.intent.names.join("\u0000");
+  if (datasets.some((d) => d.features.intent.names.join("\u0000") !== names)) throw new Error("concatenateDatasets: the datasets' features differ (different label names)");
+  return new Dataset(datasets.flatMap((d) => [...d.rows]), datasets[0].features);
+}

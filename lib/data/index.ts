@@ -1,5 +1,5 @@
 export { ClassLabel } from "./classLabel";
-export { Dataset } from "./dataset";
+export { Dataset, concatenateDatasets } from "./dataset";
 export type { Features } from "./dataset";
 export { loadClinc, CLINC_DIR } from "./clinc";
 export type { DatasetDict } from "./clinc";

@@ -72,7 +72,7 @@ export function exportToOnnx(model: PreTrainedModel, path: string, options: Expo
   const headsShape = g.int64("heads_shape", [0, 0, s.heads, headDim]);
   const mergedShape = g.int64("merged_shape", [0, 0, s.hidden]);
   const scale = g.scalar("attention_scale", 1 / Math.sqrt(headDim));
-  const sqrtHalf = g.scalar("gelu_sqrt_half", Math.SQRT1_2);
+  const sqrt2 = g.scalar("gelu_sqrt_two", Math.SQRT2);
   const half = g.scalar("gelu_half", 0.5);
   const one = g.scalar("gelu_one", 1);
 
@@ -92,9 +92,11 @@ export function exportToOnnx(model: PreTrainedModel, path: string, options: Expo
     const inter = dense(x, n.intermediate, `${p}/intermediate`);
     let act: string;
     if (s.activation === "gelu") {
-      // x · ½(1 + erf(x/√2)), which ORT fuses into one Gelu.
-      const erf = g.op("Erf", [g.op("Mul", [inter, sqrtHalf], { name: `${p}/gelu/Mul` })], { name: `${p}/gelu/Erf` });
-      act = g.op("Mul", [g.op("Mul", [inter, g.op("Add", [erf, one], { name: `${p}/gelu/Add` })], { name: `${p}/gelu/Mul_1` }), half], { name: `${p}/gelu/Mul_2` });
+      // (x · ½) · (1 + erf(x / √2)): written in exactly the form ORT's GeluFusion
+      // matches (Div by √2, Mul by ½ on x), so the session runs one Gelu
+      // (BiasGelu with the Add before it) instead of five element-wise ops.
+      const erf = g.op("Erf", [g.op("Div", [inter, sqrt2], { name: `${p}/gelu/Div` })], { name: `${p}/gelu/Erf` });
+      act = g.op("Mul", [g.op("Mul", [inter, half], { name: `${p}/gelu/Mul_half` }), g.op("Add", [erf, one], { name: `${p}/gelu/Add` })], { name: `${p}/gelu/Mul` });
     } else if (s.activation === "relu") act = g.op("Relu", [inter], { name: `${p}/Relu` });
     else throw new Error(`exportToOnnx: activation "${s.activation}" is not supported (gelu, relu)`);
     x = norm(g.op("Add", [dense(act, n.output, `${p}/output`), x], { name: `${p}/output/residual` }), n.outputNorm, `${p}/output`);
