@@ -139,6 +139,8 @@ export interface StudentRecipe {
    * "DistilBERT" vs "Distillation" comparison stays like for like.
    */
   oosOversample: number;
+  /** Threads that share each batch (cached teacher logits travel with the rows). */
+  dataParallelWorkers: number;
 }
 
 /** The training split with every `oos` row repeated `factor` times in all. */
@@ -149,7 +151,7 @@ export function oversampleOos(train: Dataset<IntentRow>, factor: number): Datase
   return concatenateDatasets([train, ...Array.from({ length: factor - 1 }, () => rows)]);
 }
 
-export const STUDENT_RECIPE: StudentRecipe = { numTrainEpochs: 6, learningRate: 5e-4, perDeviceTrainBatchSize: 64, warmupRatio: 0.1, weightDecay: 0.01, alpha: 0.5, temperature: 2, seed: 42, subset: 0, oosOversample: 4 };
+export const STUDENT_RECIPE: StudentRecipe = { numTrainEpochs: 6, learningRate: 5e-4, perDeviceTrainBatchSize: 64, warmupRatio: 0.1, weightDecay: 0.01, alpha: 0.5, temperature: 2, seed: 42, subset: 0, oosOversample: 4, dataParallelWorkers: 2 };
 
 /**
  * Trains one of the chapter's students from the shipped teacher: "alone"
@@ -175,7 +177,7 @@ export async function trainStudent(mode: "alone" | "distill", options: Partial<S
     teacherModel: teacher,
     tokenizer,
     cacheTeacherLogits: true,
-    args: { ...recipeArgs(path.resolve(__dirname, "..", "runs", name), recipe), alpha: recipe.alpha, temperature: recipe.temperature },
+    args: { ...recipeArgs(path.resolve(__dirname, "..", "runs", name), recipe), alpha: recipe.alpha, temperature: recipe.temperature, dataParallelWorkers: recipe.dataParallelWorkers },
     trainDataset: tokenizeDataset(oversampleOos(sub(clinc.train, recipe.subset), recipe.oosOversample), tokenizer, MAX_LENGTH),
     evalDataset: tokenizeDataset(sub(clinc.validation, recipe.subset), tokenizer, MAX_LENGTH),
     computeMetrics: computeAccuracy,

@@ -2,7 +2,7 @@
 // shipped teacher (lib/recipes.ts) into data/models/distilbert-clinc and
 // data/models/distilbert-clinc-distilled. Overrides: STUDENT_EPOCHS, STUDENT_LR,
 // STUDENT_ALPHA, STUDENT_TEMPERATURE, STUDENT_SEED, STUDENT_SUBSET,
-// STUDENT_OOS_OVERSAMPLE, STUDENT_OUT.
+// STUDENT_OOS_OVERSAMPLE, STUDENT_WORKERS, STUDENT_OUT.
 import { STUDENT_RECIPE, trainStudent } from "../lib/recipes";
 
 const env = (k: string, d: number) => (process.env[k] !== undefined ? Number(process.env[k]) : d);
@@ -19,6 +19,7 @@ trainStudent(mode, {
   seed: env("STUDENT_SEED", STUDENT_RECIPE.seed),
   subset: env("STUDENT_SUBSET", 0),
   oosOversample: env("STUDENT_OOS_OVERSAMPLE", STUDENT_RECIPE.oosOversample),
+  dataParallelWorkers: env("STUDENT_WORKERS", STUDENT_RECIPE.dataParallelWorkers),
   out: process.env.STUDENT_OUT,
 }).catch((err) => {
   console.error(err instanceof Error ? err.message : err);

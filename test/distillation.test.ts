@@ -100,3 +100,35 @@ test("DistillationTrainer: cached teacher logits give the identical loss; args a
   const other = BertForSequenceClassification.fromConfig({ vocab_size: tokenizer.vocabSize, hidden_size: 16, num_hidden_layers: 1, num_attention_heads: 2, intermediate_size: 32, max_position_embeddings: 16, ...labelMaps(["a", "b", "c"]) });
   assert.throws(() => new DistillationTrainer({ ...base, teacherModel: other, args: { outputDir: "x" } }), /the student has 2 labels, the teacher 3/);
 });
+
+test("DistillationTrainer on data-parallel workers computes the same update as one thread (cached logits, and alpha = 1)", async () => {
+  await ready;
+  const teacher = teacherModel();
+  const noDropout = { dropout: 0, attention_dropout: 0, seq_classif_dropout: 0 };
+  for (const alpha of [0.5, 1]) {
+    const make = (workers: number) =>
+      new DistillationTrainer({
+        model: studentInit(teacher, { init: "distilbert", config: noDropout }),
+        teacherModel: teacher,
+        tokenizer,
+        cacheTeacherLogits: true,
+        args: { outputDir: tmpDir(), numTrainEpochs: 2, perDeviceTrainBatchSize: 8, learningRate: 1e-3, evaluationStrategy: "no", alpha, temperature: 3, labelSmoothingFactor: 0.1, dataParallelWorkers: workers },
+        trainDataset: toy(24),
+      });
+    const [one, two] = [make(1), make(2)];
+    const warnings: string[] = [];
+    const warn = console.warn;
+    console.warn = (...a: unknown[]) => void warnings.push(a.join(" "));
+    try {
+      const [a, b] = [await quietly(() => one.train()), await quietly(() => two.train())];
+      assert.ok(Math.abs(a.trainingLoss - b.trainingLoss) < 1e-5, `alpha ${alpha}: ${a.trainingLoss} vs ${b.trainingLoss}`);
+    } finally {
+      console.warn = warn;
+    }
+    assert.deepEqual(warnings, [], "the workers were used, not refused");
+    for (const [name, v] of one.model!.params) assert.ok(maxAbsDiff(values(v), values(two.model!.params.get(name)!)) < 1e-5, `alpha ${alpha}: ${name}`);
+    one.model!.dispose();
+    two.model!.dispose();
+  }
+  teacher.dispose();
+});

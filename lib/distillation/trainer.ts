@@ -7,6 +7,7 @@ import { TrainingArguments } from "../training/trainingArguments";
 import { crossEntropy } from "../training/loss";
 import { Random } from "../utils/random";
 import { distillationLoss } from "./loss";
+import type { ShardDistillation } from "../training/parallel/protocol";
 
 /** TrainingArguments plus the two distillation knobs (defaults as the book). */
 export interface DistillationTrainingArguments extends TrainingArguments {
@@ -64,6 +65,30 @@ export class DistillationTrainer extends Trainer {
       if ((options.tokenMaskProb ?? 0) > 0) throw new Error("DistillationTrainer: cacheTeacherLogits needs un-augmented inputs (set tokenMaskProb to 0)");
       this.cache = new Map();
     }
+  }
+
+  /**
+   * Workers can share the work when the loss needs no teacher pass of their
+   * own: the student alone (alpha = 1), or cached teacher logits sent per row.
+   */
+  protected override parallelLoss(): { distillation?: ShardDistillation } | undefined {
+    if (this.alpha === 1) return {};
+    return this.cache ? { distillation: { alpha: this.alpha, temperature: this.temperature } } : undefined;
+  }
+
+  /** Cached teacher logits for the rows of a shard (computed here for rows not seen yet). */
+  protected override shardTeacherLogits(rows: EncodedRow[]): Float32Array[] {
+    if (!this.cache) throw new Error("DistillationTrainer: shardTeacherLogits needs cacheTeacherLogits");
+    const keys = rows.map((r) => r.input_ids.join(","));
+    const missing = rows.filter((_, i) => !this.cache!.has(keys[i]));
+    if (missing.length) {
+      const inputs = this.collator.call(missing);
+      const logits = tf.tidy(() => this.teacherModel.call(inputs).logits);
+      const values = logits.arraySync();
+      tf.dispose([logits, ...Object.values(inputs)]);
+      missing.forEach((r, i) => this.cache!.set(r.input_ids.join(","), Float32Array.from(values[i])));
+    }
+    return keys.map((k) => this.cache!.get(k)!);
   }
 
   /** Teacher logits for a batch, without gradients (from the cache when enabled). */

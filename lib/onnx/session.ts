@@ -5,10 +5,9 @@ export type GraphOptimizationLevel = "disabled" | "basic" | "extended" | "all";
 
 export interface SessionOptions {
   /**
-   * Threads inside one operator. Default 1, as the book's helper: one short
-   * query leaves too little work per operator to repay waking other threads
-   * (on this 2-core machine the distilled student runs faster per query in
-   * int8 on one thread than fp32 on two). Use 0 for ORT's default, one per core.
+   * Threads inside one operator. Default 1, as the book's helper, so latencies
+   * compare one core's work; 0 = ORT's default, one per core (notebook 05 and
+   * `npm run bench -- onnx` measure both).
    */
   intraOpNumThreads?: number;
   /** Default "all", as the book's helper. */

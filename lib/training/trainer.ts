@@ -15,6 +15,7 @@ import { crossEntropy } from "./loss";
 import { argmax } from "../evaluation";
 import { GradientWorkerPool } from "./parallel/pool";
 import { shardGradients } from "./parallel/gradients";
+import type { ShardDistillation } from "./parallel/protocol";
 export { crossEntropy } from "./loss";
 
 /** What `computeMetrics` receives: logits rows and the true label ids. */
@@ -216,16 +217,33 @@ export class Trainer {
     }
   }
 
-  /** Starts data-parallel workers when asked for and possible (default loss, no loss-changing hooks). */
+  /**
+   * The loss workers can compute for this trainer: `{}` for the default loss,
+   * `{ distillation }` for the default loss plus a distillation term from
+   * per-row teacher logits (see `shardTeacherLogits`), undefined when the loss
+   * is custom and only this thread can compute it. Subclasses that override
+   * `computeLoss` override this too.
+   */
+  protected parallelLoss(): { distillation?: ShardDistillation } | undefined {
+    return this.computeLoss === Trainer.prototype.computeLoss ? {} : undefined;
+  }
+
+  /** Teacher logits per row of a shard, for a `parallelLoss()` with distillation. */
+  protected shardTeacherLogits(rows: EncodedRow[]): Float32Array[] {
+    throw new Error(`${this.constructor.name}: parallelLoss() asks for distillation but shardTeacherLogits() is not implemented (${rows.length} rows)`);
+  }
+
+  /** Starts data-parallel workers when asked for and possible (a loss workers can compute, no loss-changing hooks). */
   private async startWorkers(model: PreTrainedModel): Promise<GradientWorkerPool | undefined> {
     const n = this.args.dataParallelWorkers;
     if (n <= 1) return undefined;
-    const customLoss = this.computeLoss !== Trainer.prototype.computeLoss || this.callbacks.some((c) => c.onAfterComputeLoss || c.trainableParams || c.modelOutputs);
+    const loss = this.parallelLoss();
+    const customLoss = !loss || this.callbacks.some((c) => c.onAfterComputeLoss || c.trainableParams || c.modelOutputs);
     if (customLoss) {
       console.warn(`dataParallelWorkers=${n} ignored: the loss is customised (computeLoss override or onAfterComputeLoss hook); training in one thread.`);
       return undefined;
     }
-    const pool = await GradientWorkerPool.start(n - 1, model, this.collator.options, this.args.labelSmoothingFactor);
+    const pool = await GradientWorkerPool.start(n - 1, model, this.collator.options, this.args.labelSmoothingFactor, loss.distillation);
     console.log(`Data-parallel training on ${n} threads (this one + ${n - 1} worker${n > 2 ? "s" : ""}).`);
     return pool;
   }
@@ -256,8 +274,10 @@ export class Trainer {
   private async parallelStep(pool: GradientWorkerPool, rows: EncodedRow[], seed: number): Promise<{ loss: number; grads: Map<string, tf.Tensor> }> {
     const parts = pool.size + 1;
     const shards = Array.from({ length: parts }, (_, i) => rows.slice(Math.floor((i * rows.length) / parts), Math.floor(((i + 1) * rows.length) / parts))).filter((s) => s.length > 0);
-    const remote = shards.slice(1).map((s, i) => pool.gradients(i, s, seed * 8 + i + 1));
-    const local = shardGradients(this.model!, this.collator, shards[0], seed * 8, this.args.labelSmoothingFactor);
+    const kd = this.parallelLoss()?.distillation;
+    const teacher = kd ? shards.map((s) => this.shardTeacherLogits(s)) : undefined;
+    const remote = shards.slice(1).map((s, i) => pool.gradients(i, s, seed * 8 + i + 1, teacher?.[i + 1]));
+    const local = shardGradients(this.model!, this.collator, shards[0], seed * 8, this.args.labelSmoothingFactor, kd && teacher ? { ...kd, teacherLogits: teacher[0] } : undefined);
     const others = await Promise.all(remote);
     const n = rows.length;
     const w0 = shards[0].length / n;

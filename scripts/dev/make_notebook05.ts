@@ -113,7 +113,8 @@ console.table(threadTable);`],
 const folder = exportOnnxFolder(model, tokenizer, path.join(OUTPUTS_DIR, "transformersjs", best.name));
 env.allowRemoteModels = false;
 env.localModelPath = path.dirname(folder.dir);
-const jsPipe = await hfPipeline("text-classification", best.name, { dtype: "q8" });
+// The same session settings as ours (one intra-op thread), so the latencies compare the pipelines.
+const jsPipe = await hfPipeline("text-classification", best.name, { dtype: "q8", session_options: { intraOpNumThreads: 1, graphOptimizationLevel: "all" } });
 console.log("transformers.js:", await jsPipe(query), " ours:", await quantizedPipe(query));
 console.table({ "OnnxPipeline (q8)": await latency(() => quantizedPipe(pinQuery)), "transformers.js (q8)": await latency(() => jsPipe(pinQuery)) });
 await jsPipe.dispose();`],

@@ -3,6 +3,12 @@ import type { ModelConfig } from "../../models/config";
 import type { EncodedRow } from "../data";
 import type { CollatorOptions } from "../data";
 
+/** The distillation term a shard's loss adds, from per-row teacher logits sent with the shard. */
+export interface ShardDistillation {
+  alpha: number;
+  temperature: number;
+}
+
 export interface InitMessage {
   type: "init";
   config: ModelConfig;
@@ -10,6 +16,7 @@ export interface InitMessage {
   weights: Record<string, Float32Array>;
   collator: CollatorOptions;
   labelSmoothing: number;
+  distillation?: ShardDistillation;
 }
 
 export interface WeightsMessage {
@@ -21,6 +28,8 @@ export interface GradMessage {
   type: "grads";
   rows: EncodedRow[];
   seed: number;
+  /** One row of teacher logits per shard row, when the loss distils. */
+  teacherLogits?: Float32Array[];
 }
 
 export type ToWorker = InitMessage | WeightsMessage | GradMessage;

@@ -8,11 +8,12 @@ import { createModelFromConfig } from "../../models/auto";
 import { PreTrainedModel } from "../../models/modeling";
 import { DataCollatorWithPadding } from "../data";
 import { shardGradients } from "./gradients";
-import type { FromWorker, ToWorker } from "./protocol";
+import type { FromWorker, ShardDistillation, ToWorker } from "./protocol";
 
 let model: PreTrainedModel | undefined;
 let collator: DataCollatorWithPadding | undefined;
 let labelSmoothing = 0;
+let distillation: ShardDistillation | undefined;
 
 function setWeights(weights: Record<string, Float32Array>): void {
   for (const [name, data] of Object.entries(weights)) {
@@ -30,13 +31,16 @@ async function handle(msg: ToWorker): Promise<FromWorker | undefined> {
       setWeights(msg.weights);
       collator = new DataCollatorWithPadding(msg.collator);
       labelSmoothing = msg.labelSmoothing;
+      distillation = msg.distillation;
       return { type: "ready", backend };
     }
     case "weights":
       setWeights(msg.weights);
       return undefined;
     case "grads": {
-      const { loss, grads } = shardGradients(model!, collator!, msg.rows, msg.seed, labelSmoothing);
+      if (distillation && !msg.teacherLogits) throw new Error("worker: a distillation shard came without teacher logits");
+      const kd = distillation && msg.teacherLogits ? { ...distillation, teacherLogits: msg.teacherLogits } : undefined;
+      const { loss, grads } = shardGradients(model!, collator!, msg.rows, msg.seed, labelSmoothing, kd);
       const out: Record<string, Float32Array> = {};
       for (const [name, g] of grads) out[name] = g.dataSync() as Float32Array;
       const value = loss.dataSync()[0];
