@@ -72,6 +72,7 @@ export class DistillationTrainer extends Trainer {
    * own: the student alone (alpha = 1), or cached teacher logits sent per row.
    */
   protected override parallelLoss(): { distillation?: ShardDistillation } | undefined {
+    if (this.computeLoss !== DistillationTrainer.prototype.computeLoss) return undefined; // a subclass's own loss
     if (this.alpha === 1) return {};
     return this.cache ? { distillation: { alpha: this.alpha, temperature: this.temperature } } : undefined;
   }
