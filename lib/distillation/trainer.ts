@@ -80,16 +80,10 @@ export class DistillationTrainer extends Trainer {
   /** Cached teacher logits for the rows of a shard (computed here for rows not seen yet). */
   protected override shardTeacherLogits(rows: EncodedRow[]): Float32Array[] {
     if (!this.cache) throw new Error("DistillationTrainer: shardTeacherLogits needs cacheTeacherLogits");
-    const keys = rows.map((r) => r.input_ids.join(","));
-    const missing = rows.filter((_, i) => !this.cache!.has(keys[i]));
-    if (missing.length) {
-      const inputs = this.collator.call(missing);
-      const logits = tf.tidy(() => this.teacherModel.call(inputs).logits);
-      const values = logits.arraySync();
-      tf.dispose([logits, ...Object.values(inputs)]);
-      missing.forEach((r, i) => this.cache!.set(r.input_ids.join(","), Float32Array.from(values[i])));
-    }
-    return keys.map((k) => this.cache!.get(k)!);
+    return this.cachedLogits(
+      rows.map((r) => r.input_ids.join(",")),
+      (missing) => this.runTeacher(this.collator.call(missing.map((i) => rows[i]))),
+    );
   }
 
   /** Teacher logits for a batch, without gradients (from the cache when enabled). */
@@ -98,14 +92,26 @@ export class DistillationTrainer extends Trainer {
     const ids = inputs.input_ids.arraySync();
     const mask = inputs.attention_mask.arraySync();
     const keys = ids.map((row, i) => row.filter((_, j) => mask[i][j] === 1).join(","));
+    const logits = this.cachedLogits(keys, (missing) => {
+      const all = this.runTeacher(inputs, false);
+      return missing.map((i) => all[i]);
+    });
+    return tf.tensor2d(logits.map((r) => [...r]));
+  }
+
+  /** Teacher logits of a collated batch as rows (the batch is disposed unless `dispose` is false). */
+  private runTeacher(inputs: TensorBatch, dispose = true): number[][] {
+    const logits = tf.tidy(() => this.teacherModel.call(inputs).logits);
+    const rows = logits.arraySync();
+    tf.dispose([logits, ...(dispose ? Object.values(inputs) : [])]);
+    return rows;
+  }
+
+  /** Rows of the cache by key; `compute` gets the indices of the keys not cached yet and returns their logits. */
+  private cachedLogits(keys: string[], compute: (missing: number[]) => number[][]): Float32Array[] {
     const missing = keys.map((k, i) => (this.cache!.has(k) ? -1 : i)).filter((i) => i >= 0);
-    if (missing.length) {
-      const logits = tf.tidy(() => this.teacherModel.call(inputs).logits);
-      const rows = logits.arraySync();
-      logits.dispose();
-      for (const i of missing) this.cache.set(keys[i], Float32Array.from(rows[i]));
-    }
-    return tf.tensor2d(keys.map((k) => [...this.cache!.get(k)!]));
+    if (missing.length) compute(missing).forEach((row, j) => this.cache!.set(keys[missing[j]], Float32Array.from(row)));
+    return keys.map((k) => this.cache!.get(k)!);
   }
 
   override computeLoss(model: PreTrainedModel, inputs: TensorBatch, returnOutputs: true, rng?: Random): { loss: tf.Scalar; outputs: SequenceClassifierOutput };

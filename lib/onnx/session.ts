@@ -31,7 +31,7 @@ export async function createModelForProvider(modelPath: string, provider = "cpu"
     return await ort.InferenceSession.create(modelPath, {
       executionProviders: ["cpu"],
       graphOptimizationLevel: options.graphOptimizationLevel ?? "all",
-      ...(options.intraOpNumThreads === 0 ? {} : { intraOpNumThreads: options.intraOpNumThreads ?? 1 }),
+      ...(threads === 0 ? {} : { intraOpNumThreads: threads ?? 1 }),
       ...(options.optimizedModelFilePath ? { optimizedModelFilePath: options.optimizedModelFilePath } : {}),
     });
   } catch (err) {
