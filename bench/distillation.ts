@@ -5,7 +5,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { loadClinc } from "../lib/data";
 import { pipeline } from "../lib/pipelines";
-import { modelPath } from "../lib/models/hub";
+import { modelPath } from "../lib/workbook/hub";
 import { PerformanceBenchmark } from "../lib/benchmark";
 import { intentReport } from "../lib/evaluation";
 

@@ -3,7 +3,8 @@
 // validation and test accuracy of each. One variant per process:
 //   npm run bench -- kdLogits     /   npm run bench -- kdLayers
 import { loadClinc } from "../lib/data";
-import { AutoModelForSequenceClassification, modelPath } from "../lib/models";
+import { AutoModelForSequenceClassification } from "../lib/models";
+import { modelPath } from "../lib/workbook/hub";
 import { BertTokenizer } from "../lib/tokenizers";
 import { Trainer, computeAccuracy, tokenizeDataset } from "../lib/training";
 import { DistillationConfig, IntermediateLayersKnowledgeDistillationLossConfig, KnowledgeDistillationLossConfig, studentInit } from "../lib/distillation";

@@ -4,10 +4,11 @@
 import * as path from "node:path";
 import { loadClinc } from "../lib/data";
 import { pipeline } from "../lib/pipelines";
-import { AutoModelForSequenceClassification, OUTPUTS_DIR, bestShippedModel, modelPath } from "../lib/models";
+import { AutoModelForSequenceClassification } from "../lib/models";
+import { OUTPUTS_DIR, bestShippedModel, modelPath } from "../lib/workbook/hub";
 import { BertTokenizer } from "../lib/tokenizers";
-import { PerformanceBenchmark, BenchmarkMetrics, measureLatency } from "../lib/benchmark";
-import { OnnxPerformanceBenchmark, OnnxPipeline, createModelForProvider, exportOnnxFolder } from "../lib/onnx";
+import { PerformanceBenchmark, OnnxPerformanceBenchmark, BenchmarkMetrics, measureLatency } from "../lib/benchmark";
+import { OnnxPipeline, createModelForProvider, exportOnnxFolder } from "../lib/onnx";
 import { argmax } from "../lib/evaluation";
 
 /**

@@ -10,6 +10,7 @@ import { benchTrainSpeed } from "./trainSpeed";
 import { benchOnnx } from "./onnx";
 import { benchDistillation } from "./distillation";
 import { benchKdVariant } from "./kdVariants";
+import { benchKernels } from "./kernels";
 
 const DISTILLATION_TARGETS: Record<string, [string, (v: number) => boolean]> = {
   distilledMinusAlonePoints: ["> 0 (distilled beats alone)", (v) => v > 0],
@@ -56,6 +57,7 @@ const BENCHES: Record<string, () => Promise<Row[]>> = {
         return { bench: `onnx (${r.model})`, metric, value: value as number, ...(t ? { target: t[0], met: t[1](value as number) } : {}) };
       });
   },
+  kernels: async () => (await benchKernels()).slice(0, 15).map((r) => ({ bench: "kernels (one training step)", metric: `${r.kernel} ms (${r.calls} calls, ${(r.share * 100).toFixed(1)}%)`, value: r.ms })),
   trainSpeed: async () => {
     const rows = await benchTrainSpeed();
     return rows.flatMap((r) => [
@@ -71,7 +73,7 @@ async function main() {
   for (const w of wanted) if (!(w in BENCHES)) throw new Error(`Unknown bench "${w}" (have: ${Object.keys(BENCHES).join(", ")})`);
   const rows: Row[] = [];
   for (const [name, run] of Object.entries(BENCHES)) {
-    if (wanted.length ? !wanted.includes(name) : name.startsWith("kd")) continue; // the KD variants train: run them by name
+    if (wanted.length ? !wanted.includes(name) : name.startsWith("k")) continue; // the KD variants and kernels: run them by name
 
     console.log(`running ${name}…`);
     rows.push(...(await run()));

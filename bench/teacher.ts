@@ -4,7 +4,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { loadClinc } from "../lib/data";
 import { pipeline } from "../lib/pipelines";
-import { modelPath } from "../lib/models/hub";
+import { modelPath } from "../lib/workbook/hub";
 import { intentReport } from "../lib/evaluation";
 import { PerformanceBenchmark, measureLatency } from "../lib/benchmark";
 

@@ -3,6 +3,7 @@ import * as tf from "@tensorflow/tfjs-core";
 // bundle registers them all (tfjs-core's own register_all_gradients is
 // bundler-only ESM that plain Node cannot load).
 import "@tensorflow/tfjs";
+import { logger } from "./utils/log";
 
 export type BackendName = "tensorflow" | "wasm" | "cpu";
 
@@ -53,7 +54,7 @@ export function initBackend(options: { preferred?: BackendName; quiet?: boolean 
     for (const ev of ["uncaughtException", "unhandledRejection"] as const) {
       for (const l of process.listeners(ev)) if (!before.has(l)) process.removeListener(ev, l as (...args: any[]) => void);
     }
-    if (!options.quiet && !process.env.WORKBOOK_QUIET_BACKEND) console.log(`TensorFlow.js backend: ${name}`);
+    if (!options.quiet && !process.env.WORKBOOK_QUIET_BACKEND) logger.info(`TensorFlow.js backend: ${name}`);
     return name;
   })();
   return chosen;

@@ -3,7 +3,7 @@
 // data/models/distilbert-clinc-distilled. Overrides: STUDENT_EPOCHS, STUDENT_LR,
 // STUDENT_ALPHA, STUDENT_TEMPERATURE, STUDENT_SEED, STUDENT_SUBSET,
 // STUDENT_OOS_OVERSAMPLE, STUDENT_WORKERS, STUDENT_OUT.
-import { STUDENT_RECIPE, trainStudent } from "../lib/recipes";
+import { STUDENT_RECIPE, trainStudent } from "../lib/workbook/recipes";
 
 const env = (k: string, d: number) => (process.env[k] !== undefined ? Number(process.env[k]) : d);
 const mode = process.argv[2];

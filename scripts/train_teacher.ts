@@ -2,7 +2,7 @@
 // and writes data/models/bert-clinc-teacher. Environment overrides for experiments:
 //   TEACHER_EPOCHS, TEACHER_LR, TEACHER_BATCH, TEACHER_WORKERS, TEACHER_SEED, TEACHER_SUBSET,
 //   TEACHER_LABEL_SMOOTHING, TEACHER_TOKEN_MASK, TEACHER_DROPOUT, TEACHER_RESUME=1, --out DIR
-import { TEACHER_RECIPE, trainTeacher } from "../lib/recipes";
+import { TEACHER_RECIPE, trainTeacher } from "../lib/workbook/recipes";
 
 const env = (k: string, d: number) => (process.env[k] !== undefined ? Number(process.env[k]) : d);
 const outArg = process.argv.indexOf("--out");

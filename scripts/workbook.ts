@@ -7,8 +7,8 @@ import * as path from "node:path";
 import { runNotebooks } from "./runNotebooks";
 import { ROOT } from "./setupNotebooks";
 import { PERF_METRICS_FILE, loadPerfMetrics } from "../lib/benchmark/store";
-import { writeReport } from "../lib/report";
-import { workbookProfile } from "../lib/profile";
+import { writeReport } from "../lib/workbook/report";
+import { workbookProfile } from "../lib/workbook/profile";
 
 const profile = workbookProfile();
 const nbDir = path.join(ROOT, "notebooks");

@@ -4,7 +4,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { tmpDir } from "./helpers/setup";
 import { ClassLabel, Dataset, concatenateDatasets, loadClinc, loadIntentDataset, parseCsv } from "../lib/data";
-import { oversampleOos } from "../lib/recipes";
+import { oversampleOos } from "../lib/workbook/recipes";
 
 test("loadClinc: HF split sizes, label order and the chapter's example rows", () => {
   const clinc = loadClinc();

@@ -9,7 +9,7 @@ import { TextClassificationPipeline, pipeline, tuneOosThreshold } from "../lib/p
 import { PerformanceBenchmark, meanStd, BenchmarkablePipeline, loadPerfMetrics, savePerfMetrics } from "../lib/benchmark";
 import { ClassLabel, Dataset } from "../lib/data";
 import { plotMetrics, histogram, lineChart, contour, figureToSvg, mimeBundle, PLOTLY_MIME } from "../lib/plotting";
-import { perfMetricsMarkdown, writeReport } from "../lib/report";
+import { perfMetricsMarkdown, writeReport } from "../lib/workbook/report";
 
 const tokenizer = new BertTokenizer(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "hello", "world", "rent", "a", "van", "oos"]);
 const labels = ["greet", "car_rental", "oos"];

@@ -1,2 +1,3 @@
 export * from "./performanceBenchmark";
 export * from "./store";
+export * from "./onnxPerformanceBenchmark";

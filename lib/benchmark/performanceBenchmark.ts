@@ -5,6 +5,7 @@ import { Dataset } from "../data/dataset";
 import { IntentRow } from "../data/intents";
 import { ClassificationResult } from "../pipelines/textClassification";
 import { PreTrainedModel } from "../models/modeling";
+import { logger } from "../utils/log";
 
 /** One row of the chapter's perf_metrics table. */
 export interface BenchmarkMetrics {
@@ -83,7 +84,7 @@ export class PerformanceBenchmark {
   }
 
   protected print(line: string): void {
-    if (this.options.verbose) console.log(line);
+    if (this.options.verbose) logger.info(line);
   }
 
   /** Share of rows whose predicted label equals the true intent (names compared, as the book's `str2int`). */

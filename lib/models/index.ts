@@ -4,4 +4,3 @@ export { BertForSequenceClassification } from "./bert";
 export { DistilBertForSequenceClassification } from "./distilbert";
 export { AutoModelForSequenceClassification, createModelFromConfig } from "./auto";
 export * from "./safetensors";
-export * from "./hub";

@@ -6,6 +6,7 @@ import { readSafetensors, toFloat32, writeSafetensors, SafeTensor } from "./safe
 import { activation, dropout, embedding, layerNorm, linear, matMul } from "../ops";
 import { Random } from "../utils/random";
 import { readJson, writeJsonAtomic } from "../utils/fs";
+import { logger } from "../utils/log";
 
 /** Model inputs, named as in Hugging Face (and as the ONNX graph inputs). int32 [batch, seq]. */
 export interface ModelInputs {
@@ -307,8 +308,8 @@ export abstract class PreTrainedModel {
     if (!options.quiet) {
       const ignorable = (k: string) => /position_ids$/.test(k);
       const unexpected = unexpectedKeys.filter((k) => !ignorable(k));
-      if (unexpected.length) console.warn(`Some weights of ${file} were not used by ${this.constructor.name}: ${unexpected.slice(0, 8).join(", ")}${unexpected.length > 8 ? ", …" : ""}`);
-      if (missingKeys.length) console.warn(`Some weights of ${this.constructor.name} were not initialized from ${file} and are newly initialized: ${missingKeys.join(", ")}. You should probably TRAIN this model on a down-stream task.`);
+      if (unexpected.length) logger.warn(`Some weights of ${file} were not used by ${this.constructor.name}: ${unexpected.slice(0, 8).join(", ")}${unexpected.length > 8 ? ", …" : ""}`);
+      if (missingKeys.length) logger.warn(`Some weights of ${this.constructor.name} were not initialized from ${file} and are newly initialized: ${missingKeys.join(", ")}. You should probably TRAIN this model on a down-stream task.`);
     }
   }
 

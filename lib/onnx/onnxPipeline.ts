@@ -1,10 +1,6 @@
-import * as fs from "node:fs";
 import * as ort from "onnxruntime-node";
 import { BertTokenizer } from "../tokenizers";
 import { ModelBatch, TextClassificationOptions, TextClassificationPipelineBase, TextClassificationPipelineCall } from "../pipelines/textClassification";
-import { PerformanceBenchmark, BenchmarkablePipeline, BenchmarkOptions } from "../benchmark/performanceBenchmark";
-import { Dataset } from "../data/dataset";
-import { IntentRow } from "../data/intents";
 
 function int64(rows: number[][]): ort.Tensor {
   const width = rows[0]?.length ?? 0;
@@ -48,17 +44,3 @@ export class OnnxPipeline extends TextClassificationPipelineBase {
 }
 
 export type OnnxClassifier = OnnxPipeline & TextClassificationPipelineCall;
-
-/** The book's `OnnxPerformanceBenchmark`: the size is that of the .onnx file. */
-export class OnnxPerformanceBenchmark extends PerformanceBenchmark {
-  constructor(pipeline: OnnxClassifier, dataset: Dataset<IntentRow>, optimType: string, readonly modelPath: string, options: BenchmarkOptions = {}) {
-    super(pipeline as unknown as BenchmarkablePipeline, dataset, optimType, options);
-    if (!fs.existsSync(modelPath)) throw new Error(`OnnxPerformanceBenchmark: ONNX model not found: ${modelPath}`);
-  }
-
-  override computeSize(): { sizeMb: number } {
-    const sizeMb = fs.statSync(this.modelPath).size / (1024 * 1024);
-    this.print(`Model size (MB) - ${sizeMb.toFixed(2)}`);
-    return { sizeMb };
-  }
-}

@@ -100,7 +100,7 @@ export function figureToSvg(fig: Figure, width = 780, height = 440): string {
 
 /** A standalone HTML page with the interactive plotly chart (plotly.js inlined, no network). */
 export function figureToHtml(fig: Figure, title = "Figure", options: { staticPlot?: boolean } = {}): string {
-  const plotly = fs.readFileSync(require.resolve("plotly.js-dist-min"), "utf8");
+  const plotly = fs.readFileSync(require.resolve("plotly.js-dist"), "utf8");
   return `<!DOCTYPE html><html><head><meta charset="utf-8"><title>${esc(title)}</title><script>${plotly}</script></head>
 <body><div id="fig" style="width:900px;height:540px"></div>
 <script>Plotly.newPlot("fig", ${JSON.stringify(fig.data)}, ${JSON.stringify({ ...fig.layout, width: 900, height: 540 })}, ${JSON.stringify({ staticPlot: options.staticPlot ?? false, displayModeBar: !options.staticPlot })});</script></body></html>`;

@@ -3,6 +3,7 @@ import type { TensorBatch } from "./data";
 import type { Scalar, Tensor } from "@tensorflow/tfjs-core";
 import type { PreTrainedModel, SequenceClassifierOutput } from "../models/modeling";
 import type { Variable } from "@tensorflow/tfjs-core";
+import { logger } from "../utils/log";
 
 /** One entry of the log history (HF's state.log_history). */
 export interface LogEntry {
@@ -80,7 +81,7 @@ export class ProgressCallback implements TrainerCallback {
   private stepAtStart = 0;
   private header?: string[];
   private lossSinceEval: number[] = [];
-  constructor(private readonly write: (line: string) => void = (l) => console.log(l), private readonly everySeconds = 30) {}
+  constructor(private readonly write: (line: string) => void = (l) => logger.info(l), private readonly everySeconds = 30) {}
 
   onTrainBegin(_a: TrainingArguments, state: TrainerState): void {
     this.start = Date.now();

@@ -16,6 +16,7 @@ import { argmax } from "../evaluation";
 import { GradientWorkerPool } from "./parallel/pool";
 import { shardGradients } from "./parallel/gradients";
 import type { ShardDistillation } from "./parallel/protocol";
+import { logger } from "../utils/log";
 export { crossEntropy } from "./loss";
 
 /** What `computeMetrics` receives: logits rows and the true label ids. */
@@ -240,11 +241,11 @@ export class Trainer {
     const loss = this.parallelLoss();
     const customLoss = !loss || this.callbacks.some((c) => c.onAfterComputeLoss || c.trainableParams || c.modelOutputs);
     if (customLoss) {
-      console.warn(`dataParallelWorkers=${n} ignored: the loss is customised (computeLoss override or onAfterComputeLoss hook); training in one thread.`);
+      logger.warn(`dataParallelWorkers=${n} ignored: the loss is customised (computeLoss override or onAfterComputeLoss hook); training in one thread.`);
       return undefined;
     }
     const pool = await GradientWorkerPool.start(n - 1, model, this.collator.options, this.args.labelSmoothingFactor, loss.distillation);
-    console.log(`Data-parallel training on ${n} threads (this one + ${n - 1} worker${n > 2 ? "s" : ""}).`);
+    logger.info(`Data-parallel training on ${n} threads (this one + ${n - 1} worker${n > 2 ? "s" : ""}).`);
     return pool;
   }
 
@@ -370,7 +371,7 @@ export class Trainer {
     const runtime = (performance.now() - start) / 1000;
     const stepsRun = this.state.globalStep - startStep;
     if (args.loadBestModelAtEnd && this.state.bestModelCheckpoint) {
-      console.log(`Loading best model from ${this.state.bestModelCheckpoint} (score: ${this.state.bestMetric}).`);
+      logger.info(`Loading best model from ${this.state.bestModelCheckpoint} (score: ${this.state.bestMetric}).`);
       model.loadWeightsFrom(this.state.bestModelCheckpoint, { quiet: true });
     }
     this.fire("onTrainEnd", control);
@@ -489,7 +490,7 @@ export class Trainer {
       throw new Error(`Trainer: checkpoint ${dir} was written with ${saved.stepsPerEpoch} steps per epoch, this run has ${this.state.stepsPerEpoch} (batch size or dataset changed)`);
     }
     this.state = { ...saved, maxSteps: this.state.maxSteps };
-    console.log(`Resuming from ${dir} at step ${this.state.globalStep} (epoch ${this.state.epoch.toFixed(2)})`);
+    logger.info(`Resuming from ${dir} at step ${this.state.globalStep} (epoch ${this.state.epoch.toFixed(2)})`);
   }
 }
 

@@ -1,4 +1,4 @@
-import type { Dataset } from "./data/dataset";
+import type { Dataset } from "../data/dataset";
 
 // WORKBOOK_PROFILE: how much work a notebook does. smoke (CI: minutes),
 // default (the README's main command: shipped checkpoints, full test set),

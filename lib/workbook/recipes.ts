@@ -1,15 +1,17 @@
 // The recipes that produce the shipped checkpoints, shared by the npm scripts
 // (train:teacher, train:students) and the notebooks' full profile.
 import * as path from "node:path";
-import { Dataset, concatenateDatasets, loadClinc } from "./data";
-import type { IntentRow } from "./data/intents";
-import { BertTokenizer } from "./tokenizers";
-import { AutoModelForSequenceClassification, BertForSequenceClassification, MODELS_DIR, PreTrainedModel, labelMaps, modelPath } from "./models";
-import { Trainer, computeAccuracy, tokenizeDataset } from "./training";
-import { DistillationTrainer, studentInit } from "./distillation";
-import { IntentReport, intentReport } from "./evaluation";
-import { writeJsonAtomic } from "./utils/fs";
-import { BackendName, initBackend } from "./backend";
+import { Dataset, concatenateDatasets, loadClinc } from "../data";
+import type { IntentRow } from "../data/intents";
+import { BertTokenizer } from "../tokenizers";
+import { AutoModelForSequenceClassification, BertForSequenceClassification, PreTrainedModel, labelMaps } from "../models";
+import { MODELS_DIR, modelPath } from "./hub";
+import { Trainer, computeAccuracy, tokenizeDataset } from "../training";
+import { DistillationTrainer, studentInit } from "../distillation";
+import { IntentReport, intentReport } from "../evaluation";
+import { writeJsonAtomic } from "../utils/fs";
+import { BackendName, initBackend } from "../backend";
+import { logger } from "../utils/log";
 
 export interface RecipeResult {
   dir: string;
@@ -76,8 +78,8 @@ function saveResult(model: PreTrainedModel, tokenizer: BertTokenizer, trainer: T
   const runtime = Number(trainer.state.logHistory.at(-1)?.trainRuntime ?? 0);
   const secondsPerEpoch = runtime / epochs;
   writeJsonAtomic(path.join(out, "training_report.json"), { backend, ...extra, secondsPerEpoch, bestValidationAccuracy: trainer.state.bestMetric, test, logHistory: trainer.state.logHistory });
-  console.log(`Test accuracy ${test.accuracy.toFixed(4)} | in-scope accuracy ${test.inScopeAccuracy.toFixed(4)} | oos recall ${test.oosRecall.toFixed(4)}`);
-  console.log(`Saved ${out}`);
+  logger.info(`Test accuracy ${test.accuracy.toFixed(4)} | in-scope accuracy ${test.inScopeAccuracy.toFixed(4)} | oos recall ${test.oosRecall.toFixed(4)}`);
+  logger.info(`Saved ${out}`);
   return { dir: out, model, test, secondsPerEpoch };
 }
 
@@ -96,17 +98,17 @@ export async function trainTeacher(options: Partial<TeacherRecipe> & { out?: str
   const trainRows = recipe.subset ? clinc.train.shuffle(0).head(recipe.subset) : clinc.train;
   const evalRows = recipe.subset ? clinc.validation.shuffle(0).head(Math.ceil(recipe.subset / 4)) : clinc.validation;
   const tokenizer = BertTokenizer.bertBaseUncased({ modelMaxLength: MAX_LENGTH }).trimmedTo(clinc.train.column("text"));
-  console.log(`Vocabulary: ${tokenizer.vocabSize} tokens (${tokenizer.vocabNote})`);
+  logger.info(`Vocabulary: ${tokenizer.vocabSize} tokens (${tokenizer.vocabNote})`);
   const model = BertForSequenceClassification.fromConfig(
     { vocab_size: tokenizer.vocabSize, hidden_size: 256, num_hidden_layers: 4, num_attention_heads: 4, intermediate_size: 1024, max_position_embeddings: MAX_LENGTH, hidden_dropout_prob: recipe.hiddenDropout, attention_probs_dropout_prob: 0.1, ...labelMaps(names) },
     { seed: recipe.seed },
   );
-  console.log(`BertForSequenceClassification: ${(model.numParameters() / 1e6).toFixed(2)}M parameters, backend ${backend}`);
+  logger.info(`BertForSequenceClassification: ${(model.numParameters() / 1e6).toFixed(2)}M parameters, backend ${backend}`);
   const trainer = new Trainer({
     model,
     tokenizer,
     args: {
-      ...recipeArgs(options.runDir ?? path.resolve(__dirname, "..", "runs", "teacher"), recipe),
+      ...recipeArgs(options.runDir ?? path.resolve(__dirname, "..", "..", "runs", "teacher"), recipe),
       labelSmoothingFactor: recipe.labelSmoothingFactor,
       loggingSteps: 50,
       dataParallelWorkers: recipe.dataParallelWorkers,
@@ -170,14 +172,14 @@ export async function trainStudent(mode: "alone" | "distill", options: Partial<S
   const teacher = AutoModelForSequenceClassification.fromPretrained(teacherDir, { quiet: true });
   const tokenizer = BertTokenizer.fromPretrained(teacherDir);
   const student = studentInit(teacher, { init: "distilbert", seed: recipe.seed });
-  console.log(`Student ${name}: ${student.spec.layers} layers, ${(student.numParameters() / 1e6).toFixed(2)}M parameters (teacher ${(teacher.numParameters() / 1e6).toFixed(2)}M); backend ${backend}`);
-  const sub = <T extends object>(ds: import("./data").Dataset<T>, n: number) => (recipe.subset ? ds.shuffle(0).head(n) : ds);
+  logger.info(`Student ${name}: ${student.spec.layers} layers, ${(student.numParameters() / 1e6).toFixed(2)}M parameters (teacher ${(teacher.numParameters() / 1e6).toFixed(2)}M); backend ${backend}`);
+  const sub = <T extends object>(ds: import("../data").Dataset<T>, n: number) => (recipe.subset ? ds.shuffle(0).head(n) : ds);
   const trainer = new DistillationTrainer({
     model: student,
     teacherModel: teacher,
     tokenizer,
     cacheTeacherLogits: true,
-    args: { ...recipeArgs(path.resolve(__dirname, "..", "runs", name), recipe), alpha: recipe.alpha, temperature: recipe.temperature, dataParallelWorkers: recipe.dataParallelWorkers },
+    args: { ...recipeArgs(path.resolve(__dirname, "..", "..", "runs", name), recipe), alpha: recipe.alpha, temperature: recipe.temperature, dataParallelWorkers: recipe.dataParallelWorkers },
     trainDataset: tokenizeDataset(oversampleOos(sub(clinc.train, recipe.subset), recipe.oosOversample), tokenizer, MAX_LENGTH),
     evalDataset: tokenizeDataset(sub(clinc.validation, recipe.subset), tokenizer, MAX_LENGTH),
     computeMetrics: computeAccuracy,

@@ -1,8 +1,8 @@
 import * as path from "node:path";
-import { PerfMetrics } from "./benchmark/performanceBenchmark";
-import { plotMetrics } from "./plotting/charts";
-import { saveFigure } from "./plotting/figure";
-import { writeFileAtomic, writeJsonAtomic } from "./utils/fs";
+import { PerfMetrics } from "../benchmark/performanceBenchmark";
+import { plotMetrics } from "../plotting/charts";
+import { saveFigure } from "../plotting/figure";
+import { writeFileAtomic, writeJsonAtomic } from "../utils/fs";
 
 /** The perf_metrics table as Markdown, one row per optimisation, in the order measured. */
 export function perfMetricsMarkdown(perf: PerfMetrics): string {

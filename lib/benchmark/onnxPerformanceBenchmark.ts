@@ -1,0 +1,19 @@
+import * as fs from "node:fs";
+import type { OnnxClassifier } from "../onnx/onnxPipeline";
+import { Dataset } from "../data/dataset";
+import { IntentRow } from "../data/intents";
+import { PerformanceBenchmark, BenchmarkablePipeline, BenchmarkOptions } from "./performanceBenchmark";
+
+/** The book's `OnnxPerformanceBenchmark`: the size is that of the .onnx file. */
+export class OnnxPerformanceBenchmark extends PerformanceBenchmark {
+  constructor(pipeline: OnnxClassifier, dataset: Dataset<IntentRow>, optimType: string, readonly modelPath: string, options: BenchmarkOptions = {}) {
+    super(pipeline as unknown as BenchmarkablePipeline, dataset, optimType, options);
+    if (!fs.existsSync(modelPath)) throw new Error(`OnnxPerformanceBenchmark: ONNX model not found: ${modelPath}`);
+  }
+
+  override computeSize(): { sizeMb: number } {
+    const sizeMb = fs.statSync(this.modelPath).size / (1024 * 1024);
+    this.print(`Model size (MB) - ${sizeMb.toFixed(2)}`);
+    return { sizeMb };
+  }
+}

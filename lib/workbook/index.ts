@@ -1,0 +1,7 @@
+// The workbook's own helpers: profiles, the recipes behind the shipped
+// models, where models and outputs live, the final report, printSource.
+export * from "./profile";
+export * from "./hub";
+export * from "./recipes";
+export * from "./report";
+export * from "./printSource";
