@@ -15,4 +15,5 @@ export * from "./workbook";
 export * from "./utils/log";
 export * from "./onnx";
 export * from "./quantization/int8";
+export * from "./compression";
 export * from "./distillation";

@@ -4,6 +4,7 @@ import { getSource } from "../lib/workbook/printSource";
 import { logger, setLogLevel, setLogSink, withLogLevel } from "../lib/utils/log";
 import { PerformanceBenchmark } from "../lib/benchmark";
 import { kdLoss, DistillationTrainer } from "../lib/distillation";
+import { Trainer } from "../lib/training";
 
 test("printSource finds functions, classes and methods (the implementation, not an overload) with their doc comments", () => {
   const fn = getSource(kdLoss);
@@ -13,9 +14,10 @@ test("printSource finds functions, classes and methods (the implementation, not 
   const method = getSource(PerformanceBenchmark, "computeAccuracy");
   assert.match(method.source, /^\/\*\*.*\*\/\nasync computeAccuracy\(\)/s);
   assert.ok(!method.source.includes("computeSize"), "stops at the method's closing brace");
-  const override = getSource(DistillationTrainer, "computeLoss");
-  assert.match(override.source, /\{\n/);
-  assert.ok(!/\): tf\.Scalar;\n/.test(override.source.split("\n")[0]), "skips overload signatures");
+  const override = getSource(DistillationTrainer, "lossSpec");
+  assert.match(override.source, /^\/\*\*.*\*\/\noverride lossSpec\(\): LossSpec \{\n/s);
+  // Interface members and overloads end in ";" and have no body: the class's implementation is returned.
+  assert.match(getSource(Trainer, "computeLoss").source, /computeLoss\(ctx: ComputeLossContext\): ComputeLossOutput \{/);
   assert.throws(() => getSource(PerformanceBenchmark, "noSuchMethod"), /PerformanceBenchmark has no member "noSuchMethod"/);
   assert.throws(() => getSource("NoSuchThing"), /no function or class named "NoSuchThing"/);
 });

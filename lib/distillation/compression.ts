@@ -1,12 +1,12 @@
-// Intel Neural Compressor–style distillation: criteria configs, a
-// DistillationConfig, and prepareCompression() returning a manager whose
-// hooks a hand-written training loop calls (the Trainer calls the same hooks
-// through asTrainerCallback(), so there is one code path).
+// Intel Neural Compressor–style distillation: criteria configs and a
+// DistillationConfig whose hooks (the teacher's loss term, learned
+// projections for intermediate layers) join lib/compression's manager, next
+// to quantization-aware training and pruning.
 import * as tf from "@tensorflow/tfjs-core";
 import { PreTrainedModel, SequenceClassifierOutput } from "../models/modeling";
 import { stopGradient } from "../ops";
 import type { TensorBatch } from "../training/data";
-import type { TrainerCallback } from "../training/callbacks";
+import type { CompressionConfig, CompressionHooks } from "../compression/types";
 import { Random } from "../utils/random";
 
 export type KdLossType = "CE" | "KL" | "MSE";
@@ -82,7 +82,8 @@ export function parseLayerRef(ref: LayerRef, where = "layer mapping"): { output:
 export type DistillationCriterion = KnowledgeDistillationLossConfig | IntermediateLayersKnowledgeDistillationLossConfig;
 
 /** Which teacher, and which criterion (INC's DistillationConfig). */
-export class DistillationConfig {
+export class DistillationConfig implements CompressionConfig {
+  readonly kind = "distillation";
   readonly teacherModel: PreTrainedModel;
   readonly criterion: DistillationCriterion;
 
@@ -92,8 +93,8 @@ export class DistillationConfig {
     this.criterion = options.criterion ?? new KnowledgeDistillationLossConfig();
   }
 
-  createManager(model: PreTrainedModel): CompressionManager {
-    return prepareCompression(model, this);
+  createHooks(model: PreTrainedModel): CompressionHooks {
+    return new DistillationHooks(model, this);
   }
 }
 
@@ -107,60 +108,35 @@ function klElementMean(logits: tf.Tensor, targets: tf.Tensor): tf.Scalar {
   return tf.mean(tf.mul(tf.exp(logP), tf.sub(logP, tf.logSoftmax(logits)))) as tf.Scalar;
 }
 
-/**
- * Runs compression during training. Call its hooks from your loop (see the
- * example) or pass its config to `trainer.distill()`.
- *
- * @example
- * const manager = prepareCompression(student, new DistillationConfig({ teacherModel, criterion }));
- * manager.onTrainBegin();
- * for (const epoch of …) { manager.onEpochBegin(epoch); for (const step of …) {
- *   manager.onStepBegin(step);
- *   const { value, grads } = tf.variableGrads(() => {
- *     const outputs = manager.model.call(inputs, manager.forwardOptions({ training: true, rng }));
- *     return manager.onAfterComputeLoss(inputs, outputs, crossEntropy(outputs.logits, inputs.labels));
- *   }, manager.trainableVariables());
- *   manager.onBeforeOptimizerStep(); optimizer.applyGradients(grads, lr); manager.onStepEnd(); } manager.onEpochEnd(); }
- * manager.onTrainEnd();
- */
-export class CompressionManager {
-  epoch = 0;
-  step = 0;
-  readonly events: string[] = [];
+/** A DistillationConfig's hooks: the criterion's loss term (teacher run without gradients) and its projections. */
+class DistillationHooks implements CompressionHooks {
   private readonly projections = new Map<string, { w: tf.Variable; b: tf.Variable }>();
+  readonly modelOutputs: { hiddenStates?: boolean; attentions?: boolean };
 
-  constructor(readonly model: PreTrainedModel, readonly configs: readonly DistillationConfig[]) {
-    for (const c of configs) this.validate(c);
-  }
-
-  private validate(c: DistillationConfig): void {
-    if (c.teacherModel.numLabels !== this.model.numLabels) throw new Error(`prepareCompression: the student has ${this.model.numLabels} labels, the teacher ${c.teacherModel.numLabels}`);
+  constructor(private readonly model: PreTrainedModel, private readonly config: DistillationConfig) {
+    const c = config;
+    if (c.teacherModel.numLabels !== model.numLabels) throw new Error(`prepareCompression: the student has ${model.numLabels} labels, the teacher ${c.teacherModel.numLabels}`);
+    const layers = c.criterion.kind === "layers" ? c.criterion.layerMappings.map(([s]) => parseLayerRef(s).output) : [];
+    this.modelOutputs = { hiddenStates: layers.includes("hiddenStates") || undefined, attentions: layers.includes("attentions") || undefined };
     if (c.criterion.kind !== "layers") return;
     const limit = (m: PreTrainedModel, output: "hiddenStates" | "attentions") => (output === "hiddenStates" ? m.spec.layers + 1 : m.spec.layers);
     for (const [s, t] of c.criterion.layerMappings) {
       const ps = parseLayerRef(s);
       const pt = parseLayerRef(t);
       if (ps.output !== pt.output) throw new Error(`prepareCompression: layer mapping ${s} → ${t} mixes hidden states and attentions`);
-      if (ps.index >= limit(this.model, ps.output)) throw new Error(`prepareCompression: student layer "${s}" is out of range (the student has ${this.model.spec.layers} layers)`);
+      if (ps.index >= limit(model, ps.output)) throw new Error(`prepareCompression: student layer "${s}" is out of range (the student has ${model.spec.layers} layers)`);
       if (pt.index >= limit(c.teacherModel, pt.output)) throw new Error(`prepareCompression: teacher layer "${t}" is out of range (the teacher has ${c.teacherModel.spec.layers} layers)`);
-      if (ps.output === "attentions" && this.model.spec.heads !== c.teacherModel.spec.heads) throw new Error(`prepareCompression: attention maps need equal head counts (student ${this.model.spec.heads}, teacher ${c.teacherModel.spec.heads})`);
-      if (ps.output === "hiddenStates" && this.model.spec.hidden !== c.teacherModel.spec.hidden && !this.projections.has(s)) {
+      if (ps.output === "attentions" && model.spec.heads !== c.teacherModel.spec.heads) throw new Error(`prepareCompression: attention maps need equal head counts (student ${model.spec.heads}, teacher ${c.teacherModel.spec.heads})`);
+      if (ps.output === "hiddenStates" && model.spec.hidden !== c.teacherModel.spec.hidden && !this.projections.has(s)) {
         // A learned projection student width → teacher width, trained with the student.
         const rng = new Random(this.projections.size + 1);
-        const [din, dout] = [this.model.spec.hidden, c.teacherModel.spec.hidden];
+        const [din, dout] = [model.spec.hidden, c.teacherModel.spec.hidden];
         const w = Float32Array.from({ length: din * dout }, () => rng.normal() * 0.02);
         this.projections.set(s, { w: tf.variable(tf.tensor2d(w, [din, dout])), b: tf.variable(tf.zeros([dout])) });
       }
     }
   }
 
-  /** Forward options the loop must pass to the student (hidden states for layer criteria). */
-  forwardOptions<T extends object>(base: T): T & { outputHiddenStates?: boolean; outputAttentions?: boolean } {
-    const layers = this.configs.flatMap((c) => (c.criterion.kind === "layers" ? c.criterion.layerMappings.map(([s]) => parseLayerRef(s).output) : []));
-    return { ...base, outputHiddenStates: layers.includes("hiddenStates") || undefined, outputAttentions: layers.includes("attentions") || undefined };
-  }
-
-  /** Extra trainable parameters (projections), by name. */
   trainableParams(): Map<string, tf.Variable> {
     const out = new Map<string, tf.Variable>();
     for (const [ref, p] of this.projections) {
@@ -170,35 +146,11 @@ export class CompressionManager {
     return out;
   }
 
-  /** The student's trainable variables plus the criterion's. */
-  trainableVariables(): tf.Variable[] {
-    return [...this.model.trainableVariables(), ...this.trainableParams().values()];
-  }
-
-  onTrainBegin(): void {
-    this.events.push("onTrainBegin");
-  }
-  onEpochBegin(epoch: number): void {
-    this.epoch = epoch;
-    this.events.push(`onEpochBegin:${epoch}`);
-  }
-  onStepBegin(step: number): void {
-    this.step = step;
-    this.events.push(`onStepBegin:${step}`);
-  }
-
-  /** The distillation loss from the student's outputs and its own loss; runs the teachers without gradients. */
-  onAfterComputeLoss(inputs: TensorBatch, studentOutputs: SequenceClassifierOutput, studentLoss: tf.Scalar): tf.Scalar {
-    this.events.push("onAfterComputeLoss");
-    let loss: tf.Scalar = studentLoss;
-    for (const c of this.configs) loss = this.criterionLoss(c, inputs, studentOutputs, loss);
-    return loss;
-  }
-
-  private criterionLoss(c: DistillationConfig, inputs: TensorBatch, student: SequenceClassifierOutput, studentLoss: tf.Scalar): tf.Scalar {
-    const crit = c.criterion;
+  /** The distillation loss from the student's outputs and its own loss; runs the teacher without gradients. */
+  onAfterComputeLoss(inputs: TensorBatch, student: SequenceClassifierOutput, studentLoss: tf.Scalar): tf.Scalar {
+    const crit = this.config.criterion;
     const wantAtt = crit.kind === "layers" && crit.layerMappings.some(([s]) => s.startsWith("attentions"));
-    const teacher = c.teacherModel.call(inputs, { outputHiddenStates: crit.kind === "layers", outputAttentions: wantAtt });
+    const teacher = this.config.teacherModel.call(inputs, { outputHiddenStates: crit.kind === "layers", outputAttentions: wantAtt });
     if (crit.kind === "logits") {
       const T = crit.temperature;
       const [w0, w1] = crit.lossWeightRatio;
@@ -229,46 +181,8 @@ export class CompressionManager {
     return total as tf.Scalar;
   }
 
-  onBeforeOptimizerStep(): void {
-    this.events.push("onBeforeOptimizerStep");
+  dispose(): void {
+    for (const p of this.projections.values()) tf.dispose([p.w, p.b]);
+    this.projections.clear();
   }
-  onStepEnd(): void {
-    this.events.push("onStepEnd");
-  }
-  onEpochEnd(): void {
-    this.events.push("onEpochEnd");
-  }
-  onTrainEnd(): void {
-    this.events.push("onTrainEnd");
-  }
-
-  /** A manager is also a compression config for `trainer.distill` (for its own model). */
-  createManager(model: PreTrainedModel): CompressionManager {
-    if (model !== this.model) throw new Error("CompressionManager: this manager was prepared for another model");
-    return this;
-  }
-
-  /** The same hooks as a Trainer callback (the built-in loop's path). */
-  asTrainerCallback(): TrainerCallback {
-    const needs = this.forwardOptions({});
-    return {
-      modelOutputs: { hiddenStates: needs.outputHiddenStates, attentions: needs.outputAttentions },
-      trainableParams: () => this.trainableParams(),
-      onTrainBegin: () => this.onTrainBegin(),
-      onEpochBegin: (_a, state) => this.onEpochBegin(Math.floor(state.epoch)),
-      onStepBegin: (_a, state) => this.onStepBegin(state.globalStep),
-      onAfterComputeLoss: (_a, _s, ctx, loss) => this.onAfterComputeLoss(ctx.inputs, ctx.outputs!, loss),
-      onBeforeOptimizerStep: () => this.onBeforeOptimizerStep(),
-      onStepEnd: () => this.onStepEnd(),
-      onEpochEnd: () => this.onEpochEnd(),
-      onTrainEnd: () => this.onTrainEnd(),
-    };
-  }
-}
-
-/** INC's prepare_compression: a manager for one or several distillation configs. */
-export function prepareCompression(model: PreTrainedModel, configs: DistillationConfig | DistillationConfig[]): CompressionManager {
-  const list = Array.isArray(configs) ? configs : [configs];
-  if (list.length === 0) throw new Error("prepareCompression: no configs given");
-  return new CompressionManager(model, list);
 }

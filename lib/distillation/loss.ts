@@ -1,5 +1,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { stopGradient } from "../ops";
+import { crossEntropy } from "../training/loss";
+import { registerLoss } from "../training/losses";
 
 /**
  * The chapter's soft-target term: T² · KL(softmax(teacher/T) ‖ softmax(student/T)),
@@ -23,3 +25,28 @@ export function distillationLoss(ce: tf.Scalar, studentLogits: tf.Tensor2D, teac
   if (alpha === 1) return ce; // the student alone: no teacher term (and no teacher pass needed)
   return tf.tidy(() => tf.add(tf.mul(ce, alpha), tf.mul(kdLoss(studentLogits, teacherLogits, temperature), 1 - alpha)) as tf.Scalar);
 }
+
+/** The DistillationTrainer's loss as data: α·CE (label-smoothed in training) + (1−α)·kdLoss against `teacherLogits` rows. */
+export interface DistillationLossSpec {
+  kind: "kd";
+  alpha: number;
+  temperature: number;
+  labelSmoothing?: number;
+}
+
+registerLoss(
+  "kd",
+  (spec) => {
+    const { alpha, temperature, labelSmoothing = 0 } = spec as unknown as DistillationLossSpec;
+    if (!(alpha >= 0 && alpha <= 1)) throw new Error(`loss "kd": alpha must be in [0, 1], got ${alpha}`);
+    if (!(temperature > 0 && Number.isFinite(temperature))) throw new Error(`loss "kd": temperature must be a positive number, got ${temperature}`);
+    return ({ outputs, inputs, targets, training }) => {
+      const teacher = targets.teacherLogits as tf.Tensor2D | undefined;
+      if (!teacher) throw new Error('loss "kd": the batch has no teacherLogits targets');
+      const ce = crossEntropy(outputs.logits, inputs.labels, training ? labelSmoothing : 0);
+      return distillationLoss(ce, outputs.logits, teacher, alpha, temperature);
+    };
+  },
+  __filename,
+  { targets: ["teacherLogits"] },
+);

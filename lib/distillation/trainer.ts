@@ -1,13 +1,11 @@
 import * as tf from "@tensorflow/tfjs-core";
-import { stopGradient } from "../ops";
-import { PreTrainedModel, SequenceClassifierOutput } from "../models/modeling";
+import { PreTrainedModel } from "../models/modeling";
 import { Trainer, TrainerOptions } from "../training/trainer";
 import { TensorBatch, EncodedRow } from "../training/data";
 import { TrainingArguments } from "../training/trainingArguments";
-import { crossEntropy } from "../training/loss";
-import { Random } from "../utils/random";
-import { distillationLoss } from "./loss";
-import type { ShardDistillation } from "../training/parallel/protocol";
+import type { LossSpec, RowTargets } from "../training/losses";
+import "./loss"; // registers the "kd" loss this trainer builds
+import type { DistillationLossSpec } from "./loss";
 
 /** TrainingArguments plus the two distillation knobs (defaults as the book). */
 export interface DistillationTrainingArguments extends TrainingArguments {
@@ -37,8 +35,10 @@ export interface DistillationTrainerOptions extends Omit<TrainerOptions, "args">
 }
 
 /**
- * The chapter's DistillationTrainer: the Trainer with a teacher, overriding
- * only `computeLoss` with α·CE + (1−α)·T²·KL.
+ * The chapter's DistillationTrainer: the Trainer with a teacher and the loss
+ * α·CE + (1−α)·T²·KL. Where the book overrides `compute_loss`, this class
+ * describes its loss as data (`lossSpec()`) and supplies the teacher's logits
+ * per row (`rowTargets()`), so data-parallel workers compute the same loss.
  *
  * @example
  * const trainer = new DistillationTrainer({ modelInit: studentInit, teacherModel: teacher, args: { outputDir, alpha: 0.5, temperature: 2 }, … });
@@ -67,36 +67,51 @@ export class DistillationTrainer extends Trainer {
     }
   }
 
+  /** α·CE + (1−α)·T²·KL against the teacher's logits (`{ kind: "kd" }`), or plain CE for the student alone (α = 1). */
+  override lossSpec(): LossSpec {
+    if (this.alpha === 1) return super.lossSpec();
+    return { kind: "kd", alpha: this.alpha, temperature: this.temperature, labelSmoothing: this.args.labelSmoothingFactor } satisfies DistillationLossSpec;
+  }
+
   /**
    * Workers can share the work when the loss needs no teacher pass of their
    * own: the student alone (alpha = 1), or cached teacher logits sent per row.
    */
-  protected override parallelLoss(): { distillation?: ShardDistillation } | undefined {
-    if (this.computeLoss !== DistillationTrainer.prototype.computeLoss) return undefined; // a subclass's own loss
+  protected override canUseWorkers(): boolean {
+    return this.alpha === 1 || this.cache !== undefined;
+  }
+
+  /**
+   * The teacher's logits per row: of the collated (possibly masked) batch when
+   * this thread computes the step, from the cache for a worker's shard.
+   */
+  protected override rowTargets(rows: readonly EncodedRow[], inputs?: TensorBatch): RowTargets {
     if (this.alpha === 1) return {};
-    return this.cache ? { distillation: { alpha: this.alpha, temperature: this.temperature } } : undefined;
+    if (inputs) return { teacherLogits: this.teacherLogitRows(inputs) };
+    if (!this.cache) throw new Error("DistillationTrainer: teacher logits of a shard need cacheTeacherLogits");
+    return {
+      teacherLogits: this.cachedLogits(
+        rows.map((r) => r.input_ids.join(",")),
+        (missing) => this.runTeacher(this.collator.call(missing.map((i) => rows[i]))),
+      ),
+    };
   }
 
-  /** Cached teacher logits for the rows of a shard (computed here for rows not seen yet). */
-  protected override shardTeacherLogits(rows: EncodedRow[]): Float32Array[] {
-    if (!this.cache) throw new Error("DistillationTrainer: shardTeacherLogits needs cacheTeacherLogits");
-    return this.cachedLogits(
-      rows.map((r) => r.input_ids.join(",")),
-      (missing) => this.runTeacher(this.collator.call(missing.map((i) => rows[i]))),
-    );
-  }
-
-  /** Teacher logits for a batch, without gradients (from the cache when enabled). */
-  teacherLogits(inputs: TensorBatch): tf.Tensor2D {
-    if (!this.cache) return tf.tidy(() => stopGradient(this.teacherModel.call(inputs).logits) as tf.Tensor2D);
+  /** Teacher logits for a collated batch, one row per example, without gradients (from the cache when enabled). */
+  private teacherLogitRows(inputs: TensorBatch): Float32Array[] {
+    if (!this.cache) return this.runTeacher(inputs, false).map((r) => Float32Array.from(r));
     const ids = inputs.input_ids.arraySync();
     const mask = inputs.attention_mask.arraySync();
     const keys = ids.map((row, i) => row.filter((_, j) => mask[i][j] === 1).join(","));
-    const logits = this.cachedLogits(keys, (missing) => {
+    return this.cachedLogits(keys, (missing) => {
       const all = this.runTeacher(inputs, false);
       return missing.map((i) => all[i]);
     });
-    return tf.tensor2d(logits.map((r) => [...r]));
+  }
+
+  /** Teacher logits for a batch as a tensor [batch, labels] (from the cache when enabled). */
+  teacherLogits(inputs: TensorBatch): tf.Tensor2D {
+    return tf.tensor2d(this.teacherLogitRows(inputs).map((r) => [...r]));
   }
 
   /** Teacher logits of a collated batch as rows (the batch is disposed unless `dispose` is false). */
@@ -112,20 +127,6 @@ export class DistillationTrainer extends Trainer {
     const missing = keys.map((k, i) => (this.cache!.has(k) ? -1 : i)).filter((i) => i >= 0);
     if (missing.length) compute(missing).forEach((row, j) => this.cache!.set(keys[missing[j]], Float32Array.from(row)));
     return keys.map((k) => this.cache!.get(k)!);
-  }
-
-  override computeLoss(model: PreTrainedModel, inputs: TensorBatch, returnOutputs: true, rng?: Random): { loss: tf.Scalar; outputs: SequenceClassifierOutput };
-  override computeLoss(model: PreTrainedModel, inputs: TensorBatch, returnOutputs?: false, rng?: Random): tf.Scalar;
-  override computeLoss(model: PreTrainedModel, inputs: TensorBatch, returnOutputs = false, rng?: Random): tf.Scalar | { loss: tf.Scalar; outputs: SequenceClassifierOutput } {
-    const outputs = model.call(inputs, { training: rng !== undefined, rng });
-    const ce = crossEntropy(outputs.logits, inputs.labels, rng ? this.args.labelSmoothingFactor : 0);
-    let loss = ce;
-    if (this.alpha < 1) {
-      const teacher = this.teacherLogits(inputs);
-      loss = distillationLoss(ce, outputs.logits, teacher, this.alpha, this.temperature);
-      teacher.dispose();
-    }
-    return returnOutputs ? { loss, outputs } : loss;
   }
 }
 

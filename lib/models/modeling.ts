@@ -261,8 +261,11 @@ export abstract class PreTrainedModel {
    * are reported as unexpected, parameters the weights lack as missing (they
    * keep their initialisation), as HF's `from_pretrained` does.
    */
-  loadStateDict(weights: Map<string, { shape: number[]; data: Float32Array }>, options: { strict?: boolean; source?: string } = {}): { missingKeys: string[]; unexpectedKeys: string[] } {
-    const source = options.source ?? "state dict";
+  /**
+   * Checks weights against the model without changing it: shapes must match
+   * (an error names the first mismatch); returns the missing and unexpected keys.
+   */
+  checkStateDict(weights: Map<string, { shape: number[]; data: Float32Array }>, source = "state dict"): { missingKeys: string[]; unexpectedKeys: string[] } {
     const seen = new Set<string>();
     const unexpectedKeys: string[] = [];
     for (const [rawName, w] of weights) {
@@ -276,15 +279,27 @@ export abstract class PreTrainedModel {
       if (w.shape.length !== expected.length || w.shape.some((d, i) => d !== expected[i])) {
         throw new Error(`${this.constructor.name}: weight "${rawName}" in ${source} has shape [${w.shape}] but the config needs [${expected}]`);
       }
+      if (w.data.length !== v.size) throw new Error(`${this.constructor.name}: weight "${rawName}" in ${source} has ${w.data.length} values for shape [${w.shape}]`);
+      seen.add(name);
+    }
+    return { missingKeys: [...this.params.keys()].filter((k) => !seen.has(k)), unexpectedKeys };
+  }
+
+  loadStateDict(weights: Map<string, { shape: number[]; data: Float32Array }>, options: { strict?: boolean; source?: string } = {}): { missingKeys: string[]; unexpectedKeys: string[] } {
+    const source = options.source ?? "state dict";
+    // Validate everything first: a bad file leaves the model as it was.
+    const { missingKeys, unexpectedKeys } = this.checkStateDict(weights, source);
+    if (options.strict && (missingKeys.length || unexpectedKeys.length)) {
+      throw new Error(`${this.constructor.name}: ${source} does not match the model (missing: ${missingKeys.join(", ") || "none"}; unexpected: ${unexpectedKeys.join(", ") || "none"})`);
+    }
+    for (const [rawName, w] of weights) {
+      const name = canonicalName(rawName);
+      const v = this.params.get(name);
+      if (!v) continue;
       tf.tidy(() => {
         const t = tf.tensor(w.data, w.shape, "float32");
         v.assign(this.linearWeights.has(name) ? tf.transpose(t) : t);
       });
-      seen.add(name);
-    }
-    const missingKeys = [...this.params.keys()].filter((k) => !seen.has(k));
-    if (options.strict && (missingKeys.length || unexpectedKeys.length)) {
-      throw new Error(`${this.constructor.name}: ${source} does not match the model (missing: ${missingKeys.join(", ") || "none"}; unexpected: ${unexpectedKeys.join(", ") || "none"})`);
     }
     return { missingKeys, unexpectedKeys };
   }
@@ -301,9 +316,7 @@ export abstract class PreTrainedModel {
   /** Reads `model.safetensors` of a folder into this model; warns like HF about missing/unexpected keys. */
   loadWeightsFrom(dir: string, options: { quiet?: boolean } = {}): void {
     const file = path.join(dir, "model.safetensors");
-    const { tensors } = readSafetensors(file);
-    const weights = new Map<string, { shape: number[]; data: Float32Array }>();
-    for (const [name, t] of tensors) weights.set(name, { shape: t.shape, data: toFloat32(t) });
+    const weights = readWeights(file);
     const { missingKeys, unexpectedKeys } = this.loadStateDict(weights, { source: file });
     if (!options.quiet) {
       const ignorable = (k: string) => /position_ids$/.test(k);
@@ -317,6 +330,14 @@ export abstract class PreTrainedModel {
     for (const v of this.params.values()) v.dispose();
     this.params.clear();
   }
+}
+
+/** A safetensors file's tensors as float32 arrays, by name. */
+export function readWeights(file: string): Map<string, { shape: number[]; data: Float32Array }> {
+  const { tensors } = readSafetensors(file);
+  const weights = new Map<string, { shape: number[]; data: Float32Array }>();
+  for (const [name, t] of tensors) weights.set(name, { shape: t.shape, data: toFloat32(t) });
+  return weights;
 }
 
 /** Reads and validates a folder's config.json. */

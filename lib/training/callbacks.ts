@@ -1,7 +1,7 @@
 import type { TrainingArguments } from "./trainingArguments";
 import type { TensorBatch } from "./data";
 import type { Scalar, Tensor } from "@tensorflow/tfjs-core";
-import type { PreTrainedModel, SequenceClassifierOutput } from "../models/modeling";
+import type { SequenceClassifierOutput } from "../models/modeling";
 import type { Variable } from "@tensorflow/tfjs-core";
 import { logger } from "../utils/log";
 
@@ -119,9 +119,4 @@ export class ProgressCallback implements TrainerCallback {
   onTrainEnd(_a: TrainingArguments, state: TrainerState): void {
     this.write(`Training finished at step ${state.globalStep} in ${duration((Date.now() - this.start) / 1000)}`);
   }
-}
-
-/** A compression config (distillation, later pruning and QAT) that can steer a Trainer. */
-export interface CompressionConfigLike {
-  createManager(model: PreTrainedModel): { asTrainerCallback(): TrainerCallback };
 }

@@ -1,4 +1,5 @@
 import * as tf from "@tensorflow/tfjs-core";
+import { registerLoss } from "./losses";
 
 /** Mean cross-entropy of logits against integer labels, with optional label smoothing (as torch). */
 export function crossEntropy(logits: tf.Tensor2D, labels: tf.Tensor1D, labelSmoothing = 0): tf.Scalar {
@@ -11,3 +12,15 @@ export function crossEntropy(logits: tf.Tensor2D, labels: tf.Tensor1D, labelSmoo
     return tf.mean(tf.add(tf.mul(nll, 1 - labelSmoothing), tf.mul(smooth, labelSmoothing))) as tf.Scalar;
   });
 }
+
+/** The Trainer's default loss: `{ kind: "ce", labelSmoothing }`, smoothing in training steps only (as HF's LabelSmoother). */
+export interface CrossEntropySpec {
+  kind: "ce";
+  labelSmoothing?: number;
+}
+
+registerLoss("ce", (spec) => {
+  const smoothing = Number((spec as unknown as CrossEntropySpec).labelSmoothing ?? 0);
+  if (!(smoothing >= 0 && smoothing < 1)) throw new Error(`loss "ce": labelSmoothing must be in [0, 1), got ${spec.labelSmoothing}`);
+  return ({ outputs, inputs, training }) => crossEntropy(outputs.logits, inputs.labels, training ? smoothing : 0);
+}, __filename);

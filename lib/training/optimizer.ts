@@ -70,15 +70,26 @@ export class AdamW {
     return { step: this.step, tensors };
   }
 
-  loadStateDict(state: { step: number; tensors: Map<string, { shape: number[]; data: Float32Array }> }): void {
+  /** Throws, naming the entry, when a state dict does not fit these parameters; changes nothing. */
+  validateStateDict(state: { step: number; tensors: Map<string, { shape: number[]; data: Float32Array }> }, source = "optimizer state"): void {
+    if (!(Number.isInteger(state.step) && state.step >= 0)) throw new Error(`AdamW: ${source} has step ${state.step}, expected an integer >= 0`);
+    for (const [key, t] of state.tensors) {
+      const [prefix, ...rest] = key.split("/");
+      const p = this.params.get(rest.join("/"));
+      if (!p || (prefix !== "m" && prefix !== "v")) throw new Error(`AdamW: ${source} has unknown entry "${key}"`);
+      if (t.shape.join() !== p.shape.join() || t.data.length !== p.size) throw new Error(`AdamW: ${source} entry "${key}" has shape [${t.shape}], the parameter has [${p.shape}]`);
+    }
+  }
+
+  /** Restores moments and step; validates everything first, so a bad state changes nothing. */
+  loadStateDict(state: { step: number; tensors: Map<string, { shape: number[]; data: Float32Array }> }, source?: string): void {
+    this.validateStateDict(state, source);
     this.step = state.step;
     for (const [key, t] of state.tensors) {
       const [prefix, ...rest] = key.split("/");
       const name = rest.join("/");
-      const p = this.params.get(name);
-      if (!p || (prefix !== "m" && prefix !== "v")) throw new Error(`AdamW: optimizer state has unknown entry "${key}"`);
-      const slot = this.slot(prefix === "m" ? this.m : this.v, name, p);
-      slot.assign(tf.tensor(t.data, t.shape));
+      const slot = this.slot(prefix === "m" ? this.m : this.v, name, this.params.get(name)!);
+      tf.tidy(() => slot.assign(tf.tensor(t.data, t.shape)));
     }
   }
 

@@ -1,23 +1,24 @@
-import * as fs from "node:fs";
 import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
 import { Dataset } from "../data/dataset";
-import { PreTrainedModel, SequenceClassifierOutput } from "../models/modeling";
-import { readSafetensors, toFloat32, writeSafetensors, SafeTensor } from "../models/safetensors";
+import { PreTrainedModel } from "../models/modeling";
 import { BertTokenizer } from "../tokenizers";
-import { Random } from "../utils/random";
-import { readJson, writeJsonAtomic } from "../utils/fs";
 import { AdamW, linearScheduleWithWarmup } from "./optimizer";
 import { DataCollatorWithPadding, EncodedRow, TensorBatch, epochBatches, inferenceBatches } from "./data";
-import { CompressionConfigLike, LogEntry, ProgressCallback, StepContext, TrainerCallback, TrainerControl, TrainerState } from "./callbacks";
+import { LogEntry, ProgressCallback, TrainerCallback, TrainerControl, TrainerState } from "./callbacks";
 import { TrainingArguments, resolveTrainingArguments } from "./trainingArguments";
 import { crossEntropy } from "./loss";
+import { LossFunction, LossSpec, RowTargets, buildLoss } from "./losses";
+import { ComputeLossContext, ComputeLossOutput, lossAndGradients } from "./step";
+import { latestCheckpoint, loadCheckpoint, rotateCheckpoints, saveCheckpoint } from "./checkpoint";
 import { argmax } from "../evaluation";
 import { GradientWorkerPool } from "./parallel/pool";
-import { shardGradients } from "./parallel/gradients";
-import type { ShardDistillation } from "./parallel/protocol";
+import { CompressionManager, prepareCompression } from "../compression/manager";
+import type { CompressionConfig } from "../compression/types";
 import { logger } from "../utils/log";
 export { crossEntropy } from "./loss";
+export { listCheckpoints, latestCheckpoint } from "./checkpoint";
+export type { ComputeLossContext, ComputeLossOutput } from "./step";
 
 /** What `computeMetrics` receives: logits rows and the true label ids. */
 export interface EvalPrediction {
@@ -123,15 +124,48 @@ export class Trainer {
   }
 
   /**
-   * The training loss for one batch. Subclass and override (distillation);
-   * the default is cross-entropy with optional label smoothing.
+   * The training loss as data (the default: cross-entropy with the
+   * arguments' label smoothing). Workers rebuild it from this spec, so a
+   * subclass that changes the loss through `lossSpec()` (and `rowTargets()`
+   * for the extra targets it reads) still trains on every core.
    */
-  computeLoss(model: PreTrainedModel, inputs: TensorBatch, returnOutputs: true, rng?: Random): { loss: tf.Scalar; outputs: SequenceClassifierOutput };
-  computeLoss(model: PreTrainedModel, inputs: TensorBatch, returnOutputs?: false, rng?: Random): tf.Scalar;
-  computeLoss(model: PreTrainedModel, inputs: TensorBatch, returnOutputs = false, rng?: Random): tf.Scalar | { loss: tf.Scalar; outputs: SequenceClassifierOutput } {
-    const outputs = model.call(inputs, { training: rng !== undefined, rng, ...this.requestedOutputs() });
-    const loss = crossEntropy(outputs.logits, inputs.labels, rng ? this.args.labelSmoothingFactor : 0);
-    return returnOutputs ? { loss, outputs } : loss;
+  lossSpec(): LossSpec {
+    return { kind: "ce", labelSmoothing: this.args.labelSmoothingFactor };
+  }
+
+  /**
+   * Per-row targets the loss reads besides the labels (none by default; the
+   * DistillationTrainer's teacher logits). `inputs` is the collated batch when
+   * this thread computes the step, absent for a shard sent to a worker.
+   */
+  protected rowTargets(_rows: readonly EncodedRow[], _inputs?: TensorBatch): RowTargets {
+    return {};
+  }
+
+  /** Whether data-parallel workers can compute this trainer's loss (they rebuild `lossSpec()`). */
+  protected canUseWorkers(): boolean {
+    return true;
+  }
+
+  private lossFn?: { spec: string; fn: LossFunction };
+
+  /** The function `lossSpec()` describes (built once per spec). */
+  protected lossFunction(): LossFunction {
+    const spec = this.lossSpec();
+    const key = JSON.stringify(spec);
+    if (this.lossFn?.spec !== key) this.lossFn = { spec: key, fn: buildLoss(spec) };
+    return this.lossFn.fn;
+  }
+
+  /**
+   * The loss for one batch: the model's forward pass and the loss function.
+   * Subclass and override for a loss that is not a registered spec (it then
+   * trains in one thread); `ctx` carries the model, the collated inputs, the
+   * batch's targets and whether this is a training step.
+   */
+  computeLoss(ctx: ComputeLossContext): ComputeLossOutput {
+    const outputs = ctx.model.call(ctx.inputs, { training: ctx.training, rng: ctx.rng, ...this.requestedOutputs() });
+    return { loss: this.lossFunction()({ outputs, inputs: ctx.inputs, targets: ctx.targets, training: ctx.training }), outputs };
   }
 
   /** Hidden states / attentions that callbacks asked for (see TrainerCallback.modelOutputs). */
@@ -148,13 +182,20 @@ export class Trainer {
   }
 
   /**
-   * Trains with a compression config (Intel Extension for Transformers'
-   * `trainer.distill`): its manager joins the callbacks, so the built-in loop
-   * and a hand-written one run the same hooks. Returns the trained model.
+   * Trains with compression (Intel Extension for Transformers'
+   * `trainer.distill`): a config, several (distillation + quantization-aware
+   * training + pruning), or a prepared manager. The manager's hooks join the
+   * callbacks, so the built-in loop and a hand-written one run the same hooks.
+   * Returns the trained model.
    */
-  async distill(config: CompressionConfigLike): Promise<PreTrainedModel> {
+  async distill(compression: CompressionConfig | readonly CompressionConfig[] | CompressionManager): Promise<PreTrainedModel> {
     if (!this.model) throw new Error("Trainer.distill: pass a model (modelInit is not supported with distill)");
-    const callback = config.createManager(this.model).asTrainerCallback();
+    let manager: CompressionManager;
+    if (compression instanceof CompressionManager) {
+      if (compression.model !== this.model) throw new Error("Trainer.distill: the compression manager was prepared for another model");
+      manager = compression;
+    } else manager = prepareCompression(this.model, compression as CompressionConfig | CompressionConfig[]);
+    const callback = manager.asTrainerCallback();
     this.callbacks.push(callback);
     try {
       await this.train();
@@ -218,72 +259,55 @@ export class Trainer {
     }
   }
 
-  /**
-   * The loss workers can compute for this trainer: `{}` for the default loss,
-   * `{ distillation }` for the default loss plus a distillation term from
-   * per-row teacher logits (see `shardTeacherLogits`), undefined when the loss
-   * is custom and only this thread can compute it. Subclasses that override
-   * `computeLoss` override this too.
-   */
-  protected parallelLoss(): { distillation?: ShardDistillation } | undefined {
-    return this.computeLoss === Trainer.prototype.computeLoss ? {} : undefined;
-  }
-
-  /** Teacher logits per row of a shard, for a `parallelLoss()` with distillation. */
-  protected shardTeacherLogits(rows: EncodedRow[]): Float32Array[] {
-    throw new Error(`${this.constructor.name}: parallelLoss() asks for distillation but shardTeacherLogits() is not implemented (${rows.length} rows)`);
-  }
-
-  /** Starts data-parallel workers when asked for and possible (a loss workers can compute, no loss-changing hooks). */
+  /** Starts data-parallel workers when asked for and possible (a loss they can rebuild, no loss-changing hooks, no weight transforms). */
   private async startWorkers(model: PreTrainedModel): Promise<GradientWorkerPool | undefined> {
     const n = this.args.dataParallelWorkers;
     if (n <= 1) return undefined;
-    const loss = this.parallelLoss();
-    const customLoss = !loss || this.callbacks.some((c) => c.onAfterComputeLoss || c.trainableParams || c.modelOutputs);
-    if (customLoss) {
-      logger.warn(`dataParallelWorkers=${n} ignored: the loss is customised (computeLoss override or onAfterComputeLoss hook); training in one thread.`);
+    const why =
+      this.computeLoss !== Trainer.prototype.computeLoss ? "computeLoss is overridden"
+      : !this.canUseWorkers() ? `${this.constructor.name} computes this loss in one thread`
+      : this.callbacks.some((c) => c.onAfterComputeLoss || c.trainableParams || c.modelOutputs?.hiddenStates || c.modelOutputs?.attentions) ? "a callback changes the loss"
+      : model.weightTransforms.size > 0 ? "the model has weight transforms (masks, fake quantization)"
+      : undefined;
+    if (why) {
+      logger.warn(`dataParallelWorkers=${n} ignored: ${why}; training in one thread.`);
       return undefined;
     }
-    const pool = await GradientWorkerPool.start(n - 1, model, this.collator.options, this.args.labelSmoothingFactor, loss.distillation);
+    const pool = await GradientWorkerPool.start(n - 1, model, this.collator.options, this.lossSpec());
     logger.info(`Data-parallel training on ${n} threads (this one + ${n - 1} worker${n > 2 ? "s" : ""}).`);
     return pool;
   }
 
   /** Loss and gradients of one batch in this thread, through computeLoss and the callbacks. */
   private step(model: PreTrainedModel, rows: EncodedRow[], seed: number, vars: tf.Variable[], paramOf: Map<string, string>): { loss: number; grads: Map<string, tf.Tensor> } {
-    const rng = new Random(seed);
-    const inputs = this.collator.call(rows, rng);
-    try {
-      const { value, grads } = tf.variableGrads(() => {
-        const { loss, outputs } = this.computeLoss(model, inputs, true, rng);
+    return lossAndGradients({
+      model,
+      collator: this.collator,
+      rows,
+      seed,
+      computeLoss: (ctx) => this.computeLoss(ctx),
+      targets: (inputs) => this.rowTargets(rows, inputs),
+      vars,
+      nameOf: paramOf,
+      afterLoss: (inputs, { loss, outputs }) => {
         let out = loss;
-        const ctx: StepContext = { inputs, outputs };
-        for (const cb of this.callbacks) out = cb.onAfterComputeLoss?.(this.args, this.state, ctx, out) ?? out;
+        for (const cb of this.callbacks) out = cb.onAfterComputeLoss?.(this.args, this.state, { inputs, outputs }, out) ?? out;
         return out;
-      }, vars);
-      const loss = value.dataSync()[0];
-      value.dispose();
-      const byName = new Map<string, tf.Tensor>();
-      for (const [id, g] of Object.entries(grads)) byName.set(paramOf.get(id)!, g);
-      return { loss, grads: byName };
-    } finally {
-      tf.dispose(Object.values(inputs));
-    }
+      },
+    });
   }
 
   /** One batch split across this thread and the workers; gradients averaged by shard size. */
-  private async parallelStep(pool: GradientWorkerPool, rows: EncodedRow[], seed: number): Promise<{ loss: number; grads: Map<string, tf.Tensor> }> {
+  private async parallelStep(pool: GradientWorkerPool, rows: EncodedRow[], seed: number, vars: tf.Variable[], paramOf: Map<string, string>): Promise<{ loss: number; grads: Map<string, tf.Tensor> }> {
     const parts = pool.size + 1;
     const shards = Array.from({ length: parts }, (_, i) => rows.slice(Math.floor((i * rows.length) / parts), Math.floor(((i + 1) * rows.length) / parts))).filter((s) => s.length > 0);
-    const kd = this.parallelLoss()?.distillation;
-    const teacher = kd ? shards.map((s) => this.shardTeacherLogits(s)) : undefined;
-    const remote = shards.slice(1).map((s, i) => pool.gradients(i, s, seed * 8 + i + 1, teacher?.[i + 1]));
-    const local = shardGradients(this.model!, this.collator, shards[0], seed * 8, this.args.labelSmoothingFactor, kd && teacher ? { ...kd, teacherLogits: teacher[0] } : undefined);
+    const targets = shards.map((s) => this.rowTargets(s));
+    const remote = shards.slice(1).map((s, i) => pool.gradients(i, s, seed * 8 + i + 1, targets[i + 1]));
+    const local = lossAndGradients({ model: this.model!, collator: this.collator, rows: shards[0], seed: seed * 8, computeLoss: (ctx) => this.computeLoss(ctx), targets: targets[0], vars, nameOf: paramOf });
     const others = await Promise.all(remote);
     const n = rows.length;
     const w0 = shards[0].length / n;
-    let loss = local.loss.dataSync()[0] * w0;
-    local.loss.dispose();
+    let loss = local.loss * w0;
     const grads = new Map<string, tf.Tensor>();
     for (const [name, g] of local.grads) {
       grads.set(name, tf.tidy(() => others.reduce((acc, o, i) => tf.add(acc, tf.mul(tf.tensor(o.grads[name], g.shape), shards[i + 1].length / n)), tf.mul(g, w0))));
@@ -325,7 +349,7 @@ export class Trainer {
         const seed = args.seed * 1_000_003 + this.state.globalStep;
         const rows = this.batchOf(train, batches[b], args.maxLength);
         const lr = schedule(this.state.globalStep);
-        const { loss: lossValue, grads } = pool ? await this.parallelStep(pool, rows, seed) : this.step(model, rows, seed, vars, paramOf);
+        const { loss: lossValue, grads } = pool ? await this.parallelStep(pool, rows, seed, vars, paramOf) : this.step(model, rows, seed, vars, paramOf);
         if (!Number.isFinite(lossValue)) {
           tf.dispose([...grads.values()]);
           throw new NonFiniteLossError(
@@ -440,10 +464,9 @@ export class Trainer {
     return `eval${m[0].toUpperCase()}${m.slice(1)}`;
   }
 
-  /** Writes checkpoint-<step>/ (model, optimizer, trainer state), tracking the best by metricForBestModel. */
+  /** Writes checkpoint-<step>/ (model, optimizer, trainer state) atomically, tracking the best by metricForBestModel. */
   saveCheckpoint(metrics?: Record<string, number>): string {
     const dir = path.join(this.args.outputDir, `checkpoint-${this.state.globalStep}`);
-    const model = this.model!;
     if (metrics) {
       const key = this.metricKey();
       const value = metrics[key];
@@ -454,41 +477,13 @@ export class Trainer {
         this.state.bestModelCheckpoint = dir;
       }
     }
-    model.savePretrained(dir);
-    this.tokenizer.savePretrained(dir);
-    if (this.optimizer) {
-      const st = this.optimizer.stateDict();
-      const tensors = new Map<string, SafeTensor>();
-      for (const [k, t] of st.tensors) tensors.set(k, { dtype: "F32", shape: t.shape, data: t.data });
-      writeSafetensors(path.join(dir, "optimizer.safetensors"), tensors, { step: String(st.step) });
-    }
-    writeJsonAtomic(path.join(dir, "trainer_state.json"), this.state);
-    writeJsonAtomic(path.join(dir, "training_args.json"), this.args);
-    this.rotateCheckpoints();
+    saveCheckpoint(dir, { model: this.model!, tokenizer: this.tokenizer, optimizer: this.optimizer, state: this.state, args: this.args });
+    rotateCheckpoints(this.args.outputDir, this.args.saveTotalLimit, this.state.bestModelCheckpoint);
     return dir;
   }
 
-  private rotateCheckpoints(): void {
-    const limit = this.args.saveTotalLimit;
-    if (limit <= 0) return;
-    const all = listCheckpoints(this.args.outputDir);
-    const best = this.state.bestModelCheckpoint && path.resolve(this.state.bestModelCheckpoint);
-    const removable = all.filter((d) => path.resolve(d) !== best);
-    const keep = Math.max(0, limit - (best && all.some((d) => path.resolve(d) === best) ? 1 : 0));
-    for (const d of removable.slice(0, Math.max(0, removable.length - keep))) fs.rmSync(d, { recursive: true, force: true });
-  }
-
   private loadCheckpoint(dir: string): void {
-    if (!fs.existsSync(dir)) throw new Error(`Trainer: checkpoint not found: ${dir}`);
-    this.model!.loadWeightsFrom(dir, { quiet: true });
-    const st = readSafetensors(path.join(dir, "optimizer.safetensors"));
-    const tensors = new Map<string, { shape: number[]; data: Float32Array }>();
-    for (const [k, t] of st.tensors) tensors.set(k, { shape: t.shape, data: toFloat32(t) });
-    this.optimizer!.loadStateDict({ step: Number(st.metadata.step ?? 0), tensors });
-    const saved = readJson<TrainerState>(path.join(dir, "trainer_state.json"), "trainer state");
-    if (saved.stepsPerEpoch !== this.state.stepsPerEpoch) {
-      throw new Error(`Trainer: checkpoint ${dir} was written with ${saved.stepsPerEpoch} steps per epoch, this run has ${this.state.stepsPerEpoch} (batch size or dataset changed)`);
-    }
+    const saved = loadCheckpoint(dir, { model: this.model!, optimizer: this.optimizer!, stepsPerEpoch: this.state.stepsPerEpoch });
     this.state = { ...saved, maxSteps: this.state.maxSteps };
     logger.info(`Resuming from ${dir} at step ${this.state.globalStep} (epoch ${this.state.epoch.toFixed(2)})`);
   }
@@ -507,17 +502,4 @@ export function clipByGlobalNorm(grads: Map<string, tf.Tensor>, maxNorm: number)
     }
   }
   return norm;
-}
-
-export function listCheckpoints(outputDir: string): string[] {
-  if (!fs.existsSync(outputDir)) return [];
-  return fs
-    .readdirSync(outputDir)
-    .filter((d) => /^checkpoint-\d+$/.test(d))
-    .sort((a, b) => Number(a.split("-")[1]) - Number(b.split("-")[1]))
-    .map((d) => path.join(outputDir, d));
-}
-
-export function latestCheckpoint(outputDir: string): string | undefined {
-  return listCheckpoints(outputDir).at(-1);
 }

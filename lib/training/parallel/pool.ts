@@ -2,7 +2,9 @@ import * as path from "node:path";
 import { Worker } from "node:worker_threads";
 import { PreTrainedModel } from "../../models/modeling";
 import { CollatorOptions, EncodedRow } from "../data";
-import type { FromWorker, ShardDistillation, ToWorker } from "./protocol";
+import type { LossSpec, RowTargets } from "../losses";
+import { lossModule } from "../losses";
+import type { FromWorker, ToWorker } from "./protocol";
 
 type Pending = { resolve: (m: FromWorker) => void; reject: (e: Error) => void };
 
@@ -29,14 +31,15 @@ export class GradientWorkerPool {
   }
 
   /** Starts `n` workers with a copy of the model's current weights. */
-  static async start(n: number, model: PreTrainedModel, collator: CollatorOptions, labelSmoothing: number, distillation?: ShardDistillation): Promise<GradientWorkerPool> {
+  static async start(n: number, model: PreTrainedModel, collator: CollatorOptions, loss: LossSpec): Promise<GradientWorkerPool> {
     // From TypeScript sources, bootstrap.js registers tsx before loading worker.ts;
     // from the compiled dist/ the worker is plain JavaScript.
     const file = path.join(__dirname, __filename.endsWith(".ts") ? "bootstrap.js" : "worker.js");
     const workers = Array.from({ length: n }, () => new Worker(file, { env: { ...process.env, WORKBOOK_QUIET_BACKEND: "1" } }));
     const pool = new GradientWorkerPool(workers);
     const weights = GradientWorkerPool.weightsOf(model);
-    await Promise.all(workers.map((_, i) => pool.send(i, { type: "init", config: model.config, weights, collator, labelSmoothing, distillation }, true)));
+    const module = lossModule(loss);
+    await Promise.all(workers.map((_, i) => pool.send(i, { type: "init", config: model.config, weights, collator, loss, lossModule: module }, true)));
     return pool;
   }
 
@@ -57,8 +60,8 @@ export class GradientWorkerPool {
   }
 
   /** Loss and gradients of one shard on worker i. */
-  async gradients(i: number, rows: EncodedRow[], seed: number, teacherLogits?: Float32Array[]): Promise<{ loss: number; grads: Record<string, Float32Array> }> {
-    const m = await this.send(i, { type: "grads", rows, seed, teacherLogits }, true)!;
+  async gradients(i: number, rows: EncodedRow[], seed: number, targets?: RowTargets): Promise<{ loss: number; grads: Record<string, Float32Array> }> {
+    const m = await this.send(i, { type: "grads", rows, seed, targets }, true)!;
     if (m.type !== "grads") throw new Error(`Data-parallel worker ${i}: unexpected reply ${m.type}`);
     return m;
   }

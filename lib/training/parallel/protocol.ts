@@ -1,13 +1,7 @@
 // Messages between the Trainer and its data-parallel gradient workers.
 import type { ModelConfig } from "../../models/config";
-import type { EncodedRow } from "../data";
-import type { CollatorOptions } from "../data";
-
-/** The distillation term a shard's loss adds, from per-row teacher logits sent with the shard. */
-export interface ShardDistillation {
-  alpha: number;
-  temperature: number;
-}
+import type { CollatorOptions, EncodedRow } from "../data";
+import type { LossSpec, RowTargets } from "../losses";
 
 export interface InitMessage {
   type: "init";
@@ -15,8 +9,9 @@ export interface InitMessage {
   /** Parameters in the model's internal layout, by HF name. */
   weights: Record<string, Float32Array>;
   collator: CollatorOptions;
-  labelSmoothing: number;
-  distillation?: ShardDistillation;
+  /** The training loss as data, and the file that registers its kind (required before building it). */
+  loss: LossSpec;
+  lossModule: string;
 }
 
 export interface WeightsMessage {
@@ -28,8 +23,8 @@ export interface GradMessage {
   type: "grads";
   rows: EncodedRow[];
   seed: number;
-  /** One row of teacher logits per shard row, when the loss distils. */
-  teacherLogits?: Float32Array[];
+  /** The shard's per-row targets (e.g. teacher logits), when the loss reads any. */
+  targets?: RowTargets;
 }
 
 export type ToWorker = InitMessage | WeightsMessage | GradMessage;

@@ -1,19 +1,21 @@
-// A data-parallel gradient worker: holds a replica of the model, computes the
-// loss and gradients of the shards it is sent, and takes new weights after
-// every optimizer step. Started by GradientWorkerPool.
+// A data-parallel gradient worker: holds a replica of the model, rebuilds the
+// Trainer's loss from its spec, computes the loss and gradients of the shards
+// it is sent, and takes new weights after every optimizer step. Started by
+// GradientWorkerPool.
 import { parentPort } from "node:worker_threads";
 import * as tf from "@tensorflow/tfjs-core";
 import { initBackend } from "../../backend";
 import { createModelFromConfig } from "../../models/auto";
 import { PreTrainedModel } from "../../models/modeling";
 import { DataCollatorWithPadding } from "../data";
-import { shardGradients } from "./gradients";
-import type { FromWorker, ShardDistillation, ToWorker } from "./protocol";
+import { LossFunction, buildLoss } from "../losses";
+import { lossAndGradients } from "../step";
+import type { FromWorker, ToWorker } from "./protocol";
 
 let model: PreTrainedModel | undefined;
 let collator: DataCollatorWithPadding | undefined;
-let labelSmoothing = 0;
-let distillation: ShardDistillation | undefined;
+let loss: LossFunction | undefined;
+let nameOf = new Map<string, string>();
 
 function setWeights(weights: Record<string, Float32Array>): void {
   for (const [name, data] of Object.entries(weights)) {
@@ -27,24 +29,36 @@ async function handle(msg: ToWorker): Promise<FromWorker | undefined> {
   switch (msg.type) {
     case "init": {
       const backend = await initBackend({ quiet: true });
+      require(msg.lossModule); // registers the loss kind in this thread
+      loss = buildLoss(msg.loss);
       model = createModelFromConfig(msg.config);
       setWeights(msg.weights);
+      nameOf = new Map([...model.params].map(([n, v]) => [v.name, n]));
       collator = new DataCollatorWithPadding(msg.collator);
-      labelSmoothing = msg.labelSmoothing;
-      distillation = msg.distillation;
       return { type: "ready", backend };
     }
     case "weights":
       setWeights(msg.weights);
       return undefined;
     case "grads": {
-      if (distillation && !msg.teacherLogits) throw new Error("worker: a distillation shard came without teacher logits");
-      const kd = distillation && msg.teacherLogits ? { ...distillation, teacherLogits: msg.teacherLogits } : undefined;
-      const { loss, grads } = shardGradients(model!, collator!, msg.rows, msg.seed, labelSmoothing, kd);
+      const m = model!;
+      const fn = loss!;
+      const { loss: value, grads } = lossAndGradients({
+        model: m,
+        collator: collator!,
+        rows: msg.rows,
+        seed: msg.seed,
+        targets: msg.targets,
+        vars: m.trainableVariables(),
+        nameOf,
+        computeLoss: ({ inputs, targets, training, rng }) => {
+          const outputs = m.call(inputs, { training, rng });
+          return { loss: fn({ outputs, inputs, targets, training }), outputs };
+        },
+      });
       const out: Record<string, Float32Array> = {};
       for (const [name, g] of grads) out[name] = g.dataSync() as Float32Array;
-      const value = loss.dataSync()[0];
-      tf.dispose([loss, ...grads.values()]);
+      tf.dispose([...grads.values()]);
       return { type: "grads", loss: value, grads: out };
     }
   }

@@ -1,0 +1,104 @@
+// Checkpoint folders as Hugging Face's Trainer writes them: checkpoint-<step>/
+// with the model (config.json, model.safetensors), the tokenizer, the
+// optimizer state, trainer_state.json and training_args.json. A folder is
+// written under a temporary name and renamed when complete, so a crash never
+// leaves a checkpoint-<step> that resume would trust; loading validates every
+// file before it changes the model or the optimizer.
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { PreTrainedModel, readWeights } from "../models/modeling";
+import { readSafetensors, toFloat32, writeSafetensors, SafeTensor } from "../models/safetensors";
+import { BertTokenizer } from "../tokenizers";
+import { readJson, writeJsonAtomic } from "../utils/fs";
+import type { AdamW } from "./optimizer";
+import type { TrainerState } from "./callbacks";
+import type { TrainingArguments } from "./trainingArguments";
+
+const CHECKPOINT = /^checkpoint-(\d+)$/;
+/** What a complete checkpoint folder holds (the optimizer file only when saved with one). */
+const REQUIRED = ["config.json", "model.safetensors", "trainer_state.json"];
+
+/** Complete checkpoint-<step> folders of a run, oldest first (temporary and incomplete folders are ignored). */
+export function listCheckpoints(outputDir: string): string[] {
+  if (!fs.existsSync(outputDir)) return [];
+  return fs
+    .readdirSync(outputDir)
+    .filter((d) => CHECKPOINT.test(d) && REQUIRED.every((f) => fs.existsSync(path.join(outputDir, d, f))))
+    .sort((a, b) => Number(CHECKPOINT.exec(a)![1]) - Number(CHECKPOINT.exec(b)![1]))
+    .map((d) => path.join(outputDir, d));
+}
+
+export function latestCheckpoint(outputDir: string): string | undefined {
+  return listCheckpoints(outputDir).at(-1);
+}
+
+/**
+ * Writes a checkpoint folder atomically: everything goes to a sibling
+ * temporary folder that is renamed to `dir` when complete.
+ */
+export function saveCheckpoint(dir: string, parts: { model: PreTrainedModel; tokenizer: BertTokenizer; optimizer?: AdamW; state: TrainerState; args: Readonly<TrainingArguments> }): string {
+  const tmp = path.join(path.dirname(dir), `.${path.basename(dir)}.${process.pid}.tmp`);
+  fs.rmSync(tmp, { recursive: true, force: true });
+  try {
+    parts.model.savePretrained(tmp);
+    parts.tokenizer.savePretrained(tmp);
+    if (parts.optimizer) {
+      const st = parts.optimizer.stateDict();
+      const tensors = new Map<string, SafeTensor>();
+      for (const [k, t] of st.tensors) tensors.set(k, { dtype: "F32", shape: t.shape, data: t.data });
+      writeSafetensors(path.join(tmp, "optimizer.safetensors"), tensors, { step: String(st.step) });
+    }
+    writeJsonAtomic(path.join(tmp, "trainer_state.json"), parts.state);
+    writeJsonAtomic(path.join(tmp, "training_args.json"), parts.args);
+    fs.rmSync(dir, { recursive: true, force: true });
+    fs.renameSync(tmp, dir);
+  } catch (err) {
+    fs.rmSync(tmp, { recursive: true, force: true });
+    throw err;
+  }
+  return dir;
+}
+
+/**
+ * Restores model weights, optimizer state and trainer state from a
+ * checkpoint. Every file is read and checked first (weights against the
+ * model's shapes, optimizer entries against its parameters, the state's
+ * steps per epoch against this run); only then are the model and optimizer
+ * changed, so a failed resume leaves both as they were.
+ */
+export function loadCheckpoint(dir: string, parts: { model: PreTrainedModel; optimizer: AdamW; stepsPerEpoch: number }): TrainerState {
+  if (!fs.existsSync(dir)) throw new Error(`Trainer: checkpoint not found: ${dir}`);
+  const missing = [...REQUIRED, "optimizer.safetensors"].filter((f) => !fs.existsSync(path.join(dir, f)));
+  if (missing.length) throw new Error(`Trainer: checkpoint ${dir} is incomplete (missing ${missing.join(", ")})`);
+  const weightsFile = path.join(dir, "model.safetensors");
+  const weights = readWeights(weightsFile);
+  const { missingKeys } = parts.model.checkStateDict(weights, weightsFile);
+  if (missingKeys.length) throw new Error(`Trainer: checkpoint ${weightsFile} lacks ${missingKeys.length} of the model's parameters (first: ${missingKeys.slice(0, 3).join(", ")})`);
+  const optFile = path.join(dir, "optimizer.safetensors");
+  const st = readSafetensors(optFile);
+  const tensors = new Map<string, { shape: number[]; data: Float32Array }>();
+  for (const [k, t] of st.tensors) tensors.set(k, { shape: t.shape, data: toFloat32(t) });
+  const optState = { step: Number(st.metadata.step ?? 0), tensors };
+  parts.optimizer.validateStateDict(optState, optFile);
+  const saved = readJson<TrainerState>(path.join(dir, "trainer_state.json"), "trainer state");
+  if (!(Number.isInteger(saved.globalStep) && saved.globalStep >= 0)) throw new Error(`Trainer: ${path.join(dir, "trainer_state.json")} has no valid globalStep`);
+  if (saved.stepsPerEpoch !== parts.stepsPerEpoch) {
+    throw new Error(`Trainer: checkpoint ${dir} was written with ${saved.stepsPerEpoch} steps per epoch, this run has ${parts.stepsPerEpoch} (batch size or dataset changed)`);
+  }
+  parts.model.loadStateDict(weights, { source: weightsFile });
+  parts.optimizer.loadStateDict(optState, optFile);
+  return saved;
+}
+
+/**
+ * Deletes the oldest checkpoints beyond `limit`, never the best one
+ * (HF's save_total_limit with load_best_model_at_end).
+ */
+export function rotateCheckpoints(outputDir: string, limit: number, bestCheckpoint?: string): void {
+  if (limit <= 0) return;
+  const all = listCheckpoints(outputDir);
+  const best = bestCheckpoint && path.resolve(bestCheckpoint);
+  const removable = all.filter((d) => path.resolve(d) !== best);
+  const keep = Math.max(0, limit - (best && all.some((d) => path.resolve(d) === best) ? 1 : 0));
+  for (const d of removable.slice(0, Math.max(0, removable.length - keep))) fs.rmSync(d, { recursive: true, force: true });
+}
