@@ -4,6 +4,7 @@ import * as tf from "@tensorflow/tfjs-core";
 // bundler-only ESM that plain Node cannot load).
 import "@tensorflow/tfjs";
 import { logger } from "./utils/log";
+import { installNativeKernels, shareIdentityOnWasm } from "./native";
 
 export type BackendName = "tensorflow" | "wasm" | "cpu";
 
@@ -54,7 +55,9 @@ export function initBackend(options: { preferred?: BackendName; quiet?: boolean 
     for (const ev of ["uncaughtException", "unhandledRejection"] as const) {
       for (const l of process.listeners(ev)) if (!before.has(l)) process.removeListener(ev, l as (...args: any[]) => void);
     }
-    if (!options.quiet && !process.env.WORKBOOK_QUIET_BACKEND) logger.info(`TensorFlow.js backend: ${name}`);
+    if (name === "wasm") shareIdentityOnWasm();
+    const native = name === "wasm" ? installNativeKernels() : undefined;
+    if (!options.quiet && !process.env.WORKBOOK_QUIET_BACKEND) logger.info(`TensorFlow.js backend: ${name}${native ? ` + ${native}` : ""}`);
     return name;
   })();
   return chosen;

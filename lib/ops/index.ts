@@ -3,8 +3,25 @@
 // slower than an explicit transpose) or missing (tf.gather's gradient needs
 // UnsortedSegmentSum), so every op the encoder uses in training is here.
 import * as tf from "@tensorflow/tfjs-core";
+import { NATIVE_KERNELS, nativeKernelsActive } from "../native";
 
 type T = tf.Tensor;
+
+// With the native kernels (lib/native) a matMul with transposeA/B costs the same as without, and
+// GELU, LayerNorm and bias gradients are single fused passes; without them, the wasm paths below.
+const run = (name: string, inputs: Record<string, T>, attrs: Record<string, unknown> = {}) =>
+  tf.engine().runKernel(name, inputs as tf.NamedTensorMap, attrs as tf.NamedAttrMap) as T | T[];
+
+/** a @ b^T and a^T @ b for gradients: transpose flags on native kernels, explicit transposes on wasm. */
+function matMulBT(a: T, b: T): T {
+  return nativeKernelsActive() ? tf.matMul(a, b, false, true) : tf.matMul(a, swapLastTwo(b));
+}
+function matMulAT(a: T, b: T): T {
+  return nativeKernelsActive() ? tf.matMul(a, b, true, false) : tf.matMul(swapLastTwo(a), b);
+}
+function columnSum(x: T): T {
+  return nativeKernelsActive() ? (run(NATIVE_KERNELS.columnSum, { x }) as T) : tf.sum(x, 0);
+}
 
 function swapLastTwo(x: T): T {
   const perm = x.shape.map((_, i) => i);
@@ -17,7 +34,7 @@ const matMulCG = tf.customGrad((a: any, b: any, save: any) => {
   save([a, b]);
   return {
     value: tf.matMul(a as T, b as T),
-    gradFunc: (dy: T, [sa, sb]: T[]) => [tf.matMul(dy, swapLastTwo(sb)), tf.matMul(swapLastTwo(sa), dy)],
+    gradFunc: (dy: T, [sa, sb]: T[]) => [matMulBT(dy, sb), matMulAT(sa, dy)],
   };
 });
 
@@ -36,7 +53,7 @@ const linearCG = tf.customGrad((x: any, w: any, b: any, save: any) => {
   save([x, w]);
   return {
     value: tf.fused.matMul({ a: x as tf.Tensor2D, b: w as tf.Tensor2D, bias: b as T }),
-    gradFunc: (dy: T, [sx, sw]: T[]) => [tf.matMul(dy, tf.transpose(sw)), tf.matMul(tf.transpose(sx), dy), tf.sum(dy, 0)],
+    gradFunc: (dy: T, [sx, sw]: T[]) => [matMulBT(dy, sw), matMulAT(sx, dy), columnSum(dy)],
   };
 });
 
@@ -62,7 +79,7 @@ export function embedding(table: T, ids: T): T {
     save([tf.reshape(flat, [-1, 1])]);
     const shape = (tbl as T).shape;
     return {
-      value: tf.gather(tbl as T, flat),
+      value: nativeKernelsActive() && (tbl as T).rank === 2 ? (run(NATIVE_KERNELS.gatherRows, { table: tbl as T, ids: flat }) as T) : tf.gather(tbl as T, flat),
       gradFunc: (dy: T, [idx]: T[]) => tf.scatterND(idx, dy, shape),
     };
   });
@@ -75,6 +92,7 @@ const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
 
 const geluCG = tf.customGrad((x: any, save: any) => {
   save([x]);
+  if (nativeKernelsActive()) return { value: run(NATIVE_KERNELS.gelu, { x }) as T, gradFunc: (dy: T, [sx]: T[]) => run(NATIVE_KERNELS.geluGrad, { x: sx, dy }) as T };
   return {
     value: tf.mul(tf.mul(x as T, 0.5), tf.add(1, tf.erf(tf.mul(x as T, SQRT1_2)))),
     gradFunc: (dy: T, [sx]: T[]) => {
@@ -115,6 +133,14 @@ export function activation(name: string): (x: T) => T {
 
 function layerNormCG(eps: number) {
   return tf.customGrad((x: any, gamma: any, beta: any, save: any) => {
+    if (nativeKernelsActive()) {
+      const [y, xhat, rstd] = run(NATIVE_KERNELS.layerNorm, { x, gamma, beta }, { eps }) as T[];
+      save([xhat, rstd, gamma as T]);
+      return {
+        value: y,
+        gradFunc: (dy: T, [sxhat, srstd, sgamma]: T[]) => run(NATIVE_KERNELS.layerNormGrad, { dy, xhat: sxhat, rstd: srstd, gamma: sgamma }) as T[],
+      };
+    }
     const mean = tf.mean(x as T, -1, true);
     const xc = tf.sub(x as T, mean);
     const rstd = tf.rsqrt(tf.add(tf.mean(tf.square(xc), -1, true), eps));
