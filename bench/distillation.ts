@@ -23,8 +23,8 @@ export async function benchDistillation(): Promise<Record<string, number>> {
     const { timeAvgMs } = await pb.timePipeline();
     Object.assign(out, {
       [`${key}Accuracy`]: r.accuracy,
-      [`${key}InScopeAccuracy`]: r.inScopeAccuracy,
-      [`${key}OosRecall`]: r.oosRecall,
+      [`${key}InScopeAccuracy`]: r.inScopeAccuracy ?? NaN,
+      [`${key}OosRecall`]: r.oosRecall ?? NaN,
       [`${key}SizeMb`]: pb.computeSize().sizeMb,
       [`${key}LatencyMs`]: timeAvgMs,
     });

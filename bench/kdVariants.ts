@@ -33,5 +33,5 @@ export async function benchKdVariant(variant: "logits" | "layers"): Promise<Reco
   const test = await trainer.predict(tokenizeDataset(clinc.test, tokenizer, 64));
   const r = intentReport(test.predictions, test.labelIds, clinc.test.features.intent.str2int("oos"));
   const val = trainer.state.logHistory.filter((e) => e.evalAccuracy !== undefined).map((e) => e.evalAccuracy);
-  return { epochs, validationAccuracy: val.at(-1)!, testAccuracy: r.accuracy, inScopeAccuracy: r.inScopeAccuracy, oosRecall: r.oosRecall };
+  return { epochs, validationAccuracy: val.at(-1)!, testAccuracy: r.accuracy, inScopeAccuracy: r.inScopeAccuracy ?? NaN, oosRecall: r.oosRecall ?? NaN };
 }

@@ -23,8 +23,8 @@ export async function benchTeacher(): Promise<Record<string, number>> {
   tf.dispose(Object.values(inputs));
   return {
     testAccuracy: report.accuracy,
-    inScopeAccuracy: report.inScopeAccuracy,
-    oosRecall: report.oosRecall,
+    inScopeAccuracy: report.inScopeAccuracy ?? NaN,
+    oosRecall: report.oosRecall ?? NaN,
     sizeMb,
     pipelineLatencyMs: timeAvgMs,
     pipelineLatencyStdMs: timeStdMs,

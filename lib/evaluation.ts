@@ -2,10 +2,10 @@
 export interface IntentReport {
   /** Accuracy on all rows (oos counts as a class), the chapter's metric. */
   accuracy: number;
-  /** Accuracy on rows whose true label is not oos. */
-  inScopeAccuracy: number;
-  /** Share of true-oos rows predicted oos. */
-  oosRecall: number;
+  /** Accuracy on rows whose true label is not oos; null when the labels have no oos class (not applicable). */
+  inScopeAccuracy: number | null;
+  /** Share of true-oos rows predicted oos; null when the labels have no oos class (not applicable). */
+  oosRecall: number | null;
   n: number;
 }
 
@@ -17,9 +17,10 @@ export function argmax(row: ArrayLike<number>): number {
 
 /**
  * Accuracy, in-scope accuracy and oos recall from logits rows (or predicted
- * ids) and true ids.
+ * ids) and true ids. Without an oos class (`oosId` undefined) the last two
+ * are null: not applicable, never a false 0.
  */
-export function intentReport(predictions: readonly (ArrayLike<number> | number)[], labels: readonly number[], oosId: number): IntentReport {
+export function intentReport(predictions: readonly (ArrayLike<number> | number)[], labels: readonly number[], oosId: number | undefined): IntentReport {
   if (predictions.length !== labels.length) throw new Error(`intentReport: ${predictions.length} predictions for ${labels.length} labels`);
   let correct = 0, inScope = 0, inScopeCorrect = 0, oos = 0, oosCorrect = 0;
   predictions.forEach((p, i) => {
@@ -34,5 +35,11 @@ export function intentReport(predictions: readonly (ArrayLike<number> | number)[
       if (ok) inScopeCorrect++;
     }
   });
-  return { accuracy: correct / Math.max(1, labels.length), inScopeAccuracy: inScopeCorrect / Math.max(1, inScope), oosRecall: oosCorrect / Math.max(1, oos), n: labels.length };
+  const applicable = oosId !== undefined && oosId >= 0;
+  return {
+    accuracy: correct / Math.max(1, labels.length),
+    inScopeAccuracy: applicable ? inScopeCorrect / Math.max(1, inScope) : null,
+    oosRecall: applicable ? (oos ? oosCorrect / oos : null) : null,
+    n: labels.length,
+  };
 }

@@ -1,13 +1,21 @@
-// npm run train:teacher: trains the "BERT baseline" teacher from scratch (lib/recipes.ts)
+// npm run train:teacher: trains the "BERT baseline" teacher (lib/workbook/recipes.ts)
 // and writes data/models/bert-clinc-teacher. Environment overrides for experiments:
 //   TEACHER_EPOCHS, TEACHER_LR, TEACHER_BATCH, TEACHER_WORKERS, TEACHER_SEED, TEACHER_SUBSET,
-//   TEACHER_LABEL_SMOOTHING, TEACHER_TOKEN_MASK, TEACHER_DROPOUT, TEACHER_RESUME=1, --out DIR
+//   TEACHER_LABEL_SMOOTHING, TEACHER_TOKEN_MASK, TEACHER_DROPOUT, TEACHER_OOS_OVERSAMPLE,
+//   TEACHER_INIT=scratch|mlm (with --mlm-dir DIR), TEACHER_RESUME=1, --out DIR
 import { TEACHER_RECIPE, trainTeacher } from "../lib/workbook/recipes";
+import { loadWorkbookData } from "../lib/workbook/data";
 
 const env = (k: string, d: number) => (process.env[k] !== undefined ? Number(process.env[k]) : d);
-const outArg = process.argv.indexOf("--out");
+const arg = (name: string) => (process.argv.indexOf(name) > 0 ? process.argv[process.argv.indexOf(name) + 1] : undefined);
+const init = process.env.TEACHER_INIT ?? TEACHER_RECIPE.init;
+if (init !== "scratch" && init !== "mlm") {
+  console.error(`TEACHER_INIT must be "scratch" or "mlm", got "${init}"`);
+  process.exit(2);
+}
 
 trainTeacher({
+  dataset: loadWorkbookData(),
   numTrainEpochs: env("TEACHER_EPOCHS", TEACHER_RECIPE.numTrainEpochs),
   learningRate: env("TEACHER_LR", TEACHER_RECIPE.learningRate),
   perDeviceTrainBatchSize: env("TEACHER_BATCH", TEACHER_RECIPE.perDeviceTrainBatchSize),
@@ -15,11 +23,14 @@ trainTeacher({
   labelSmoothingFactor: env("TEACHER_LABEL_SMOOTHING", TEACHER_RECIPE.labelSmoothingFactor),
   tokenMaskProb: env("TEACHER_TOKEN_MASK", TEACHER_RECIPE.tokenMaskProb),
   hiddenDropout: env("TEACHER_DROPOUT", TEACHER_RECIPE.hiddenDropout),
+  oosOversample: env("TEACHER_OOS_OVERSAMPLE", TEACHER_RECIPE.oosOversample),
   seed: env("TEACHER_SEED", TEACHER_RECIPE.seed),
   subset: env("TEACHER_SUBSET", 0),
+  init,
+  mlmDir: arg("--mlm-dir"),
   resume: process.env.TEACHER_RESUME === "1",
   runDir: process.env.TEACHER_RUN_DIR,
-  out: outArg > 0 ? process.argv[outArg + 1] : undefined,
+  out: arg("--out"),
 }).catch((err) => {
   console.error(err instanceof Error ? err.message : err);
   process.exit(1);

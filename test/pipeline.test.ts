@@ -59,10 +59,25 @@ test("pipeline loads a model folder with its tokenizer; the oos fallback trigger
   tokenizer.savePretrained(dir);
   const pipe = pipeline("text-classification", dir);
   const plain = await pipe("rent a van", { topK: 3 });
-  const fallback = await pipe("rent a van", { oosThreshold: 0.99 });
+  const fallback = await pipe("rent a van", { oosThreshold: 0.99, topK: 2 });
   assert.equal(fallback[0].label, "oos");
-  assert.equal(fallback[0].score, plain[0].score);
+  assert.equal(fallback[0].fallback, true);
+  // The fallback row carries the model's own probability for "oos", not the top label's.
+  assert.equal(fallback[0].score, plain.find((r) => r.label === "oos")!.score);
+  assert.deepEqual(fallback[1], plain.filter((r) => r.label !== "oos")[0]);
   assert.deepEqual(await pipe("rent a van", { oosThreshold: 0.01 }), [plain[0]]);
+  // A threshold saved with the model is the default; null turns it off for a call.
+  const saved = tmpDir();
+  const withFallback = tinyModel();
+  (withFallback.config as any).task_specific_params = { "text-classification": { oos_threshold: 0.99, oos_label: "oos", tuned_on: "validation" } };
+  withFallback.savePretrained(saved);
+  tokenizer.savePretrained(saved);
+  const savedPipe = pipeline("text-classification", saved);
+  assert.equal((await savedPipe("rent a van"))[0].label, "oos");
+  assert.deepEqual(await savedPipe("rent a van", { oosThreshold: null }), [plain[0]]);
+  // The fallback label must be one of the model's labels.
+  assert.throws(() => pipeline("text-classification", dir, { oosThreshold: 0.5, oosLabel: "out_of_scope" }), /fallback label "out_of_scope" is not one of the model's labels/);
+  await assert.rejects(() => pipe("rent a van", { oosThreshold: 0.5, oosLabel: "nope" }), /fallback label "nope"/);
   // Threshold search: ties low-confidence rows to oos only where that helps.
   const logits = [Float32Array.of(5, 0, 0), Float32Array.of(0.1, 0, 0), Float32Array.of(0, 4, 0), Float32Array.of(0.2, 0.1, 0)];
   const r = tuneOosThreshold(logits, [0, 2, 1, 2], 2);

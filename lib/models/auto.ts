@@ -1,13 +1,14 @@
 import { BertForSequenceClassification } from "./bert";
 import { DistilBertForSequenceClassification } from "./distilbert";
 import { readConfig, PreTrainedModel } from "./modeling";
-import { ModelConfig } from "./config";
+import { ModelConfig, isMaskedLm } from "./config";
+import { BertForMaskedLM } from "./bertForMaskedLM";
 
 /** A freshly initialised model of the class that `config.model_type` names. */
 export function createModelFromConfig(config: ModelConfig, options: { seed?: number } = {}): PreTrainedModel {
   switch (config.model_type) {
     case "bert":
-      return new BertForSequenceClassification(config, options);
+      return isMaskedLm(config) ? new BertForMaskedLM(config, options) : new BertForSequenceClassification(config, options);
     case "distilbert":
       return new DistilBertForSequenceClassification(config, options);
     default:

@@ -1,7 +1,8 @@
-import { BertConfig, bertConfig, LabelMaps } from "./config";
+import { BertConfig, bertConfig, isMaskedLm, LabelMaps } from "./config";
 import { ParamScheme, PreTrainedModel, readConfig } from "./modeling";
 
-const BERT_SCHEME: ParamScheme = {
+/** Hugging Face's BERT parameter names (`bert.*`, the pooler, `classifier`). */
+export const BERT_SCHEME: ParamScheme = {
   wordEmbeddings: "bert.embeddings.word_embeddings",
   positionEmbeddings: "bert.embeddings.position_embeddings",
   tokenTypeEmbeddings: "bert.embeddings.token_type_embeddings",
@@ -47,10 +48,18 @@ export class BertForSequenceClassification extends PreTrainedModel {
     return new BertForSequenceClassification(bertConfig(partial), options);
   }
 
-  static fromPretrained(dir: string, options: { quiet?: boolean } = {}): BertForSequenceClassification {
-    const config = readConfig(dir);
-    if (config.model_type !== "bert") throw new Error(`${dir} holds a "${config.model_type}" model, not "bert"`);
-    const model = new BertForSequenceClassification(config);
+  /**
+   * Loads a folder. `config` overrides fields of its config.json, as HF's
+   * `from_pretrained(dir, num_labels=…, id2label=…)`: to fine-tune a
+   * `BertForMaskedLM` folder (task-adaptive pretraining), pass the label maps;
+   * the encoder loads and the pooler and classifier start fresh.
+   */
+  static fromPretrained(dir: string, options: { quiet?: boolean; config?: Partial<BertConfig> & Partial<LabelMaps>; seed?: number } = {}): BertForSequenceClassification {
+    const saved = readConfig(dir);
+    if (saved.model_type !== "bert") throw new Error(`${dir} holds a "${saved.model_type}" model, not "bert"`);
+    const config = options.config ? bertConfig({ ...saved, ...options.config, architectures: ["BertForSequenceClassification"] } as BertConfig) : saved;
+    if (isMaskedLm(config)) throw new Error(`${dir} holds a BertForMaskedLM; to fine-tune it for classification pass the labels: fromPretrained(dir, { config: labelMaps(names) })`);
+    const model = new BertForSequenceClassification(config, { seed: options.seed });
     model.loadWeightsFrom(dir, options);
     return model;
   }

@@ -157,7 +157,12 @@ export function validateConfig(c: ModelConfig): void {
   } else {
     throw new Error(`Unsupported model_type "${(c as any).model_type}" (supported: bert, distilbert)`);
   }
-  checkLabels(c);
+  if (!isMaskedLm(c)) checkLabels(c);
+}
+
+/** Whether a config describes a masked-language model (`architectures: ["BertForMaskedLM"]`), which has no labels. */
+export function isMaskedLm(c: { architectures?: unknown }): boolean {
+  return Array.isArray(c.architectures) && c.architectures.some((a) => typeof a === "string" && a.endsWith("ForMaskedLM"));
 }
 
 /** The encoder shape both architectures share (post-LayerNorm transformer). */

@@ -13,6 +13,12 @@ export interface ModelInputs {
   input_ids: tf.Tensor2D;
   attention_mask?: tf.Tensor2D;
   token_type_ids?: tf.Tensor2D;
+  /**
+   * Masked-LM models only: flat indices (row * seq + position) of the tokens
+   * to predict; logits are computed for these positions alone (the
+   * DataCollatorForLanguageModeling sets them).
+   */
+  masked_positions?: tf.Tensor1D;
 }
 
 export interface ForwardOptions {
@@ -27,6 +33,7 @@ export interface ForwardOptions {
 }
 
 export interface SequenceClassifierOutput {
+  /** [batch, numLabels]; for a masked-LM model [positions, vocab]. */
   logits: tf.Tensor2D;
   hiddenStates?: tf.Tensor3D[];
   attentions?: tf.Tensor4D[];
@@ -51,9 +58,17 @@ export interface ParamScheme {
   tokenTypeEmbeddings?: string;
   embeddingsNorm: string;
   layer(i: number): LayerNames;
-  /** Dense layers of the head before the classifier, with their activation. */
-  headDense: { name: string; activation: "tanh" | "relu" };
-  classifier: string;
+  /** Dense layer of the classification head before the classifier, with its activation (absent without that head). */
+  headDense?: { name: string; activation: "tanh" | "relu" };
+  classifier?: string;
+}
+
+/** What the encoder returns before any head. */
+export interface EncoderOutput {
+  /** The last layer's output, [batch, seq, hidden]. */
+  sequenceOutput: tf.Tensor3D;
+  hiddenStates?: tf.Tensor3D[];
+  attentions?: tf.Tensor4D[];
 }
 
 /** A weight transform applied on every read (pruning masks, fake quantisation). */
@@ -132,9 +147,13 @@ export abstract class PreTrainedModel {
       dense(n.output, s.ffn, s.hidden);
       norm(n.outputNorm, s.hidden);
     }
-    dense(sc.headDense.name, s.hidden, s.hidden);
-    dense(sc.classifier, s.hidden, this.numLabels);
+    if (sc.headDense) dense(sc.headDense.name, s.hidden, s.hidden);
+    if (sc.classifier) dense(sc.classifier, s.hidden, this.numLabels);
+    this.buildHead({ dense, norm, add, rng });
   }
+
+  /** Parameters of a head other than the classification one (the masked-LM head); none by default. */
+  protected buildHead(_helpers: { dense(name: string, inDim: number, outDim: number): void; norm(name: string, dim: number): void; add(name: string, shape: number[], values: Float32Array): void; rng: Random }): void {}
 
   /** A parameter as the forward pass sees it (after any registered transform). */
   weight(name: string): tf.Tensor {
@@ -166,11 +185,11 @@ export abstract class PreTrainedModel {
     return n;
   }
 
-  private dense(x: tf.Tensor, name: string): tf.Tensor {
+  protected dense(x: tf.Tensor, name: string): tf.Tensor {
     return linear(x, this.weight(`${name}.weight`), this.weight(`${name}.bias`));
   }
 
-  private norm(x: tf.Tensor, name: string): tf.Tensor {
+  protected norm(x: tf.Tensor, name: string): tf.Tensor {
     return layerNorm(x, this.weight(`${name}.weight`), this.weight(`${name}.bias`), this.spec.eps);
   }
 
@@ -179,6 +198,30 @@ export abstract class PreTrainedModel {
    * attentions when asked). Call inside `tf.tidy` or dispose the outputs.
    */
   call(inputs: ModelInputs, options: ForwardOptions = {}): SequenceClassifierOutput {
+    const enc = this.encode(inputs, options);
+    const logits = this.head(enc, inputs, options);
+    return {
+      logits,
+      ...(options.outputHiddenStates ? { hiddenStates: enc.hiddenStates } : {}),
+      ...(options.outputAttentions ? { attentions: enc.attentions } : {}),
+    };
+  }
+
+  /** The task head on the encoder's output: the [CLS] classifier by default. */
+  protected head(enc: EncoderOutput, _inputs: ModelInputs, options: ForwardOptions): tf.Tensor2D {
+    const s = this.spec;
+    const sc = this.scheme;
+    if (!sc.headDense || !sc.classifier) throw new Error(`${this.constructor.name}: no classification head`);
+    const seed = () => (options.training ? options.rng!.int(2 ** 31) : undefined);
+    const [batch] = enc.sequenceOutput.shape;
+    const cls = tf.reshape(tf.slice(enc.sequenceOutput, [0, 0, 0], [batch, 1, s.hidden]), [batch, s.hidden]);
+    const pooled = this.dense(cls, sc.headDense.name);
+    const activated = sc.headDense.activation === "tanh" ? tf.tanh(pooled) : tf.relu(pooled);
+    return this.dense(dropout(activated, s.classifierDropout, seed()), sc.classifier) as tf.Tensor2D;
+  }
+
+  /** The embeddings and the transformer layers (HF's `model.bert(...)` / `model.distilbert(...)`). */
+  encode(inputs: ModelInputs, options: ForwardOptions = {}): EncoderOutput {
     const { input_ids: ids } = inputs;
     if (!ids || ids.rank !== 2) throw new Error(`${this.constructor.name}: input_ids must be a 2-D [batch, seq] tensor, got shape [${ids?.shape}]`);
     if (ids.dtype !== "int32") throw new Error(`${this.constructor.name}: input_ids must be int32, got ${ids.dtype}`);
@@ -232,12 +275,8 @@ export abstract class PreTrainedModel {
       if (options.outputHiddenStates) hiddenStates.push(x as tf.Tensor3D);
     }
 
-    const cls = tf.reshape(tf.slice(x, [0, 0, 0], [batch, 1, s.hidden]), [batch, s.hidden]);
-    const pooled = this.dense(cls, sc.headDense.name);
-    const activated = sc.headDense.activation === "tanh" ? tf.tanh(pooled) : tf.relu(pooled);
-    const logits = this.dense(dropout(activated, s.classifierDropout, seed()), sc.classifier) as tf.Tensor2D;
     return {
-      logits,
+      sequenceOutput: x as tf.Tensor3D,
       ...(options.outputHiddenStates ? { hiddenStates } : {}),
       ...(options.outputAttentions ? { attentions } : {}),
     };

@@ -25,6 +25,8 @@ export function exportToOnnx(model: PreTrainedModel, path: string, options: Expo
   if (!Number.isInteger(opset) || opset < 17) throw new Error(`exportToOnnx: opset must be an integer >= 17 (LayerNormalization), got ${opset}`);
   const s = model.spec;
   const sc = model.scheme;
+  const headDense = sc.headDense;
+  if (!headDense || !sc.classifier) throw new Error(`exportToOnnx: ${model.constructor.name} has no sequence-classification head (export a *ForSequenceClassification model)`);
   const g = new GraphBuilder(model.constructor.name);
   const w = (name: string): { dims: number[]; data: Float32Array } => {
     const v = model.params.get(name);
@@ -103,8 +105,8 @@ export function exportToOnnx(model: PreTrainedModel, path: string, options: Expo
   }
 
   const cls = g.op("Gather", [x, g.int64("cls_index", [0], [])], { name: "head/cls/Gather", attrs: { axis: 1 } });
-  const pooled = dense(cls, sc.headDense.name, "head/dense");
-  const activated = g.op(sc.headDense.activation === "tanh" ? "Tanh" : "Relu", [pooled], { name: "head/activation" });
+  const pooled = dense(cls, headDense.name, "head/dense");
+  const activated = g.op(headDense.activation === "tanh" ? "Tanh" : "Relu", [pooled], { name: "head/activation" });
   const logitsMm = g.op("MatMul", [activated, init(`${sc.classifier}.weight`)], { name: "classifier/MatMul" });
   g.op("Add", [logitsMm, init(`${sc.classifier}.bias`)], { name: "classifier/Add", output: "logits" });
   g.output("logits", DataType.FLOAT, ["batch", model.numLabels]);

@@ -20,8 +20,9 @@ function int64(rows: number[][]): ort.Tensor {
 export class OnnxPipeline extends TextClassificationPipelineBase {
   private readonly inputNames: Set<string>;
 
-  constructor(readonly session: ort.InferenceSession, tokenizer: BertTokenizer, id2label: Record<string, string>, options: TextClassificationOptions = {}) {
-    super(tokenizer, id2label, options);
+  /** `config`: the model's config.json (labels and any saved out-of-scope fallback), or just its id2label. */
+  constructor(readonly session: ort.InferenceSession, tokenizer: BertTokenizer, config: { id2label?: Record<string, string>; task_specific_params?: unknown } | Record<string, string>, options: TextClassificationOptions = {}) {
+    super(tokenizer, config, options);
     this.inputNames = new Set(session.inputNames);
     for (const needed of ["input_ids", "attention_mask"]) {
       if (!this.inputNames.has(needed)) throw new Error(`OnnxPipeline: the model has no "${needed}" input (inputs: ${session.inputNames.join(", ")})`);

@@ -4,7 +4,7 @@ import { IntentRow } from "../data/intents";
 import { BertTokenizer } from "../tokenizers";
 import { Random } from "../utils/random";
 
-/** A tokenized row, ready for a model: ids plus its label id. */
+/** A tokenized row, ready for a model: ids plus its label id (unused by masked-LM pretraining). */
 export interface EncodedRow {
   input_ids: number[];
   label: number;
@@ -23,10 +23,25 @@ export interface TensorBatch {
   input_ids: tf.Tensor2D;
   attention_mask: tf.Tensor2D;
   token_type_ids: tf.Tensor2D;
+  /** One label per row; for masked-LM batches, the original token at each masked position. */
   labels: tf.Tensor1D;
+  /** Masked-LM batches: flat indices (row * seq + position) of the masked tokens. */
+  masked_positions?: tf.Tensor1D;
 }
 
-export interface CollatorOptions {
+/** What a batch collator does; workers rebuild one from its `options` (see `createCollator`). */
+export interface DataCollator {
+  readonly options: CollatorOptions;
+  /** Whether the rows' `label` is used (false for masked-LM pretraining). */
+  readonly usesLabels: boolean;
+  /** Pads and builds the tensors; `rng` drives random masking (training batches). */
+  call(rows: readonly EncodedRow[], rng?: Random): TensorBatch;
+}
+
+export type CollatorOptions = PaddingCollatorOptions | LanguageModelingCollatorOptions;
+
+export interface PaddingCollatorOptions {
+  kind?: "padding";
   padTokenId: number;
   /** Augmentation: during training, replace each ordinary token with `maskTokenId` with this probability. */
   tokenMaskProb?: number;
@@ -39,8 +54,9 @@ export interface CollatorOptions {
  * Pads a list of rows to the longest one (dynamic padding, like HF's
  * DataCollatorWithPadding) and builds the tensors.
  */
-export class DataCollatorWithPadding {
-  constructor(readonly options: CollatorOptions) {}
+export class DataCollatorWithPadding implements DataCollator {
+  readonly usesLabels = true;
+  constructor(readonly options: PaddingCollatorOptions) {}
 
   call(rows: readonly EncodedRow[], augment?: Random): TensorBatch {
     if (rows.length === 0) throw new Error("DataCollatorWithPadding: empty batch");
@@ -63,6 +79,89 @@ export class DataCollatorWithPadding {
       labels: tf.tensor1d(rows.map((r) => r.label), "int32"),
     };
   }
+}
+
+export interface LanguageModelingCollatorOptions {
+  kind: "mlm";
+  padTokenId: number;
+  maskTokenId: number;
+  vocabSize: number;
+  /** Share of ordinary tokens chosen for prediction (BERT: 0.15). */
+  mlmProbability?: number;
+  /** Ids never chosen nor drawn as random replacements ([PAD], [CLS], [SEP], [MASK], [UNK]). */
+  specialIds: readonly number[];
+  /** Masks of evaluation batches come from this seed, so evaluations compare across epochs. Default 0. */
+  evalSeed?: number;
+}
+
+/**
+ * Hugging Face's DataCollatorForLanguageModeling: pads, picks
+ * `mlmProbability` of the ordinary tokens (at least one per batch), and
+ * replaces 80% of them with [MASK], 10% with a random token and leaves 10%
+ * unchanged; the labels are the original tokens at those positions, which
+ * `masked_positions` lists (HF marks the others -100 instead; listing them
+ * lets the model compute the vocabulary-sized logits for these alone).
+ *
+ * @example
+ * const collator = new DataCollatorForLanguageModeling({ kind: "mlm", padTokenId: 0, maskTokenId: 103, vocabSize: 30522, specialIds: [0, 100, 101, 102, 103] });
+ */
+export class DataCollatorForLanguageModeling implements DataCollator {
+  readonly usesLabels = false;
+  readonly options: Required<LanguageModelingCollatorOptions>;
+  private readonly ordinary: number[];
+
+  constructor(options: LanguageModelingCollatorOptions) {
+    this.options = { mlmProbability: 0.15, evalSeed: 0, ...options, kind: "mlm" };
+    const p = this.options.mlmProbability;
+    if (!(p > 0 && p < 1)) throw new Error(`DataCollatorForLanguageModeling: mlmProbability must be in (0, 1), got ${p}`);
+    const special = new Set(options.specialIds);
+    if (!special.has(options.maskTokenId)) special.add(options.maskTokenId);
+    this.ordinary = Array.from({ length: options.vocabSize }, (_, i) => i).filter((i) => !special.has(i));
+    if (this.ordinary.length === 0) throw new Error("DataCollatorForLanguageModeling: the vocabulary has no ordinary tokens");
+  }
+
+  call(rows: readonly EncodedRow[], rng?: Random): TensorBatch {
+    if (rows.length === 0) throw new Error("DataCollatorForLanguageModeling: empty batch");
+    const r = rng ?? new Random(this.options.evalSeed);
+    const { padTokenId, maskTokenId, mlmProbability } = this.options;
+    const special = new Set([...this.options.specialIds, maskTokenId, padTokenId]);
+    const len = Math.max(...rows.map((row) => row.input_ids.length));
+    const ids = new Int32Array(rows.length * len).fill(padTokenId);
+    const mask = new Int32Array(rows.length * len);
+    const positions: number[] = [];
+    const labels: number[] = [];
+    const candidates: number[] = [];
+    rows.forEach((row, i) =>
+      row.input_ids.forEach((id, j) => {
+        const at = i * len + j;
+        ids[at] = id;
+        mask[at] = 1;
+        if (special.has(id)) return;
+        candidates.push(at);
+        if (r.next() < mlmProbability) positions.push(at);
+      }),
+    );
+    if (candidates.length === 0) throw new Error("DataCollatorForLanguageModeling: the batch has no ordinary tokens to mask");
+    if (positions.length === 0) positions.push(candidates[r.int(candidates.length)]);
+    for (const at of positions) {
+      labels.push(ids[at]);
+      const u = r.next();
+      if (u < 0.8) ids[at] = maskTokenId;
+      else if (u < 0.9) ids[at] = this.ordinary[r.int(this.ordinary.length)];
+    }
+    return {
+      input_ids: tf.tensor2d(ids, [rows.length, len], "int32"),
+      attention_mask: tf.tensor2d(mask, [rows.length, len], "int32"),
+      token_type_ids: tf.zeros([rows.length, len], "int32") as tf.Tensor2D,
+      labels: tf.tensor1d(labels, "int32"),
+      masked_positions: tf.tensor1d(positions, "int32"),
+    };
+  }
+}
+
+/** The collator a set of options describes (workers rebuild the Trainer's from its options). */
+export function createCollator(options: CollatorOptions): DataCollator {
+  return options.kind === "mlm" ? new DataCollatorForLanguageModeling(options) : new DataCollatorWithPadding(options);
 }
 
 /**

@@ -4,7 +4,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import type { PreTrainedModel, SequenceClassifierOutput } from "../models/modeling";
 import { Random } from "../utils/random";
-import type { DataCollatorWithPadding, EncodedRow, TensorBatch } from "./data";
+import type { DataCollator, EncodedRow, TensorBatch } from "./data";
 import type { RowTargets } from "./losses";
 
 /** Everything `Trainer.computeLoss` gets for one batch. */
@@ -48,7 +48,7 @@ export function targetTensors(targets: RowTargets | undefined, rows: number): Re
  */
 export function lossAndGradients(options: {
   model: PreTrainedModel;
-  collator: DataCollatorWithPadding;
+  collator: DataCollator;
   rows: readonly EncodedRow[];
   seed: number;
   computeLoss: (ctx: ComputeLossContext) => ComputeLossOutput;

@@ -4,7 +4,7 @@ import { Dataset } from "../data/dataset";
 import { PreTrainedModel } from "../models/modeling";
 import { BertTokenizer } from "../tokenizers";
 import { AdamW, linearScheduleWithWarmup } from "./optimizer";
-import { DataCollatorWithPadding, EncodedRow, TensorBatch, epochBatches, inferenceBatches } from "./data";
+import { DataCollator, DataCollatorWithPadding, EncodedRow, TensorBatch, epochBatches, inferenceBatches } from "./data";
 import { LogEntry, ProgressCallback, TrainerCallback, TrainerControl, TrainerState } from "./callbacks";
 import { TrainingArguments, resolveTrainingArguments } from "./trainingArguments";
 import { crossEntropy } from "./loss";
@@ -63,6 +63,8 @@ export interface TrainerOptions {
   callbacks?: TrainerCallback[];
   /** Data augmentation: probability of replacing a token by [MASK] in training batches. */
   tokenMaskProb?: number;
+  /** How rows become batches (HF's data_collator). Default: DataCollatorWithPadding with the tokenizer's pad id and tokenMaskProb. */
+  dataCollator?: DataCollator;
 }
 
 /** Raised when the loss stops being a finite number. */
@@ -86,7 +88,7 @@ export class Trainer {
   readonly evalDataset?: Dataset<EncodedRow>;
   readonly computeMetrics?: ComputeMetrics;
   readonly callbacks: TrainerCallback[];
-  readonly collator: DataCollatorWithPadding;
+  readonly collator: DataCollator;
   state: TrainerState;
   protected optimizer?: AdamW;
   private readonly modelInit?: () => PreTrainedModel;
@@ -105,12 +107,15 @@ export class Trainer {
     this.callbacks = [new ProgressCallback(), ...(options.callbacks ?? [])];
     this.tokenMaskProb = options.tokenMaskProb ?? 0;
     const t = this.tokenizer;
-    this.collator = new DataCollatorWithPadding({
-      padTokenId: t.padTokenId,
-      maskTokenId: t.maskTokenId,
-      tokenMaskProb: this.tokenMaskProb,
-      specialIds: [t.padTokenId, t.clsTokenId, t.sepTokenId],
-    });
+    if (options.dataCollator && this.tokenMaskProb > 0) throw new Error("Trainer: tokenMaskProb applies to the default collator; pass it to your dataCollator instead");
+    this.collator =
+      options.dataCollator ??
+      new DataCollatorWithPadding({
+        padTokenId: t.padTokenId,
+        maskTokenId: t.maskTokenId,
+        tokenMaskProb: this.tokenMaskProb,
+        specialIds: [t.padTokenId, t.clsTokenId, t.sepTokenId],
+      });
     this.state = { epoch: 0, globalStep: 0, maxSteps: 0, stepsPerEpoch: 0, logHistory: [] };
     for (const ds of [this.trainDataset, this.evalDataset]) if (ds) this.checkDataset(ds);
   }
@@ -119,7 +124,7 @@ export class Trainer {
     const n = this.model?.numLabels;
     ds.rows.forEach((r, i) => {
       if (!Array.isArray(r.input_ids) || r.input_ids.length === 0) throw new Error(`Trainer: row ${i} has no input_ids (tokenize the dataset first, e.g. tokenizeDataset())`);
-      if (!Number.isInteger(r.label) || r.label < 0 || (n !== undefined && r.label >= n)) throw new Error(`Trainer: row ${i} has label ${r.label}, outside the model's ${n} labels`);
+      if (this.collator.usesLabels && (!Number.isInteger(r.label) || r.label < 0 || (n !== undefined && r.label >= n))) throw new Error(`Trainer: row ${i} has label ${r.label}, outside the model's ${n} labels`);
     });
   }
 
@@ -423,6 +428,7 @@ export class Trainer {
     if (!model) throw new Error("Trainer.predict: no model (call train() first when using modelInit)");
     if (dataset.length === 0) throw new Error("Trainer.predict: the dataset is empty");
     this.checkDataset(dataset);
+    if (!this.collator.usesLabels) return this.predictMaskedLm(model, dataset, metricKeyPrefix);
     const start = performance.now();
     const lengths = dataset.rows.map((r) => Math.min(r.input_ids.length, this.args.maxLength));
     const predictions: Float32Array[] = new Array(dataset.length);
@@ -447,6 +453,33 @@ export class Trainer {
     metrics[`${p}Runtime`] = runtime;
     metrics[`${p}SamplesPerSecond`] = dataset.length / runtime;
     return { predictions, labelIds, metrics };
+  }
+
+  /**
+   * Masked-LM evaluation: the collator masks each batch from its fixed
+   * evaluation seed; the loss is the mean cross-entropy over masked tokens
+   * and `accuracy` the share of them predicted exactly.
+   */
+  private async predictMaskedLm(model: PreTrainedModel, dataset: Dataset<EncodedRow>, p: string): Promise<PredictionOutput> {
+    const start = performance.now();
+    const lengths = dataset.rows.map((r) => Math.min(r.input_ids.length, this.args.maxLength));
+    let lossSum = 0;
+    let correct = 0;
+    let tokens = 0;
+    for (const idx of inferenceBatches(lengths, this.args.perDeviceEvalBatchSize)) {
+      const inputs = this.collator.call(this.batchOf(dataset, idx, this.args.maxLength));
+      const [loss, hits] = tf.tidy(() => {
+        const logits = model.call(inputs).logits;
+        return [crossEntropy(logits, inputs.labels, 0), tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), inputs.labels), "float32"))];
+      }) as [tf.Scalar, tf.Scalar];
+      const n = inputs.labels.shape[0];
+      lossSum += (await loss.data())[0] * n;
+      correct += (await hits.data())[0];
+      tokens += n;
+      tf.dispose([loss, hits, ...Object.values(inputs)]);
+    }
+    const runtime = (performance.now() - start) / 1000;
+    return { predictions: [], labelIds: [], metrics: { [`${p}Loss`]: lossSum / tokens, [`${p}Accuracy`]: correct / tokens, [`${p}Runtime`]: runtime, [`${p}SamplesPerSecond`]: dataset.length / runtime } };
   }
 
   /** Loss and computeMetrics on the eval set, keys prefixed "eval" (evalLoss, evalAccuracy, …). */

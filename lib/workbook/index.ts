@@ -5,3 +5,4 @@ export * from "./hub";
 export * from "./recipes";
 export * from "./report";
 export * from "./printSource";
+export * from "./data";

@@ -1,58 +1,43 @@
 // The recipes that produce the shipped checkpoints, shared by the npm scripts
-// (train:teacher, train:students) and the notebooks' full profile.
+// (pretrain:mlm, train:teacher, train:students) and the notebooks' full
+// profile. Each takes a dataset (CLINC150 by default) and an output folder,
+// chooses everything on the validation split, and writes its
+// training_report.json itself (recipe, per-epoch log, timings, seeds, git
+// commit, test report), so no figure in it is typed by hand.
+import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
+import { execFileSync } from "node:child_process";
 import { Dataset, concatenateDatasets, loadClinc } from "../data";
+import type { DatasetDict } from "../data/clinc";
 import type { IntentRow } from "../data/intents";
 import { BertTokenizer } from "../tokenizers";
-import { AutoModelForSequenceClassification, BertForSequenceClassification, PreTrainedModel, labelMaps } from "../models";
+import { AutoModelForSequenceClassification, BertForMaskedLM, BertForSequenceClassification, PreTrainedModel, labelMaps } from "../models";
 import { MODELS_DIR, modelPath } from "./hub";
-import { Trainer, computeAccuracy, tokenizeDataset } from "../training";
+import { DataCollatorForLanguageModeling, Trainer, computeAccuracy, tokenizeDataset } from "../training";
 import { DistillationTrainer, studentInit } from "../distillation";
 import { IntentReport, intentReport } from "../evaluation";
+import { tuneOosThreshold } from "../pipelines/oos";
 import { writeJsonAtomic } from "../utils/fs";
 import { BackendName, initBackend } from "../backend";
+import { nativeKernelsActive } from "../native";
 import { logger } from "../utils/log";
 
 export interface RecipeResult {
   dir: string;
   model: PreTrainedModel;
+  /** Test report with the saved out-of-scope fallback applied (what the pipeline does by default). */
   test: IntentReport;
+  /** Test report of the plain argmax. */
+  testArgmax: IntentReport;
   secondsPerEpoch: number;
 }
 
-export interface TeacherRecipe {
-  numTrainEpochs: number;
-  learningRate: number;
-  perDeviceTrainBatchSize: number;
-  warmupRatio: number;
-  weightDecay: number;
-  labelSmoothingFactor: number;
-  tokenMaskProb: number;
-  hiddenDropout: number;
-  dataParallelWorkers: number;
-  seed: number;
-  /** Train on a random subset (quick checks only; 0 = all rows). */
-  subset: number;
-}
-
-export const TEACHER_RECIPE: TeacherRecipe = {
-  numTrainEpochs: 14,
-  learningRate: 1e-3,
-  perDeviceTrainBatchSize: 64,
-  warmupRatio: 0.1,
-  weightDecay: 0.01,
-  labelSmoothingFactor: 0.1,
-  tokenMaskProb: 0.1,
-  hiddenDropout: 0.1,
-  dataParallelWorkers: 2,
-  seed: 42,
-  subset: 0,
-};
-
 const MAX_LENGTH = 64;
+export const OOS_LABEL = "oos";
 
-/** TrainingArguments both recipes share: evaluate and save each epoch, keep the best by validation accuracy. */
-function recipeArgs(outputDir: string, r: { numTrainEpochs: number; learningRate: number; perDeviceTrainBatchSize: number; warmupRatio: number; weightDecay: number; seed: number }) {
+/** The TrainingArguments every classification recipe shares: evaluate and save each epoch, keep the best by validation accuracy. */
+function recipeArgs(outputDir: string, r: { numTrainEpochs: number; learningRate: number; perDeviceTrainBatchSize: number; warmupRatio: number; weightDecay: number; seed: number; dataParallelWorkers: number }) {
   return {
     outputDir,
     numTrainEpochs: r.numTrainEpochs,
@@ -68,59 +53,248 @@ function recipeArgs(outputDir: string, r: { numTrainEpochs: number; learningRate
     loadBestModelAtEnd: true,
     metricForBestModel: "accuracy",
     seed: r.seed,
+    dataParallelWorkers: r.dataParallelWorkers,
   };
 }
 
-function saveResult(model: PreTrainedModel, tokenizer: BertTokenizer, trainer: Trainer, out: string, extra: Record<string, unknown>, test: IntentReport, backend: BackendName): RecipeResult {
-  model.savePretrained(out);
-  tokenizer.savePretrained(out);
+/** Where a run's checkpoints go (ignored by git): runs/<name>. */
+function runDir(name: string): string {
+  return path.resolve(__dirname, "..", "..", "runs", name);
+}
+
+function gitCommit(): string | undefined {
+  try {
+    return execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: path.resolve(__dirname, "..", ".."), encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
+  } catch {
+    return undefined;
+  }
+}
+
+/** What every training report records about where and how it ran. */
+function runInfo(backend: BackendName, trainer: Trainer) {
   const epochs = Math.max(1e-9, trainer.state.epoch);
   const runtime = Number(trainer.state.logHistory.at(-1)?.trainRuntime ?? 0);
-  const secondsPerEpoch = runtime / epochs;
-  writeJsonAtomic(path.join(out, "training_report.json"), { backend, ...extra, secondsPerEpoch, bestValidationAccuracy: trainer.state.bestMetric, test, logHistory: trainer.state.logHistory });
-  logger.info(`Test accuracy ${test.accuracy.toFixed(4)} | in-scope accuracy ${test.inScopeAccuracy.toFixed(4)} | oos recall ${test.oosRecall.toFixed(4)}`);
-  logger.info(`Saved ${out}`);
-  return { dir: out, model, test, secondsPerEpoch };
+  return {
+    backend: nativeKernelsActive() ? `${backend} + native kernels` : backend,
+    dataParallelWorkers: trainer.args.dataParallelWorkers,
+    machine: `${os.cpus().length} cores (${os.cpus()[0]?.model ?? "unknown"}), ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`,
+    gitCommit: gitCommit(),
+    date: new Date().toISOString(),
+    trainRuntimeSeconds: runtime,
+    secondsPerEpoch: runtime / epochs,
+  };
+}
+
+/** The oos label's id, or undefined when the dataset has no out-of-scope class. */
+function oosId(data: DatasetDict): number | undefined {
+  return data.train.features.intent.names.includes(OOS_LABEL) ? data.train.features.intent.str2int(OOS_LABEL) : undefined;
+}
+
+/** The training split with every `oos` row repeated `factor` times in all (a no-op without an oos class). */
+export function oversampleOos(train: Dataset<IntentRow>, factor: number): Dataset<IntentRow> {
+  if (!Number.isInteger(factor) || factor < 1) throw new Error(`oversampleOos: factor must be an integer >= 1, got ${factor}`);
+  if (factor === 1 || !train.features.intent.names.includes(OOS_LABEL)) return train;
+  const oos = train.features.intent.str2int(OOS_LABEL);
+  const rows = train.filter((r) => r.intent === oos);
+  return concatenateDatasets([train, ...Array.from({ length: factor - 1 }, () => rows)]);
 }
 
 /**
- * Trains the "BERT baseline" teacher from scratch: a 4-layer, 256-wide
- * BertForSequenceClassification on CLINC150's training split, best epoch on
- * validation, written as an HF-layout folder with its training report.
+ * Tunes the out-of-scope fallback threshold on validation logits and saves
+ * it in the model's config (`task_specific_params["text-classification"]`),
+ * so `pipeline()` and `OnnxPipeline` apply it by default. Returns the
+ * threshold, or undefined when the dataset has no oos class.
  */
-export async function trainTeacher(options: Partial<TeacherRecipe> & { out?: string; runDir?: string; resume?: boolean } = {}): Promise<RecipeResult> {
-  const backend = await initBackend();
-  const { out: _out, runDir: _runDir, resume: _resume, ...overrides } = options;
-  const recipe: TeacherRecipe = { ...TEACHER_RECIPE, ...overrides };
-  const out = options.out ?? path.join(MODELS_DIR, "bert-clinc-teacher");
-  const clinc = loadClinc();
-  const names = clinc.train.features.intent.names;
-  const trainRows = recipe.subset ? clinc.train.shuffle(0).head(recipe.subset) : clinc.train;
-  const evalRows = recipe.subset ? clinc.validation.shuffle(0).head(Math.ceil(recipe.subset / 4)) : clinc.validation;
-  const tokenizer = BertTokenizer.bertBaseUncased({ modelMaxLength: MAX_LENGTH }).trimmedTo(clinc.train.column("text"));
+export function saveOosThreshold(model: PreTrainedModel, validationLogits: readonly Float32Array[], validationLabels: readonly number[], oos: number | undefined): { threshold: number; validationAccuracy: number; validationArgmaxAccuracy: number } | undefined {
+  if (oos === undefined) return undefined;
+  const tuned = tuneOosThreshold(validationLogits, validationLabels, oos);
+  const config = model.config as { task_specific_params?: Record<string, unknown> };
+  config.task_specific_params = { ...(config.task_specific_params ?? {}), "text-classification": { oos_threshold: tuned.threshold, oos_label: OOS_LABEL, tuned_on: "validation" } };
+  return { threshold: tuned.threshold, validationAccuracy: tuned.accuracy, validationArgmaxAccuracy: tuned.baselineAccuracy };
+}
+
+/** Predictions with the fallback applied: below the threshold, the oos id. */
+function withFallback(logits: readonly Float32Array[], threshold: number | undefined, oos: number | undefined): number[] {
+  return logits.map((row) => {
+    let best = 0;
+    for (let j = 1; j < row.length; j++) if (row[j] > row[best]) best = j;
+    if (threshold === undefined || oos === undefined) return best;
+    let z = 0;
+    for (const v of row) z += Math.exp(v - row[best]);
+    return 1 / z < threshold ? oos : best;
+  });
+}
+
+/** Validation and test evaluation, threshold tuning and the folder with its report: the end of every classification recipe. */
+async function finish(options: { model: PreTrainedModel; tokenizer: BertTokenizer; trainer: Trainer; data: DatasetDict; out: string; backend: BackendName; recipe: Record<string, unknown>; extra?: Record<string, unknown> }): Promise<RecipeResult> {
+  const { model, tokenizer, trainer, data, out } = options;
+  const oos = oosId(data);
+  const val = await trainer.predict(tokenizeDataset(data.validation, tokenizer, MAX_LENGTH), "validation");
+  const fallback = saveOosThreshold(model, val.predictions, val.labelIds, oos);
+  const test = await trainer.predict(tokenizeDataset(data.test, tokenizer, MAX_LENGTH), "test");
+  const testArgmax = intentReport(test.predictions, test.labelIds, oos);
+  const testReport = intentReport(withFallback(test.predictions, fallback?.threshold, oos), test.labelIds, oos);
+  model.savePretrained(out);
+  tokenizer.savePretrained(out);
+  const info = runInfo(options.backend, trainer);
+  writeJsonAtomic(path.join(out, "training_report.json"), {
+    recipe: options.recipe,
+    ...options.extra,
+    ...info,
+    dataset: { train: data.train.length, validation: data.validation.length, test: data.test.length, labels: data.train.features.intent.names.length, oosLabel: oos === undefined ? null : OOS_LABEL },
+    bestValidationAccuracy: trainer.state.bestMetric,
+    oosFallback: fallback ?? null,
+    test: testReport,
+    testArgmax,
+    logHistory: trainer.state.logHistory,
+  });
+  const fmt = (r: IntentReport) => `accuracy ${r.accuracy.toFixed(4)}${r.oosRecall === null || r.inScopeAccuracy === null ? "" : ` | in-scope ${r.inScopeAccuracy.toFixed(4)} | oos recall ${r.oosRecall.toFixed(4)}`}`;
+  logger.info(`Test (argmax): ${fmt(testArgmax)}`);
+  if (fallback) logger.info(`Test (oos fallback below ${fallback.threshold}, tuned on validation): ${fmt(testReport)}`);
+  logger.info(`Saved ${out}`);
+  return { dir: out, model, test: testReport, testArgmax, secondsPerEpoch: info.secondsPerEpoch };
+}
+
+/** Rows of a split, or a seeded subset of them (quick checks). */
+function subset<T extends object>(ds: Dataset<T>, n: number): Dataset<T> {
+  return n > 0 && n < ds.length ? ds.shuffle(0).head(n) : ds;
+}
+
+export interface MaskedLmRecipe {
+  numTrainEpochs: number;
+  learningRate: number;
+  perDeviceTrainBatchSize: number;
+  warmupRatio: number;
+  weightDecay: number;
+  mlmProbability: number;
+  seed: number;
+  dataParallelWorkers: number;
+  subset: number;
+}
+
+/** Task-adaptive pretraining of the teacher's encoder on the training queries (Gururangan et al., "Don't Stop Pretraining"). */
+export const MASKED_LM_RECIPE: MaskedLmRecipe = { numTrainEpochs: 40, learningRate: 1e-3, perDeviceTrainBatchSize: 64, warmupRatio: 0.06, weightDecay: 0.01, mlmProbability: 0.15, seed: 42, dataParallelWorkers: 2, subset: 0 };
+
+/** The teacher's architecture: the book's BERT at a size that 15k queries can fill. */
+export const TEACHER_ARCHITECTURE = { hidden_size: 256, num_hidden_layers: 4, num_attention_heads: 4, intermediate_size: 1024, max_position_embeddings: MAX_LENGTH };
+
+/** bert-base-uncased's WordPiece vocabulary trimmed to what the training texts use. */
+function trimmedTokenizer(data: DatasetDict): BertTokenizer {
+  const tokenizer = BertTokenizer.bertBaseUncased({ modelMaxLength: MAX_LENGTH }).trimmedTo(data.train.column("text"));
   logger.info(`Vocabulary: ${tokenizer.vocabSize} tokens (${tokenizer.vocabNote})`);
-  const model = BertForSequenceClassification.fromConfig(
-    { vocab_size: tokenizer.vocabSize, hidden_size: 256, num_hidden_layers: 4, num_attention_heads: 4, intermediate_size: 1024, max_position_embeddings: MAX_LENGTH, hidden_dropout_prob: recipe.hiddenDropout, attention_probs_dropout_prob: 0.1, ...labelMaps(names) },
-    { seed: recipe.seed },
-  );
-  logger.info(`BertForSequenceClassification: ${(model.numParameters() / 1e6).toFixed(2)}M parameters, backend ${backend}`);
+  return tokenizer;
+}
+
+/**
+ * Masked-language-model pretraining of a `BertForMaskedLM` with the
+ * teacher's architecture on the training split's texts only (never
+ * validation or test), as Hugging Face's run_mlm: 15% of tokens chosen,
+ * 80/10/10. The folder (`bert-clinc-mlm` by default) initialises the teacher.
+ */
+export async function pretrainMaskedLm(options: Partial<MaskedLmRecipe> & { dataset?: DatasetDict; out?: string } = {}): Promise<{ dir: string; model: BertForMaskedLM; validationLoss: number; validationAccuracy: number }> {
+  const backend = await initBackend();
+  const { dataset, out: outOption, ...overrides } = options;
+  const recipe: MaskedLmRecipe = { ...MASKED_LM_RECIPE, ...overrides };
+  const data = dataset ?? loadClinc();
+  const out = outOption ?? path.join(MODELS_DIR, "bert-clinc-mlm");
+  const tokenizer = trimmedTokenizer(data);
+  const model = BertForMaskedLM.fromConfig({ vocab_size: tokenizer.vocabSize, ...TEACHER_ARCHITECTURE }, { seed: recipe.seed });
+  logger.info(`BertForMaskedLM: ${(model.numParameters() / 1e6).toFixed(2)}M parameters, backend ${backend}`);
+  const collator = new DataCollatorForLanguageModeling({
+    kind: "mlm",
+    padTokenId: tokenizer.padTokenId,
+    maskTokenId: tokenizer.maskTokenId,
+    vocabSize: tokenizer.vocabSize,
+    specialIds: [tokenizer.padTokenId, tokenizer.clsTokenId, tokenizer.sepTokenId, tokenizer.maskTokenId, tokenizer.unkTokenId],
+    mlmProbability: recipe.mlmProbability,
+  });
+  const texts = (ds: Dataset<IntentRow>) => tokenizeDataset(ds, tokenizer, MAX_LENGTH);
   const trainer = new Trainer({
     model,
     tokenizer,
-    args: {
-      ...recipeArgs(options.runDir ?? path.resolve(__dirname, "..", "..", "runs", "teacher"), recipe),
-      labelSmoothingFactor: recipe.labelSmoothingFactor,
-      loggingSteps: 50,
-      dataParallelWorkers: recipe.dataParallelWorkers,
-    },
-    trainDataset: tokenizeDataset(trainRows, tokenizer, MAX_LENGTH),
-    evalDataset: tokenizeDataset(evalRows, tokenizer, MAX_LENGTH),
+    dataCollator: collator,
+    args: { ...recipeArgs(runDir("bert-clinc-mlm"), recipe), metricForBestModel: "loss", greaterIsBetter: false, loggingSteps: 50 },
+    trainDataset: texts(subset(data.train, recipe.subset)),
+    // The validation texts (no labels used) pick the best epoch by masked-LM loss, as they pick every other choice.
+    evalDataset: texts(subset(data.validation, Math.ceil(recipe.subset / 4))),
+  });
+  await trainer.train();
+  const { metrics: evalMetrics } = await trainer.predict(trainer.evalDataset!, "eval");
+  model.savePretrained(out);
+  tokenizer.savePretrained(out);
+  writeJsonAtomic(path.join(out, "training_report.json"), { recipe, ...runInfo(backend, trainer), maskedLmLoss: evalMetrics.evalLoss, maskedTokenAccuracy: evalMetrics.evalAccuracy, logHistory: trainer.state.logHistory });
+  logger.info(`Masked-LM loss ${evalMetrics.evalLoss.toFixed(4)}, masked-token accuracy ${evalMetrics.evalAccuracy.toFixed(4)}; saved ${out}`);
+  return { dir: out, model, validationLoss: evalMetrics.evalLoss, validationAccuracy: evalMetrics.evalAccuracy };
+}
+
+export interface TeacherRecipe {
+  numTrainEpochs: number;
+  learningRate: number;
+  perDeviceTrainBatchSize: number;
+  warmupRatio: number;
+  weightDecay: number;
+  labelSmoothingFactor: number;
+  tokenMaskProb: number;
+  hiddenDropout: number;
+  dataParallelWorkers: number;
+  seed: number;
+  /** How many times each `oos` training row is seen per epoch (see `oversampleOos`). */
+  oosOversample: number;
+  /** Start from a masked-LM folder (task-adaptive pretraining) instead of random weights; its tokenizer is used. */
+  init: "scratch" | "mlm";
+  /** Train on a random subset (quick checks only; 0 = all rows). */
+  subset: number;
+}
+
+export const TEACHER_RECIPE: TeacherRecipe = {
+  numTrainEpochs: 14,
+  learningRate: 1e-3,
+  perDeviceTrainBatchSize: 64,
+  warmupRatio: 0.1,
+  weightDecay: 0.01,
+  labelSmoothingFactor: 0.1,
+  tokenMaskProb: 0.1,
+  hiddenDropout: 0.1,
+  dataParallelWorkers: 2,
+  seed: 42,
+  oosOversample: 1,
+  init: "scratch",
+  subset: 0,
+};
+
+/**
+ * Trains the "BERT baseline" teacher: a BertForSequenceClassification with
+ * the teacher architecture, from random weights or from the masked-LM
+ * folder, best epoch on validation, the out-of-scope fallback tuned on
+ * validation and saved with it, written as an HF-layout folder with its
+ * training report.
+ */
+export async function trainTeacher(options: Partial<TeacherRecipe> & { dataset?: DatasetDict; out?: string; runDir?: string; resume?: boolean; mlmDir?: string } = {}): Promise<RecipeResult> {
+  const backend = await initBackend();
+  const { dataset, out: outOption, runDir: runDirOption, resume, mlmDir: mlmOption, ...overrides } = options;
+  const recipe: TeacherRecipe = { ...TEACHER_RECIPE, ...overrides };
+  const data = dataset ?? loadClinc();
+  const out = outOption ?? path.join(MODELS_DIR, "bert-clinc-teacher");
+  const names = data.train.features.intent.names;
+  const mlmDir = recipe.init === "mlm" ? (mlmOption ?? modelPath("bert-clinc-mlm")) : undefined;
+  const tokenizer = mlmDir ? BertTokenizer.fromPretrained(mlmDir) : trimmedTokenizer(data);
+  const architecture = { vocab_size: tokenizer.vocabSize, ...TEACHER_ARCHITECTURE, hidden_dropout_prob: recipe.hiddenDropout, attention_probs_dropout_prob: 0.1, ...labelMaps(names) };
+  const model = mlmDir
+    ? BertForSequenceClassification.fromPretrained(mlmDir, { quiet: true, seed: recipe.seed, config: architecture })
+    : BertForSequenceClassification.fromConfig(architecture, { seed: recipe.seed });
+  logger.info(`BertForSequenceClassification (${mlmDir ? `encoder from ${path.basename(mlmDir)}` : "random init"}): ${(model.numParameters() / 1e6).toFixed(2)}M parameters, backend ${backend}`);
+  const train = oversampleOos(subset(data.train, recipe.subset), recipe.oosOversample);
+  const trainer = new Trainer({
+    model,
+    tokenizer,
+    args: { ...recipeArgs(runDirOption ?? runDir("teacher"), recipe), labelSmoothingFactor: recipe.labelSmoothingFactor, loggingSteps: 50 },
+    trainDataset: tokenizeDataset(train, tokenizer, MAX_LENGTH),
+    evalDataset: tokenizeDataset(subset(data.validation, Math.ceil(recipe.subset / 4)), tokenizer, MAX_LENGTH),
     computeMetrics: computeAccuracy,
     tokenMaskProb: recipe.tokenMaskProb,
   });
-  const trainOutput = await trainer.train({ resumeFromCheckpoint: options.resume || undefined });
-  const test = await trainer.predict(tokenizeDataset(recipe.subset ? clinc.test.head(recipe.subset) : clinc.test, tokenizer, MAX_LENGTH));
-  return saveResult(model, tokenizer, trainer, out, { recipe, trainOutput }, intentReport(test.predictions, test.labelIds, names.indexOf("oos")), backend);
+  const trainOutput = await trainer.train({ resumeFromCheckpoint: resume || undefined });
+  return finish({ model, tokenizer, trainer, data: recipe.subset ? { ...data, validation: subset(data.validation, Math.ceil(recipe.subset / 4)), test: subset(data.test, recipe.subset) } : data, out, backend, recipe: { ...recipe }, extra: { init: mlmDir ? path.basename(mlmDir) : "random", trainOutput } });
 }
 
 export interface StudentRecipe {
@@ -145,46 +319,37 @@ export interface StudentRecipe {
   dataParallelWorkers: number;
 }
 
-/** The training split with every `oos` row repeated `factor` times in all. */
-export function oversampleOos(train: Dataset<IntentRow>, factor: number): Dataset<IntentRow> {
-  if (!Number.isInteger(factor) || factor < 1) throw new Error(`oversampleOos: factor must be an integer >= 1, got ${factor}`);
-  const oos = train.features.intent.str2int("oos");
-  const rows = train.filter((r) => r.intent === oos);
-  return concatenateDatasets([train, ...Array.from({ length: factor - 1 }, () => rows)]);
-}
-
 export const STUDENT_RECIPE: StudentRecipe = { numTrainEpochs: 6, learningRate: 5e-4, perDeviceTrainBatchSize: 64, warmupRatio: 0.1, weightDecay: 0.01, alpha: 0.5, temperature: 2, seed: 42, subset: 0, oosOversample: 4, dataParallelWorkers: 2 };
 
 /**
- * Trains one of the chapter's students from the shipped teacher: "alone"
+ * Trains one of the chapter's students from a teacher folder: "alone"
  * (alpha = 1, the "DistilBERT" row) or "distill" (the "Distillation" row).
  * Both start DistilBERT-style from the teacher.
  */
-export async function trainStudent(mode: "alone" | "distill", options: Partial<StudentRecipe> & { out?: string; teacherDir?: string } = {}): Promise<RecipeResult> {
+export async function trainStudent(mode: "alone" | "distill", options: Partial<StudentRecipe> & { dataset?: DatasetDict; out?: string; teacherDir?: string } = {}): Promise<RecipeResult> {
   const backend = await initBackend();
-  const { out: _out, teacherDir: _teacherDir, ...overrides } = options;
+  const { dataset, out: outOption, teacherDir: teacherOption, ...overrides } = options;
   const recipe: StudentRecipe = { ...STUDENT_RECIPE, ...overrides, ...(mode === "alone" ? { alpha: 1 } : {}) };
   const name = mode === "alone" ? "distilbert-clinc" : "distilbert-clinc-distilled";
-  const out = options.out ?? path.join(MODELS_DIR, name);
-  const clinc = loadClinc();
-  const names = clinc.train.features.intent.names;
-  const teacherDir = options.teacherDir ?? modelPath("bert-clinc-teacher");
+  const out = outOption ?? path.join(MODELS_DIR, name);
+  const data = dataset ?? loadClinc();
+  const teacherDir = teacherOption ?? modelPath("bert-clinc-teacher");
   const teacher = AutoModelForSequenceClassification.fromPretrained(teacherDir, { quiet: true });
   const tokenizer = BertTokenizer.fromPretrained(teacherDir);
   const student = studentInit(teacher, { init: "distilbert", seed: recipe.seed });
   logger.info(`Student ${name}: ${student.spec.layers} layers, ${(student.numParameters() / 1e6).toFixed(2)}M parameters (teacher ${(teacher.numParameters() / 1e6).toFixed(2)}M); backend ${backend}`);
-  const sub = <T extends object>(ds: import("../data").Dataset<T>, n: number) => (recipe.subset ? ds.shuffle(0).head(n) : ds);
   const trainer = new DistillationTrainer({
     model: student,
     teacherModel: teacher,
     tokenizer,
     cacheTeacherLogits: true,
-    args: { ...recipeArgs(path.resolve(__dirname, "..", "..", "runs", name), recipe), alpha: recipe.alpha, temperature: recipe.temperature, dataParallelWorkers: recipe.dataParallelWorkers },
-    trainDataset: tokenizeDataset(oversampleOos(sub(clinc.train, recipe.subset), recipe.oosOversample), tokenizer, MAX_LENGTH),
-    evalDataset: tokenizeDataset(sub(clinc.validation, recipe.subset), tokenizer, MAX_LENGTH),
+    args: { ...recipeArgs(runDir(name), recipe), alpha: recipe.alpha, temperature: recipe.temperature },
+    trainDataset: tokenizeDataset(oversampleOos(subset(data.train, recipe.subset), recipe.oosOversample), tokenizer, MAX_LENGTH),
+    evalDataset: tokenizeDataset(subset(data.validation, recipe.subset), tokenizer, MAX_LENGTH),
     computeMetrics: computeAccuracy,
   });
   const trainOutput = await trainer.train();
-  const test = await trainer.predict(tokenizeDataset(recipe.subset ? clinc.test.head(recipe.subset) : clinc.test, tokenizer, MAX_LENGTH));
-  return saveResult(student, tokenizer, trainer, out, { recipe: { mode, init: "distilbert", ...recipe }, teacher: path.basename(teacherDir), trainOutput }, intentReport(test.predictions, test.labelIds, names.indexOf("oos")), backend);
+  teacher.dispose();
+  return finish({ model: student, tokenizer, trainer, data: recipe.subset ? { ...data, validation: subset(data.validation, recipe.subset), test: subset(data.test, recipe.subset) } : data, out, backend, recipe: { mode, init: "distilbert", ...recipe }, extra: { teacher: path.basename(teacherDir), trainOutput } });
 }
+

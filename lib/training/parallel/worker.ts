@@ -7,13 +7,13 @@ import * as tf from "@tensorflow/tfjs-core";
 import { initBackend } from "../../backend";
 import { createModelFromConfig } from "../../models/auto";
 import { PreTrainedModel } from "../../models/modeling";
-import { DataCollatorWithPadding } from "../data";
+import { DataCollator, createCollator } from "../data";
 import { LossFunction, buildLoss } from "../losses";
 import { lossAndGradients } from "../step";
 import type { FromWorker, ToWorker } from "./protocol";
 
 let model: PreTrainedModel | undefined;
-let collator: DataCollatorWithPadding | undefined;
+let collator: DataCollator | undefined;
 let loss: LossFunction | undefined;
 let nameOf = new Map<string, string>();
 
@@ -34,7 +34,7 @@ async function handle(msg: ToWorker): Promise<FromWorker | undefined> {
       model = createModelFromConfig(msg.config);
       setWeights(msg.weights);
       nameOf = new Map([...model.params].map(([n, v]) => [v.name, n]));
-      collator = new DataCollatorWithPadding(msg.collator);
+      collator = createCollator(msg.collator);
       return { type: "ready", backend };
     }
     case "weights":
