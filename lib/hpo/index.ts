@@ -22,3 +22,4 @@ export { JournalStorage, JournalFileLock } from "./storage/journal";
 export type { JournalStorageOptions } from "./storage/journal";
 export { PostgresStorage, SCHEMA_VERSION } from "./storage/postgres";
 export type { PostgresStorageOptions } from "./storage/postgres";
+export { rosenbrock, rosenbrockObjective } from "./rosenbrock";
