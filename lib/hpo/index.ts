@@ -23,3 +23,6 @@ export type { JournalStorageOptions } from "./storage/journal";
 export { PostgresStorage, SCHEMA_VERSION } from "./storage/postgres";
 export type { PostgresStorageOptions } from "./storage/postgres";
 export { rosenbrock, rosenbrockObjective } from "./rosenbrock";
+export { getParamImportances } from "./importance";
+export type { ImportanceOptions } from "./importance";
+export * from "./visualization";
