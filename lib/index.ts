@@ -16,3 +16,4 @@ export * from "./utils/log";
 export * from "./onnx";
 export * from "./quantization/int8";
 export * from "./distillation";
+export * from "./hpo";
