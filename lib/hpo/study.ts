@@ -114,6 +114,7 @@ export class Study implements StudyView {
     this.stopRequested = true;
   }
 
+  /** The study's user attributes, read from the storage (so a promise). */
   get userAttrs(): Promise<Record<string, unknown>> {
     return this.storage.getStudyUserAttrs(this.studyId);
   }

@@ -36,7 +36,7 @@ export type FailedTrialCallback = (storage: Storage, studyId: number, failed: Fr
 export interface StorageOptions {
   /** Seconds between heartbeats of a RUNNING trial (PostgreSQL; off when unset, as Optuna). */
   heartbeatInterval?: number;
-  /** Seconds without a heartbeat after which a RUNNING trial is stale (default 2 × heartbeatInterval, at least 60 s... see each storage). */
+  /** Seconds without a heartbeat after which a RUNNING trial is stale (default 2 × heartbeatInterval, as Optuna). */
   gracePeriod?: number;
   /** What to do with a trial found stale, after it is marked FAIL (e.g. new RetryFailedTrialCallback()). */
   failedTrialCallback?: FailedTrialCallback;

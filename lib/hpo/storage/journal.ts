@@ -239,12 +239,20 @@ export class JournalStorage extends OperationStorage {
     if (size === 0) return;
     const fd = fs.openSync(this.file, "r+");
     try {
-      const tailLen = Math.min(size, 1 << 16);
-      const buf = Buffer.alloc(tailLen);
-      fs.readSync(fd, buf, 0, tailLen, size - tailLen);
-      if (buf[tailLen - 1] === 0x0a) return;
-      const nl = buf.lastIndexOf(0x0a);
-      const keep = nl < 0 ? size - tailLen : size - tailLen + nl + 1;
+      // Scan back from the end, a block at a time, for the last newline.
+      const block = 1 << 16;
+      let keep = 0;
+      for (let end = size; end > 0; end -= block) {
+        const start = Math.max(0, end - block);
+        const buf = Buffer.alloc(end - start);
+        fs.readSync(fd, buf, 0, buf.length, start);
+        if (end === size && buf[buf.length - 1] === 0x0a) return;
+        const nl = buf.lastIndexOf(0x0a);
+        if (nl >= 0) {
+          keep = start + nl + 1;
+          break;
+        }
+      }
       logger.warn(`Journal ${this.file}: dropping a torn last line (${size - keep} bytes) left by a writer that died`);
       fs.ftruncateSync(fd, keep);
     } finally {
