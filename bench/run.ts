@@ -11,6 +11,7 @@ import { benchOnnx } from "./onnx";
 import { benchDistillation } from "./distillation";
 import { benchKdVariant } from "./kdVariants";
 import { benchKernels } from "./kernels";
+import { benchHpo } from "./hpo";
 
 const DISTILLATION_TARGETS: Record<string, [string, (v: number) => boolean]> = {
   distilledMinusAlonePoints: ["> 0 (distilled beats alone)", (v) => v > 0],
@@ -27,7 +28,7 @@ const ONNX_TARGETS: Record<string, [string, (v: number) => boolean]> = {
   onnxPipelineOverTransformersJs: ["<= 1.0", (v) => v <= 1.0],
 };
 
-interface Row { bench: string; metric: string; value: number; target?: string; met?: boolean }
+interface Row { bench: string; metric: string; value: number; target?: string; met?: boolean; note?: string }
 
 const BENCHES: Record<string, () => Promise<Row[]>> = {
   teacher: async () => {
@@ -58,6 +59,7 @@ const BENCHES: Record<string, () => Promise<Row[]>> = {
       });
   },
   kernels: async () => (await benchKernels()).slice(0, 15).map((r) => ({ bench: "kernels (one training step)", metric: `${r.kernel} ms (${r.calls} calls, ${(r.share * 100).toFixed(1)}%)`, value: r.ms })),
+  hpo: async () => (await benchHpo()).map((r) => ({ bench: "hpo", ...r })),
   trainSpeed: async () => {
     const r = await benchTrainSpeed();
     const kernels = `${r.backend}${r.native ? " + native" : ""}`;

@@ -17,3 +17,4 @@ export * from "./onnx";
 export * from "./quantization/int8";
 export * from "./compression";
 export * from "./distillation";
+export * from "./hpo";

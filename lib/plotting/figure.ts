@@ -6,7 +6,7 @@ import { execFileSync } from "node:child_process";
 import { writeFileAtomic } from "../utils/fs";
 
 export interface Trace {
-  type: "scatter" | "bar" | "histogram" | "contour";
+  type: "scatter" | "bar" | "histogram" | "contour" | "heatmap" | "parcoords";
   name?: string;
   x?: number[] | string[];
   y?: number[];
@@ -44,57 +44,179 @@ function niceTicks(lo: number, hi: number, n = 5): number[] {
   return ticks;
 }
 
+const COLORSCALES: Record<string, string[]> = {
+  Viridis: ["#440154", "#3b528b", "#21908d", "#5dc963", "#fde725"],
+  Blues: ["#f7fbff", "#c6dbef", "#6baed6", "#2171b5", "#08306b"],
+};
+
+/** A colour for t in [0, 1] from a named plotly colorscale (linear between its stops). */
+function colorAt(scale: unknown, t: number, reverse = false): string {
+  const stops = COLORSCALES[String(scale)] ?? COLORSCALES.Viridis;
+  let u = Math.min(Math.max(Number.isFinite(t) ? t : 0, 0), 1);
+  if (reverse) u = 1 - u;
+  const pos = u * (stops.length - 1);
+  const i = Math.min(Math.floor(pos), stops.length - 2);
+  const f = pos - i;
+  const [a, b] = [stops[i], stops[i + 1]].map((h) => [1, 3, 5].map((k) => parseInt(h.slice(k, k + 2), 16)));
+  return `rgb(${a.map((v, k) => Math.round(v + (b[k] - v) * f)).join(",")})`;
+}
+
+const title = (v: any) => (typeof v === "string" ? v : v?.text ?? "");
+const fmt = (v: number) => (Math.abs(v) >= 1e4 || (Math.abs(v) < 1e-3 && v !== 0) ? v.toExponential(0) : String(Number(v.toPrecision(4))));
+
+/** Parallel coordinates: one vertical axis per dimension, one polyline per row coloured by line.color. */
+function parcoordsSvg(fig: Figure, t: Trace, width: number, height: number): string {
+  const m = { l: 60, r: 60, t: 70, b: 40 };
+  const dims = (t.dimensions as { label: string; values: number[]; range?: number[]; tickvals?: number[]; ticktext?: string[] }[]) ?? [];
+  const pw = width - m.l - m.r;
+  const ph = height - m.t - m.b;
+  const ax = (k: number) => m.l + (dims.length > 1 ? (k * pw) / (dims.length - 1) : pw / 2);
+  const ranges = dims.map((d) => d.range ?? [Math.min(...d.values), Math.max(...d.values)]);
+  const yOf = (k: number, v: number) => {
+    const [lo, hi] = ranges[k];
+    return m.t + ph - (hi === lo ? 0.5 : (v - lo) / (hi - lo)) * ph;
+  };
+  const line = (t.line ?? {}) as { color?: number[]; colorscale?: string; reversescale?: boolean };
+  const colors = line.color ?? [];
+  const [c0, c1] = [Math.min(...colors), Math.max(...colors)];
+  const out = [`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif" font-size="12">`, `<rect width="100%" height="100%" fill="white"/>`];
+  if (fig.layout.title) out.push(`<text x="${width / 2}" y="24" text-anchor="middle" font-size="15">${esc(title(fig.layout.title))}</text>`);
+  const n = dims[0]?.values.length ?? 0;
+  for (let r = 0; r < n; r++) {
+    const c = colors.length ? colorAt(line.colorscale, (colors[r] - c0) / (c1 - c0 || 1), line.reversescale) : PALETTE[0];
+    out.push(`<polyline fill="none" stroke="${c}" stroke-opacity="0.7" stroke-width="1.5" points="${dims.map((d, k) => `${ax(k)},${yOf(k, d.values[r])}`).join(" ")}"/>`);
+  }
+  dims.forEach((d, k) => {
+    out.push(`<line x1="${ax(k)}" x2="${ax(k)}" y1="${m.t}" y2="${m.t + ph}" stroke="#444"/><text x="${ax(k)}" y="${m.t - 12}" text-anchor="middle">${esc(d.label)}</text>`);
+    const ticks = d.tickvals ?? niceTicks(ranges[k][0], ranges[k][1], 4).filter((v) => v >= ranges[k][0] && v <= ranges[k][1]);
+    ticks.forEach((v, i) => out.push(`<text x="${ax(k) - 5}" y="${yOf(k, v) + 4}" text-anchor="end" font-size="10">${esc(d.ticktext?.[i] ?? fmt(v))}</text>`));
+  });
+  out.push("</svg>");
+  return out.join("\n");
+}
+
 /**
- * A static SVG of scatter, line and bar traces (axis ranges from the layout
- * when set). Not all of plotly: enough for the workbook's charts, so they
+ * A static SVG of a figure: scatter, line, bar (vertical or horizontal),
+ * contour and heatmap traces (a filled grid: empty cells take the nearest
+ * value, as plotly's connectgaps), parallel coordinates, log axes, and side-by-side
+ * subplots (traces on xaxis "x2", "x3"… placed by each axis's domain). Axis ranges come
+ * from the layout when set. Not all of plotly: enough for the workbook's charts, so they
  * read without JavaScript (GitHub, exported HTML).
  */
 export function figureToSvg(fig: Figure, width = 780, height = 440): string {
+  const par = fig.data.find((t) => t.type === "parcoords");
+  if (par) return parcoordsSvg(fig, par, width, height);
   const m = { l: 70, r: 230, t: 50, b: 60 };
   const pw = width - m.l - m.r;
   const ph = height - m.t - m.b;
-  const numeric = fig.data.filter((t) => t.type !== "contour" && t.x && t.y && typeof t.x[0] === "number");
-  const xs = numeric.flatMap((t) => t.x as number[]);
-  const ys = numeric.flatMap((t) => t.y as number[]);
-  const xr: number[] = fig.layout.xaxis?.range ?? [Math.min(...xs, 0), Math.max(...xs, 1)];
-  const yr: number[] = fig.layout.yaxis?.range ?? [Math.min(...ys), Math.max(...ys)];
-  const [x0, x1] = xr[0] === xr[1] ? [xr[0] - 1, xr[1] + 1] : xr;
-  const [y0, y1] = yr[0] === yr[1] ? [yr[0] - 1, yr[1] + 1] : yr;
-  const sx = (v: number) => m.l + ((v - x0) / (x1 - x0)) * pw;
-  const sy = (v: number) => m.t + ph - ((v - y0) / (y1 - y0)) * ph;
   const out: string[] = [`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif" font-size="12">`, `<rect width="100%" height="100%" fill="white"/>`];
-  out.push(`<rect x="${m.l}" y="${m.t}" width="${pw}" height="${ph}" fill="#f7f7f9" stroke="#ccc"/>`);
-  for (const t of niceTicks(x0, x1)) out.push(`<line x1="${sx(t)}" x2="${sx(t)}" y1="${m.t}" y2="${m.t + ph}" stroke="#e2e2e2"/><text x="${sx(t)}" y="${m.t + ph + 16}" text-anchor="middle">${t}</text>`);
-  for (const t of niceTicks(y0, y1)) out.push(`<line x1="${m.l}" x2="${m.l + pw}" y1="${sy(t)}" y2="${sy(t)}" stroke="#e2e2e2"/><text x="${m.l - 6}" y="${sy(t) + 4}" text-anchor="end">${t}</text>`);
-  const title = (v: any) => (typeof v === "string" ? v : v?.text ?? "");
   if (fig.layout.title) out.push(`<text x="${m.l + pw / 2}" y="28" text-anchor="middle" font-size="15">${esc(title(fig.layout.title))}</text>`);
-  out.push(`<text x="${m.l + pw / 2}" y="${height - 15}" text-anchor="middle">${esc(title(fig.layout.xaxis?.title))}</text>`);
-  out.push(`<text transform="translate(18 ${m.t + ph / 2}) rotate(-90)" text-anchor="middle">${esc(title(fig.layout.yaxis?.title))}</text>`);
-  out.push(`<clipPath id="plot"><rect x="${m.l}" y="${m.t}" width="${pw}" height="${ph}"/></clipPath><g clip-path="url(#plot)">`);
+  const panels = [...new Set(fig.data.map((t) => String(t.xaxis ?? "x")))];
   const legend: string[] = [];
-  numeric.forEach((t, k) => {
-    const color = (t.marker?.color as string) ?? (t.line?.color as string) ?? PALETTE[k % PALETTE.length];
-    const x = t.x as number[];
-    const y = t.y!;
-    if (t.type === "bar") {
-      const w = x.length > 1 ? Math.abs(sx(x[1]) - sx(x[0])) * 0.9 : pw / 10;
-      x.forEach((v, i) => out.push(`<rect x="${sx(v) - w / 2}" y="${sy(Math.max(y[i], y0))}" width="${w}" height="${Math.abs(sy(y0) - sy(y[i]))}" fill="${color}" opacity="0.8"/>`));
-    } else {
-      if (t.mode?.includes("lines")) out.push(`<polyline fill="none" stroke="${color}" stroke-width="2" points="${x.map((v, i) => `${sx(v)},${sy(y[i])}`).join(" ")}"/>`);
-      if (!t.mode || t.mode.includes("markers")) {
-        const sizes = Array.isArray(t.marker?.size) ? (t.marker!.size as number[]) : x.map(() => (t.marker?.size as number) ?? 8);
-        const sizeref = (t.marker?.sizeref as number) ?? 1;
-        const open = String(t.marker?.symbol ?? "").includes("open");
-        x.forEach((v, i) => {
-          // plotly "area" sizing: diameter = sqrt(size / sizeref)
-          const d = t.marker?.sizemode === "area" ? Math.sqrt(sizes[i] / sizeref) : sizes[i];
-          out.push(`<circle cx="${sx(v)}" cy="${sy(y[i])}" r="${Math.max(2, d / 2)}" fill="${open ? "none" : color}" fill-opacity="${t.opacity ?? 0.6}" stroke="${color}" stroke-width="2"/>`);
-        });
-      }
+  let colorIndex = 0;
+  panels.forEach((axisId, p) => {
+    const key = axisId === "x" ? "xaxis" : `xaxis${axisId.slice(1)}`;
+    const xl = fig.layout[key] ?? {};
+    const yl = fig.layout.yaxis ?? {};
+    const dom: number[] = xl.domain ?? (panels.length > 1 ? [p / panels.length + 0.02, (p + 1) / panels.length - 0.02] : [0, 1]);
+    const px0 = m.l + dom[0] * pw;
+    const pwi = (dom[1] - dom[0]) * pw;
+    const traces = fig.data.filter((t) => String(t.xaxis ?? "x") === axisId);
+    const xlog = xl.type === "log";
+    const ylog = yl.type === "log";
+    const tx = (v: number) => (xlog ? Math.log10(v) : v);
+    const ty = (v: number) => (ylog ? Math.log10(v) : v);
+    // Category axes: strings map to their index.
+    const xcats = [...new Set(traces.flatMap((t) => ((t.x ?? []) as unknown[]).filter((v) => typeof v === "string") as string[]))];
+    const ycats = [...new Set(traces.flatMap((t) => ((t.y ?? []) as unknown[]).filter((v) => typeof v === "string") as string[]))];
+    const xnum = (v: unknown) => (typeof v === "string" ? xcats.indexOf(v) : tx(v as number));
+    const ynum = (v: unknown) => (typeof v === "string" ? ycats.indexOf(v) : ty(v as number));
+    const grids = traces.filter((t) => (t.type === "contour" || t.type === "heatmap") && t.z);
+    const plain = traces.filter((t) => t.type !== "contour" && t.type !== "heatmap" && t.x && t.y);
+    const horizontalBars = plain.filter((t) => t.type === "bar" && t.orientation === "h");
+    const xs = [...plain.flatMap((t) => (t.x as unknown[]).map(xnum)), ...grids.flatMap((t) => ((t.x as number[]) ?? []).map(tx))].filter(Number.isFinite);
+    const ys = [...plain.flatMap((t) => ((t.y as unknown[]) ?? []).map(ynum)), ...grids.flatMap((t) => ((t.y as number[]) ?? []).map(ty))].filter(Number.isFinite);
+    const legacy = !grids.length && !xcats.length && !horizontalBars.length;
+    const xr: number[] = xl.range ? xl.range.map(tx) : legacy ? [Math.min(...xs, 0), Math.max(...xs, 1)] : [Math.min(...xs, horizontalBars.length ? 0 : Infinity), Math.max(...xs)];
+    const yr: number[] = yl.range ? yl.range.map(ty) : [Math.min(...ys), Math.max(...ys)];
+    if (xcats.length) [xr[0], xr[1]] = [-0.5, xcats.length - 0.5];
+    if (ycats.length) [yr[0], yr[1]] = [-0.5, ycats.length - 0.5];
+    const [x0, x1] = xr[0] === xr[1] ? [xr[0] - 1, xr[1] + 1] : xr;
+    const [y0, y1] = yr[0] === yr[1] ? [yr[0] - 1, yr[1] + 1] : yr;
+    const sx = (v: number) => px0 + ((v - x0) / (x1 - x0)) * pwi;
+    const sy = (v: number) => m.t + ph - ((v - y0) / (y1 - y0)) * ph;
+    out.push(`<rect x="${px0}" y="${m.t}" width="${pwi}" height="${ph}" fill="#f7f7f9" stroke="#ccc"/>`);
+    const tickLabel = (v: number, log: boolean) => (log ? `1e${v}` : String(v));
+    const xticks = xcats.length ? xcats.map((_, i) => i) : xlog ? niceTicks(x0, x1).filter(Number.isInteger) : niceTicks(x0, x1);
+    for (const t of xticks) out.push(`<line x1="${sx(t)}" x2="${sx(t)}" y1="${m.t}" y2="${m.t + ph}" stroke="#e2e2e2"/><text x="${sx(t)}" y="${m.t + ph + 16}" text-anchor="middle">${esc(xcats.length ? xcats[t] : tickLabel(t, xlog))}</text>`);
+    if (p === 0) {
+      const yticks = ycats.length ? ycats.map((_, i) => i) : ylog ? niceTicks(y0, y1).filter(Number.isInteger) : niceTicks(y0, y1);
+      for (const t of yticks) out.push(`<line x1="${m.l}" x2="${m.l + pw}" y1="${sy(t)}" y2="${sy(t)}" stroke="#e2e2e2"/><text x="${m.l - 6}" y="${sy(t) + 4}" text-anchor="end">${esc(ycats.length ? ycats[t] : tickLabel(t, ylog))}</text>`);
+      out.push(`<text transform="translate(18 ${m.t + ph / 2}) rotate(-90)" text-anchor="middle">${esc(title(yl.title))}</text>`);
     }
-    if (t.name) legend.push(`<circle cx="${m.l + pw + 16}" cy="${m.t + 10 + legend.length * 20}" r="6" fill="${color}"/><text x="${m.l + pw + 28}" y="${m.t + 14 + legend.length * 20}">${esc(t.name)}</text>`);
+    out.push(`<text x="${px0 + pwi / 2}" y="${height - 15}" text-anchor="middle">${esc(title(xl.title))}</text>`);
+    out.push(`<clipPath id="plot${p}"><rect x="${px0}" y="${m.t}" width="${pwi}" height="${ph}"/></clipPath><g clip-path="url(#plot${p})">`);
+    for (const g of grids) {
+      const gx = (g.x as number[]) ?? g.z![0].map((_, i) => i);
+      const gy = (g.y as number[]) ?? g.z!.map((_, i) => i);
+      const z = g.z as (number | null)[][];
+      const known: [number, number, number][] = [];
+      z.forEach((row, i) => row.forEach((v, j) => v !== null && Number.isFinite(v) && known.push([i, j, v])));
+      const vals = known.map((k) => k[2]);
+      const [z0, z1] = [Math.min(...vals), Math.max(...vals)];
+      const edge = (a: number[], i: number, f: (v: number) => number) => (i <= 0 ? f(a[0]) - (f(a[1] ?? a[0] + 1) - f(a[0])) / 2 : i >= a.length ? f(a[a.length - 1]) + (f(a[a.length - 1]) - f(a[a.length - 2] ?? a[a.length - 1] - 1)) / 2 : (f(a[i - 1]) + f(a[i])) / 2);
+      z.forEach((row, i) =>
+        row.forEach((v, j) => {
+          let val = v;
+          if (val === null || !Number.isFinite(val)) {
+            let best = Infinity;
+            for (const [ki, kj, kv] of known) {
+              const d = ((ki - i) / z.length) ** 2 + ((kj - j) / row.length) ** 2;
+              if (d < best) [best, val] = [d, kv];
+            }
+          }
+          if (val === null) return;
+          const [xa, xb] = [edge(gx, j, tx), edge(gx, j + 1, tx)].map(sx);
+          const [ya, yb] = [edge(gy, i, ty), edge(gy, i + 1, ty)].map(sy);
+          out.push(`<rect x="${Math.min(xa, xb)}" y="${Math.min(ya, yb)}" width="${Math.abs(xb - xa) + 0.5}" height="${Math.abs(yb - ya) + 0.5}" fill="${colorAt(g.colorscale, (val - z0) / (z1 - z0 || 1), g.reversescale as boolean)}"/>`);
+        }),
+      );
+    }
+    plain.forEach((t) => {
+      const k = colorIndex++;
+      const mc = t.marker?.color;
+      const color = (typeof mc === "string" ? mc : undefined) ?? (t.line?.color as string) ?? PALETTE[k % PALETTE.length];
+      const x = (t.x as unknown[]).map(xnum);
+      const y = ((t.y ?? []) as unknown[]).map(ynum);
+      if (t.type === "bar" && t.orientation === "h") {
+        const h = (ph / Math.max(y.length, 1)) * 0.7;
+        x.forEach((v, i) => out.push(`<rect x="${sx(Math.min(0, v))}" y="${sy(y[i]) - h / 2}" width="${Math.abs(sx(v) - sx(0))}" height="${h}" fill="${color}" opacity="0.8"/>`));
+      } else if (t.type === "bar") {
+        const w = x.length > 1 ? Math.abs(sx(x[1]) - sx(x[0])) * 0.9 : pwi / 10;
+        x.forEach((v, i) => out.push(`<rect x="${sx(v) - w / 2}" y="${sy(Math.max(y[i], y0))}" width="${w}" height="${Math.abs(sy(y0) - sy(y[i]))}" fill="${color}" opacity="0.8"/>`));
+      } else {
+        const ok = (i: number) => Number.isFinite(x[i]) && Number.isFinite(y[i]);
+        if (t.mode?.includes("lines")) out.push(`<polyline fill="none" stroke="${color}" stroke-width="2" points="${x.map((v, i) => (ok(i) ? `${sx(v)},${sy(y[i])}` : "")).filter(Boolean).join(" ")}"/>`);
+        if (!t.mode || t.mode.includes("markers")) {
+          const sizes = Array.isArray(t.marker?.size) ? (t.marker!.size as number[]) : x.map(() => (t.marker?.size as number) ?? 8);
+          const sizeref = (t.marker?.sizeref as number) ?? 1;
+          const open = String(t.marker?.symbol ?? "").includes("open");
+          const shades = Array.isArray(mc) ? (mc as number[]) : undefined;
+          const [s0, s1] = shades ? [Math.min(...shades), Math.max(...shades)] : [0, 1];
+          x.forEach((v, i) => {
+            if (!ok(i)) return;
+            // plotly "area" sizing: diameter = sqrt(size / sizeref)
+            const d = t.marker?.sizemode === "area" ? Math.sqrt(sizes[i] / sizeref) : sizes[i];
+            const fill = shades ? colorAt(t.marker?.colorscale ?? "Blues", 0.25 + (0.75 * (shades[i] - s0)) / (s1 - s0 || 1)) : color;
+            out.push(`<circle cx="${sx(v)}" cy="${sy(y[i])}" r="${Math.max(2, d / 2)}" fill="${open ? "none" : fill}" fill-opacity="${t.opacity ?? 0.6}" stroke="${shades ? "#555" : color}" stroke-width="${shades ? 0.5 : 2}"/>`);
+          });
+        }
+      }
+      if (t.name && t.showlegend !== false && fig.layout.showlegend !== false) legend.push(`<circle cx="${m.l + pw + 16}" cy="${m.t + 10 + legend.length * 20}" r="6" fill="${color}"/><text x="${m.l + pw + 28}" y="${m.t + 14 + legend.length * 20}">${esc(t.name)}</text>`);
+    });
+    out.push("</g>");
   });
-  out.push("</g>", ...legend, "</svg>");
+  out.push(...legend, "</svg>");
   return out.join("\n");
 }
 

@@ -1,0 +1,128 @@
+// The record of one trial, as storages keep it (Optuna's FrozenTrial), and
+// the small helpers every part of the package shares.
+import * as os from "node:os";
+import { randomUUID } from "node:crypto";
+import type { Distribution, ParamValue } from "./distributions";
+
+/** Optuna's TrialState: WAITING (enqueued), RUNNING, then one of the finished states. */
+export type TrialState = "RUNNING" | "COMPLETE" | "PRUNED" | "FAIL" | "WAITING";
+
+export const TRIAL_STATES: readonly TrialState[] = ["RUNNING", "COMPLETE", "PRUNED", "FAIL", "WAITING"];
+
+/** Whether a state is final (COMPLETE, PRUNED, FAIL): the trial never changes again. */
+export function isFinished(state: TrialState): boolean {
+  return state === "COMPLETE" || state === "PRUNED" || state === "FAIL";
+}
+
+export type StudyDirection = "minimize" | "maximize";
+
+/** Which process runs a trial: a RUNNING trial whose process is gone is stale. */
+export interface WorkerInfo {
+  host: string;
+  pid: number;
+  /** Unique per process (a reused pid gets a new id). */
+  id: string;
+}
+
+const THIS_WORKER: WorkerInfo = { host: os.hostname(), pid: process.pid, id: randomUUID() };
+
+/** This process's identity, recorded on every trial it runs. */
+export function thisWorker(): WorkerInfo {
+  return THIS_WORKER;
+}
+
+/**
+ * One trial as recorded: its parameters (external values, as the objective saw
+ * them) with their distributions, its value, intermediate values by step,
+ * attributes and times.
+ */
+export interface FrozenTrial {
+  /** Storage-wide id. */
+  trialId: number;
+  /** 0, 1, 2… within the study. */
+  number: number;
+  state: TrialState;
+  value: number | null;
+  params: Record<string, ParamValue>;
+  distributions: Record<string, Distribution>;
+  /** Step → reported value (keys are integers, iterated in ascending order). */
+  intermediateValues: Record<number, number>;
+  userAttrs: Record<string, unknown>;
+  systemAttrs: Record<string, unknown>;
+  datetimeStart: Date | null;
+  datetimeComplete: Date | null;
+  /** The process that runs (or ran) the trial. */
+  worker: WorkerInfo | null;
+}
+
+/** The largest step with a reported value, or undefined. */
+export function lastStep(t: FrozenTrial): number | undefined {
+  let last: number | undefined;
+  for (const k of Object.keys(t.intermediateValues)) {
+    const s = Number(k);
+    if (last === undefined || s > last) last = s;
+  }
+  return last;
+}
+
+/** A deep copy (Dates and nested objects), so callers cannot change a storage's record. */
+export function cloneTrial(t: FrozenTrial): FrozenTrial {
+  return {
+    ...t,
+    params: { ...t.params },
+    distributions: { ...t.distributions },
+    intermediateValues: { ...t.intermediateValues },
+    userAttrs: structuredClone(t.userAttrs),
+    systemAttrs: structuredClone(t.systemAttrs),
+    datetimeStart: t.datetimeStart ? new Date(t.datetimeStart) : null,
+    datetimeComplete: t.datetimeComplete ? new Date(t.datetimeComplete) : null,
+    worker: t.worker ? { ...t.worker } : null,
+  };
+}
+
+/** A new record with defaults (used by storages and tests). */
+export function newFrozenTrial(fields: Partial<FrozenTrial> & { trialId: number; number: number }): FrozenTrial {
+  return {
+    state: "RUNNING",
+    value: null,
+    params: {},
+    distributions: {},
+    intermediateValues: {},
+    userAttrs: {},
+    systemAttrs: {},
+    datetimeStart: null,
+    datetimeComplete: null,
+    worker: null,
+    ...fields,
+  };
+}
+
+/**
+ * Thrown by an objective to stop a trial that the pruner gave up on (Optuna's
+ * optuna.TrialPruned): the trial is recorded PRUNED, not FAIL.
+ *
+ * @example
+ * if (trial.shouldPrune()) throw new TrialPruned();
+ */
+export class TrialPruned extends Error {
+  constructor(message = "Trial was pruned") {
+    super(message);
+    this.name = "TrialPruned";
+  }
+}
+
+/** Thrown when creating a study whose name is taken (pass loadIfExists: true to reuse it). */
+export class DuplicatedStudyError extends Error {
+  constructor(name: string) {
+    super(`Another study named "${name}" already exists in this storage: pass loadIfExists: true to reuse it, or pick another studyName`);
+    this.name = "DuplicatedStudyError";
+  }
+}
+
+/** Thrown when a study name or id is not in the storage. */
+export class StudyNotFoundError extends Error {
+  constructor(what: string) {
+    super(`No study ${what} in this storage`);
+    this.name = "StudyNotFoundError";
+  }
+}

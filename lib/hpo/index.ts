@@ -1,0 +1,28 @@
+// Hyperparameter search, Optuna-style: Study / Sampler / Pruner / Storage.
+export * from "./distributions";
+export * from "./frozenTrial";
+export { Trial } from "./trial";
+export * from "./study";
+export type { Sampler, StudyView } from "./samplers/base";
+export { RandomSampler, sampleUniform } from "./samplers/random";
+export { GridSampler } from "./samplers/grid";
+export { TPESampler, defaultGamma, hyperoptDefaultGamma } from "./samplers/tpe";
+export type { TPESamplerOptions } from "./samplers/tpe";
+export { ParzenEstimator, defaultWeights } from "./samplers/parzenEstimator";
+export type { ParzenEstimatorParameters } from "./samplers/parzenEstimator";
+export type { Pruner } from "./pruners/base";
+export { NopPruner } from "./pruners/nop";
+export { MedianPruner, PercentilePruner } from "./pruners/median";
+export type { PercentilePrunerOptions } from "./pruners/median";
+export { SuccessiveHalvingPruner } from "./pruners/successiveHalving";
+export type { SuccessiveHalvingOptions } from "./pruners/successiveHalving";
+export type { Storage, StorageOptions, StudySummary, TrialTemplate, FailedTrialCallback } from "./storage/base";
+export { InMemoryStorage } from "./storage/inMemory";
+export { JournalStorage, JournalFileLock } from "./storage/journal";
+export type { JournalStorageOptions } from "./storage/journal";
+export { PostgresStorage, SCHEMA_VERSION } from "./storage/postgres";
+export type { PostgresStorageOptions } from "./storage/postgres";
+export { rosenbrock, rosenbrockObjective } from "./rosenbrock";
+export { getParamImportances } from "./importance";
+export type { ImportanceOptions } from "./importance";
+export * from "./visualization";

@@ -1,0 +1,103 @@
+// The Storage interface (Optuna's BaseStorage): a study's trials live here,
+// and several processes may share one. Every method is async because one
+// backend (PostgreSQL) is remote; the in-memory and journal ones answer at once.
+import type { Distribution, ParamValue } from "../distributions";
+import type { FrozenTrial, StudyDirection, TrialState, WorkerInfo } from "../frozenTrial";
+
+/** One study, as `getAllStudies` lists it. */
+export interface StudySummary {
+  studyId: number;
+  studyName: string;
+  direction: StudyDirection;
+  nTrials: number;
+}
+
+/** Fields a new trial may start with (enqueued trials, copies, retries). */
+export interface TrialTemplate {
+  state?: TrialState;
+  value?: number | null;
+  params?: Record<string, ParamValue>;
+  distributions?: Record<string, Distribution>;
+  intermediateValues?: Record<number, number>;
+  userAttrs?: Record<string, unknown>;
+  systemAttrs?: Record<string, unknown>;
+  datetimeStart?: Date | null;
+  datetimeComplete?: Date | null;
+}
+
+/**
+ * Called for each RUNNING trial found stale (its process died, or its
+ * heartbeat stopped) after it is marked FAIL, as Optuna's failed_trial_callback.
+ * `RetryFailedTrialCallback` re-enqueues its parameters.
+ */
+export type FailedTrialCallback = (storage: Storage, studyId: number, failed: FrozenTrial) => Promise<void> | void;
+
+/** Options every persistent storage takes. */
+export interface StorageOptions {
+  /** Seconds between heartbeats of a RUNNING trial (PostgreSQL; off when unset, as Optuna). */
+  heartbeatInterval?: number;
+  /** Seconds without a heartbeat after which a RUNNING trial is stale (default 2 × heartbeatInterval, as Optuna). */
+  gracePeriod?: number;
+  /** What to do with a trial found stale, after it is marked FAIL (e.g. new RetryFailedTrialCallback()). */
+  failedTrialCallback?: FailedTrialCallback;
+}
+
+/**
+ * Where a study's trials are kept. Trials returned are snapshots: a storage
+ * never mutates a record it handed out (it replaces it), so callers may keep
+ * references, and must not change them.
+ *
+ * Call order in a study: `createNewStudy` (or `getStudyIdFromName`), then per
+ * trial `claimWaitingTrial` or `createNewTrial`, `setTrialParam` as the
+ * objective asks, `setTrialIntermediateValue` as it reports, and last
+ * `setTrialStateValue` to a finished state.
+ *
+ * @example
+ * const storage = new InMemoryStorage();
+ * const id = await storage.createNewStudy("demo", "minimize");
+ * const t = await storage.createNewTrial(id);
+ * await storage.setTrialStateValue(t.trialId, "COMPLETE", 1.5);
+ */
+export interface Storage {
+  /** Heartbeat settings and failed-trial callback (undefined: none). */
+  readonly options: StorageOptions;
+  createNewStudy(studyName: string, direction: StudyDirection): Promise<number>;
+  /** Throws StudyNotFoundError when absent. */
+  getStudyIdFromName(studyName: string): Promise<number>;
+  getStudyName(studyId: number): Promise<string>;
+  getStudyDirection(studyId: number): Promise<StudyDirection>;
+  getAllStudies(): Promise<StudySummary[]>;
+  deleteStudy(studyId: number): Promise<void>;
+  setStudyUserAttr(studyId: number, key: string, value: unknown): Promise<void>;
+  getStudyUserAttrs(studyId: number): Promise<Record<string, unknown>>;
+  setStudySystemAttr(studyId: number, key: string, value: unknown): Promise<void>;
+  getStudySystemAttrs(studyId: number): Promise<Record<string, unknown>>;
+
+  /** A new trial numbered after the study's last; RUNNING (owned by `worker`) unless the template says otherwise. */
+  createNewTrial(studyId: number, template?: TrialTemplate, worker?: WorkerInfo): Promise<FrozenTrial>;
+  /** Atomically takes the oldest WAITING trial and makes it RUNNING for `worker`; null when none waits. */
+  claimWaitingTrial(studyId: number, worker: WorkerInfo): Promise<FrozenTrial | null>;
+  setTrialParam(trialId: number, name: string, value: ParamValue, distribution: Distribution): Promise<void>;
+  /**
+   * Moves a RUNNING trial to `state` (a finished one). Returns false, changing
+   * nothing, when the trial is no longer RUNNING (another process finished it).
+   */
+  setTrialStateValue(trialId: number, state: TrialState, value?: number | null): Promise<boolean>;
+  setTrialIntermediateValue(trialId: number, step: number, value: number): Promise<void>;
+  setTrialUserAttr(trialId: number, key: string, value: unknown): Promise<void>;
+  setTrialSystemAttr(trialId: number, key: string, value: unknown): Promise<void>;
+  getTrial(trialId: number): Promise<FrozenTrial>;
+  /** All trials of the study in number order, optionally of some states only. */
+  getAllTrials(studyId: number, states?: readonly TrialState[]): Promise<FrozenTrial[]>;
+  /** Records that a RUNNING trial's process is alive (storages with heartbeats). */
+  recordHeartbeat?(trialId: number): Promise<void>;
+  /** RUNNING trials whose heartbeat is older than the grace period. */
+  getStaleTrialIds?(studyId: number): Promise<number[]>;
+  /** Releases connections and file handles. */
+  close(): Promise<void>;
+}
+
+/** Rejects unknown option keys, naming the known ones. */
+export function checkKeys(where: string, options: object | undefined, known: readonly string[]): void {
+  for (const k of Object.keys(options ?? {})) if (!known.includes(k)) throw new Error(`${where}: unknown option "${k}" (known: ${known.join(", ")})`);
+}
