@@ -142,9 +142,24 @@ test("plotMetrics spec: bubble area ∝ size, current run solid, x range set by 
   assert.equal(lineChart([{ name: "T=1", x: [0, 1], y: [1, 2] }]).data[0].mode, "lines+markers");
   assert.throws(() => contour([0, 1], [0], [[1]]), /z must be 1 rows of 2 values/);
   assert.match(perfMetricsMarkdown(perf), /\| Distillation \| 10.00 \| 5.00 ± 0.50 \| 82.00% \| 0.50x \| 2.00x \|/);
+  // Axes leave room for the largest bubble at either end, even when one row is far from the others.
+  const wide = { ...perf, "Far model": { sizeMb: 20, timeAvgMs: 40, timeStdMs: 1, accuracy: 0.12 } };
+  const wf = plotMetrics(wide, "Far model");
+  const [x0, x1] = wf.layout.xaxis.range;
+  const [y0, y1] = wf.layout.yaxis.range;
+  for (const t of wf.data) {
+    const r = Math.sqrt(((t.marker as any).size[0]) / (t.marker as any).sizeref) / 2;
+    const px = (((t.x as number[])[0] - x0) / (x1 - x0)) * 480;
+    const py = (((t.y as number[])[0] - y0) / (y1 - y0)) * 330;
+    assert.ok(px >= r && px <= 480 - r && py >= r && py <= 330 - r, `${t.name} at (${px.toFixed(0)}, ${py.toFixed(0)}) px, radius ${r.toFixed(0)}`);
+  }
   const dir = tmpDir();
-  const { files } = writeReport(perf, dir, { profile: "test" });
+  const { files } = writeReport(perf, dir, { profile: "test" }, { "KD hooks (demo)": { sizeMb: 13, timeAvgMs: 4, timeStdMs: 0.1, accuracy: 0.15 } });
   for (const f of files) assert.ok(fs.existsSync(f), f);
+  const md = fs.readFileSync(path.join(dir, "perf_metrics.md"), "utf8");
+  assert.match(md, /\| Distillation \| 10.00 \|/);
+  assert.match(md, /## Demonstrations[\s\S]*\| KD hooks \(demo\) \| 13.00 \|/);
+  assert.doesNotMatch(fs.readFileSync(path.join(dir, "perf_metrics.html"), "utf8"), /KD hooks/, "demos stay off the chart");
   assert.match(fs.readFileSync(path.join(dir, "perf_metrics.html"), "utf8"), /Plotly.newPlot/);
   const store = path.join(dir, "store.json");
   savePerfMetrics({ a: perf["BERT baseline"] }, store);

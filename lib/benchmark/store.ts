@@ -17,3 +17,21 @@ export function savePerfMetrics(rows: PerfMetrics, file = PERF_METRICS_FILE): Pe
   writeJsonAtomic(file, all);
   return all;
 }
+
+/**
+ * Demonstrations (a one-epoch run that shows an API, a training-hook loop)
+ * are measured like optimisations but kept in their own store, so the
+ * workbook's charts and final report show only real rows; the report lists
+ * demonstrations in a table of their own.
+ */
+export const DEMO_METRICS_FILE = path.resolve(__dirname, "..", "..", "outputs", "demo_metrics.json");
+
+/** Merges demonstration rows into their store and returns all of them. */
+export function saveDemoMetrics(rows: PerfMetrics, file = DEMO_METRICS_FILE): PerfMetrics {
+  return savePerfMetrics(rows, file);
+}
+
+/** The demonstration rows gathered so far (empty when none). */
+export function loadDemoMetrics(file = DEMO_METRICS_FILE): PerfMetrics {
+  return loadPerfMetrics(file);
+}

@@ -14,8 +14,8 @@ export function plotMetrics(perfMetrics: PerfMetrics, currentOptimType: string):
   if (entries.length === 0) throw new Error("plotMetrics: perfMetrics is empty");
   if (!(currentOptimType in perfMetrics)) throw new Error(`plotMetrics: "${currentOptimType}" is not in perfMetrics (${entries.map(([k]) => k).join(", ")})`);
   const maxSize = Math.max(...entries.map(([, m]) => m.sizeMb));
-  // Area sizing: the largest model gets a ~60 px bubble.
-  const sizeref = maxSize / 60 ** 2;
+  // Area sizing: the largest model gets a BUBBLE_PX-wide bubble.
+  const sizeref = maxSize / BUBBLE_PX ** 2;
   const data: Trace[] = entries.map(([name, m]) => ({
     type: "scatter",
     mode: "markers",
@@ -27,17 +27,36 @@ export function plotMetrics(perfMetrics: PerfMetrics, currentOptimType: string):
     opacity: name === currentOptimType ? 0.8 : 0.5,
   }));
   const accs = entries.map(([, m]) => m.accuracy * 100);
-  const maxTime = Math.max(...entries.map(([, m]) => m.timeAvgMs));
+  const times = entries.map(([, m]) => m.timeAvgMs);
   return {
     data,
     layout: {
       title: { text: `Accuracy vs latency (current: ${currentOptimType})` },
-      xaxis: { title: { text: "Average latency (ms)" }, range: [0, Math.ceil(maxTime * 1.15) + 1] },
-      yaxis: { title: { text: "Accuracy (%)" }, range: [Math.floor(Math.min(...accs) - 3), Math.ceil(Math.max(...accs) + 3)] },
+      xaxis: { title: { text: "Average latency (ms)" }, range: paddedRange(Math.min(...times), Math.max(...times), PLOT_AREA.width, { from: 0 }) },
+      yaxis: { title: { text: "Accuracy (%)" }, range: paddedRange(Math.min(...accs), Math.max(...accs), PLOT_AREA.height) },
       legend: { itemsizing: "constant" },
       template: "plotly_white",
     },
   };
+}
+
+/** Diameter in pixels of the largest model's bubble. */
+const BUBBLE_PX = 60;
+/** The smallest plotting area the chart is drawn in (the static SVG's, 780x440 with its legend margin). */
+const PLOT_AREA = { width: 480, height: 330 };
+
+/**
+ * An axis range around [lo, hi] wide enough that a bubble of the largest
+ * size centred at either end stays inside the frame: with r the bubble
+ * radius and L the axis length in pixels, a pad p satisfies r/L·(span + 2p) ≤ p.
+ * `from` pins the lower end (the latency axis starts at 0) unless a bubble needs more room.
+ */
+function paddedRange(lo: number, hi: number, lengthPx: number, options: { from?: number } = {}): [number, number] {
+  const span = Math.max(hi - lo, Math.abs(hi) * 0.02, 1e-9);
+  const r = BUBBLE_PX / 2 + 4; // plus the marker line and a margin
+  const pad = (r * span) / (lengthPx - 2 * r);
+  const low = options.from !== undefined ? Math.min(options.from, lo - pad) : lo - pad;
+  return [low, hi + pad];
 }
 
 /** Histogram of values (e.g. a weight matrix before quantization). */

@@ -18,13 +18,18 @@ export function perfMetricsMarkdown(perf: PerfMetrics): string {
 
 /**
  * Writes the workbook's results: perf_metrics.json / .md and the
- * accuracy-vs-latency chart as HTML (and PNG when Chromium is installed).
+ * accuracy-vs-latency chart as HTML (and PNG), showing only the
+ * optimisation rows; demonstration runs, if given, are listed in a table of
+ * their own (and in the JSON under `demos`), never on the chart.
  */
-export function writeReport(perf: PerfMetrics, dir: string, meta: Record<string, unknown> = {}): { files: string[] } {
+export function writeReport(perf: PerfMetrics, dir: string, meta: Record<string, unknown> = {}, demos: PerfMetrics = {}): { files: string[] } {
   const names = Object.keys(perf);
   if (names.length === 0) throw new Error("writeReport: no benchmark rows were recorded (did the notebooks run?)");
-  writeJsonAtomic(path.join(dir, "perf_metrics.json"), { ...meta, perfMetrics: perf });
-  const md = `# Workbook results\n\n${Object.entries(meta).map(([k, v]) => `- ${k}: ${v}`).join("\n")}\n\n${perfMetricsMarkdown(perf)}\n![accuracy vs latency](perf_metrics.png)\n`;
+  writeJsonAtomic(path.join(dir, "perf_metrics.json"), { ...meta, perfMetrics: perf, ...(Object.keys(demos).length ? { demos } : {}) });
+  const demoTable = Object.keys(demos).length
+    ? `\n## Demonstrations\n\nShort runs that show an API (not optimisations; not on the chart):\n\n${perfMetricsMarkdown(demos)}`
+    : "";
+  const md = `# Workbook results\n\n${Object.entries(meta).map(([k, v]) => `- ${k}: ${v}`).join("\n")}\n\n${perfMetricsMarkdown(perf)}\n![accuracy vs latency](perf_metrics.png)\n${demoTable}`;
   writeFileAtomic(path.join(dir, "perf_metrics.md"), md);
   const fig = saveFigure(plotMetrics(perf, names[names.length - 1]), path.join(dir, "perf_metrics"));
   return { files: [path.join(dir, "perf_metrics.json"), path.join(dir, "perf_metrics.md"), fig.html, ...(fig.png ? [fig.png] : [])] };
