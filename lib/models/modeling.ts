@@ -71,8 +71,23 @@ export interface EncoderOutput {
   attentions?: tf.Tensor4D[];
 }
 
-/** A weight transform applied on every read (pruning masks, fake quantisation). */
-export type WeightTransform = (weight: tf.Tensor, name: string) => tf.Tensor;
+/**
+ * A weight transform applied on every read in the forward pass (pruning
+ * masks, fake quantisation): `transform(weight, name)` returns the weight the
+ * layer uses, built from differentiable ops so gradients reach the stored
+ * weight (and any variables the transform reads, e.g. movement scores).
+ *
+ * `backward`, when given, is the same chain rule by hand: from the gradient
+ * with respect to the transformed weight, the gradient with respect to the
+ * stored weight, plus gradients of the transform's own trainable variables by
+ * parameter name. Data-parallel workers hold plain replicas that see only
+ * transformed weights; with `backward` on every transform, the Trainer sends
+ * them transformed weights and maps their gradients back, so compressed
+ * training uses every core too.
+ */
+export type WeightTransform = ((weight: tf.Tensor, name: string) => tf.Tensor) & {
+  backward?: (gradTransformed: tf.Tensor, weight: tf.Tensor, name: string) => { weight: tf.Tensor; extra?: Map<string, tf.Tensor> };
+};
 
 const NEG_INF = -3.4028234663852886e38; // torch.finfo(float32).min, as HF uses for masking
 
