@@ -268,11 +268,13 @@ export class Trainer {
   private async startWorkers(model: PreTrainedModel): Promise<GradientWorkerPool | undefined> {
     const n = this.args.dataParallelWorkers;
     if (n <= 1) return undefined;
+    const transforms = [...model.weightTransforms.values()];
     const why =
       this.computeLoss !== Trainer.prototype.computeLoss ? "computeLoss is overridden"
       : !this.canUseWorkers() ? `${this.constructor.name} computes this loss in one thread`
-      : this.callbacks.some((c) => c.onAfterComputeLoss || c.trainableParams || c.modelOutputs?.hiddenStates || c.modelOutputs?.attentions) ? "a callback changes the loss"
-      : model.weightTransforms.size > 0 ? "the model has weight transforms (masks, fake quantization)"
+      : this.callbacks.some((c) => c.onAfterComputeLoss || c.modelOutputs?.hiddenStates || c.modelOutputs?.attentions) ? "a callback changes the loss"
+      : transforms.some((t) => !t.backward) ? "a weight transform has no backward (workers see only transformed weights)"
+      : this.callbacks.some((c) => c.trainableParams) && transforms.length === 0 ? "a callback trains extra parameters"
       : undefined;
     if (why) {
       logger.warn(`dataParallelWorkers=${n} ignored: ${why}; training in one thread.`);
@@ -302,8 +304,33 @@ export class Trainer {
     });
   }
 
+  /** A worker's gradients (by parameter, with respect to transformed weights) as gradients of what is trained. */
+  private untransformGradients(raw: Record<string, Float32Array>, shapes: Map<string, number[]>): Map<string, tf.Tensor> {
+    const model = this.model!;
+    const out = new Map<string, tf.Tensor>();
+    const add = (name: string, g: tf.Tensor) => {
+      const prev = out.get(name);
+      out.set(name, prev ? tf.add(prev, g) : g);
+      if (prev) tf.dispose([prev, g]);
+    };
+    for (const [name, data] of Object.entries(raw)) {
+      const g = tf.tensor(data, shapes.get(name));
+      const t = model.weightTransforms.get(name);
+      if (!t) {
+        add(name, g);
+        continue;
+      }
+      const { weight, extra } = t.backward!(g, model.params.get(name)!, name);
+      g.dispose();
+      add(name, weight);
+      for (const [k, e] of extra ?? []) add(k, e);
+    }
+    return out;
+  }
+
   /** One batch split across this thread and the workers; gradients averaged by shard size. */
   private async parallelStep(pool: GradientWorkerPool, rows: EncodedRow[], seed: number, vars: tf.Variable[], paramOf: Map<string, string>): Promise<{ loss: number; grads: Map<string, tf.Tensor> }> {
+    const paramShapes = new Map([...this.model!.params].map(([k, v]) => [k, v.shape]));
     const parts = pool.size + 1;
     const shards = Array.from({ length: parts }, (_, i) => rows.slice(Math.floor((i * rows.length) / parts), Math.floor(((i + 1) * rows.length) / parts))).filter((s) => s.length > 0);
     const targets = shards.map((s) => this.rowTargets(s));
@@ -313,11 +340,15 @@ export class Trainer {
     const n = rows.length;
     const w0 = shards[0].length / n;
     let loss = local.loss * w0;
+    // Workers return gradients with respect to the weights they were sent (transformed ones): map those
+    // back through each transform's backward, which also yields the transform's own variables' gradients.
+    const remoteGrads = others.map((o) => this.untransformGradients(o.grads, paramShapes));
     const grads = new Map<string, tf.Tensor>();
     for (const [name, g] of local.grads) {
-      grads.set(name, tf.tidy(() => others.reduce((acc, o, i) => tf.add(acc, tf.mul(tf.tensor(o.grads[name], g.shape), shards[i + 1].length / n)), tf.mul(g, w0))));
+      grads.set(name, tf.tidy(() => remoteGrads.reduce((acc, r, i) => (r.has(name) ? tf.add(acc, tf.mul(r.get(name)!, shards[i + 1].length / n)) : acc), tf.mul(g, w0))));
       g.dispose();
     }
+    for (const r of remoteGrads) tf.dispose([...r.values()]);
     others.forEach((o, i) => (loss += o.loss * (shards[i + 1].length / n)));
     return { loss, grads };
   }

@@ -6,17 +6,19 @@ import type { LossSpec, RowTargets } from "../losses";
 export interface InitMessage {
   type: "init";
   config: ModelConfig;
-  /** Parameters in the model's internal layout, by HF name. */
-  weights: Record<string, Float32Array>;
+  /** Every parameter (internal layout, as the forward pass sees it), in one buffer the Trainer rewrites after each step. */
+  shared: Float32Array;
+  /** Parameter name → [offset, length] in `shared`. */
+  layout: Record<string, [number, number]>;
   collator: CollatorOptions;
   /** The training loss as data, and the file that registers its kind (required before building it). */
   loss: LossSpec;
   lossModule: string;
 }
 
+/** The shared buffer holds new weights: load them. */
 export interface WeightsMessage {
   type: "weights";
-  weights: Record<string, Float32Array>;
 }
 
 export interface GradMessage {

@@ -16,12 +16,15 @@ let model: PreTrainedModel | undefined;
 let collator: DataCollator | undefined;
 let loss: LossFunction | undefined;
 let nameOf = new Map<string, string>();
+let shared: Float32Array | undefined;
+let layout: Record<string, [number, number]> = {};
 
-function setWeights(weights: Record<string, Float32Array>): void {
-  for (const [name, data] of Object.entries(weights)) {
+/** Loads the weights the Trainer wrote into the shared buffer. */
+function loadWeights(): void {
+  for (const [name, [offset, length]] of Object.entries(layout)) {
     const v = model!.params.get(name);
     if (!v) throw new Error(`worker: unknown parameter ${name}`);
-    tf.tidy(() => v.assign(tf.tensor(data, v.shape)));
+    tf.tidy(() => v.assign(tf.tensor(shared!.slice(offset, offset + length), v.shape))); // a copy: the cpu backend would keep a view
   }
 }
 
@@ -32,13 +35,15 @@ async function handle(msg: ToWorker): Promise<FromWorker | undefined> {
       require(msg.lossModule); // registers the loss kind in this thread
       loss = buildLoss(msg.loss);
       model = createModelFromConfig(msg.config);
-      setWeights(msg.weights);
+      shared = msg.shared;
+      layout = msg.layout;
+      loadWeights();
       nameOf = new Map([...model.params].map(([n, v]) => [v.name, n]));
       collator = createCollator(msg.collator);
       return { type: "ready", backend };
     }
     case "weights":
-      setWeights(msg.weights);
+      loadWeights();
       return undefined;
     case "grads": {
       const m = model!;
