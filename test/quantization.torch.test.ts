@@ -138,7 +138,7 @@ test("quantize → dequantize: error ≤ scale / 2 inside the range, clamping at
   const { scales } = pc.calculateQparams();
   assert.equal(scales.length, T.per_channel_shape[1]);
   const qw = pc.quantize(w);
-  const data = w.dataSync();
+  const data = w.dataSync() as Float32Array;
   const back = qw.dequantize();
   for (let i = 0; i < data.length; i++) assert.ok(Math.abs(data[i] - back[i]) <= (scales[i % scales.length] / 2) * (1 + 1e-4), `per-channel error at ${i}`);
   // Storage: one byte per element for 8-bit dtypes (4x smaller than float32), four for qint32.
