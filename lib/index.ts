@@ -14,5 +14,5 @@ export * from "./notebook";
 export * from "./workbook";
 export * from "./utils/log";
 export * from "./onnx";
-export * from "./quantization/int8";
+export * from "./quantization";
 export * from "./distillation";
