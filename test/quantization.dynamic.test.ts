@@ -6,7 +6,6 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import * as tf from "@tensorflow/tfjs-core";
 import { ready, FIXTURES, tmpDir, maxAbsDiff } from "./helpers/setup";
 import { readJson } from "../lib/utils/fs";
 import { setLogLevel } from "../lib/utils/log";
