@@ -32,6 +32,8 @@ import { BertTokenizer } from "../lib/tokenizers";
 
 interface HistCase {
   values: number[];
+  percentile_75_symmetric: [number, number];
+  percentile_75_asymmetric: [number, number];
   percentile_symmetric: [number, number];
   percentile_99_symmetric: [number, number];
   percentile_99_asymmetric: [number, number];
@@ -168,16 +170,18 @@ test("histogram calibration equals ORT's calibrate.py on fixed tensors (Percenti
     const v = Float32Array.from(c.values);
     const hist = (mode: "value" | "absolute", bins: number) => {
       const h = new TensorHistogram(mode, bins);
-      h.observe(v.subarray(0, 1000));
-      h.observe(v.subarray(1000));
-      h.add(v.subarray(0, 1000));
-      h.add(v.subarray(1000));
+      h.observe(v.subarray(0, 100));
+      h.observe(v.subarray(100));
+      h.add(v.subarray(0, 100));
+      h.add(v.subarray(100));
       return h;
     };
     const pair = (r: { lowest: number; highest: number }) => [r.lowest, r.highest];
     assert.deepEqual(pair(percentileRange(hist("absolute", 2048), 99.999, true)), c.percentile_symmetric);
     assert.deepEqual(pair(percentileRange(hist("absolute", 2048), 99, true)), c.percentile_99_symmetric);
     assert.deepEqual(pair(percentileRange(hist("value", 2048), 99, false)), c.percentile_99_asymmetric);
+    assert.deepEqual(pair(percentileRange(hist("absolute", 2048), 75, true)), c.percentile_75_symmetric);
+    assert.deepEqual(pair(percentileRange(hist("value", 2048), 75, false)), c.percentile_75_asymmetric);
     assert.deepEqual(pair(entropyRange(hist("value", 128), 128)), c.entropy_default);
     assert.deepEqual(pair(entropyRange(hist("value", 2048), 128)), c.entropy_2048_128);
     assert.deepEqual(pair(entropyRange(hist("value", 512), 64)), c.entropy_512_64);
