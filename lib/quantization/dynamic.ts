@@ -35,8 +35,10 @@ export type DynamicQuantModuleType = "Linear";
 /** Weight dtypes it writes (torch's `dtype=torch.qint8`). */
 export type DynamicQuantDtype = "qint8";
 
+/** The module types `quantizeDynamicModel` knows. */
 export const DYNAMIC_QUANT_MODULE_TYPES: readonly DynamicQuantModuleType[] = Object.freeze(["Linear"] as const);
 
+/** Options of `quantizeDynamicModel`. */
 export interface QuantizeDynamicModelOptions {
   /** One scale per output row of each weight (torch's per_channel_dynamic_qconfig). Default false (default_dynamic_qconfig). */
   perChannel?: boolean;
@@ -54,6 +56,11 @@ export interface DynamicQuantizedLinear {
  * kernels through ONNX Runtime: `forward`, or `pipeline("text-classification",
  * model, { tokenizer })`; `savePretrained` writes the int8 weights, so
  * `PerformanceBenchmark.computeSize` measures what is stored.
+ *
+ * @example
+ * const q = quantizeDynamicModel(model, ["Linear"], "qint8");
+ * q.linears.get("classifier")!.weight.intRepr(); // Int8Array
+ * await q.forward(tokenizer.call(["What is the pin number for my account?"])); // [Float32Array(151)]
  */
 export class DynamicQuantizedModel {
   private sessionPromise?: Promise<ort.InferenceSession>;

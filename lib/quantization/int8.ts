@@ -4,6 +4,7 @@
 // PyTorch's quantized tensors (qtensor.ts) differ in one detail: they multiply
 // by the float32 inverse of the scale.
 
+/** ORT's 8-bit types: signed (int8) or unsigned (uint8). */
 export type QuantType = "QInt8" | "QUInt8";
 
 /**
@@ -53,12 +54,17 @@ export function computeScaleZeroPoint(rmin: number, rmax: number, qmin: number, 
   return { scale: Math.fround(scale), zeroPoint: Math.min(qmax, Math.max(qmin, zeroPoint)) };
 }
 
-/** QuantizeLinear on one value: saturate(round(x / scale) + zeroPoint), the division in float32. */
+/**
+ * QuantizeLinear on one value: saturate(round(x / scale) + zeroPoint), the division in float32.
+ *
+ * @example quantizeLinearValue(0.5, 1 / 64, 0, -127, 127); // 32
+ */
 export function quantizeLinearValue(x: number, scale: number, zeroPoint: number, qmin: number, qmax: number): number {
   const q = roundHalfEven(Math.fround(x / scale)) + zeroPoint;
   return q < qmin ? qmin : q > qmax ? qmax : q;
 }
 
+/** An 8-bit tensor with its scale(s) and zero point(s), in ONNX layout. */
 export interface QuantizedTensor {
   type: QuantType;
   shape: number[];
@@ -69,6 +75,7 @@ export interface QuantizedTensor {
   axis?: number;
 }
 
+/** Options of `quantizeTensor` (ORT's quantize_data). */
 export interface QuantizeOptions {
   type?: QuantType;
   symmetric?: boolean;

@@ -6,9 +6,14 @@ import * as tf from "@tensorflow/tfjs-core";
 import { roundHalfEven } from "./int8";
 import { QDType, QScheme, QTensor, quantizePerChannel, quantizePerTensor } from "./qtensor";
 
-/** float32 machine epsilon, torch's default lower bound for a scale. */
+/**
+ * float32 machine epsilon, torch's default lower bound for a scale.
+ *
+ * @example new MinMaxObserver({ eps: FLOAT32_EPS });
+ */
 export const FLOAT32_EPS = 2 ** -23;
 
+/** Options shared by the observers (torch's observer arguments). */
 export interface ObserverOptions {
   /** Default "quint8", as torch. */
   dtype?: QDType;
@@ -21,6 +26,7 @@ export interface ObserverOptions {
   eps?: number;
 }
 
+/** What `calculateQparams` needs to know of the observer. */
 export interface QparamsOptions {
   dtype: QDType;
   qscheme: QScheme;

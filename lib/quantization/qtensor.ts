@@ -196,6 +196,7 @@ export class QTensor {
   }
 }
 
+/** Options of `quantizePerTensor`. */
 export interface QuantizePerTensorOptions {
   /** Shape of a Float32Array / number[] input (default: 1-D). */
   shape?: readonly number[];
@@ -229,6 +230,7 @@ export function quantizePerTensor(x: FloatInput, scale: number, zeroPoint: numbe
   return new QTensor(values, shape, dtype, { kind: "tensor", scale, zeroPoint }, qscheme);
 }
 
+/** Options of `quantizePerChannel`. */
 export interface QuantizePerChannelOptions {
   /** Shape of a Float32Array / number[] input (required for those: per-channel needs an axis to slice). */
   shape?: readonly number[];

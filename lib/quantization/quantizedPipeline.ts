@@ -25,4 +25,5 @@ export class QuantizedTextClassificationPipeline extends TextClassificationPipel
   }
 }
 
+/** A callable quantized pipeline, as `pipeline()` returns it. */
 export type QuantizedTextClassifier = QuantizedTextClassificationPipeline & TextClassificationPipelineCall;

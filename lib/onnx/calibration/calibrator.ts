@@ -16,6 +16,7 @@ import { TensorHistogram, entropyRange, percentileRange } from "./histogram";
 /** ORT's `CalibrationMethod` (Distribution, for float 8, is not implemented). */
 export type CalibrationMethod = "MinMax" | "Percentile" | "Entropy";
 
+/** The calibration methods, in ORT's order. */
 export const CALIBRATION_METHODS: readonly CalibrationMethod[] = Object.freeze(["MinMax", "Percentile", "Entropy"] as const);
 
 /** ORT's calibration extra options, typed. */
@@ -49,6 +50,12 @@ export type TensorsRange = Record<string, TensorRange>;
  * Base of the calibrators (ORT's CalibraterBase): picks the tensors to
  * calibrate, augments a copy of the model, runs it. Subclasses say how the
  * graph is augmented and how collected outputs become ranges.
+ *
+ * @example
+ * const cal: CalibraterBase = await createCalibrator("model.onnx", "MinMax");
+ * await cal.collectData(reader);
+ * cal.computeData();
+ * cal.release();
  */
 export abstract class CalibraterBase {
   readonly model: onnx.ModelProto;
@@ -101,7 +108,11 @@ export abstract class CalibraterBase {
   }
 }
 
-/** ORT's `select_tensors_to_calibrate`: float inputs and outputs (not initializers) of the nodes of those op types. */
+/**
+ * ORT's `select_tensors_to_calibrate`: float inputs and outputs (not initializers) of the nodes of those op types.
+ *
+ * @example selectTensorsToCalibrate(model.graph, ["MatMul"]); // ["embeddings/LayerNorm_output_0", …]
+ */
 export function selectTensorsToCalibrate(graph: onnx.IGraphProto, opTypes?: readonly string[]): string[] {
   const types = inferElemTypes(graph);
   const initializers = new Set((graph.initializer ?? []).map((t) => t.name!));

@@ -18,6 +18,7 @@ export interface CalibrationDataReader {
   getNext(): CalibrationFeeds | null | undefined;
 }
 
+/** Options of `TextCalibrationDataReader`. */
 export interface TextCalibrationDataReaderOptions {
   /** Texts per run. Default 1: each query alone, unpadded, as at inference time. */
   batchSize?: number;

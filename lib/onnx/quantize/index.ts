@@ -11,7 +11,11 @@ export { MatMulQuantizer } from "./matmul";
 export { GatherQuantizer } from "./gather";
 export { QDQMatMulQuantizer } from "./qdqMatmul";
 
-/** Op type → quantizer for dynamic quantization; adding an op is one entry. */
+/**
+ * Op type → quantizer for dynamic quantization; adding an op is one entry.
+ *
+ * @example Object.keys(DYNAMIC_QUANTIZERS); // ["MatMul", "Gather"]
+ */
 export const DYNAMIC_QUANTIZERS: Readonly<Record<string, OpQuantizerCtor>> = Object.freeze({
   MatMul: MatMulQuantizer,
   Gather: GatherQuantizer,

@@ -14,14 +14,28 @@ export interface TensorRange {
   highest: number;
 }
 
-/** ORT's tensor-name suffixes, so a reader of both graphs finds the same names. */
+/**
+ * ORT's tensor-name suffixes, so a reader of both graphs finds the same names.
+ *
+ * @example quantOutputName("x"); // "x_QuantizeLinear_Output"
+ */
 export const quantOutputName = (t: string) => `${t}_QuantizeLinear_Output`;
+/**
+ * The name consumers of a quantized tensor read.
+ *
+ * @example dequantOutputName("x"); // "x_DequantizeLinear_Output"
+ */
 export const dequantOutputName = (t: string) => `${t}_DequantizeLinear_Output`;
 
 /**
  * The tensors an OnnxQuantizer quantizes in QDQ form: activations get a
  * QuantizeLinear/DequantizeLinear pair with scale and zero point from their
  * calibrated range; weights an 8-bit initializer and a DequantizeLinear.
+ *
+ * @example
+ * // inside an op quantizer:
+ * q.qdq.activation(node.input[0], node.name); // → "…_DequantizeLinear_Output"
+ * q.qdq.weight(node.input[1], 1); // per output column
  */
 export class QdqTensors {
   private readonly activations = new Map<string, string>(); // tensor → the node that asked

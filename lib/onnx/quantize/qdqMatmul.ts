@@ -8,6 +8,8 @@ import { OnnxQuantizer, OpQuantizer } from "./quantizer";
  * from their calibrated ranges. The node itself stays a float MatMul: ONNX
  * Runtime's optimizer turns the group into QLinearMatMul (or
  * MatMulIntegerToFloat when the output is left unquantized).
+ *
+ * @example await quantizeStatic("model.onnx", "model_static.onnx", reader, { opTypesToQuantize: ["MatMul"] });
  */
 export class QDQMatMulQuantizer implements OpQuantizer {
   constructor(private readonly q: OnnxQuantizer, private readonly node: onnx.INodeProto) {}

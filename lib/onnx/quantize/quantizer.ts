@@ -4,6 +4,7 @@ import { DataType, tensorProto } from "../graphBuilder";
 import { topologicalSort } from "../graphUtils";
 import { QdqTensors, TensorRange } from "./qdq";
 
+/** Options of `quantizeDynamic` (ORT's quantize_dynamic arguments). */
 export interface QuantizeDynamicOptions {
   /** Weight type: "QInt8" (default, symmetric) or "QUInt8" (asymmetric). */
   weightType?: QuantType;
@@ -47,8 +48,10 @@ export interface OpQuantizer {
   quantize(): void;
 }
 
+/** An op quantizer class, as the registries hold them. */
 export type OpQuantizerCtor = new (q: OnnxQuantizer, node: onnx.INodeProto) => OpQuantizer;
 
+/** Names of a quantized weight's initializers. */
 export interface QuantizedWeightNames {
   values: string;
   scale: string;
@@ -57,7 +60,11 @@ export interface QuantizedWeightNames {
   axis?: number;
 }
 
-/** Reads a float initializer's data (raw_data or float_data). */
+/**
+ * Reads a float initializer's data (raw_data or float_data).
+ *
+ * @example floatData(graph.initializer[0]); // Float32Array
+ */
 export function floatData(t: onnx.ITensorProto): Float32Array {
   if (t.rawData && t.rawData.length) {
     const copy = new Uint8Array(t.rawData);
@@ -66,6 +73,7 @@ export function floatData(t: onnx.ITensorProto): Float32Array {
   return Float32Array.from(t.floatData ?? []);
 }
 
+/** Inputs of the walker beyond its options. */
 export interface QuantizerExtras {
   /** Activation ranges from calibration, by tensor name (static QDQ). */
   tensorsRange?: Readonly<Record<string, TensorRange>>;
@@ -82,6 +90,10 @@ export interface QuantizerExtras {
  * In QDQ mode the op quantizers mark tensors, and `quantizeModel` inserts one
  * QuantizeLinear/DequantizeLinear pair per marked activation and one
  * DequantizeLinear per weight, then restores topological order.
+ *
+ * @example
+ * const q = new OnnxQuantizer(model, options, DYNAMIC_QUANTIZERS);
+ * saveModel(q.quantizeModel(), "model_quantized.onnx");
  */
 export class OnnxQuantizer {
   readonly nodes: onnx.INodeProto[] = [];

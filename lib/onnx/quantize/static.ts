@@ -7,7 +7,11 @@ import { OnnxQuantizer, OpQuantizerCtor } from "./quantizer";
 import { QDQMatMulQuantizer } from "./qdqMatmul";
 import { GatherQuantizer } from "./gather";
 
-/** Op type → quantizer for static QDQ quantization. Gather stores its table in int8 and dequantizes the rows it reads. */
+/**
+ * Op type → quantizer for static QDQ quantization. Gather stores its table in int8 and dequantizes the rows it reads.
+ *
+ * @example Object.keys(QDQ_QUANTIZERS); // ["MatMul", "Gather"]
+ */
 export const QDQ_QUANTIZERS: Readonly<Record<string, OpQuantizerCtor>> = Object.freeze({
   MatMul: QDQMatMulQuantizer,
   Gather: GatherQuantizer,
@@ -16,6 +20,7 @@ export const QDQ_QUANTIZERS: Readonly<Record<string, OpQuantizerCtor>> = Object.
 /** ORT's QuantFormat: only QDQ is written here (QOperator's QLinear* ops are what ORT's optimizer makes of it). */
 export type QuantFormat = "QDQ" | "QOperator";
 
+/** Options of `quantizeStatic` (ORT's quantize_static arguments and extra options, typed). */
 export interface QuantizeStaticOptions {
   /** Default "QDQ" (the only format written). */
   quantFormat?: QuantFormat;
