@@ -12,6 +12,7 @@ import { benchDistillation } from "./distillation";
 import { benchKdVariant } from "./kdVariants";
 import { benchKernels } from "./kernels";
 import { benchHpo } from "./hpo";
+import { benchQuantization } from "./quantization";
 
 const DISTILLATION_TARGETS: Record<string, [string, (v: number) => boolean]> = {
   distilledMinusAlonePoints: ["> 0 (distilled beats alone)", (v) => v > 0],
@@ -29,6 +30,12 @@ const ONNX_TARGETS: Record<string, [string, (v: number) => boolean]> = {
 };
 
 interface Row { bench: string; metric: string; value: number; target?: string; met?: boolean; note?: string }
+
+/** Targets per quantized variant: int8 must shrink the file and keep fp32's argmax on most queries. */
+const QUANTIZATION_TARGETS: Record<string, [string, (v: number) => boolean]> = {
+  agreement: [">= 0.99 (same argmax as fp32)", (v) => v >= 0.99],
+  sizeRatio: ["< 1 (smaller than fp32)", (v) => v < 1],
+};
 
 const BENCHES: Record<string, () => Promise<Row[]>> = {
   teacher: async () => {
@@ -57,6 +64,21 @@ const BENCHES: Record<string, () => Promise<Row[]>> = {
         const t = ONNX_TARGETS[metric];
         return { bench: `onnx (${r.model})`, metric, value: value as number, ...(t ? { target: t[0], met: t[1](value as number) } : {}) };
       });
+  },
+  quantization: async () => {
+    const r = await benchQuantization();
+    const fp32 = r.variants.find((v) => v.name === "fp32")!;
+    return [
+      ...r.variants.flatMap((v) =>
+        (["sizeMb", "latencyMs", "speedup", "accuracy", "agreement", "sizeRatio"] as const).map((metric) => {
+          const value = metric === "sizeRatio" ? v.sizeMb / fp32.sizeMb : v[metric];
+          const t = v.name === "fp32" ? undefined : QUANTIZATION_TARGETS[metric];
+          return { bench: `quantization: ${v.name}`, metric, value, ...(t ? { target: t[0], met: t[1](value) } : {}) };
+        }),
+      ),
+      { bench: "quantization: PyTorch-style (PerformanceBenchmark.computeSize)", metric: "safetensors MB (int8 Linear weights)", value: r.torchStyleSafetensorsMb },
+      { bench: "quantization: fp32 (PerformanceBenchmark.computeSize)", metric: "safetensors MB", value: r.fp32SafetensorsMb },
+    ];
   },
   kernels: async () => (await benchKernels()).slice(0, 15).map((r) => ({ bench: "kernels (one training step)", metric: `${r.kernel} ms (${r.calls} calls, ${(r.share * 100).toFixed(1)}%)`, value: r.ms })),
   hpo: async () => (await benchHpo()).map((r) => ({ bench: "hpo", ...r })),

@@ -16,5 +16,6 @@ export * from "./utils/log";
 export * from "./onnx";
 export * from "./quantization/int8";
 export * from "./compression";
+export * from "./quantization";
 export * from "./distillation";
 export * from "./hpo";

@@ -17,11 +17,15 @@ export interface BenchmarkMetrics {
 
 export type PerfMetrics = Record<string, BenchmarkMetrics>;
 
-/** Anything callable like a text-classification pipeline, with a model to size. */
+/**
+ * Anything callable like a text-classification pipeline, with a model to
+ * size: one whose `savePretrained` writes model.safetensors (a float model,
+ * or a dynamically quantized one with int8 weights).
+ */
 export interface BenchmarkablePipeline {
   (text: string): Promise<ClassificationResult[]>;
   (texts: readonly string[], options?: { batchSize?: number }): Promise<ClassificationResult[][]>;
-  model?: PreTrainedModel;
+  model?: Pick<PreTrainedModel, "savePretrained">;
 }
 
 export interface BenchmarkOptions {

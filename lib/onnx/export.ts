@@ -1,6 +1,8 @@
 import * as fs from "node:fs";
 import * as tf from "@tensorflow/tfjs-core";
-import { PreTrainedModel } from "../models/modeling";
+import { onnx } from "onnx-proto";
+import { EncoderSpec } from "../models/config";
+import { ParamScheme, PreTrainedModel } from "../models/modeling";
 import { DataType, GraphBuilder, saveModel } from "./graphBuilder";
 
 export interface ExportOptions {
@@ -9,6 +11,44 @@ export interface ExportOptions {
 }
 
 const NEG_INF = -3.4028234663852886e38;
+
+/**
+ * What the exporter reads of a model: its architecture and its weights by
+ * Hugging Face name (linear weights [in, out], as our models hold them). A
+ * `PreTrainedModel` gives one through `exportSourceOf`; a dynamically
+ * quantized model gives its own (see `DynamicQuantizedModel`).
+ */
+export interface OnnxExportSource {
+  readonly spec: EncoderSpec;
+  readonly scheme: ParamScheme;
+  readonly numLabels: number;
+  /** The graph's name (the architecture, e.g. "DistilBertForSequenceClassification"). */
+  readonly architecture: string;
+  weight(name: string): { dims: number[]; data: Float32Array };
+}
+
+/**
+ * The export source of one of our models: each weight as the forward pass
+ * sees it (registered transforms such as pruning masks applied).
+ *
+ * @example const graph = buildOnnxModel(exportSourceOf(model));
+ */
+export function exportSourceOf(model: PreTrainedModel): OnnxExportSource {
+  return {
+    spec: model.spec,
+    scheme: model.scheme,
+    numLabels: model.numLabels,
+    architecture: model.constructor.name,
+    weight(name: string) {
+      if (!model.params.get(name)) throw new Error(`exportToOnnx: the model has no parameter "${name}"`);
+      const t = tf.tidy(() => model.weight(name).clone());
+      const data = t.dataSync() as Float32Array;
+      const dims = [...t.shape];
+      t.dispose();
+      return { dims, data };
+    },
+  };
+}
 
 /**
  * Exports one of our classifiers to ONNX, computing exactly what the
@@ -21,25 +61,26 @@ const NEG_INF = -3.4028234663852886e38;
  * @example exportToOnnx(model, "onnx/model.onnx");
  */
 export function exportToOnnx(model: PreTrainedModel, path: string, options: ExportOptions = {}): void {
+  const graph = buildOnnxModel(exportSourceOf(model), options);
+  fs.mkdirSync(require("node:path").dirname(path), { recursive: true });
+  saveModel(graph, path);
+}
+
+/**
+ * The ONNX model `exportToOnnx` writes, in memory, for any export source.
+ *
+ * @example const proto = buildOnnxModel(exportSourceOf(model)); // onnx.ModelProto
+ */
+export function buildOnnxModel(source: OnnxExportSource, options: ExportOptions = {}): onnx.ModelProto {
   const opset = options.opset ?? 17;
   if (!Number.isInteger(opset) || opset < 17) throw new Error(`exportToOnnx: opset must be an integer >= 17 (LayerNormalization), got ${opset}`);
-  const s = model.spec;
-  const sc = model.scheme;
+  const s = source.spec;
+  const sc = source.scheme;
   const headDense = sc.headDense;
-  if (!headDense || !sc.classifier) throw new Error(`exportToOnnx: ${model.constructor.name} has no sequence-classification head (export a *ForSequenceClassification model)`);
-  const g = new GraphBuilder(model.constructor.name);
-  const w = (name: string): { dims: number[]; data: Float32Array } => {
-    const v = model.params.get(name);
-    if (!v) throw new Error(`exportToOnnx: the model has no parameter "${name}"`);
-    // Registered transforms (e.g. pruning masks) are part of the model: export what the forward pass sees.
-    const t = tf.tidy(() => model.weight(name).clone());
-    const data = t.dataSync() as Float32Array;
-    const dims = [...t.shape];
-    t.dispose();
-    return { dims, data };
-  };
+  if (!headDense || !sc.classifier) throw new Error(`exportToOnnx: ${source.architecture} has no sequence-classification head (export a *ForSequenceClassification model)`);
+  const g = new GraphBuilder(source.architecture);
   const init = (name: string) => {
-    const { dims, data } = w(name);
+    const { dims, data } = source.weight(name);
     return g.float(name, dims, data);
   };
 
@@ -109,7 +150,6 @@ export function exportToOnnx(model: PreTrainedModel, path: string, options: Expo
   const activated = g.op(headDense.activation === "tanh" ? "Tanh" : "Relu", [pooled], { name: "head/activation" });
   const logitsMm = g.op("MatMul", [activated, init(`${sc.classifier}.weight`)], { name: "classifier/MatMul" });
   g.op("Add", [logitsMm, init(`${sc.classifier}.bias`)], { name: "classifier/Add", output: "logits" });
-  g.output("logits", DataType.FLOAT, ["batch", model.numLabels]);
-  fs.mkdirSync(require("node:path").dirname(path), { recursive: true });
-  saveModel(g.model(opset), path);
+  g.output("logits", DataType.FLOAT, ["batch", source.numLabels]);
+  return g.model(opset);
 }

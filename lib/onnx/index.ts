@@ -4,3 +4,5 @@ export * from "./session";
 export * from "./onnxPipeline";
 export * from "./quantize";
 export * from "./folder";
+export * from "./graphUtils";
+export * from "./calibration";

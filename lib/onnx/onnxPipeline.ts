@@ -10,6 +10,18 @@ function int64(rows: number[][]): ort.Tensor {
 }
 
 /**
+ * ONNX Runtime feeds for a tokenized batch: int64 `input_ids` and
+ * `attention_mask`, plus `token_type_ids` when the model takes them.
+ *
+ * @example await session.run(batchFeeds(tokenizer.call(texts), session.inputNames));
+ */
+export function batchFeeds(batch: ModelBatch, inputNames: readonly string[]): Record<string, ort.Tensor> {
+  const feeds: Record<string, ort.Tensor> = { input_ids: int64(batch.input_ids), attention_mask: int64(batch.attention_mask) };
+  if (inputNames.includes("token_type_ids")) feeds.token_type_ids = int64(batch.token_type_ids);
+  return feeds;
+}
+
+/**
  * The book's `OnnxPipeline`: tokenizer + ONNX Runtime session, with the same
  * output as `pipeline("text-classification")` (softmax, label, score).
  *
@@ -31,9 +43,7 @@ export class OnnxPipeline extends TextClassificationPipelineBase {
   }
 
   async _forward(batch: ModelBatch): Promise<Float32Array[]> {
-    const feeds: Record<string, ort.Tensor> = { input_ids: int64(batch.input_ids), attention_mask: int64(batch.attention_mask) };
-    if (this.inputNames.has("token_type_ids")) feeds.token_type_ids = int64(batch.token_type_ids);
-    const { logits } = await this.session.run(feeds);
+    const { logits } = await this.session.run(batchFeeds(batch, [...this.inputNames]));
     const data = logits.data as Float32Array;
     const width = logits.dims[1];
     return batch.input_ids.map((_, i) => data.slice(i * width, (i + 1) * width));

@@ -17,24 +17,26 @@ export interface SessionOptions {
 }
 
 /**
- * An ONNX Runtime inference session for a model file, as the book's
- * `create_model_for_provider(model_path, provider)`.
+ * An ONNX Runtime inference session for a model file (or the bytes of one),
+ * as the book's `create_model_for_provider(model_path, provider)`.
  *
  * @example const session = await createModelForProvider("onnx/model.onnx");
  */
-export async function createModelForProvider(modelPath: string, provider = "cpu", options: SessionOptions = {}): Promise<ort.InferenceSession> {
-  if (!fs.existsSync(modelPath)) throw new Error(`ONNX model not found: ${modelPath}`);
+export async function createModelForProvider(modelPath: string | Uint8Array, provider = "cpu", options: SessionOptions = {}): Promise<ort.InferenceSession> {
+  const what = typeof modelPath === "string" ? modelPath : `(${modelPath.byteLength} bytes in memory)`;
+  if (typeof modelPath === "string" && !fs.existsSync(modelPath)) throw new Error(`ONNX model not found: ${modelPath}`);
   const threads = options.intraOpNumThreads;
   if (threads !== undefined && !(Number.isInteger(threads) && threads >= 0)) throw new Error(`createModelForProvider: intraOpNumThreads must be an integer >= 0 (0 = one per core), got ${threads}`);
   if (provider !== "cpu" && provider !== "CPUExecutionProvider") throw new Error(`createModelForProvider: provider "${provider}" is not available here (onnxruntime-node CPU build; use "cpu")`);
   try {
-    return await ort.InferenceSession.create(modelPath, {
+    const sessionOptions: ort.InferenceSession.SessionOptions = {
       executionProviders: ["cpu"],
       graphOptimizationLevel: options.graphOptimizationLevel ?? "all",
       ...(threads === 0 ? {} : { intraOpNumThreads: threads ?? 1 }),
       ...(options.optimizedModelFilePath ? { optimizedModelFilePath: options.optimizedModelFilePath } : {}),
-    });
+    };
+    return typeof modelPath === "string" ? await ort.InferenceSession.create(modelPath, sessionOptions) : await ort.InferenceSession.create(modelPath, sessionOptions);
   } catch (err) {
-    throw new Error(`Could not load ONNX model ${modelPath}: ${(err as Error).message.split("\n")[0]}`);
+    throw new Error(`Could not load ONNX model ${what}: ${(err as Error).message.split("\n")[0]}`);
   }
 }

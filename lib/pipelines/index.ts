@@ -2,6 +2,8 @@ import { AutoModelForSequenceClassification } from "../models/auto";
 import { PreTrainedModel } from "../models/modeling";
 import { BertTokenizer } from "../tokenizers";
 import { TextClassificationOptions, TextClassificationPipeline, TextClassificationPipelineCall } from "./textClassification";
+import { DynamicQuantizedModel } from "../quantization/dynamic";
+import { QuantizedTextClassificationPipeline, QuantizedTextClassifier } from "../quantization/quantizedPipeline";
 
 export * from "./textClassification";
 export * from "./oos";
@@ -20,10 +22,19 @@ export type TextClassifier = TextClassificationPipeline & TextClassificationPipe
  * const pipe = pipeline("text-classification", "data/models/bert-clinc-teacher");
  * await pipe("Hey, I'd like to rent a vehicle from Nov 1st to Nov 15th in Paris and I need a 15 passenger van");
  * // [{ label: "car_rental", score: 0.9… }]
+ *
+ * A dynamically quantized model (`quantizeDynamicModel`) gives a pipeline
+ * that runs it on int8 kernels in ONNX Runtime.
  */
-export function pipeline(task: PipelineTask, model: PreTrainedModel | string, options: TextClassificationOptions & { tokenizer?: BertTokenizer } = {}): TextClassifier {
+export function pipeline(task: PipelineTask, model: DynamicQuantizedModel, options: TextClassificationOptions & { tokenizer: BertTokenizer }): QuantizedTextClassifier;
+export function pipeline(task: PipelineTask, model: PreTrainedModel | string, options?: TextClassificationOptions & { tokenizer?: BertTokenizer }): TextClassifier;
+export function pipeline(task: PipelineTask, model: PreTrainedModel | string | DynamicQuantizedModel, options: TextClassificationOptions & { tokenizer?: BertTokenizer } = {}): TextClassifier | QuantizedTextClassifier {
   if (!(task in SUPPORTED_TASKS)) throw new Error(`pipeline: unknown task "${task}" (supported: ${Object.keys(SUPPORTED_TASKS).join(", ")})`);
   const { tokenizer: tok, ...rest } = options;
+  if (model instanceof DynamicQuantizedModel) {
+    if (!tok) throw new Error("pipeline: pass options.tokenizer with a quantized model");
+    return new QuantizedTextClassificationPipeline(model, tok, rest) as QuantizedTextClassifier;
+  }
   const m = typeof model === "string" ? AutoModelForSequenceClassification.fromPretrained(model, { quiet: true }) : model;
   const tokenizer = tok ?? (typeof model === "string" ? BertTokenizer.fromPretrained(model) : undefined);
   if (!tokenizer) throw new Error("pipeline: pass options.tokenizer when the model is given as an object");

@@ -1,37 +1,70 @@
-// Linear (affine) 8-bit quantization, as ONNX Runtime's quant_utils:
-// q = clamp(round(x / scale) + zeroPoint, qmin, qmax), x ≈ (q - zeroPoint) · scale.
+// Linear (affine) 8-bit quantization, as ONNX Runtime's quant_utils and the
+// ONNX QuantizeLinear operator: q = saturate(round(x / scale) + zeroPoint),
+// x ≈ (q - zeroPoint) · scale, with float32 division and round-half-to-even.
+// PyTorch's quantized tensors (qtensor.ts) differ in one detail: they multiply
+// by the float32 inverse of the scale.
 
+/** ORT's 8-bit types: signed (int8) or unsigned (uint8). */
 export type QuantType = "QInt8" | "QUInt8";
 
-/** The integer range of a type (`reduceRange` uses 7 bits, for CPUs whose int8 dot products can overflow). */
+/**
+ * The integer range of a type, as ORT's `get_qmin_qmax_for_qType`: `reduceRange`
+ * uses 7 bits (for CPUs whose int8 dot products can overflow); symmetric ranges
+ * drop one end so that zero sits in the middle ([-127, 127], [0, 254]).
+ *
+ * @example qRange("QInt8", false, true); // [-127, 127]
+ */
 export function qRange(type: QuantType, reduceRange = false, symmetric = false): [number, number] {
-  if (type === "QUInt8") return reduceRange ? [0, 127] : [0, 255];
+  if (type === "QUInt8") return reduceRange ? [0, 127] : symmetric ? [0, 254] : [0, 255];
   if (reduceRange) return [-64, 64];
   return symmetric ? [-127, 127] : [-128, 127];
 }
 
-/** numpy.round: halves go to the even neighbour. */
+/**
+ * numpy.round (and C's nearbyint): halves go to the even neighbour.
+ *
+ * @example [0.5, 1.5, 2.5].map(roundHalfEven); // [0, 2, 2]
+ */
 export function roundHalfEven(x: number): number {
   const r = Math.round(x);
   return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
 }
 
-/** Scale and zero point mapping [rmin, rmax] (widened to include 0) onto [qmin, qmax]. */
+/**
+ * Scale and zero point mapping [rmin, rmax] (widened to include 0) onto
+ * [qmin, qmax], as ORT's `compute_scale_zp`: the range is taken in float32,
+ * the zero point is rounded from the float64 scale, and the scale is stored
+ * as float32. An all-zero range gives scale 1 and zero point 0.
+ *
+ * @example computeScaleZeroPoint(-1, 2, 0, 255, false); // { scale: 3 / 255, zeroPoint: 85 }
+ */
 export function computeScaleZeroPoint(rmin: number, rmax: number, qmin: number, qmax: number, symmetric: boolean): { scale: number; zeroPoint: number } {
   if (!(Number.isFinite(rmin) && Number.isFinite(rmax))) throw new Error(`computeScaleZeroPoint: range [${rmin}, ${rmax}] is not finite (NaN or Inf in the weights?)`);
-  let lo = Math.min(rmin, 0);
-  let hi = Math.max(rmax, 0);
+  if (qmin > 0 || qmax < 0 || qmin >= qmax) throw new Error(`computeScaleZeroPoint: need qmin <= 0 <= qmax and qmin < qmax, got [${qmin}, ${qmax}]`);
+  let lo = Math.fround(Math.min(rmin, 0));
+  let hi = Math.fround(Math.max(rmax, 0));
   if (symmetric) {
     const absmax = Math.max(Math.abs(lo), Math.abs(hi));
     lo = -absmax;
     hi = absmax;
   }
-  let scale = Math.fround((hi - lo) / (qmax - qmin));
-  if (scale < 2 ** -126 || !Number.isFinite(scale)) scale = 1; // an all-zero tensor
+  const scale = Math.fround(hi - lo) / (qmax - qmin); // float64, as numpy
+  if (scale < 2 ** -126) return { scale: 1, zeroPoint: 0 }; // an all-zero tensor
   const zeroPoint = symmetric ? roundHalfEven((qmax + qmin) / 2) : roundHalfEven(qmin - lo / scale);
-  return { scale, zeroPoint: Math.min(qmax, Math.max(qmin, zeroPoint)) };
+  return { scale: Math.fround(scale), zeroPoint: Math.min(qmax, Math.max(qmin, zeroPoint)) };
 }
 
+/**
+ * QuantizeLinear on one value: saturate(round(x / scale) + zeroPoint), the division in float32.
+ *
+ * @example quantizeLinearValue(0.5, 1 / 64, 0, -127, 127); // 32
+ */
+export function quantizeLinearValue(x: number, scale: number, zeroPoint: number, qmin: number, qmax: number): number {
+  const q = roundHalfEven(Math.fround(x / scale)) + zeroPoint;
+  return q < qmin ? qmin : q > qmax ? qmax : q;
+}
+
+/** An 8-bit tensor with its scale(s) and zero point(s), in ONNX layout. */
 export interface QuantizedTensor {
   type: QuantType;
   shape: number[];
@@ -42,6 +75,7 @@ export interface QuantizedTensor {
   axis?: number;
 }
 
+/** Options of `quantizeTensor` (ORT's quantize_data). */
 export interface QuantizeOptions {
   type?: QuantType;
   symmetric?: boolean;
@@ -83,13 +117,16 @@ export function quantizeTensor(data: Float32Array, shape: number[], options: Qua
   const values = type === "QInt8" ? new Int8Array(size) : new Uint8Array(size);
   for (let i = 0; i < size; i++) {
     const c = channelOf(i);
-    const q = roundHalfEven(data[i] / scale[c]) + zeroPoint[c];
-    values[i] = Math.min(qmax, Math.max(qmin, q));
+    values[i] = quantizeLinearValue(data[i], scale[c], zeroPoint[c], qmin, qmax);
   }
   return { type, shape: [...shape], values, scale, zeroPoint, axis };
 }
 
-/** Back to float: (q - zeroPoint) · scale. */
+/**
+ * Back to float, as DequantizeLinear: (q - zeroPoint) · scale.
+ *
+ * @example dequantizeTensor(quantizeTensor(w, [2, 3])); // ≈ w, within scale / 2
+ */
 export function dequantizeTensor(t: QuantizedTensor): Float32Array {
   const size = t.values.length;
   const channels = t.scale.length;
@@ -97,7 +134,7 @@ export function dequantizeTensor(t: QuantizedTensor): Float32Array {
   const out = new Float32Array(size);
   for (let i = 0; i < size; i++) {
     const c = t.axis === undefined ? 0 : Math.floor(i / inner) % channels;
-    out[i] = (t.values[i] - t.zeroPoint[c]) * t.scale[c];
+    out[i] = Math.fround((t.values[i] - t.zeroPoint[c]) * t.scale[c]);
   }
   return out;
 }

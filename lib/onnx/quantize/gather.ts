@@ -5,6 +5,8 @@ import { OnnxQuantizer, OpQuantizer } from "./quantizer";
  * Gather from a constant table (embeddings) → Gather from an 8-bit table,
  * then DequantizeLinear: 4x smaller tables, as ORT's dynamic quantization
  * also does for embeddings.
+ *
+ * @example quantizeDynamic("model.onnx", "model_quantized.onnx", { opTypesToQuantize: ["Gather"] });
  */
 export class GatherQuantizer implements OpQuantizer {
   constructor(private readonly q: OnnxQuantizer, private readonly node: onnx.INodeProto) {}

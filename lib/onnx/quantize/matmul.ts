@@ -6,6 +6,8 @@ import { DataType } from "../graphBuilder";
  * MatMul with a constant weight → DynamicQuantizeLinear(A) + MatMulInteger,
  * then Cast to float and one Mul by scale_A · scale_B (ORT's dynamic path;
  * ORT fuses it into MatMulIntegerToFloat). MatMuls of two activations stay float.
+ *
+ * @example quantizeDynamic("model.onnx", "model_quantized.onnx", { opTypesToQuantize: ["MatMul"] });
  */
 export class MatMulQuantizer implements OpQuantizer {
   constructor(private readonly q: OnnxQuantizer, private readonly node: onnx.INodeProto) {}

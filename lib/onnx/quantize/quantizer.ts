@@ -1,7 +1,10 @@
 import { onnx } from "onnx-proto";
-import { QuantType, quantizeTensor } from "../../quantization/int8";
+import { QuantType, QuantizedTensor, quantizeTensor } from "../../quantization/int8";
 import { DataType, tensorProto } from "../graphBuilder";
+import { topologicalSort } from "../graphUtils";
+import { QdqTensors, TensorRange } from "./qdq";
 
+/** Options of `quantizeDynamic` (ORT's quantize_dynamic arguments). */
 export interface QuantizeDynamicOptions {
   /** Weight type: "QInt8" (default, symmetric) or "QUInt8" (asymmetric). */
   weightType?: QuantType;
@@ -17,23 +20,51 @@ export interface QuantizeDynamicOptions {
   nodesToExclude?: string[];
 }
 
+/** Everything the graph walker needs, resolved (the public functions fill the defaults). */
+export interface QuantizerOptions {
+  weightType: QuantType;
+  /** Type of activations quantized by QuantizeLinear (static QDQ only). */
+  activationType: QuantType;
+  perChannel: boolean;
+  reduceRange: boolean;
+  weightSymmetric: boolean;
+  activationSymmetric: boolean;
+  opTypesToQuantize: string[];
+  nodesToQuantize?: string[];
+  nodesToExclude: string[];
+  /** Op types whose outputs get no QuantizeLinear/DequantizeLinear pair (static QDQ). */
+  opTypesToExcludeOutputQuantization: string[];
+}
+
 /** Per-op quantizer, one small class per op (ORT's operators/*.py). */
 export interface OpQuantizer {
   /** Whether this node can be quantized (e.g. its weight is a constant). */
   shouldQuantize(): boolean;
-  /** Appends the replacement nodes to the quantizer's node list. */
+  /**
+   * Quantizes the node: appends its replacement nodes to the quantizer's
+   * node list (dynamic), or marks the tensors around it for
+   * QuantizeLinear/DequantizeLinear pairs and appends the node itself (QDQ).
+   */
   quantize(): void;
 }
 
+/** An op quantizer class, as the registries hold them. */
 export type OpQuantizerCtor = new (q: OnnxQuantizer, node: onnx.INodeProto) => OpQuantizer;
 
+/** Names of a quantized weight's initializers. */
 export interface QuantizedWeightNames {
   values: string;
   scale: string;
   zeroPoint: string;
+  /** The channel axis of per-channel weights. */
+  axis?: number;
 }
 
-/** Reads a float initializer's data (raw_data or float_data). */
+/**
+ * Reads a float initializer's data (raw_data or float_data).
+ *
+ * @example floatData(graph.initializer[0]); // Float32Array
+ */
 export function floatData(t: onnx.ITensorProto): Float32Array {
   if (t.rawData && t.rawData.length) {
     const copy = new Uint8Array(t.rawData);
@@ -42,9 +73,27 @@ export function floatData(t: onnx.ITensorProto): Float32Array {
   return Float32Array.from(t.floatData ?? []);
 }
 
+/** Inputs of the walker beyond its options. */
+export interface QuantizerExtras {
+  /** Activation ranges from calibration, by tensor name (static QDQ). */
+  tensorsRange?: Readonly<Record<string, TensorRange>>;
+  /**
+   * Weights already quantized elsewhere (PyTorch-style dynamic quantization),
+   * by initializer name, in the graph's [in, out] layout: used as they are.
+   */
+  prequantized?: ReadonlyMap<string, QuantizedTensor>;
+}
+
 /**
  * Walks a graph and replaces each quantizable node through the op registry;
  * other nodes pass through in float. Weights are quantized once and shared.
+ * In QDQ mode the op quantizers mark tensors, and `quantizeModel` inserts one
+ * QuantizeLinear/DequantizeLinear pair per marked activation and one
+ * DequantizeLinear per weight, then restores topological order.
+ *
+ * @example
+ * const q = new OnnxQuantizer(model, options, DYNAMIC_QUANTIZERS);
+ * saveModel(q.quantizeModel(), "model_quantized.onnx");
  */
 export class OnnxQuantizer {
   readonly nodes: onnx.INodeProto[] = [];
@@ -52,13 +101,16 @@ export class OnnxQuantizer {
   private readonly quantizedWeights = new Map<string, QuantizedWeightNames>();
   private counter = 0;
   readonly quantizedNodes: string[] = [];
+  readonly qdq: QdqTensors;
 
   constructor(
     readonly model: onnx.ModelProto,
-    readonly options: Required<Omit<QuantizeDynamicOptions, "nodesToQuantize">> & { nodesToQuantize?: string[] },
-    readonly registry: Record<string, OpQuantizerCtor>,
+    readonly options: QuantizerOptions,
+    readonly registry: Readonly<Record<string, OpQuantizerCtor>>,
+    readonly extras: QuantizerExtras = {},
   ) {
     for (const t of model.graph!.initializer ?? []) this.initializers.set(t.name!, t);
+    this.qdq = new QdqTensors(this, extras.tensorsRange ?? {});
   }
 
   uniqueName(base: string): string {
@@ -78,19 +130,28 @@ export class OnnxQuantizer {
 
   /** Quantizes a weight initializer (cached), per tensor or per channel along `axis`. */
   quantizeWeight(name: string, axis?: number): QuantizedWeightNames {
-    const key = `${name}@${axis ?? "tensor"}`;
+    const pre = this.extras.prequantized?.get(name);
+    const key = pre ? `${name}@given` : `${name}@${axis ?? "tensor"}`;
     const cached = this.quantizedWeights.get(key);
     if (cached) return cached;
     const t = this.floatInitializer(name);
     if (!t) throw new Error(`OnnxQuantizer: "${name}" is not a float initializer`);
     const dims = (t.dims ?? []).map(Number);
-    const q = quantizeTensor(floatData(t), dims, { type: this.options.weightType, reduceRange: this.options.reduceRange, axis });
+    let q: QuantizedTensor;
+    if (pre) {
+      if (pre.shape.length !== dims.length || pre.shape.some((d, i) => d !== dims[i])) throw new Error(`OnnxQuantizer: the quantized weight given for "${name}" has shape [${pre.shape}], the graph's is [${dims}]`);
+      q = pre;
+    } else {
+      const o = this.options;
+      q = quantizeTensor(floatData(t), dims, { type: o.weightType, symmetric: o.weightSymmetric, reduceRange: o.reduceRange, axis });
+    }
     const qType = q.type === "QInt8" ? DataType.INT8 : DataType.UINT8;
-    const channelDims = axis === undefined ? [] : [dims[axis]];
-    const names = {
+    const channelDims = q.axis === undefined ? [] : [dims[q.axis]];
+    const names: QuantizedWeightNames = {
       values: this.addInitializer(tensorProto(`${name}_quantized`, qType, dims, q.values)),
       scale: this.addInitializer(tensorProto(`${name}_scale`, DataType.FLOAT, channelDims, q.scale)),
       zeroPoint: this.addInitializer(tensorProto(`${name}_zero_point`, qType, channelDims, q.zeroPoint)),
+      ...(q.axis === undefined ? {} : { axis: q.axis }),
     };
     this.quantizedWeights.set(key, names);
     return names;
@@ -116,9 +177,11 @@ export class OnnxQuantizer {
       } else this.nodes.push(node);
     }
     graph.node = this.nodes;
+    this.qdq.insertPairs(graph);
     // Keep only initializers some node still reads (float weights that were quantized go).
-    const used = new Set(this.nodes.flatMap((n) => n.input ?? []));
+    const used = new Set((graph.node ?? []).flatMap((n) => n.input ?? []));
     graph.initializer = [...this.initializers.values()].filter((t) => used.has(t.name!));
+    graph.node = topologicalSort(graph);
     return this.model;
   }
 }

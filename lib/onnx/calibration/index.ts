@@ -1,0 +1,3 @@
+export * from "./dataReader";
+export * from "./histogram";
+export * from "./calibrator";

@@ -1,0 +1,6 @@
+export * from "./int8";
+export * from "./qtensor";
+export * from "./observer";
+export * from "./fakeQuantize";
+export * from "./dynamic";
+export * from "./quantizedPipeline";

@@ -1,0 +1,29 @@
+import { BertTokenizer } from "../tokenizers";
+import { ModelBatch, TextClassificationOptions, TextClassificationPipelineBase, TextClassificationPipelineCall } from "../pipelines/textClassification";
+import { DynamicQuantizedModel } from "./dynamic";
+
+/**
+ * `pipeline("text-classification")` over a dynamically quantized model: the
+ * same preprocessing and postprocessing, logits from the int8 ONNX Runtime
+ * session. `pipeline()` returns one when given a `DynamicQuantizedModel`.
+ *
+ * @example
+ * const pipe = pipeline("text-classification", quantizeDynamicModel(model, ["Linear"], "qint8"), { tokenizer });
+ * await pipe("What is the pin number for my account?"); // [{ label: "pin_change", score: … }]
+ */
+export class QuantizedTextClassificationPipeline extends TextClassificationPipelineBase {
+  constructor(readonly model: DynamicQuantizedModel, tokenizer: BertTokenizer, options: TextClassificationOptions = {}) {
+    super(tokenizer, model.config.id2label, { maxLength: Math.min(tokenizer.modelMaxLength, model.spec.maxPositions), ...options });
+  }
+
+  _forward(batch: ModelBatch): Promise<Float32Array[]> {
+    return this.model.forward(batch);
+  }
+
+  override dispose(): void {
+    this.model.dispose();
+  }
+}
+
+/** A callable quantized pipeline, as `pipeline()` returns it. */
+export type QuantizedTextClassifier = QuantizedTextClassificationPipeline & TextClassificationPipelineCall;
