@@ -57,12 +57,12 @@ export class BertForMaskedLM extends PreTrainedModel {
     h.add(`${HEAD.bias}`, [this.spec.vocabSize], new Float32Array(this.spec.vocabSize));
   }
 
-  protected override head(enc: EncoderOutput, inputs: ModelInputs, _options: ForwardOptions): tf.Tensor2D {
+  protected override head(enc: EncoderOutput, inputs: ModelInputs, options: ForwardOptions): tf.Tensor2D {
     const s = this.spec;
     let rows: tf.Tensor = tf.reshape(enc.sequenceOutput, [-1, s.hidden]);
     // Only the masked tokens need the vocabulary-sized product (embedding() gathers rows with a scatter gradient).
     if (inputs.masked_positions) rows = embedding(rows, inputs.masked_positions);
-    const t = this.norm(activation(s.activation)(this.dense(rows, HEAD.dense)), HEAD.norm);
+    const t = this.norm(activation(s.activation)(this.dense(rows, HEAD.dense, options)), HEAD.norm);
     // The decoder is the word-embedding matrix, transposed (HF ties them): [n, hidden] @ [hidden, vocab].
     const embeddings = this.weight(`${this.scheme.wordEmbeddings}.weight`);
     return tf.add(matMul(t, tf.transpose(embeddings)), this.weight(HEAD.bias)) as tf.Tensor2D;

@@ -63,6 +63,9 @@ export interface ParamScheme {
   classifier?: string;
 }
 
+/** A transform of a dense layer's input (activation fake-quantization); `training` says whether observers may update. */
+export type InputTransform = (x: tf.Tensor, layer: string, context: { training: boolean }) => tf.Tensor;
+
 /** What the encoder returns before any head. */
 export interface EncoderOutput {
   /** The last layer's output, [batch, seq, hidden]. */
@@ -110,6 +113,8 @@ export abstract class PreTrainedModel {
   protected readonly linearWeights = new Set<string>();
   /** Transforms applied when a weight is read in the forward pass (see `registerWeightTransform`). */
   readonly weightTransforms = new Map<string, WeightTransform>();
+  /** Transforms applied to a dense layer's input in the forward pass (see `registerInputTransform`). */
+  readonly inputTransforms = new Map<string, InputTransform>();
   abstract readonly scheme: ParamScheme;
 
   constructor(config: ModelConfig) {
@@ -185,6 +190,23 @@ export abstract class PreTrainedModel {
     else this.weightTransforms.delete(name);
   }
 
+  /**
+   * Registers a transform of a dense layer's input (its name without
+   * `.weight`, e.g. "bert.encoder.layer.0.intermediate.dense"), e.g. the
+   * activation fake-quantization of quantization-aware training; pass
+   * undefined to remove it.
+   */
+  registerInputTransform(layer: string, transform: InputTransform | undefined): void {
+    if (!this.params.has(`${layer}.weight`) || !this.linearWeights.has(`${layer}.weight`)) throw new Error(`${this.constructor.name}: no dense layer named "${layer}"`);
+    if (transform) this.inputTransforms.set(layer, transform);
+    else this.inputTransforms.delete(layer);
+  }
+
+  /** Names of the dense (Linear) layers, in forward order (without `.weight`). */
+  denseLayers(): string[] {
+    return [...this.linearWeights].map((w) => w.replace(/\.weight$/, ""));
+  }
+
   /** Whether a parameter is a linear weight held transposed relative to PyTorch. */
   isLinearWeight(name: string): boolean {
     return this.linearWeights.has(name);
@@ -200,8 +222,9 @@ export abstract class PreTrainedModel {
     return n;
   }
 
-  protected dense(x: tf.Tensor, name: string): tf.Tensor {
-    return linear(x, this.weight(`${name}.weight`), this.weight(`${name}.bias`));
+  protected dense(x: tf.Tensor, name: string, options: ForwardOptions = {}): tf.Tensor {
+    const t = this.inputTransforms.get(name);
+    return linear(t ? t(x, name, { training: options.training ?? false }) : x, this.weight(`${name}.weight`), this.weight(`${name}.bias`));
   }
 
   protected norm(x: tf.Tensor, name: string): tf.Tensor {
@@ -230,9 +253,9 @@ export abstract class PreTrainedModel {
     const seed = () => (options.training ? options.rng!.int(2 ** 31) : undefined);
     const [batch] = enc.sequenceOutput.shape;
     const cls = tf.reshape(tf.slice(enc.sequenceOutput, [0, 0, 0], [batch, 1, s.hidden]), [batch, s.hidden]);
-    const pooled = this.dense(cls, sc.headDense.name);
+    const pooled = this.dense(cls, sc.headDense.name, options);
     const activated = sc.headDense.activation === "tanh" ? tf.tanh(pooled) : tf.relu(pooled);
-    return this.dense(dropout(activated, s.classifierDropout, seed()), sc.classifier) as tf.Tensor2D;
+    return this.dense(dropout(activated, s.classifierDropout, seed()), sc.classifier, options) as tf.Tensor2D;
   }
 
   /** The embeddings and the transformer layers (HF's `model.bert(...)` / `model.distilbert(...)`). */
@@ -274,18 +297,18 @@ export abstract class PreTrainedModel {
 
     for (let i = 0; i < s.layers; i++) {
       const n = sc.layer(i);
-      const q = splitHeads(this.dense(x, n.query), [0, 2, 1, 3]); // [b, h, s, d]
-      const kT = splitHeads(this.dense(x, n.key), [0, 2, 3, 1]); // [b, h, d, s]
-      const v = splitHeads(this.dense(x, n.value), [0, 2, 1, 3]);
+      const q = splitHeads(this.dense(x, n.query, options), [0, 2, 1, 3]); // [b, h, s, d]
+      const kT = splitHeads(this.dense(x, n.key, options), [0, 2, 3, 1]); // [b, h, d, s]
+      const v = splitHeads(this.dense(x, n.value, options), [0, 2, 1, 3]);
       const scores = tf.add(tf.mul(matMul(q, kT), scale), maskBias);
       const probs = tf.softmax(scores);
       if (options.outputAttentions) attentions.push(probs as tf.Tensor4D);
       const ctx = matMul(dropout(probs, s.attentionDropout, seed()), v); // [b, h, s, d]
       const merged = tf.reshape(tf.transpose(ctx, [0, 2, 1, 3]), [batch, seq, s.hidden]);
-      const attnOut = dropout(this.dense(merged, n.attentionOutput), s.hiddenDropout, seed());
+      const attnOut = dropout(this.dense(merged, n.attentionOutput, options), s.hiddenDropout, seed());
       x = this.norm(tf.add(attnOut, x), n.attentionNorm);
-      const inter = act(this.dense(x, n.intermediate));
-      const ffnOut = dropout(this.dense(inter, n.output), s.hiddenDropout, seed());
+      const inter = act(this.dense(x, n.intermediate, options));
+      const ffnOut = dropout(this.dense(inter, n.output, options), s.hiddenDropout, seed());
       x = this.norm(tf.add(ffnOut, x), n.outputNorm);
       if (options.outputHiddenStates) hiddenStates.push(x as tf.Tensor3D);
     }

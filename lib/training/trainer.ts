@@ -274,6 +274,7 @@ export class Trainer {
       : !this.canUseWorkers() ? `${this.constructor.name} computes this loss in one thread`
       : this.callbacks.some((c) => c.onAfterComputeLoss || c.modelOutputs?.hiddenStates || c.modelOutputs?.attentions) ? "a callback changes the loss"
       : transforms.some((t) => !t.backward) ? "a weight transform has no backward (workers see only transformed weights)"
+      : model.inputTransforms.size > 0 ? "the model has input transforms (activation fake-quantization)"
       : this.callbacks.some((c) => c.trainableParams) && transforms.length === 0 ? "a callback trains extra parameters"
       : undefined;
     if (why) {
