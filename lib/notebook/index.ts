@@ -6,3 +6,4 @@ export * from "./kernelManager";
 export * from "./client";
 export * from "./notebookClient";
 export * from "./runner";
+export * from "./jupyter";

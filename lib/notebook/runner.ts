@@ -14,6 +14,8 @@ export interface NotebookRun {
   error?: string;
   /** Kernel startup, cells and shutdown, in ms. */
   timings: { startup: number; cells: number; shutdown: number };
+  /** The kernel's process id (gone when this returns). */
+  kernelPid?: number;
 }
 
 /**
@@ -39,5 +41,5 @@ export async function executeNotebookFile(input: string, output: string, options
   } finally {
     writeNotebook(nb, output);
   }
-  return { notebook: input, output, seconds: (Date.now() - start) / 1000, ok: !error, error, timings: { ...client.timings } };
+  return { notebook: input, output, seconds: (Date.now() - start) / 1000, ok: !error, error, timings: { ...client.timings }, kernelPid: client.km?.pid };
 }
