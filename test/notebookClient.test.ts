@@ -5,6 +5,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { spawn } from "node:child_process";
 import { KernelSpec } from "../lib/notebook/kernelspec";
 import { makeNotebook, readNotebook } from "../lib/notebook/nbformat";
 import { CellExecutionError, CellTimeoutError, DeadKernelError, NotebookClient } from "../lib/notebook/notebookClient";
@@ -139,4 +140,41 @@ test("a kernel that cannot start is reported, not hung on", { timeout: 30_000 },
   assert.ok(gone(pid));
   assert.throws(() => new NotebookClient(makeNotebook([]), { timeOut: 3 } as any), /^Error: NotebookClient: unknown option\(s\) timeOut \(expected /);
   assert.throws(() => new NotebookClient(makeNotebook([]), { timeout: -1 }), { message: "NotebookClient: timeout must be a number of seconds >= 0, got -1" });
+});
+
+test("fake kernel: a kernel that stops answering heartbeats is declared dead when heartbeatTimeout is set, and killed", { timeout: 30_000 }, async () => {
+  const nb = makeNotebook([["code", JSON.stringify([["sleep", 20_000]])]]);
+  const client = new NotebookClient(nb, { kernelSpec: FAKE, timeout: 30, notebookName: "t.ipynb", heartbeatTimeout: 1, shutdownWaitTime: 1 });
+  const done = client.execute().then(() => undefined, (e: Error) => e);
+  // Freeze the kernel once its cell runs: the process lives, the heartbeat stops.
+  while (!(client.km?.pid && client.kc?.isBeating())) await new Promise((r) => setTimeout(r, 50));
+  await new Promise((r) => setTimeout(r, 300));
+  process.kill(client.km.pid, "SIGSTOP");
+  const error = await done;
+  assert.ok(error instanceof DeadKernelError, String(error));
+  assert.equal(error.message, `t.ipynb, code cell 1 (${JSON.stringify([["sleep", 20_000]])}): the kernel stopped answering heartbeats for 1 s (killed)`);
+  assert.ok(gone(client.km.pid));
+});
+
+test("the runner's SIGTERM (or Ctrl-C) shuts the kernel down before it exits", { timeout: 60_000 }, async () => {
+  const dir = fs.mkdtempSync(path.join(ROOT, "outputs", "nb-signal-"));
+  const pidFile = path.join(dir, "kernel.pid");
+  const nb = path.join(dir, "hang.ipynb");
+  fs.writeFileSync(nb, JSON.stringify(makeNotebook([["code", `require("fs").writeFileSync(${JSON.stringify(pidFile)}, String(process.pid));\nawait new Promise(() => {});`]])));
+  const script = `require(${JSON.stringify(path.join(ROOT, "lib", "notebook", "runner.ts"))}).executeNotebookFile(${JSON.stringify(nb)}, ${JSON.stringify(path.join(dir, "out.ipynb"))}, { kernelSpec: ${JSON.stringify(TSLAB)} })`;
+  for (const signal of ["SIGTERM", "SIGINT"] as const) {
+    fs.rmSync(pidFile, { force: true });
+    const runner = spawn(process.execPath, ["--import", "tsx", "-e", script], { cwd: ROOT, stdio: "ignore" });
+    while (!fs.existsSync(pidFile) || !fs.readFileSync(pidFile, "utf8")) await new Promise((r) => setTimeout(r, 100));
+    const kernelPid = Number(fs.readFileSync(pidFile, "utf8"));
+    assert.ok(!gone(kernelPid), "the kernel runs the hanging cell");
+    runner.kill(signal);
+    const code = await new Promise((r) => runner.once("exit", (c) => r(c)));
+    assert.equal(code, signal === "SIGTERM" ? 143 : 130);
+    // SIGKILLed before the runner exited; the orphan is reaped by init a moment later.
+    const deadline = Date.now() + 3000;
+    while (!gone(kernelPid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    assert.ok(gone(kernelPid), `the kernel is gone after the runner's ${signal}`);
+  }
+  fs.rmSync(dir, { recursive: true, force: true });
 });

@@ -33,6 +33,12 @@ export interface NotebookClientOptions {
   shutdownWaitTime?: number;
   /** Heartbeat silence after which a warning is logged (the kernel is busy in synchronous code or hung). Default 60. */
   heartbeatWarning?: number;
+  /**
+   * Heartbeat silence after which the kernel counts as dead (killed, DeadKernelError).
+   * Default null: off, because tslab answers heartbeats on its JavaScript thread, so a
+   * long synchronous cell silences them; its death is seen when its process exits.
+   */
+  heartbeatTimeout?: number | null;
   /** Name used in errors (default "notebook"). */
   notebookName?: string;
   /** Record nbclient's cell.metadata.execution timestamps. Default true. */
@@ -41,7 +47,7 @@ export interface NotebookClientOptions {
   onCell?: (event: { index: number; codeCell: number; source: string }) => void;
 }
 
-const OPTION_KEYS = ["kernelName", "kernelSpec", "cwd", "env", "timeout", "startupTimeout", "interruptGrace", "iopubTimeout", "shutdownWaitTime", "heartbeatWarning", "notebookName", "recordTiming", "onCell"];
+const OPTION_KEYS = ["kernelName", "kernelSpec", "cwd", "env", "timeout", "startupTimeout", "interruptGrace", "iopubTimeout", "shutdownWaitTime", "heartbeatWarning", "heartbeatTimeout", "notebookName", "recordTiming", "onCell"];
 
 /** A cell that failed, named: `<notebook>, code cell <n> (<first line>): <reason>`. */
 export class CellError extends Error {
@@ -112,14 +118,14 @@ export class NotebookClient {
   kc?: KernelClient;
   /** Kernel start to ready, and shutdown, in ms (for overhead measurements). */
   readonly timings = { startup: 0, cells: 0, shutdown: 0 };
-  private readonly opts: Required<Omit<NotebookClientOptions, "kernelName" | "kernelSpec" | "cwd" | "env" | "onCell" | "timeout">> & NotebookClientOptions;
+  private readonly opts: Required<Omit<NotebookClientOptions, "kernelName" | "kernelSpec" | "cwd" | "env" | "onCell" | "timeout" | "heartbeatTimeout">> & NotebookClientOptions;
   private displays = new Map<string, Output[]>();
   private codeCellsExecuted = 0;
 
   constructor(readonly nb: Notebook, options: NotebookClientOptions = {}) {
     const unknown = Object.keys(options).filter((k) => !OPTION_KEYS.includes(k));
     if (unknown.length) throw new Error(`NotebookClient: unknown option(s) ${unknown.join(", ")} (expected ${OPTION_KEYS.join(", ")})`);
-    for (const k of ["timeout", "startupTimeout", "interruptGrace", "iopubTimeout", "shutdownWaitTime", "heartbeatWarning"] as const) {
+    for (const k of ["timeout", "startupTimeout", "interruptGrace", "iopubTimeout", "shutdownWaitTime", "heartbeatWarning", "heartbeatTimeout"] as const) {
       const v = options[k];
       if (v !== undefined && v !== null && !(typeof v === "number" && v >= 0)) throw new Error(`NotebookClient: ${k} must be a number of seconds >= 0, got ${JSON.stringify(v)}`);
     }
@@ -204,14 +210,26 @@ export class NotebookClient {
       }
     });
     this.codeCellsExecuted++;
-    const died = this.deathOf(km, index, codeCell, firstLine);
+    const exited = this.deathOf(km, index, codeCell, firstLine);
+    let flatline!: (e: Error) => void;
+    const silent = new Promise<never>((_, reject) => (flatline = reject));
+    silent.catch(() => undefined);
+    const died = Promise.race([exited, silent]);
+    died.catch(() => undefined);
     let warned = false;
+    const hbLimit = this.opts.heartbeatTimeout ? this.opts.heartbeatTimeout * 1000 : undefined;
+    const cellStart = Date.now();
     const watch = setInterval(() => {
-      if (!warned && km.isAlive() && kc.sinceLastBeat() > this.opts.heartbeatWarning * 1000) {
+      const silence = Math.min(kc.sinceLastBeat(), Date.now() - cellStart);
+      if (hbLimit && km.isAlive() && silence > hbLimit) {
+        km.killNow();
+        flatline(fail(DeadKernelError, `the kernel stopped answering heartbeats for ${this.opts.heartbeatTimeout} s (killed)`));
+      }
+      if (!warned && km.isAlive() && silence > this.opts.heartbeatWarning * 1000) {
         warned = true;
         logger.warn(`${this.opts.notebookName}, code cell ${codeCell}: the kernel has not answered heartbeats for ${this.opts.heartbeatWarning} s (busy in synchronous code, or hung); waiting for the cell timeout`);
       }
-    }, 1000);
+    }, Math.min(1000, hbLimit ?? 1000));
     watch.unref();
     try {
       const limit = this.opts.timeout ? this.opts.timeout * 1000 : undefined;
@@ -220,7 +238,7 @@ export class NotebookClient {
         msg = await withTimeout(Promise.race([reply, died]), limit, "execute_request");
       } catch (err) {
         if (!(err instanceof TimeoutError)) throw err;
-        if (!km.isAlive()) await died;
+        if (!km.isAlive()) await exited;
         logger.warn(`${this.opts.notebookName}, code cell ${codeCell}: timed out after ${this.opts.timeout} s, interrupting the kernel`);
         await km.interrupt(kc);
         const ended = await withTimeout(Promise.race([Promise.all([reply, idled]), died]), this.opts.interruptGrace * 1000, "interrupt").then(
