@@ -157,24 +157,28 @@ test("fake kernel: a kernel that stops answering heartbeats is declared dead whe
 });
 
 test("the runner's SIGTERM (or Ctrl-C) shuts the kernel down before it exits", { timeout: 60_000 }, async () => {
+  fs.mkdirSync(path.join(ROOT, "outputs"), { recursive: true });
   const dir = fs.mkdtempSync(path.join(ROOT, "outputs", "nb-signal-"));
   const pidFile = path.join(dir, "kernel.pid");
   const nb = path.join(dir, "hang.ipynb");
   fs.writeFileSync(nb, JSON.stringify(makeNotebook([["code", `require("fs").writeFileSync(${JSON.stringify(pidFile)}, String(process.pid));\nawait new Promise(() => {});`]])));
   const script = `require(${JSON.stringify(path.join(ROOT, "lib", "notebook", "runner.ts"))}).executeNotebookFile(${JSON.stringify(nb)}, ${JSON.stringify(path.join(dir, "out.ipynb"))}, { kernelSpec: ${JSON.stringify(TSLAB)} })`;
-  for (const signal of ["SIGTERM", "SIGINT"] as const) {
-    fs.rmSync(pidFile, { force: true });
-    const runner = spawn(process.execPath, ["--import", "tsx", "-e", script], { cwd: ROOT, stdio: "ignore" });
-    while (!fs.existsSync(pidFile) || !fs.readFileSync(pidFile, "utf8")) await new Promise((r) => setTimeout(r, 100));
-    const kernelPid = Number(fs.readFileSync(pidFile, "utf8"));
-    assert.ok(!gone(kernelPid), "the kernel runs the hanging cell");
-    runner.kill(signal);
-    const code = await new Promise((r) => runner.once("exit", (c) => r(c)));
-    assert.equal(code, signal === "SIGTERM" ? 143 : 130);
-    // SIGKILLed before the runner exited; the orphan is reaped by init a moment later.
-    const deadline = Date.now() + 3000;
-    while (!gone(kernelPid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-    assert.ok(gone(kernelPid), `the kernel is gone after the runner's ${signal}`);
+  try {
+    for (const signal of ["SIGTERM", "SIGINT"] as const) {
+      fs.rmSync(pidFile, { force: true });
+      const runner = spawn(process.execPath, ["--import", "tsx", "-e", script], { cwd: ROOT, stdio: "ignore" });
+      while (!fs.existsSync(pidFile) || !fs.readFileSync(pidFile, "utf8")) await new Promise((r) => setTimeout(r, 100));
+      const kernelPid = Number(fs.readFileSync(pidFile, "utf8"));
+      assert.ok(!gone(kernelPid), "the kernel runs the hanging cell");
+      runner.kill(signal);
+      const code = await new Promise((r) => runner.once("exit", (c) => r(c)));
+      assert.equal(code, signal === "SIGTERM" ? 143 : 130);
+      // SIGKILLed before the runner exited; the orphan is reaped by init a moment later.
+      const deadline = Date.now() + 3000;
+      while (!gone(kernelPid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      assert.ok(gone(kernelPid), `the kernel is gone after the runner's ${signal}`);
+    }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
   }
-  fs.rmSync(dir, { recursive: true, force: true });
 });

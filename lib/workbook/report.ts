@@ -18,7 +18,7 @@ export function perfMetricsMarkdown(perf: PerfMetrics): string {
 
 /**
  * Writes the workbook's results: perf_metrics.json / .md and the
- * accuracy-vs-latency chart as HTML (and PNG when Chromium is installed).
+ * accuracy-vs-latency chart as interactive HTML and as PNG (drawn in Node).
  */
 export function writeReport(perf: PerfMetrics, dir: string, meta: Record<string, unknown> = {}): { files: string[] } {
   const names = Object.keys(perf);
