@@ -136,8 +136,11 @@ test("a kernel that cannot start is reported, not hung on", { timeout: 30_000 },
   const bad: KernelSpec = { ...TSLAB, argv: [process.execPath, "-e", "console.error('no such kernel'); process.exit(2)", "{connection_file}"] };
   const { error, pid } = await runClient([["code", "1"]], bad);
   assert.ok(error instanceof DeadKernelError, String(error));
-  assert.equal(error.message, "t.ipynb, code cell 0 (kernel startup): the kernel died (exit code 2)");
+  assert.equal(error.message, "t.ipynb, code cell 0 (kernel startup): the kernel died (exit code 2): no such kernel");
   assert.ok(gone(pid));
+  const missing = await runClient([["code", "1"]], { ...TSLAB, argv: ["/nonexistent/tslab", "kernel", "{connection_file}"] });
+  assert.ok(missing.error instanceof DeadKernelError, String(missing.error));
+  assert.equal(missing.error.message, 't.ipynb, code cell 0 (kernel startup): the kernel could not start (spawn /nonexistent/tslab ENOENT; argv ["/nonexistent/tslab","kernel","{connection_file}"])');
   assert.throws(() => new NotebookClient(makeNotebook([]), { timeOut: 3 } as any), /^Error: NotebookClient: unknown option\(s\) timeOut \(expected /);
   assert.throws(() => new NotebookClient(makeNotebook([]), { timeout: -1 }), { message: "NotebookClient: timeout must be a number of seconds >= 0, got -1" });
 });

@@ -58,6 +58,8 @@ export async function writeConnectionFile(dir: string, kernelName: string, ip = 
 export interface KernelExit {
   code: number | null;
   signal: NodeJS.Signals | null;
+  /** Set when the process could not be started at all (e.g. "spawn tslab ENOENT"). */
+  error?: string;
 }
 
 /** Options of {@link KernelManager}. */
@@ -162,11 +164,13 @@ export class KernelManager {
     };
     child.stdout!.on("data", keep);
     child.stderr!.on("data", keep);
-    child.once("error", (err) => {
-      this.outputTail += `\n${err.message}`;
-      this.finish({ code: null, signal: null });
+    child.once("error", (err) => this.finish({ code: null, signal: null, error: err.message }));
+    // 'exit' can come before the last output: wait briefly for the pipes to drain
+    // (not for 'close', which a grandchild holding the pipes would delay forever).
+    const drained = Promise.all([child.stdout!, child.stderr!].map((s) => new Promise((r) => s.once("close", r))));
+    child.once("exit", (code, signal) => {
+      Promise.race([drained, new Promise((r) => setTimeout(r, 200))]).then(() => this.finish({ code, signal }));
     });
-    child.once("exit", (code, signal) => this.finish({ code, signal }));
     track(this, true);
   }
 

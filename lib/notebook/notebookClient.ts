@@ -175,8 +175,11 @@ export class NotebookClient {
   // A promise that rejects with DeadKernelError when the kernel exits (never resolves).
   private deathOf(km: KernelManager, index: number, codeCell: number, firstLine: string): Promise<never> {
     const p = km.exited.then((e): never => {
+      if (e.error) throw new DeadKernelError(this.opts.notebookName, index, Math.max(codeCell, 0), firstLine, `the kernel could not start (${e.error}; argv ${JSON.stringify(km.spec.argv)})`);
       const how = e.signal ? `signal ${e.signal}` : `exit code ${e.code}`;
-      throw new DeadKernelError(this.opts.notebookName, index, Math.max(codeCell, 0), firstLine, `the kernel died (${how})`);
+      // Before the first cell, what the kernel printed is the only clue.
+      const said = codeCell < 1 && km.lastOutput ? `: ${km.lastOutput.split("\n").at(-1)}` : "";
+      throw new DeadKernelError(this.opts.notebookName, index, Math.max(codeCell, 0), firstLine, `the kernel died (${how})${said}`);
     });
     p.catch(() => undefined);
     return p;
