@@ -18,8 +18,10 @@ if (!app) {
 const { JUPYTER_PATH, ROOT, setupNotebooks } = require("./setupNotebooks") as typeof import("./setupNotebooks");
 setupNotebooks();
 const jupyterPath = [JUPYTER_PATH, process.env.JUPYTER_PATH].filter(Boolean).join(path.delimiter);
-console.log(`Starting ${path.basename(app)} in notebooks/ (kernel "TypeScript")`);
-const child = spawn(app, process.argv.slice(2), { cwd: path.join(ROOT, "notebooks"), env: { ...process.env, JUPYTER_PATH: jupyterPath }, stdio: "inherit" });
+// Jupyter refuses to run as root without this flag (containers, CI machines).
+const args = [...(process.getuid?.() === 0 ? ["--allow-root"] : []), ...process.argv.slice(2)];
+console.log(`Starting ${[path.basename(app), ...args].join(" ")} in notebooks/ (kernel "TypeScript")`);
+const child = spawn(app, args, { cwd: path.join(ROOT, "notebooks"), env: { ...process.env, JUPYTER_PATH: jupyterPath }, stdio: "inherit" });
 // Ctrl-C reaches Jupyter too (same terminal): it asks to confirm and stops; we wait for it.
 process.on("SIGINT", () => undefined);
 process.on("SIGTERM", () => child.kill("SIGTERM"));
