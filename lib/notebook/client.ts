@@ -19,14 +19,22 @@ interface Pending {
   reject: (e: Error) => void;
 }
 
-/** Rejects after `ms` with `what` in the message (never when ms is undefined/Infinity). */
+/**
+ * Rejects with a {@link TimeoutError} after `ms` (never when ms is undefined or Infinity).
+ *
+ * @example const reply = await withTimeout(kc.controlRequest("shutdown_request", {}), 5000, "shutdown_request");
+ */
 export function withTimeout<T>(p: Promise<T>, ms: number | undefined, what: string): Promise<T> {
   if (ms === undefined || !Number.isFinite(ms)) return p;
   let timer: NodeJS.Timeout;
   return Promise.race([p, new Promise<T>((_, reject) => (timer = setTimeout(() => reject(new TimeoutError(`${what}: no answer in ${ms / 1000} s`)), ms)))]).finally(() => clearTimeout(timer));
 }
 
-/** A wait that ran out of time. */
+/**
+ * A wait that ran out of time.
+ *
+ * @example if (err instanceof TimeoutError) await km.interrupt(kc);
+ */
 export class TimeoutError extends Error {
   override name = "TimeoutError";
 }

@@ -26,7 +26,11 @@ export interface ConnectionInfo {
   kernel_name: string;
 }
 
-/** `n` distinct ports free on `ip` right now (the OS picks them; as jupyter_client, a small race remains). */
+/**
+ * `n` distinct ports free on `ip` right now (the OS picks them; as jupyter_client, a small race remains).
+ *
+ * @example const [shell, iopub] = await freePorts(2);
+ */
 export async function freePorts(n: number, ip = "127.0.0.1"): Promise<number[]> {
   const servers = await Promise.all(
     Array.from({ length: n }, () => new Promise<net.Server>((resolve, reject) => {

@@ -35,7 +35,11 @@ export function jupyterDataPath(env: NodeJS.ProcessEnv = process.env): string[] 
   return [...new Set(dirs)];
 }
 
-/** The kernel names found on the data path (first one wins, as in Jupyter). */
+/**
+ * The kernel names found on the data path, each with its folder (first one wins, as in Jupyter).
+ *
+ * @example [...findKernelSpecs().keys()]; // ["tslab", "jslab", "python3"]
+ */
 export function findKernelSpecs(env: NodeJS.ProcessEnv = process.env): Map<string, string> {
   const found = new Map<string, string>();
   for (const dir of jupyterDataPath(env)) {
@@ -62,7 +66,11 @@ export function getKernelSpec(name: string, env: NodeJS.ProcessEnv = process.env
   return readKernelSpec(dir, name);
 }
 
-/** Reads and validates `<dir>/kernel.json`. */
+/**
+ * Reads and validates `<dir>/kernel.json`.
+ *
+ * @example readKernelSpec(".jupyter/share/jupyter/kernels/tslab").argv[0];
+ */
 export function readKernelSpec(dir: string, name = path.basename(dir)): KernelSpec {
   const file = path.join(dir, "kernel.json");
   let raw: Record<string, any>;

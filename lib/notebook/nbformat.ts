@@ -63,7 +63,11 @@ export function notebookProblems(nb: Notebook): string[] {
 // Python's str.splitlines(keepends=True) boundaries, which nbformat uses when it writes.
 const LINE_BREAK = /\r\n|[\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]/g;
 
-/** Python's `str.splitlines(True)`: lines with their endings kept. */
+/**
+ * Python's `str.splitlines(True)`: lines with their endings kept.
+ *
+ * @example splitLines("a\nb"); // ["a\n", "b"]
+ */
 export function splitLines(text: string): string[] {
   const lines: string[] = [];
   let start = 0;

@@ -2,7 +2,6 @@
 // NotebookClient): outputs recorded as nbformat does, execution counts,
 // a per-cell timeout that interrupts the kernel, the kernel's death noticed,
 // the run stopped at the first failing cell, the kernel always shut down.
-import * as path from "node:path";
 import { logger } from "../utils/log";
 import { KernelClient, TimeoutError, withTimeout } from "./client";
 import { KernelManager } from "./kernelManager";
@@ -49,7 +48,12 @@ export interface NotebookClientOptions {
 
 const OPTION_KEYS = ["kernelName", "kernelSpec", "cwd", "env", "timeout", "startupTimeout", "interruptGrace", "iopubTimeout", "shutdownWaitTime", "heartbeatWarning", "heartbeatTimeout", "notebookName", "recordTiming", "onCell"];
 
-/** A cell that failed, named: `<notebook>, code cell <n> (<first line>): <reason>`. */
+/**
+ * A cell that failed, named: `<notebook>, code cell <n> (<first line>): <reason>`.
+ *
+ * @example
+ * try { await client.execute(); } catch (err) { if (err instanceof CellError) console.error(`FAILED ${err.message}`); }
+ */
 export class CellError extends Error {
   constructor(
     readonly notebook: string,
@@ -62,17 +66,29 @@ export class CellError extends Error {
   }
 }
 
-/** The cell raised (the execute_reply's status is "error" or "abort"). */
+/**
+ * The cell raised (the execute_reply's status is "error" or "abort").
+ *
+ * @example err instanceof CellExecutionError && err.reason; // "Error: boom"
+ */
 export class CellExecutionError extends CellError {
   override name = "CellExecutionError";
 }
 
-/** The cell ran past its timeout and was interrupted. */
+/**
+ * The cell ran past its timeout and was interrupted.
+ *
+ * @example err.message; // "01.ipynb, code cell 3 (while (true) {}): timed out after 2 s (interrupted)"
+ */
 export class CellTimeoutError extends CellError {
   override name = "CellTimeoutError";
 }
 
-/** The kernel process died (during startup, codeCell is 0). */
+/**
+ * The kernel process died (during startup, codeCell is 0).
+ *
+ * @example err.message; // "01.ipynb, code cell 2 (process.exit(1);): the kernel died (exit code 1)"
+ */
 export class DeadKernelError extends CellError {
   override name = "DeadKernelError";
 }
@@ -86,7 +102,11 @@ function sourceOf(cell: NotebookCell): string {
 // the last stderr line.
 const ERROR_LINE = /^((?:[A-Za-z_$][\w$.]*)?(?:Error|Exception)\b[^:\n]*: .*)$/m;
 
-/** A one-line reason for a failed cell from its outputs and execute_reply content. */
+/**
+ * A one-line reason for a failed cell from its outputs and execute_reply content.
+ *
+ * @example describeCellError(cell.outputs, reply.content); // "Error: boom in cell two"
+ */
 export function describeCellError(outputs: Output[], reply?: Record<string, any>): string {
   const stderr = outputs.map((o) => (o.output_type === "stream" && o.name === "stderr" ? o.text : "")).join("");
   const found = stderr.match(ERROR_LINE);
@@ -269,9 +289,4 @@ export class NotebookClient {
       cell.execution_count = this.codeCellsExecuted;
     }
   }
-}
-
-/** The folder a notebook's kernel should run in (its own, so relative paths and imports resolve there). */
-export function notebookDir(file: string): string {
-  return path.dirname(path.resolve(file));
 }

@@ -181,7 +181,11 @@ export function figureHtml(fig: Figure, options: { includePlotlyJs?: boolean; di
   return `${options.includePlotlyJs ? plotlyLoaderHtml() : ""}<div id="${id}" class="workbook-figure">${figureToSvg(fig)}</div>\n<script type="text/javascript">${scriptSafe(draw)}</script>`;
 }
 
-/** A standalone HTML page with the interactive plotly chart (plotly.js inlined, no network). */
+/**
+ * A standalone HTML page with the interactive plotly chart (plotly.js inlined, no network).
+ *
+ * @example writeFileAtomic("chart.html", figureToHtml(fig, "Accuracy vs latency"));
+ */
 export function figureToHtml(fig: Figure, title = "Figure", options: { staticPlot?: boolean } = {}): string {
   const unknown = Object.keys(options).filter((k) => k !== "staticPlot");
   if (unknown.length) throw new Error(`figureToHtml: unknown option(s) ${unknown.join(", ")} (staticPlot)`);
@@ -191,7 +195,11 @@ export function figureToHtml(fig: Figure, title = "Figure", options: { staticPlo
 <script>Plotly.newPlot("fig", ${jsonForScript(fig.data)}, ${jsonForScript({ ...fig.layout, width: 900, height: 540 })}, ${JSON.stringify(config)});</script></body></html>`;
 }
 
-/** The Chromium binary on PATH, if any (only the browser check needs it: PNGs are drawn in Node). */
+/**
+ * The Chromium binary on PATH, if any (only the browser check needs it: PNGs are drawn in Node).
+ *
+ * @example findChromium(); // "/usr/bin/chromium" or undefined
+ */
 export function findChromium(): string | undefined {
   return findChromiumBinary();
 }
