@@ -18,7 +18,8 @@ export function perfMetricsMarkdown(perf: PerfMetrics): string {
 
 /**
  * Writes the workbook's results: perf_metrics.json / .md and the
- * accuracy-vs-latency chart as HTML (and PNG), showing only the
+ * accuracy-vs-latency chart as interactive HTML and as PNG (drawn in Node),
+ * showing only the
  * optimisation rows; demonstration runs, if given, are listed in a table of
  * their own (and in the JSON under `demos`), never on the chart.
  */
