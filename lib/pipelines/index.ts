@@ -1,5 +1,6 @@
 import { AutoModelForSequenceClassification } from "../models/auto";
 import { PreTrainedModel } from "../models/modeling";
+import type { SequenceClassificationModel } from "../models/sequenceClassification";
 import { BertTokenizer } from "../tokenizers";
 import { TextClassificationOptions, TextClassificationPipeline, TextClassificationPipelineCall } from "./textClassification";
 
@@ -10,7 +11,10 @@ export * from "./oos";
 export const SUPPORTED_TASKS = Object.freeze({ "text-classification": TextClassificationPipeline } as const);
 export type PipelineTask = keyof typeof SUPPORTED_TASKS;
 
-export type TextClassifier = TextClassificationPipeline & TextClassificationPipelineCall;
+export type TextClassifier<M extends SequenceClassificationModel = PreTrainedModel> = TextClassificationPipeline<M> & TextClassificationPipelineCall;
+
+/** Pipeline options plus the tokenizer (required when the model is given as an object). */
+export type PipelineOptions = TextClassificationOptions & { tokenizer?: BertTokenizer };
 
 /**
  * Hugging Face's `pipeline()`: a model (or a model folder) plus its tokenizer
@@ -20,12 +24,16 @@ export type TextClassifier = TextClassificationPipeline & TextClassificationPipe
  * const pipe = pipeline("text-classification", "data/models/bert-clinc-teacher");
  * await pipe("Hey, I'd like to rent a vehicle from Nov 1st to Nov 15th in Paris and I need a 15 passenger van");
  * // [{ label: "car_rental", score: 0.9… }]
+ * // Any SequenceClassificationModel object works too, e.g. the bag-of-words baseline:
+ * pipeline("text-classification", bow, { tokenizer });
  */
-export function pipeline(task: PipelineTask, model: PreTrainedModel | string, options: TextClassificationOptions & { tokenizer?: BertTokenizer } = {}): TextClassifier {
+export function pipeline(task: PipelineTask, model: string, options?: PipelineOptions): TextClassifier;
+export function pipeline<M extends SequenceClassificationModel>(task: PipelineTask, model: M, options?: PipelineOptions): TextClassifier<M>;
+export function pipeline(task: PipelineTask, model: SequenceClassificationModel | string, options: PipelineOptions = {}): TextClassifier<SequenceClassificationModel> {
   if (!(task in SUPPORTED_TASKS)) throw new Error(`pipeline: unknown task "${task}" (supported: ${Object.keys(SUPPORTED_TASKS).join(", ")})`);
   const { tokenizer: tok, ...rest } = options;
   const m = typeof model === "string" ? AutoModelForSequenceClassification.fromPretrained(model, { quiet: true }) : model;
   const tokenizer = tok ?? (typeof model === "string" ? BertTokenizer.fromPretrained(model) : undefined);
   if (!tokenizer) throw new Error("pipeline: pass options.tokenizer when the model is given as an object");
-  return new TextClassificationPipeline(m, tokenizer, rest) as TextClassifier;
+  return new TextClassificationPipeline<SequenceClassificationModel>(m, tokenizer, rest) as TextClassifier<SequenceClassificationModel>;
 }
