@@ -78,7 +78,12 @@ export function bagOfWordsConfig(input: BagOfWordsConfigInput): BagOfWordsConfig
   return c;
 }
 
-/** Rejects a config the model cannot run, naming the field. */
+/**
+ * Rejects a config the model cannot run, naming the field.
+ *
+ * @example
+ * validateBagOfWordsConfig({ ...config, hidden_size: -1 }); // Error: Invalid bag-of-words config: hidden_size must be an integer >= 0 (0: linear), got -1
+ */
 export function validateBagOfWordsConfig(c: BagOfWordsConfig): void {
   check(!!c && typeof c === "object", "not an object");
   check(c.model_type === "bag-of-words", `model_type must be "bag-of-words", got "${c.model_type}"`);
@@ -102,7 +107,12 @@ export function validateBagOfWordsConfig(c: BagOfWordsConfig): void {
   for (let i = 0; i < n; i++) check(typeof c.id2label[String(i)] === "string", `id2label has no entry for id ${i}`);
 }
 
-/** The feature settings a config describes. */
+/**
+ * The feature settings a config describes.
+ *
+ * @example
+ * featureSettings(model.config); // { vocabSize: 7312, numBuckets: 8192, ignoredTokenIds: [0, 2, 3, 4], sublinearTf: true }
+ */
 export function featureSettings(c: BagOfWordsConfig): FeatureSettings {
   return { vocabSize: c.vocab_size, numBuckets: c.num_buckets, ignoredTokenIds: c.ignored_token_ids, sublinearTf: c.sublinear_tf };
 }

@@ -49,7 +49,13 @@ export function bigramBucket(a: number, b: number, numBuckets: number): number {
   return murmurHash3Pair(a, b, 0) % numBuckets;
 }
 
-/** Throws, naming the field, when the settings cannot describe a feature space. */
+/**
+ * Throws, naming the field, when the settings cannot describe a feature space.
+ *
+ * @example
+ * validateFeatureSettings({ vocabSize: 10, numBuckets: -1, ignoredTokenIds: [], sublinearTf: true });
+ * // Error: BagOfWords features: numBuckets must be an integer >= 0, got -1
+ */
 export function validateFeatureSettings(s: FeatureSettings): void {
   const posInt = (v: unknown) => Number.isInteger(v) && (v as number) > 0;
   if (!posInt(s.vocabSize)) throw new Error(`BagOfWords features: vocabSize must be a positive integer, got ${s.vocabSize}`);

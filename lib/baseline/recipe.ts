@@ -29,8 +29,32 @@ export interface BagOfWordsRecipe extends Omit<BagOfWordsTrainingArgs, "seed"> {
 }
 
 /**
- * Defaults, chosen on CLINC150's validation split only (`npm run bench --
- * baselineSearch` reruns the search; its table is in bench/baseline.ts).
+ * Defaults, chosen on CLINC150's validation split only (3,100 queries; the
+ * test split was not looked at). One change at a time from a first guess
+ * (MLP 256, 8,192 bigram buckets, dropout 0.3, lr 2e-3, label smoothing 0.1,
+ * sublinear tf), best-epoch validation accuracy by seed (seed 42 first, then
+ * seeds 1 and 2 for the closest variants):
+ *
+ * | variant                          | seed 42 | seed 1 | seed 2 |
+ * |----------------------------------|--------:|-------:|-------:|
+ * | first guess                      |  0.9039 | 0.9100 | 0.9048 |
+ * | no label smoothing (chosen)      |  0.9110 | 0.9116 | 0.9097 |
+ * | dropout 0.5                      |  0.9081 | 0.9110 | 0.9042 |
+ * | dropout 0.5, no label smoothing  |         | 0.9110 | 0.9068 |
+ * | unigrams only (0 buckets)        |  0.9065 | 0.9061 | 0.8984 |
+ * | 32,768 buckets                   |  0.9065 |        |        |
+ * | hidden 512                       |  0.9016 |        |        |
+ * | learning rate 5e-3               |  0.9039 |        |        |
+ * | oos rows x4                      |  0.9039 |        |        |
+ * | raw tf (not sublinear)           |  0.9035 |        |        |
+ * | linear, lr 1e-2 (2e-3: 0.8626)   |  0.8916 |        |        |
+ *
+ * Every variant but the linear model is within about half a point; no label
+ * smoothing is the only change that helps with all three seeds. `npm run bench -- baselineSearch` reruns these
+ * variants with seeds 1 and 2 (see bench/baseline.ts).
+ *
+ * @example
+ * await trainBagOfWords({ ...BOW_RECIPE, seed: 1, hiddenSize: 0 }); // a linear variant
  */
 export const BOW_RECIPE: BagOfWordsRecipe = {
   numBuckets: 8192,
@@ -44,7 +68,7 @@ export const BOW_RECIPE: BagOfWordsRecipe = {
   warmupRatio: 0.05,
   weightDecay: 0.01,
   batchSize: 64,
-  labelSmoothing: 0.1,
+  labelSmoothing: 0,
   earlyStoppingPatience: 4,
 };
 

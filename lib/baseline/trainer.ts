@@ -30,18 +30,29 @@ export interface BagOfWordsTrainingArgs {
   seed: number;
 }
 
+/**
+ * Defaults of `trainBagOfWordsClassifier` (the recipe's values; see BOW_RECIPE).
+ *
+ * @example
+ * trainBagOfWordsClassifier(model, train, validation, { ...BOW_TRAINING_DEFAULTS, numTrainEpochs: 5 });
+ */
 export const BOW_TRAINING_DEFAULTS: BagOfWordsTrainingArgs = {
   numTrainEpochs: 20,
   learningRate: 2e-3,
   warmupRatio: 0.05,
   weightDecay: 0.01,
   batchSize: 64,
-  labelSmoothing: 0.1,
+  labelSmoothing: 0,
   earlyStoppingPatience: 4,
   seed: 42,
 };
 
-/** Checks args, naming the field; unknown keys are an error. */
+/**
+ * Fills defaults and checks args, naming the field; unknown keys are an error.
+ *
+ * @example
+ * resolveBagOfWordsTrainingArgs({ batchSize: 0 }); // Error: BagOfWordsTrainingArgs.batchSize must be an integer >= 1, got 0
+ */
 export function resolveBagOfWordsTrainingArgs(args: Partial<BagOfWordsTrainingArgs> = {}): BagOfWordsTrainingArgs {
   for (const k of Object.keys(args)) if (!(k in BOW_TRAINING_DEFAULTS)) throw new Error(`BagOfWordsTrainingArgs: unknown field "${k}" (known: ${Object.keys(BOW_TRAINING_DEFAULTS).join(", ")})`);
   const a = { ...BOW_TRAINING_DEFAULTS, ...args };
@@ -81,7 +92,12 @@ export interface BagOfWordsTrainOutput {
   stoppedEarly: boolean;
 }
 
-/** Logits of already-featurised rows, one Float32Array per row, in batches. */
+/**
+ * Logits of already-featurised rows, one Float32Array per row, in batches.
+ *
+ * @example
+ * predictFeatureRows(model, rows.map((ids) => model.featurizer.transform(ids))); // [Float32Array(151), …]
+ */
 export function predictFeatureRows(model: BagOfWordsClassifier, rows: readonly SparseRow[], batchSize = 256): Float32Array[] {
   const out: Float32Array[] = [];
   for (let s = 0; s < rows.length; s += batchSize) {
@@ -94,7 +110,12 @@ export function predictFeatureRows(model: BagOfWordsClassifier, rows: readonly S
   return out;
 }
 
-/** Logits of tokenized examples (features computed here). */
+/**
+ * Logits of tokenized examples (features computed here), one row per example.
+ *
+ * @example
+ * predictBagOfWords(model, [{ input_ids: tokenizer.encode("what is my pin").input_ids }]); // [Float32Array(151)]
+ */
 export function predictBagOfWords(model: BagOfWordsClassifier, examples: readonly { input_ids: readonly number[] }[], batchSize = 256): Float32Array[] {
   return predictFeatureRows(model, examples.map((e, i) => model.featurizer.transform(e.input_ids, undefined, `example ${i}`)), batchSize);
 }

@@ -82,6 +82,45 @@ function logSumExp(xs: ArrayLike<number>): number {
 }
 
 /**
+ * The ensemble's arithmetic on flat row-major logits ([batch, numLabels] per
+ * member), in float64: the weighted mean of the logits, or the log of the
+ * weighted mean of the softmaxes. Weights are used as given (the class
+ * validates them); zero-weight members may be left out.
+ *
+ * @example
+ * combineLogits([bertLogits, bowLogits], [0.6, 0.4], "probabilities", 151); // Float32Array [batch * 151]
+ */
+export function combineLogits(members: readonly ArrayLike<number>[], weights: readonly number[], combine: EnsembleCombine, numLabels: number): Float32Array {
+  if (members.length === 0 || members.length !== weights.length) throw new Error(`combineLogits: ${members.length} members for ${weights.length} weights`);
+  const size = members[0].length;
+  if (size % numLabels !== 0 || members.some((m) => m.length !== size)) throw new Error(`combineLogits: members have ${members.map((m) => m.length).join(", ")} values, expected equal multiples of ${numLabels}`);
+  const batch = size / numLabels;
+  const out = new Float32Array(size);
+  if (combine === "logits") {
+    for (let j = 0; j < size; j++) {
+      let s = 0;
+      for (let k = 0; k < members.length; k++) s += weights[k] * members[k][j];
+      out[j] = s;
+    }
+    return out;
+  }
+  const terms = new Float64Array(members.length);
+  const row = new Float64Array(numLabels);
+  for (let b = 0; b < batch; b++) {
+    // log p_k = logits_k − logsumexp(logits_k); the mixture is logsumexp_k(log w_k + log p_k).
+    const norms = members.map((m) => {
+      for (let c = 0; c < numLabels; c++) row[c] = m[b * numLabels + c];
+      return logSumExp(row);
+    });
+    for (let c = 0; c < numLabels; c++) {
+      for (let k = 0; k < members.length; k++) terms[k] = Math.log(weights[k]) + members[k][b * numLabels + c] - norms[k];
+      out[b * numLabels + c] = logSumExp(terms);
+    }
+  }
+  return out;
+}
+
+/**
  * A teacher made of several classifiers with one label set: BERT plus the
  * bag-of-words baseline, say. Each call runs every member with a non-zero
  * weight on the same padded ids and combines their outputs. The members'
@@ -153,28 +192,10 @@ export class EnsembleForSequenceClassification implements SequenceClassification
   /** Combined logits [batch, numLabels] (log-probabilities when combining probabilities). Call inside `tf.tidy` or dispose them. */
   call(inputs: ModelInputs, _options: { training?: boolean } = {}): { logits: tf.Tensor2D } {
     const [batch] = inputs.input_ids.shape;
-    const n = this.numLabels;
     const active = this.weights.map((w, i) => [w, i] as const).filter(([w]) => w > 0);
     const rows = active.map(([, i]) => this.memberLogits(i, inputs));
-    const out = new Float32Array(batch * n);
-    if (this.combine === "logits") {
-      for (let k = 0; k < rows.length; k++) {
-        const w = active[k][0];
-        const r = rows[k];
-        for (let j = 0; j < out.length; j++) out[j] += w * r[j];
-      }
-    } else {
-      const terms = new Float64Array(rows.length);
-      for (let b = 0; b < batch; b++) {
-        // log p_k = logits_k − logsumexp(logits_k); the mixture is logsumexp_k(log w_k + log p_k).
-        const norms = rows.map((r) => logSumExp(r.subarray(b * n, (b + 1) * n)));
-        for (let c = 0; c < n; c++) {
-          for (let k = 0; k < rows.length; k++) terms[k] = Math.log(active[k][0]) + rows[k][b * n + c] - norms[k];
-          out[b * n + c] = logSumExp(terms);
-        }
-      }
-    }
-    return { logits: tf.tensor2d(out, [batch, n]) };
+    const out = combineLogits(rows, active.map(([w]) => w), this.combine, this.numLabels);
+    return { logits: tf.tensor2d(out, [batch, this.numLabels]) };
   }
 
   /** Writes config.json and each member into its own sub-folder (`member_0`, …). */
