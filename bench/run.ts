@@ -13,6 +13,7 @@ import { benchKdVariant } from "./kdVariants";
 import { benchKernels } from "./kernels";
 import { benchHpo } from "./hpo";
 import { benchQuantization } from "./quantization";
+import { benchBaseline, benchBaselineSearch } from "./baseline";
 
 const DISTILLATION_TARGETS: Record<string, [string, (v: number) => boolean]> = {
   distilledMinusAlonePoints: ["> 0 (distilled beats alone)", (v) => v > 0],
@@ -29,6 +30,10 @@ const ONNX_TARGETS: Record<string, [string, (v: number) => boolean]> = {
   onnxPipelineOverTransformersJs: ["<= 1.0", (v) => v <= 1.0],
 };
 
+const BASELINE_TARGETS: Record<string, [string, (v: number) => boolean]> = {
+  bowTestAccuracy: [">= 0.84 (plain BoW MLP measured 0.841)", (v) => v >= 0.84],
+};
+
 interface Row { bench: string; metric: string; value: number; target?: string; met?: boolean; note?: string }
 
 /** Targets per quantized variant: int8 must shrink the file and keep fp32's argmax on most queries. */
@@ -36,6 +41,9 @@ const QUANTIZATION_TARGETS: Record<string, [string, (v: number) => boolean]> = {
   agreement: [">= 0.99 (same argmax as fp32)", (v) => v >= 0.99],
   sizeRatio: ["< 1 (smaller than fp32)", (v) => v < 1],
 };
+
+/** Benches that run only when named (long, or diagnostic). */
+const BY_NAME_ONLY = new Set(["kdLogits", "kdLayers", "kernels", "baselineSearch"]);
 
 const BENCHES: Record<string, () => Promise<Row[]>> = {
   teacher: async () => {
@@ -82,6 +90,16 @@ const BENCHES: Record<string, () => Promise<Row[]>> = {
   },
   kernels: async () => (await benchKernels()).slice(0, 15).map((r) => ({ bench: "kernels (one training step)", metric: `${r.kernel} ms (${r.calls} calls, ${(r.share * 100).toFixed(1)}%)`, value: r.ms })),
   hpo: async () => (await benchHpo()).map((r) => ({ bench: "hpo", ...r })),
+  baseline: async () => {
+    const r = await benchBaseline();
+    return Object.entries(r).map(([metric, value]) => {
+      if (typeof value === "string") return { bench: "baseline", metric, value: NaN, note: value };
+      const t = BASELINE_TARGETS[metric];
+      return { bench: "baseline", metric, value, ...(t ? { target: t[0], met: t[1](value) } : {}) };
+    });
+  },
+  baselineSearch: async () =>
+    (await benchBaselineSearch()).map((r) => ({ bench: "baselineSearch (validation accuracy, mean of seeds 1, 2)", metric: r.name, value: r.validationAccuracy, note: r.perSeed.map((v) => v.toFixed(4)).join(" ") })),
   trainSpeed: async () => {
     const r = await benchTrainSpeed();
     const kernels = `${r.backend}${r.native ? " + native" : ""}`;
@@ -99,7 +117,7 @@ async function main() {
   for (const w of wanted) if (!(w in BENCHES)) throw new Error(`Unknown bench "${w}" (have: ${Object.keys(BENCHES).join(", ")})`);
   const rows: Row[] = [];
   for (const [name, run] of Object.entries(BENCHES)) {
-    if (wanted.length ? !wanted.includes(name) : name.startsWith("k")) continue; // the KD variants and kernels: run them by name
+    if (wanted.length ? !wanted.includes(name) : BY_NAME_ONLY.has(name)) continue;
 
     console.log(`running ${name}…`);
     rows.push(...(await run()));

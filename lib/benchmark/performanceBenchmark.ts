@@ -4,7 +4,7 @@ import * as path from "node:path";
 import { Dataset } from "../data/dataset";
 import { IntentRow } from "../data/intents";
 import { ClassificationResult } from "../pipelines/textClassification";
-import { PreTrainedModel } from "../models/modeling";
+import type { SequenceClassificationModel } from "../models/sequenceClassification";
 import { logger } from "../utils/log";
 
 /** One row of the chapter's perf_metrics table. */
@@ -25,7 +25,19 @@ export type PerfMetrics = Record<string, BenchmarkMetrics>;
 export interface BenchmarkablePipeline {
   (text: string): Promise<ClassificationResult[]>;
   (texts: readonly string[], options?: { batchSize?: number }): Promise<ClassificationResult[][]>;
-  model?: Pick<PreTrainedModel, "savePretrained">;
+  /** What computeSize saves (a model of any kind that writes *.safetensors files). */
+  model?: Pick<SequenceClassificationModel, "savePretrained">;
+}
+
+/** Bytes of every `.safetensors` file under a folder (an ensemble saves one per member). */
+function safetensorsBytes(dir: string): number {
+  let bytes = 0;
+  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) bytes += safetensorsBytes(p);
+    else if (e.name.endsWith(".safetensors")) bytes += fs.statSync(p).size;
+  }
+  return bytes;
 }
 
 export interface BenchmarkOptions {
@@ -105,7 +117,7 @@ export class PerformanceBenchmark {
     return { accuracy };
   }
 
-  /** Size in MB of the model's weights as saved to disk (`model.safetensors`, like `torch.save(model.state_dict())`). */
+  /** Size in MB of the model's weights as saved to disk (its `.safetensors` files, like `torch.save(model.state_dict())`). */
   computeSize(): { sizeMb: number } {
     const model = this.pipeline.model;
     if (!model) throw new Error("PerformanceBenchmark.computeSize: the pipeline has no model; override computeSize for this kind of pipeline");
@@ -113,7 +125,7 @@ export class PerformanceBenchmark {
     let sizeMb: number;
     try {
       model.savePretrained(dir);
-      sizeMb = fs.statSync(path.join(dir, "model.safetensors")).size / (1024 * 1024);
+      sizeMb = safetensorsBytes(dir) / (1024 * 1024);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }

@@ -1,5 +1,6 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { PreTrainedModel } from "../models/modeling";
+import type { SequenceClassificationModel } from "../models/sequenceClassification";
 import { Trainer, TrainerOptions } from "../training/trainer";
 import { TensorBatch, EncodedRow } from "../training/data";
 import { TrainingArguments } from "../training/trainingArguments";
@@ -25,7 +26,8 @@ export function resolveDistillationArgs(args: Partial<DistillationTrainingArgume
 
 export interface DistillationTrainerOptions extends Omit<TrainerOptions, "args"> {
   args: Partial<DistillationTrainingArguments> & { outputDir: string };
-  teacherModel: PreTrainedModel;
+  /** Any sequence classifier: a transformer, or an ensemble (EnsembleForSequenceClassification) of models. */
+  teacherModel: SequenceClassificationModel;
   /**
    * Reuse teacher logits per training example instead of running the teacher
    * every step. Identical loss (tested), but only valid when the inputs are
@@ -44,7 +46,7 @@ export interface DistillationTrainerOptions extends Omit<TrainerOptions, "args">
  * const trainer = new DistillationTrainer({ modelInit: studentInit, teacherModel: teacher, args: { outputDir, alpha: 0.5, temperature: 2 }, … });
  */
 export class DistillationTrainer extends Trainer {
-  readonly teacherModel: PreTrainedModel;
+  readonly teacherModel: SequenceClassificationModel;
   readonly alpha: number;
   readonly temperature: number;
   private readonly cache?: Map<string, Float32Array>;

@@ -1,5 +1,6 @@
 import { AutoModelForSequenceClassification } from "../models/auto";
 import { PreTrainedModel } from "../models/modeling";
+import type { SequenceClassificationModel } from "../models/sequenceClassification";
 import { BertTokenizer } from "../tokenizers";
 import { TextClassificationOptions, TextClassificationPipeline, TextClassificationPipelineCall } from "./textClassification";
 import { DynamicQuantizedModel } from "../quantization/dynamic";
@@ -12,7 +13,10 @@ export * from "./oos";
 export const SUPPORTED_TASKS = Object.freeze({ "text-classification": TextClassificationPipeline } as const);
 export type PipelineTask = keyof typeof SUPPORTED_TASKS;
 
-export type TextClassifier = TextClassificationPipeline & TextClassificationPipelineCall;
+export type TextClassifier<M extends SequenceClassificationModel = PreTrainedModel> = TextClassificationPipeline<M> & TextClassificationPipelineCall;
+
+/** Pipeline options plus the tokenizer (required when the model is given as an object). */
+export type PipelineOptions = TextClassificationOptions & { tokenizer?: BertTokenizer };
 
 /**
  * Hugging Face's `pipeline()`: a model (or a model folder) plus its tokenizer
@@ -25,10 +29,13 @@ export type TextClassifier = TextClassificationPipeline & TextClassificationPipe
  *
  * A dynamically quantized model (`quantizeDynamicModel`) gives a pipeline
  * that runs it on int8 kernels in ONNX Runtime.
+ * // Any SequenceClassificationModel object works too, e.g. the bag-of-words baseline:
+ * pipeline("text-classification", bow, { tokenizer });
  */
-export function pipeline(task: PipelineTask, model: DynamicQuantizedModel, options: TextClassificationOptions & { tokenizer: BertTokenizer }): QuantizedTextClassifier;
-export function pipeline(task: PipelineTask, model: PreTrainedModel | string, options?: TextClassificationOptions & { tokenizer?: BertTokenizer }): TextClassifier;
-export function pipeline(task: PipelineTask, model: PreTrainedModel | string | DynamicQuantizedModel, options: TextClassificationOptions & { tokenizer?: BertTokenizer } = {}): TextClassifier | QuantizedTextClassifier {
+export function pipeline(task: PipelineTask, model: DynamicQuantizedModel, options: PipelineOptions & { tokenizer: BertTokenizer }): QuantizedTextClassifier;
+export function pipeline(task: PipelineTask, model: string, options?: PipelineOptions): TextClassifier;
+export function pipeline<M extends SequenceClassificationModel>(task: PipelineTask, model: M, options?: PipelineOptions): TextClassifier<M>;
+export function pipeline(task: PipelineTask, model: SequenceClassificationModel | string | DynamicQuantizedModel, options: PipelineOptions = {}): TextClassifier<SequenceClassificationModel> | QuantizedTextClassifier {
   if (!(task in SUPPORTED_TASKS)) throw new Error(`pipeline: unknown task "${task}" (supported: ${Object.keys(SUPPORTED_TASKS).join(", ")})`);
   const { tokenizer: tok, ...rest } = options;
   if (model instanceof DynamicQuantizedModel) {
@@ -38,5 +45,5 @@ export function pipeline(task: PipelineTask, model: PreTrainedModel | string | D
   const m = typeof model === "string" ? AutoModelForSequenceClassification.fromPretrained(model, { quiet: true }) : model;
   const tokenizer = tok ?? (typeof model === "string" ? BertTokenizer.fromPretrained(model) : undefined);
   if (!tokenizer) throw new Error("pipeline: pass options.tokenizer when the model is given as an object");
-  return new TextClassificationPipeline(m, tokenizer, rest) as TextClassifier;
+  return new TextClassificationPipeline<SequenceClassificationModel>(m, tokenizer, rest) as TextClassifier<SequenceClassificationModel>;
 }

@@ -1,5 +1,6 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { PreTrainedModel } from "../models/modeling";
+import { SequenceClassificationModel, maxSequenceLength } from "../models/sequenceClassification";
 import { BertTokenizer } from "../tokenizers";
 import { Callable } from "../utils/callable";
 
@@ -167,10 +168,10 @@ export abstract class TextClassificationPipelineBase extends Callable {
 }
 
 
-/** Text classification with one of our TensorFlow.js models. */
-export class TextClassificationPipeline extends TextClassificationPipelineBase {
-  constructor(readonly model: PreTrainedModel, tokenizer: BertTokenizer, options: TextClassificationOptions = {}) {
-    super(tokenizer, model.config, { maxLength: Math.min(tokenizer.modelMaxLength, model.spec.maxPositions), ...options });
+/** Text classification with one of our TensorFlow.js models (a transformer, the bag-of-words baseline, an ensemble). */
+export class TextClassificationPipeline<M extends SequenceClassificationModel = PreTrainedModel> extends TextClassificationPipelineBase {
+  constructor(readonly model: M, tokenizer: BertTokenizer, options: TextClassificationOptions = {}) {
+    super(tokenizer, model.config, { maxLength: Math.min(tokenizer.modelMaxLength, maxSequenceLength(model) ?? Infinity), ...options });
   }
 
   async _forward(batch: ModelBatch): Promise<Float32Array[]> {
