@@ -4,3 +4,4 @@ export * from "./observer";
 export * from "./fakeQuantize";
 export * from "./dynamic";
 export * from "./quantizedPipeline";
+export * from "./qat";
