@@ -4,7 +4,8 @@ import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
 import { maxAbsDiff, quietly, ready, tmpDir, values } from "./helpers/setup";
 import { goldenData, goldenTeacher, goldenTokenizer } from "./helpers/golden";
-import { Trainer } from "../lib/training";
+import { DataCollatorWithPadding, Trainer } from "../lib/training";
+import { Random } from "../lib/utils/random";
 import { DistillationConfig, KnowledgeDistillationLossConfig, studentInit } from "../lib/distillation";
 import { prepareCompression } from "../lib/compression";
 import { MovingAverageMinMaxObserver, QuantizationAwareTrainingConfig, exportQatToOnnx, qatState } from "../lib/quantization";
@@ -29,17 +30,15 @@ test("QAT fake-quantizes dense weights per output channel on the int8 grid and o
   for (let j = 0; j < cols; j++) {
     const s = absMax[j] / 127;
     for (let i = 0; i < rows; i++) {
-      const q = v[i * cols + j] / s;
-      assert.ok(Math.abs(q - Math.round(q)) < 1e-3 && Math.abs(q) <= 127 + 1e-3, `column ${j} row ${i}: ${q}`);
+      const level: number = v[i * cols + j] / s;
+      assert.ok(Math.abs(level - Math.round(level)) < 1e-3 && Math.abs(level) <= 127 + 1e-3, `column ${j} row ${i}: ${level}`);
     }
   }
   assert.ok(maxAbsDiff(values(fq), values(raw)) <= Math.max(...absMax) / 127 / 2 + 1e-6, "round-trip error within half a step");
   // Activations: one training forward pass sets each observer to that batch's min and max of the layer input.
   const batch = goldenData().rows.slice(0, 8);
-  const { DataCollatorWithPadding } = await import("../lib/training");
   const inputs = new DataCollatorWithPadding({ padTokenId: 0 }).call(batch);
-  const { Random } = await import("../lib/utils/random");
-  tf.tidy(() => model.call(inputs, { training: true, rng: new Random(1) }));
+  tf.tidy(() => model.call(inputs, { training: true, rng: new Random(1) }).logits);
   const obs = state.observers.get("bert.encoder.layer.0.attention.self.query")!;
   assert.equal(obs.observations, 1);
   assert.ok(obs.minVal < 0 && obs.maxVal > 0);
@@ -100,7 +99,6 @@ test("QAT with distillation trains through trainer.distill and converts to an in
   // ONNX Runtime runs it and agrees with the fake-quantized TF.js model.
   const session = await createModelForProvider(file);
   const rowsIn = goldenData().rows.slice(0, 8);
-  const { DataCollatorWithPadding } = await import("../lib/training");
   const inputs = new DataCollatorWithPadding({ padTokenId: 0 }).call(rowsIn);
   const tfLogits = tf.tidy(() => student.call(inputs).logits);
   const i64 = (t: tf.Tensor) => new ort.Tensor("int64", BigInt64Array.from(Array.from(t.dataSync()).map(BigInt)), t.shape);
