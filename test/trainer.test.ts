@@ -55,9 +55,12 @@ test("a tiny BERT learns a toy task; train() reports HF-style outputs", async ()
     computeMetrics: computeAccuracy,
     callbacks: quiet,
   });
+  const started = performance.now();
   const out = await quietly(() => trainer.train());
+  const wall = (performance.now() - started) / 1000;
   assert.equal(out.globalStep, 8 * 16);
   const m = out.metrics;
+  assert.ok(m.trainRuntime > 0 && m.trainRuntime <= wall, `trainRuntime ${m.trainRuntime} s within the call's ${wall} s`);
   assert.deepEqual(Object.keys(m).sort(), ["epoch", "trainLoss", "trainRuntime", "trainSamplesPerSecond", "trainStepsPerSecond"]);
   assert.equal(m.epoch, 8);
   assert.equal(m.trainLoss, out.trainingLoss);
