@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
-import { FIXTURES, maxAbsDiff, quietly, ready, tmpDir, values } from "./helpers/setup";
+import { FIXTURES, maxAbsDiff, ready, tmpDir, values } from "./helpers/setup";
 import { BertForMaskedLM, BertForSequenceClassification, labelMaps } from "../lib/models";
 import { BertTokenizer } from "../lib/tokenizers";
 import { ClassLabel, Dataset } from "../lib/data";
