@@ -1,11 +1,11 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs-core";
-import { quietly, ready, tmpDir } from "./helpers/setup";
+import { maxAbsDiff, quietly, ready, tmpDir, values } from "./helpers/setup";
 import { BertForSequenceClassification, DistilBertForSequenceClassification, labelMaps } from "../lib/models";
 import { BertTokenizer } from "../lib/tokenizers";
 import { ClassLabel, Dataset } from "../lib/data";
-import { AdamW, DataCollatorWithPadding, EncodedRow, Trainer, computeAccuracy } from "../lib/training";
+import { AdamW, DataCollatorWithPadding, EncodedRow, Trainer, clipByGlobalNorm, epochBatches, linearScheduleWithWarmup } from "../lib/training";
 import { crossEntropy } from "../lib/training/loss";
 import { DistillationConfig, IntermediateLayersKnowledgeDistillationLossConfig, KnowledgeDistillationLossConfig, studentInit } from "../lib/distillation";
 import { prepareCompression } from "../lib/compression";
@@ -63,49 +63,57 @@ test("logit criterion: w0·CE + w1·T²·softCE(student/T, teacher/T), as Neural
   assert.ok(Math.abs(loss - (0.3 * ce.dataSync()[0] + 0.7 * 4 * softCe)) < 1e-5, `${loss}`);
 });
 
-test("hooks drive a hand-written loop; the Trainer fires the same hooks through trainer.distill()", async () => {
+test("trainer.distill() fires the hooks a hand-written loop calls on prepareCompression's manager, in the same order, and trains the same way", async () => {
   await ready;
   const teacher = teacherModel();
-  const student = studentInit(teacher, { init: "distilbert" });
-  const config = new DistillationConfig({ teacherModel: teacher, criterion: new KnowledgeDistillationLossConfig({ temperature: 2 }) });
-  const manager = prepareCompression(student, config);
-  assert.equal(manager.model, student);
-  const data = toy(32).rows as EncodedRow[];
-  const collator = new DataCollatorWithPadding({ padTokenId: 0 });
-  const opt = new AdamW(student.params);
-  const nameOf = new Map([...student.params].map(([n, v]) => [v.name, n]));
+  const noDropout = { dropout: 0, attention_dropout: 0, seq_classif_dropout: 0 };
+  const config = new DistillationConfig({ teacherModel: teacher, criterion: new KnowledgeDistillationLossConfig({ temperature: 2, lossWeightRatio: [0.4, 0.6] }) });
+  const data = toy(32);
+  const args = { numTrainEpochs: 2, perDeviceTrainBatchSize: 16, learningRate: 3e-3, weightDecay: 0.01, evaluationStrategy: "no" as const, loggingSteps: 1 };
+
+  // The built-in loop: 2 epochs of 2 steps.
+  const builtIn = prepareCompression(studentInit(teacher, { init: "distilbert", config: noDropout }), config);
+  const trainer = new Trainer({ model: builtIn.model, tokenizer, args: { ...args, outputDir: tmpDir() }, trainDataset: data });
+  assert.equal(await quietly(() => trainer.distill(builtIn)), builtIn.model);
+  const step = (i: number) => [`onStepBegin:${i}`, "onAfterComputeLoss", "onBeforeOptimizerStep", "onStepEnd"];
+  assert.deepEqual(builtIn.events, ["onTrainBegin", "onEpochBegin:0", ...step(0), ...step(1), "onEpochEnd", "onEpochBegin:1", ...step(2), ...step(3), "onEpochEnd", "onTrainEnd"]);
+  assert.equal(trainer.callbacks.length, 1, "distill() removes the manager's callback afterwards (the progress printer stays)");
+
+  // A hand-written loop over the same batches (epochBatches, dropout off), calling the manager's hooks itself.
+  const manager = prepareCompression(studentInit(teacher, { init: "distilbert", config: noDropout }), config);
+  const a = trainer.args;
+  const collator = new DataCollatorWithPadding({ padTokenId: tokenizer.padTokenId });
+  const opt = new AdamW(new Map([...manager.model.params, ...manager.trainableParams()]), { weightDecay: a.weightDecay });
+  const nameOf = new Map([...manager.model.params].map(([n, v]) => [v.name, n]));
+  const schedule = linearScheduleWithWarmup(a.learningRate, 0, 4);
   const losses: number[] = [];
+  let globalStep = 0;
   manager.onTrainBegin();
   for (let epoch = 0; epoch < 2; epoch++) {
     manager.onEpochBegin(epoch);
-    for (let step = 0; step < 2; step++) {
-      manager.onStepBegin(step);
-      const inputs = collator.call(data.slice(step * 16, step * 16 + 16));
-      const rng = new Random(step);
+    for (const idx of epochBatches(data.rows.map((r) => r.input_ids.length), 16, a.seed + epoch, a.groupByLength)) {
+      manager.onStepBegin(globalStep);
+      const inputs = collator.call(idx.map((i) => data.rows[i]));
       const { value, grads } = tf.variableGrads(() => {
-        const outputs = manager.model.call(inputs, manager.forwardOptions({ training: true, rng }));
+        const outputs = manager.model.call(inputs, manager.forwardOptions({ training: true, rng: new Random(globalStep) }));
         return manager.onAfterComputeLoss(inputs, outputs, crossEntropy(outputs.logits, inputs.labels));
       }, manager.trainableVariables());
       losses.push(value.dataSync()[0]);
-      manager.onBeforeOptimizerStep();
-      opt.applyGradients(new Map(Object.entries(grads).map(([k, g]) => [nameOf.get(k)!, g])), 1e-3);
+      const byName = new Map(Object.entries(grads).map(([k, g]) => [nameOf.get(k)!, g]));
+      manager.onBeforeOptimizerStep(byName);
+      clipByGlobalNorm(byName, a.maxGradNorm);
+      opt.applyGradients(byName, schedule(globalStep));
       manager.onStepEnd();
+      globalStep++;
     }
     manager.onEpochEnd();
   }
   manager.onTrainEnd();
-  const step = (i: number) => [`onStepBegin:${i}`, "onAfterComputeLoss", "onBeforeOptimizerStep", "onStepEnd"];
-  assert.deepEqual(manager.events.slice(0, 11), ["onTrainBegin", "onEpochBegin:0", ...step(0), ...step(1), "onEpochEnd"]);
-  assert.equal(manager.events.at(-1), "onTrainEnd");
-  assert.ok(losses.every(Number.isFinite));
-
-  // The same config through the built-in Trainer.
-  const student2 = studentInit(teacher, { init: "distilbert" });
-  const trainer = new Trainer({ model: student2, tokenizer, args: { outputDir: tmpDir(), numTrainEpochs: 2, perDeviceTrainBatchSize: 16, learningRate: 3e-3 }, trainDataset: toy(32), evalDataset: toy(16), computeMetrics: computeAccuracy });
-  const trained = await quietly(() => trainer.distill(config));
-  assert.equal(trained, student2);
-  assert.equal(trainer.state.globalStep, 4);
-  assert.ok(trainer.state.logHistory.some((e) => e.evalAccuracy !== undefined));
+  assert.deepEqual(manager.events, builtIn.events);
+  const trainerLosses = trainer.state.logHistory.filter((e) => e.loss !== undefined).map((e) => e.loss as number);
+  assert.ok(maxAbsDiff(losses, trainerLosses) < 1e-5, `hand-written ${losses} vs trainer.distill ${trainerLosses}`);
+  for (const [name, v] of manager.model.params) assert.ok(maxAbsDiff(values(v), values(builtIn.model.params.get(name)!)) < 1e-5, name);
+  [manager.model, builtIn.model, teacher].forEach((m) => m.dispose());
 });
 
 test("intermediate-layer distillation trains a projection when widths differ and lowers the layer loss", async () => {

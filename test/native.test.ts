@@ -67,7 +67,7 @@ function refTensor(r: { data: Float64Array; shape: number[] }): tf.Tensor {
   return tf.tensor(Float32Array.from(r.data), r.shape);
 }
 
-test("native GELU, LayerNorm, embedding lookup and bias gradient match their formulas (values and gradients)", { skip: skip() }, async () => {
+test("native GELU, LayerNorm, embedding lookup, bias and batched matMul gradients match their formulas (values and gradients)", { skip: skip() }, async () => {
   await ready;
   const x = rand([3, 4, 8], 7);
   const xs = values(x);
@@ -107,6 +107,10 @@ test("native GELU, LayerNorm, embedding lookup and bias gradient match their for
   const xi = rand([5, 4], 12), w = rand([4, 3], 13), bias = rand([3], 14), dy = rand([5, 3], 15);
   const [, , dBias] = tf.grads((a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) => tf.sum(tf.mul(linear(a, b, c), dy)))([xi, w, bias]);
   assert.ok(maxAbsDiff(values(dBias), values(tf.sum(dy, 0))) < 1e-5);
-  const [da, db] = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(matMul(a, b), rand([2, 3, 3], 16))))([rand([2, 3, 4], 17), rand([2, 4, 3], 18)]);
-  assert.deepEqual([da.shape, db.shape], [[2, 3, 4], [2, 4, 3]]);
+  // Batched matMul gradients: dA = dY·Bᵀ, dB = Aᵀ·dY per batch.
+  const [A, B, dY] = [rand([2, 3, 4], 17), rand([2, 4, 3], 18), rand([2, 3, 3], 16)];
+  const [da, db] = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(matMul(a, b), dY)))([A, B]);
+  const [refDa, refDb] = [refMatMul(dY, B, false, true), refMatMul(A, dY, true, false)];
+  assert.deepEqual([da.shape, db.shape], [refDa.shape, refDb.shape]);
+  assert.ok(maxAbsDiff(values(da), refDa.data) < 1e-4 && maxAbsDiff(values(db), refDb.data) < 1e-4, "batched matMul gradients");
 });

@@ -8,7 +8,7 @@ import { BertTokenizer } from "../lib/tokenizers";
 import { TextClassificationPipeline, pipeline, tuneOosThreshold } from "../lib/pipelines";
 import { PerformanceBenchmark, meanStd, BenchmarkablePipeline, loadPerfMetrics, savePerfMetrics } from "../lib/benchmark";
 import { ClassLabel, Dataset } from "../lib/data";
-import { plotMetrics, histogram, lineChart, contour, figureToSvg, mimeBundle, PLOTLY_MIME } from "../lib/plotting";
+import { plotMetrics, histogram, lineChart, contour, figureToSvg, findChromium, mimeBundle, PLOTLY_MIME } from "../lib/plotting";
 import { perfMetricsMarkdown, writeReport } from "../lib/workbook/report";
 
 const tokenizer = new BertTokenizer(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "hello", "world", "rent", "a", "van", "oos"]);
@@ -91,8 +91,12 @@ test("PerformanceBenchmark on a fake pipeline: accuracy, mean/std latency, size 
   await ready;
   const intent = new ClassLabel(["a", "b"]);
   const ds = new Dataset([{ text: "x", intent: 0 }, { text: "y", intent: 1 }, { text: "z", intent: 1 }, { text: "w", intent: 0 }], { intent });
+  // A fake clock: each call of the fake pipeline takes the next duration (ms).
+  let now = 0n;
+  let durations: number[] = [];
   let calls = 0;
   const fake = (async (input: string | readonly string[]) => {
+    now += BigInt((durations[calls] ?? 0) * 1e6);
     calls++;
     const one = (t: string) => [{ label: t === "y" || t === "w" ? "b" : "a", score: 1 }];
     return typeof input === "string" ? one(input) : input.map(one);
@@ -100,9 +104,17 @@ test("PerformanceBenchmark on a fake pipeline: accuracy, mean/std latency, size 
   const pb = new PerformanceBenchmark(fake, ds, "fake", { warmupRuns: 2, timedRuns: 5, verbose: false });
   assert.deepEqual(await pb.computeAccuracy(), { accuracy: 0.5 });
   calls = 0;
-  const t = await pb.timePipeline();
+  durations = [50, 60, 1, 2, 3, 4, 5]; // two warm-up calls (not timed), then five timed ones
+  const hrtime = process.hrtime.bigint;
+  process.hrtime.bigint = () => now;
+  let t: { timeAvgMs: number; timeStdMs: number };
+  try {
+    t = await pb.timePipeline();
+  } finally {
+    process.hrtime.bigint = hrtime;
+  }
   assert.equal(calls, 7);
-  assert.ok(t.timeAvgMs >= 0 && t.timeStdMs >= 0);
+  assert.deepEqual(t, { timeAvgMs: 3, timeStdMs: Math.sqrt(2) }); // mean and population std (np.std) of 1..5 ms
   assert.deepEqual(meanStd([1, 2, 3, 4]), { mean: 2.5, std: Math.sqrt(1.25) });
   assert.throws(() => pb.computeSize(), /the pipeline has no model/);
   await assert.rejects(pb.timePipeline(""), /query must be a non-empty string/);
@@ -118,7 +130,7 @@ test("PerformanceBenchmark on a fake pipeline: accuracy, mean/std latency, size 
   assert.ok(Math.abs(fs.statSync(path.join(dir, "model.safetensors")).size / 2 ** 20 - sizeMb) < 1e-9);
 });
 
-test("plotMetrics spec: bubble area ∝ size, current run solid, x range set by the slowest model; report files", async () => {
+test("plotMetrics spec: bubble area ∝ size, current run solid, x range set by the slowest model; writeReport writes the table rows and the chart's traces", async () => {
   const perf = {
     "BERT baseline": { sizeMb: 20, timeAvgMs: 10, timeStdMs: 1, accuracy: 0.8 },
     Distillation: { sizeMb: 10, timeAvgMs: 5, timeStdMs: 0.5, accuracy: 0.82 },
@@ -154,13 +166,37 @@ test("plotMetrics spec: bubble area ∝ size, current run solid, x range set by 
     assert.ok(px >= r && px <= 480 - r && py >= r && py <= 330 - r, `${t.name} at (${px.toFixed(0)}, ${py.toFixed(0)}) px, radius ${r.toFixed(0)}`);
   }
   const dir = tmpDir();
-  const { files } = writeReport(perf, dir, { profile: "test" }, { "KD hooks (demo)": { sizeMb: 13, timeAvgMs: 4, timeStdMs: 0.1, accuracy: 0.15 } });
-  for (const f of files) assert.ok(fs.existsSync(f), f);
-  const md = fs.readFileSync(path.join(dir, "perf_metrics.md"), "utf8");
-  assert.match(md, /\| Distillation \| 10.00 \|/);
-  assert.match(md, /## Demonstrations[\s\S]*\| KD hooks \(demo\) \| 13.00 \|/);
-  assert.doesNotMatch(fs.readFileSync(path.join(dir, "perf_metrics.html"), "utf8"), /KD hooks/, "demos stay off the chart");
-  assert.match(fs.readFileSync(path.join(dir, "perf_metrics.html"), "utf8"), /Plotly.newPlot/);
+  const demos = { "KD hooks (demo)": { sizeMb: 13, timeAvgMs: 4, timeStdMs: 0.1, accuracy: 0.15 } };
+  const { files } = writeReport(perf, dir, { profile: "test" }, demos);
+  const png = ["perf_metrics.png"]; // drawn in Node (resvg), no browser needed
+  assert.deepEqual(files, ["perf_metrics.json", "perf_metrics.md", "perf_metrics.html", ...png].map((f) => path.join(dir, f)));
+  assert.deepEqual(fs.readdirSync(dir).sort(), ["perf_metrics.html", "perf_metrics.json", "perf_metrics.md", ...png].sort(), "no temporary files left");
+  assert.deepEqual(JSON.parse(fs.readFileSync(files[0], "utf8")), { profile: "test", perfMetrics: perf, demos });
+  const md = fs.readFileSync(files[1], "utf8").split("\n");
+  assert.ok(md.includes("- profile: test"), md.join("\n"));
+  const table = md.slice(0, md.indexOf("## Demonstrations")).filter((l) => l.startsWith("|"));
+  // Demonstrations get a table of their own and stay off the chart.
+  assert.ok(md.slice(md.indexOf("## Demonstrations")).some((l) => l.startsWith("| KD hooks (demo) | 13.00 |")), md.join("\n"));
+  assert.deepEqual(table, [
+    "| Optimisation | Size (MB) | Latency (ms) | Accuracy | Size vs first | Speed-up vs first |",
+    "|---|---:|---:|---:|---:|---:|",
+    "| BERT baseline | 20.00 | 10.00 ± 1.00 | 80.00% | 1.00x | 1.00x |",
+    "| Distillation | 10.00 | 5.00 ± 0.50 | 82.00% | 0.50x | 2.00x |",
+  ]);
+  assert.ok(md.includes("![accuracy vs latency](perf_metrics.png)"));
+  // The chart: the traces handed to Plotly.newPlot are plotMetrics' for the last row measured.
+  const html = fs.readFileSync(files[2], "utf8");
+  const call = html.slice(html.indexOf('Plotly.newPlot("fig", ') + 'Plotly.newPlot("fig", '.length, html.lastIndexOf(");</script>"));
+  const [traces, layout] = JSON.parse(`[${call}]`);
+  assert.deepEqual(traces, plotMetrics(perf, "Distillation").data);
+  assert.doesNotMatch(html, /KD hooks/, "demos stay off the chart");
+  assert.deepEqual(traces.map((tr: any) => [tr.name, tr.x, tr.y, tr.marker.symbol]), [["BERT baseline", [10], [80], "circle-open"], ["Distillation", [5], [82], "circle"]]);
+  assert.deepEqual([layout.title.text, layout.xaxis.title.text, layout.yaxis.title.text], ["Accuracy vs latency (current: Distillation)", "Average latency (ms)", "Accuracy (%)"]);
+  if (png.length) {
+    const bytes = fs.readFileSync(files[3]);
+    assert.deepEqual([...bytes.subarray(0, 8)], [137, 80, 78, 71, 13, 10, 26, 10], "a PNG file");
+    assert.ok(bytes.readUInt32BE(16) >= 600 && bytes.readUInt32BE(20) >= 300, "a chart-sized image");
+  }
   const store = path.join(dir, "store.json");
   savePerfMetrics({ a: perf["BERT baseline"] }, store);
   assert.deepEqual(Object.keys(savePerfMetrics({ b: perf.Distillation }, store)), ["a", "b"]);

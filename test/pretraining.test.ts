@@ -3,12 +3,13 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
-import { FIXTURES, maxAbsDiff, quietly, ready, tmpDir, values } from "./helpers/setup";
+import { FIXTURES, maxAbsDiff, ready, tmpDir, values } from "./helpers/setup";
 import { BertForMaskedLM, BertForSequenceClassification, labelMaps } from "../lib/models";
 import { BertTokenizer } from "../lib/tokenizers";
 import { ClassLabel, Dataset } from "../lib/data";
 import { DataCollatorForLanguageModeling, EncodedRow, Trainer, crossEntropy } from "../lib/training";
 import { Random } from "../lib/utils/random";
+import { setLogSink } from "../lib/utils/log";
 
 const ref = JSON.parse(fs.readFileSync(path.join(FIXTURES, "mlm_reference.json"), "utf8"));
 
@@ -78,8 +79,12 @@ test("DataCollatorForLanguageModeling: 15% of ordinary tokens, 80/10/10 replacem
   const asMask = positions.filter((at) => ids[at] === 4).length / positions.length;
   const kept = positions.filter((at) => ids[at] === original(at)).length / positions.length;
   assert.ok(Math.abs(asMask - 0.8) < 0.04 && kept > 0.06 && kept < 0.16, `mask ${asMask}, kept ${kept}`);
-  // Evaluation batches (no generator) are masked from a fixed seed; a tiny batch still gets one position.
-  assert.deepEqual(Array.from(c.call(rows.slice(0, 5)).masked_positions!.dataSync()), Array.from(c.call(rows.slice(0, 5)).masked_positions!.dataSync()));
+  // Evaluation batches (no generator) are masked from a fixed seed: the same positions each time, other than a training generator's.
+  const positionsOf = (rng?: Random) => Array.from(c.call(rows.slice(0, 5), rng).masked_positions!.dataSync());
+  assert.deepEqual(positionsOf(), positionsOf());
+  assert.deepEqual(positionsOf(), positionsOf(new Random(0)), "the evaluation seed is evalSeed (0)");
+  assert.notDeepEqual(positionsOf(new Random(1)), positionsOf());
+  // A tiny batch still gets one position.
   assert.equal(c.call([{ input_ids: [2, 7, 3], label: 0 }], new Random(1)).masked_positions!.size, 1);
   assert.throws(() => c.call([{ input_ids: [2, 3], label: 0 }]), /no ordinary tokens/);
   assert.throws(() => new DataCollatorForLanguageModeling({ kind: "mlm", padTokenId: 0, maskTokenId: 4, vocabSize: 50, specialIds: special, mlmProbability: 1.5 }), /mlmProbability must be in \(0, 1\)/);
@@ -100,7 +105,14 @@ test("masked-LM pretraining with the Trainer lowers the validation loss, in one 
     const collator = new DataCollatorForLanguageModeling({ kind: "mlm", padTokenId: 0, maskTokenId: tokenizer.maskTokenId, vocabSize: tokenizer.vocabSize, specialIds: [0, 1, 2, 3, 4], mlmProbability: 0.2 });
     const trainer = new Trainer({ model, tokenizer, dataCollator: collator, trainDataset: ds(rows.slice(0, 80)), evalDataset: ds(rows.slice(80)), args: { outputDir: tmpDir(), numTrainEpochs: 12, perDeviceTrainBatchSize: 16, learningRate: 3e-3, evaluationStrategy: "no", dataParallelWorkers: workers } });
     const before = await trainer.evaluate();
-    await quietly(() => trainer.train());
+    const lines: string[] = [];
+    const sink = setLogSink({ out: (l) => lines.push(l), err: (l) => lines.push(l) });
+    try {
+      await trainer.train();
+    } finally {
+      setLogSink(sink);
+    }
+    assert.equal(lines.some((l) => l.startsWith("Data-parallel training on 2 threads")), workers === 2, lines.filter((l) => !l.startsWith("|")).join("\n"));
     const after = await trainer.evaluate();
     assert.ok(after.evalLoss < before.evalLoss * 0.8, `${workers} thread(s): eval loss ${before.evalLoss} → ${after.evalLoss}`);
     assert.ok(after.evalAccuracy > before.evalAccuracy, `masked-token accuracy ${before.evalAccuracy} → ${after.evalAccuracy}`);

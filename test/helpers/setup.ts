@@ -11,8 +11,17 @@ export const ready = initBackend({ quiet: true });
 
 export const FIXTURES = path.resolve(__dirname, "..", "fixtures");
 
+const made: string[] = [];
+// Each test file runs in its own process: its temporary folders go when it exits.
+process.on("exit", () => {
+  for (const dir of made) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+/** A new folder under the OS temp directory, removed when the test process exits. */
 export function tmpDir(prefix = "workbook-test-"): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  made.push(dir);
+  return dir;
 }
 
 /** Largest absolute difference between two arrays of equal length. */
