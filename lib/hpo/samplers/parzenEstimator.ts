@@ -101,6 +101,8 @@ export class ParzenEstimator {
     const obs = d.log ? observations.map(Math.log) : [...observations];
     const mus = considerPrior ? [...obs, 0.5 * (low + high)] : obs;
     // Each width is the larger gap to a neighbour (the bounds count as neighbours) …
+    // Repeated values (ints, steps) stay in trial order; Optuna's np.argsort is stable
+    // only up to 16 elements, so which copy gets the wider width is arbitrary there.
     const order = mus.map((_, i) => i).sort((a, b) => mus[a] - mus[b] || a - b);
     const sorted = [low, ...order.map((i) => mus[i]), high];
     const sortedSigmas = order.map((_, j) => Math.max(sorted[j + 1] - sorted[j], sorted[j + 2] - sorted[j + 1]));
