@@ -1,7 +1,9 @@
 import { AutoModelForSequenceClassification } from "../models/auto";
 import { PreTrainedModel } from "../models/modeling";
 import { BertTokenizer } from "../tokenizers";
-import { TextClassificationOptions, TextClassificationPipeline, TextClassificationPipelineCall } from "./textClassification";
+import * as path from "node:path";
+import { TEXT_CLASSIFICATION_OPTIONS, TextClassificationOptions, TextClassificationPipeline, TextClassificationPipelineCall } from "./textClassification";
+import { checkOptionKeys } from "../utils/options";
 
 export * from "./textClassification";
 export * from "./oos";
@@ -12,20 +14,42 @@ export type PipelineTask = keyof typeof SUPPORTED_TASKS;
 
 export type TextClassifier = TextClassificationPipeline & TextClassificationPipelineCall;
 
+/** What `pipeline()` accepts besides the per-call options. */
+export interface PipelineOptions extends TextClassificationOptions {
+  /** The tokenizer, when the model is given as an object (a folder's own tokenizer.json is used otherwise). */
+  tokenizer?: BertTokenizer;
+  /** Load a model folder strictly (default): missing or unexpected weights are an error; false warns instead. */
+  strict?: boolean;
+}
+
 /**
  * Hugging Face's `pipeline()`: a model (or a model folder) plus its tokenizer
- * behind one call.
+ * behind one call. A folder loads strictly (every weight checked against
+ * config.json, the tokenizer against the embedding table); on any error the
+ * model it loaded is disposed.
  *
  * @example
  * const pipe = pipeline("text-classification", "data/models/bert-clinc-teacher");
  * await pipe("Hey, I'd like to rent a vehicle from Nov 1st to Nov 15th in Paris and I need a 15 passenger van");
  * // [{ label: "car_rental", score: 0.9… }]
  */
-export function pipeline(task: PipelineTask, model: PreTrainedModel | string, options: TextClassificationOptions & { tokenizer?: BertTokenizer } = {}): TextClassifier {
+export function pipeline(task: PipelineTask, model: PreTrainedModel | string, options: PipelineOptions = {}): TextClassifier {
   if (!(task in SUPPORTED_TASKS)) throw new Error(`pipeline: unknown task "${task}" (supported: ${Object.keys(SUPPORTED_TASKS).join(", ")})`);
-  const { tokenizer: tok, ...rest } = options;
-  const m = typeof model === "string" ? AutoModelForSequenceClassification.fromPretrained(model, { quiet: true }) : model;
-  const tokenizer = tok ?? (typeof model === "string" ? BertTokenizer.fromPretrained(model) : undefined);
-  if (!tokenizer) throw new Error("pipeline: pass options.tokenizer when the model is given as an object");
-  return new TextClassificationPipeline(m, tokenizer, rest) as TextClassifier;
+  checkOptionKeys(options, [...TEXT_CLASSIFICATION_OPTIONS, "tokenizer", "strict"], "pipeline");
+  const { tokenizer: tok, strict, ...rest } = options;
+  if (typeof model !== "string") {
+    if (!tok) throw new Error("pipeline: pass options.tokenizer when the model is given as an object");
+    return new TextClassificationPipeline(model, tok, rest) as TextClassifier;
+  }
+  const m = AutoModelForSequenceClassification.fromPretrained(model, { quiet: true, strict });
+  try {
+    const tokenizer = tok ?? BertTokenizer.fromPretrained(model);
+    if (tokenizer.vocabSize > m.spec.vocabSize) {
+      throw new Error(`pipeline: ${tok ? "the tokenizer" : path.join(model, "tokenizer.json")} has ${tokenizer.vocabSize} tokens but ${path.join(model, "config.json")} has vocab_size ${m.spec.vocabSize} (the rows of model.safetensors' embedding table); ids from ${m.spec.vocabSize} up would index past it`);
+    }
+    return new TextClassificationPipeline(m, tokenizer, rest) as TextClassifier;
+  } catch (err) {
+    m.dispose();
+    throw err;
+  }
 }
