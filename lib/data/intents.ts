@@ -131,7 +131,7 @@ function readRows(file: string, textColumn: string, labelColumn: string): RawRow
     if (ti === li) throw new Error(`${where}: textColumn and labelColumn are the same column "${header[ti]}"`);
     rows = body.map((r) => {
       if (r.fields.length !== header.length) {
-        throw new Error(`${file} line ${r.line}: ${r.fields.length} fields but the header has ${header.length}${r.fields.length > header.length ? " (a text with commas must be quoted)" : ""}`);
+        throw new Error(`${file} line ${r.line}: ${r.fields.length} field${r.fields.length === 1 ? "" : "s"} but the header has ${header.length}${r.fields.length > header.length ? " (a text with commas must be quoted)" : ""}`);
       }
       return { text: r.fields[ti], label: r.fields[li], line: r.line };
     });

@@ -135,8 +135,13 @@ export class Trainer {
 
   private checkDataset(ds: Dataset<EncodedRow>): void {
     const n = this.model?.numLabels;
+    const vocab = this.model?.spec.vocabSize;
     ds.rows.forEach((r, i) => {
       if (!Array.isArray(r.input_ids) || r.input_ids.length === 0) throw new Error(`Trainer: row ${i} has no input_ids (tokenize the dataset first, e.g. tokenizeDataset())`);
+      if (vocab !== undefined) {
+        const bad = r.input_ids.find((id) => !(Number.isInteger(id) && id >= 0 && id < vocab));
+        if (bad !== undefined) throw new Error(`Trainer: row ${i} has token id ${bad}, outside the model's vocabulary (vocab_size ${vocab}); tokenize with the model's own tokenizer`);
+      }
       if (this.collator.usesLabels && (!Number.isInteger(r.label) || r.label < 0 || (n !== undefined && r.label >= n))) throw new Error(`Trainer: row ${i} has label ${r.label}, outside the model's ${n} labels`);
     });
   }
