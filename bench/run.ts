@@ -12,6 +12,7 @@ import { benchDistillation } from "./distillation";
 import { benchKdVariant } from "./kdVariants";
 import { benchKernels } from "./kernels";
 import { benchHpo } from "./hpo";
+import { benchRobust } from "./robust";
 
 const DISTILLATION_TARGETS: Record<string, [string, (v: number) => boolean]> = {
   distilledMinusAlonePoints: ["> 0 (distilled beats alone)", (v) => v > 0],
@@ -60,6 +61,7 @@ const BENCHES: Record<string, () => Promise<Row[]>> = {
   },
   kernels: async () => (await benchKernels()).slice(0, 15).map((r) => ({ bench: "kernels (one training step)", metric: `${r.kernel} ms (${r.calls} calls, ${(r.share * 100).toFixed(1)}%)`, value: r.ms })),
   hpo: async () => (await benchHpo()).map((r) => ({ bench: "hpo", ...r })),
+  robust: async () => (await benchRobust()).map((r) => ({ bench: "robust", ...r })),
   trainSpeed: async () => {
     const r = await benchTrainSpeed();
     const kernels = `${r.backend}${r.native ? " + native" : ""}`;

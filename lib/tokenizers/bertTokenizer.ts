@@ -41,6 +41,8 @@ export interface BertTokenizerOptions {
 
 /** Characters per chunk when tokenizing with a token limit (a chunk ends at the next safe split after this). */
 const CHUNK_CHARS = 512;
+/** How far past a chunk's length to look for a cut before taking the rest whole (text without word boundaries costs no more than before). */
+const MAX_SCAN = 4096;
 
 /**
  * BERT uncased WordPiece tokenizer, saved and loaded in the Hugging Face
@@ -125,7 +127,7 @@ export class BertTokenizer {
     const out: string[] = [];
     const hasSigma = maxTokens !== Infinity && text.length > CHUNK_CHARS && text.includes("\u03a3");
     for (let start = 0; start < text.length && out.length < maxTokens; ) {
-      const end = maxTokens === Infinity ? text.length : nextSafeSplit(text, start + CHUNK_CHARS, hasSigma);
+      const end = maxTokens === Infinity ? text.length : nextSafeSplit(text, start + CHUNK_CHARS, hasSigma, MAX_SCAN);
       for (const word of bertPreTokenize(bertNormalize(text.slice(start, end), this.doLowerCase))) {
         out.push(...this.wordPiece(word));
         if (out.length >= maxTokens) break;

@@ -99,12 +99,14 @@ function blocksSigmaContext(cp: number, ch: string): boolean {
  * context), neither is removed, decomposed or a combining mark (NFD reorders
  * marks only), and, when the text holds a capital sigma (the one
  * context-dependent lowercase mapping), one of them is neither cased nor
- * case-ignorable, so no final-sigma context spans the cut.
+ * case-ignorable, so no final-sigma context spans the cut. Past `maxScan`
+ * characters without one, returns `text.length` (the rest is one chunk).
  */
-export function nextSafeSplit(text: string, from: number, hasSigma = text.includes("\u03a3")): number {
+export function nextSafeSplit(text: string, from: number, hasSigma = text.includes("\u03a3"), maxScan = Infinity): number {
   let prev: { cp: number; ch: string; role: ReturnType<typeof boundaryRole> } | undefined;
+  const stop = Math.min(text.length, from + maxScan);
   // Each code point is classified once; starting inside a surrogate pair only makes the first one "unsafe".
-  for (let at = Math.max(0, from - 1); at < text.length; ) {
+  for (let at = Math.max(0, from - 1); at < stop; ) {
     const cp = text.codePointAt(at)!;
     const ch = String.fromCodePoint(cp);
     const cur = { cp, ch, role: boundaryRole(cp, ch) };
