@@ -122,6 +122,8 @@ const queries = (): Case[] => {
     },
     { name: "snake_case option", run: () => assert.rejects(pipe("where is my parcel", { top_k: 2 } as never), /^Error: text-classification pipeline: unknown option "top_k" \(did you mean "topK"\?\); known options: topK, oosThreshold, oosLabel, batchSize, maxLength$/) },
     { name: "misspelt pipeline() option", run: () => assert.throws(() => pipeline("text-classification", tinyModel(), { tokenizer, strct: false } as never), /pipeline: unknown option "strct" \(did you mean "strict"\?\)/) },
+    { name: "an option nothing resembles: no guess, the known options", run: () => assert.rejects(pipe("where", { colour: "red" } as never), /^Error: text-classification pipeline: unknown option "colour"; known options: topK, oosThreshold, oosLabel, batchSize, maxLength$/) },
+    { name: "a snake_case tokenizer option", run: () => assert.throws(() => tokenizer.call(["where"], { max_length: 8 } as never), /BertTokenizer.call: unknown option "max_length" \(did you mean "maxLength"\?\); known options: maxLength, truncation, padding/) },
     { name: "topK 0", run: () => assert.rejects(pipe("where", { topK: 0 }), /topK must be an integer in \[1, 3\], got 0/) },
     { name: "batchSize 0", run: () => assert.rejects(pipe("where", { batchSize: 0 }), /batchSize must be a positive integer, got 0/) },
     { name: "maxLength past the position embeddings", run: () => assert.rejects(pipe("where", { maxLength: 100 }), /maxLength 100 exceeds the model's 16 positions \(max_position_embeddings\)/) },
@@ -153,6 +155,7 @@ const modelFiles = (dir: string): Case[] => {
         assert.throws(() => pipeline("text-classification", v), re);
       },
     },
+    { name: "a misspelt fromPretrained option", run: () => assert.throws(() => AutoModelForSequenceClassification.fromPretrained(dir, { quite: true } as never), /BertForSequenceClassification.fromPretrained: unknown option "quite" \(did you mean "quiet"\?\)/) },
     {
       name: "strict: false loads a folder with a missing weight and warns",
       run: async () => {

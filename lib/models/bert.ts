@@ -1,5 +1,6 @@
 import { BertConfig, bertConfig, isMaskedLm, LabelMaps } from "./config";
-import { LoadWeightsOptions, ParamScheme, PreTrainedModel, loadInto, readConfig } from "./modeling";
+import { LOAD_OPTIONS, LoadWeightsOptions, ParamScheme, PreTrainedModel, loadInto, readConfig } from "./modeling";
+import { checkOptionKeys } from "../utils/options";
 
 /** Hugging Face's BERT parameter names (`bert.*`, the pooler, `classifier`). */
 export const BERT_SCHEME: ParamScheme = {
@@ -57,6 +58,7 @@ export class BertForSequenceClassification extends PreTrainedModel {
    * Loading is strict otherwise (see `PreTrainedModel.loadStateDict`).
    */
   static fromPretrained(dir: string, options: LoadWeightsOptions & { config?: Partial<BertConfig> & Partial<LabelMaps>; seed?: number } = {}): BertForSequenceClassification {
+    checkOptionKeys(options, [...LOAD_OPTIONS, "config", "seed"], "BertForSequenceClassification.fromPretrained");
     const { config: overrides, seed, ...load } = options;
     const saved = readConfig(dir);
     if (saved.model_type !== "bert") throw new Error(`${dir} holds a "${saved.model_type}" model, not "bert"`);

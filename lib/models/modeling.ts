@@ -7,6 +7,7 @@ import { activation, dropout, embedding, layerNorm, linear, matMul } from "../op
 import { Random } from "../utils/random";
 import { readJson, writeJsonAtomic } from "../utils/fs";
 import { logger } from "../utils/log";
+import { checkOptionKeys } from "../utils/options";
 
 /** Model inputs, named as in Hugging Face (and as the ONNX graph inputs). int32 [batch, seq]. */
 export interface ModelInputs {
@@ -94,6 +95,9 @@ function firstNonFinite(data: Float32Array): number {
   for (let i = 0; i < data.length; i++) if (!Number.isFinite(data[i])) return i;
   return -1;
 }
+
+/** The keys LoadWeightsOptions has (others are a misspelling: an error). */
+export const LOAD_OPTIONS: readonly string[] = Object.freeze(["strict", "quiet", "newParameters", "unusedWeights"]);
 
 /** Weights by HF name, as float32 arrays in HF layout. */
 export type StateDict = Map<string, { shape: number[]; data: Float32Array }>;
@@ -459,6 +463,7 @@ export abstract class PreTrainedModel {
  */
 export function loadInto<M extends PreTrainedModel>(model: M, dir: string, options: LoadWeightsOptions = {}): M {
   try {
+    checkOptionKeys(options, LOAD_OPTIONS, `${model.constructor.name}.fromPretrained`);
     model.loadWeightsFrom(dir, options);
     return model;
   } catch (err) {

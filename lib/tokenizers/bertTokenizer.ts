@@ -2,6 +2,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { bertNormalize, bertPreTokenize, nextSafeSplit } from "./normalize";
 import { readJson, writeJsonAtomic, writeFileAtomic } from "../utils/fs";
+import { checkOptionKeys } from "../utils/options";
 
 export const SPECIAL_TOKENS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"] as const;
 
@@ -38,6 +39,8 @@ export interface BertTokenizerOptions {
   /** Free-text provenance written to tokenizer_config.json (e.g. how the vocab was trimmed). */
   vocabNote?: string;
 }
+
+const ENCODE_OPTIONS = ["maxLength", "truncation"];
 
 /** Characters per chunk when tokenizing with a token limit (a chunk ends at the next safe split after this). */
 const CHUNK_CHARS = 512;
@@ -162,6 +165,7 @@ export class BertTokenizer {
 
   /** `[CLS] tokens [SEP]`, truncated so that `[SEP]` is always kept. */
   encode(text: string, options: EncodeOptions = {}): Encoding {
+    checkOptionKeys(options, ENCODE_OPTIONS, "BertTokenizer.encode");
     const maxLength = options.maxLength ?? this.modelMaxLength;
     if (!Number.isInteger(maxLength) || maxLength < 2) throw new Error(`BertTokenizer: maxLength must be an integer >= 2, got ${maxLength}`);
     const ids = this.tokenize(text, (options.truncation ?? true) ? maxLength - 2 : Infinity).map((t) => this.tokenToId(t));
@@ -175,9 +179,11 @@ export class BertTokenizer {
 
   /** Encodes and pads a batch (dynamic padding to the longest row by default). */
   call(texts: string | readonly string[], options: BatchEncodeOptions = {}): BatchEncoding {
+    checkOptionKeys(options, [...ENCODE_OPTIONS, "padding"], "BertTokenizer.call");
     const list = typeof texts === "string" ? [texts] : texts;
     if (!Array.isArray(list)) throw new Error("BertTokenizer: expected a string or an array of strings");
-    return this.pad(list.map((t) => this.encode(t, options)), options);
+    const { padding: _padding, ...encode } = options;
+    return this.pad(list.map((t) => this.encode(t, encode)), options);
   }
 
   /** Pads encodings to a rectangle with [PAD] ids and zero masks. */

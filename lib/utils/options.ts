@@ -2,15 +2,16 @@
 // snake_case option (`learning_rate`, `top_k`) never falls back to a default
 // silently.
 
-/** Levenshtein distance (small strings: option names). */
+/** Edit distance with adjacent transpositions counted once (optimal string alignment): "quite" is 1 from "quiet". */
 function editDistance(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  const d = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
   for (let i = 1; i <= a.length; i++) {
-    const cur = [i];
-    for (let j = 1; j <= b.length; j++) cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
-    prev = cur;
+    for (let j = 1; j <= b.length; j++) {
+      d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
+    }
   }
-  return prev[b.length];
+  return d[a.length][b.length];
 }
 
 /** Lowercase without separators: `learning_rate`, `learning-rate` and `learningRate` compare equal. */
@@ -32,7 +33,7 @@ export function didYouMean(key: string, known: readonly string[]): string | unde
     const d = editDistance(k, squash(n));
     if (d < bestD) [best, bestD] = [n, d];
   }
-  return best !== undefined && bestD <= Math.max(1, Math.floor(k.length / 4)) ? best : undefined;
+  return best !== undefined && bestD <= (k.length <= 4 ? 1 : 2) ? best : undefined;
 }
 
 /**
