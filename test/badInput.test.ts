@@ -127,6 +127,7 @@ const queries = (): Case[] => {
     { name: "topK 0", run: () => assert.rejects(pipe("where", { topK: 0 }), /topK must be an integer in \[1, 3\], got 0/) },
     { name: "batchSize 0", run: () => assert.rejects(pipe("where", { batchSize: 0 }), /batchSize must be a positive integer, got 0/) },
     { name: "maxLength past the position embeddings", run: () => assert.rejects(pipe("where", { maxLength: 100 }), /maxLength 100 exceeds the model's 16 positions \(max_position_embeddings\)/) },
+    { name: "maxLength 2 (room for no token)", run: () => assert.rejects(pipe("where", { maxLength: 2 }), /maxLength must be an integer >= 3 \(\[CLS\], at least one token, \[SEP\]\), got 2/) },
     { name: "oosThreshold 2", run: () => assert.rejects(pipe("where", { oosThreshold: 2 }), /oosThreshold must be in \[0, 1\] \(or null for no fallback\), got 2/) },
     {
       name: "topK with the fallback: the oos row first with the model's own oos probability, then the other labels by score",

@@ -85,7 +85,11 @@ function findColumn(columns: readonly string[], wanted: string, option: string, 
   throw new Error(`${where}: no "${wanted}" column (columns: ${columns.map((c) => `"${c}"`).join(", ")})${hint ? `; did you mean "${hint}"?` : ""}; pass ${option} to name the ${option === "textColumn" ? "text" : "label"} column`);
 }
 
-/** The file's columns (CSV header, keys of the first JSON object), e.g. to pick the label column. */
+/**
+ * The file's columns (CSV header, keys of the first JSON object), e.g. to pick the label column.
+ *
+ * @example intentFileColumns("shop/train.csv"); // ["text", "category"]
+ */
 export function intentFileColumns(file: string): string[] {
   const { records, kind, values } = readStructured(file);
   if (kind === "csv") return records[0]?.fields.map((h) => h.trim()) ?? [];

@@ -1,6 +1,10 @@
 // JSON and JSON Lines with file lines for each row, so errors can name them.
 
-/** 1-based line of a character offset. */
+/**
+ * 1-based line of a character offset.
+ *
+ * @example lineOfOffset("a\nb", 2); // 2
+ */
 export function lineOfOffset(text: string, offset: number): number {
   let line = 1;
   for (let i = 0; i < offset && i < text.length; i++) if (text.charCodeAt(i) === 10) line++;

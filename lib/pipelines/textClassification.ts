@@ -149,7 +149,7 @@ export abstract class TextClassificationPipelineBase extends Callable {
     if (fallbackOn && !Object.values(this.id2label).includes(label)) throw new Error(`${WHERE}: the fallback label "${label}" is not one of the model's labels (pass oosLabel, or oosThreshold: null for no fallback)`);
     if (o.batchSize !== undefined && !(Number.isInteger(o.batchSize) && o.batchSize >= 1)) throw new Error(`${WHERE}: batchSize must be a positive integer, got ${o.batchSize}`);
     if (o.maxLength !== undefined) {
-      if (!(Number.isInteger(o.maxLength) && o.maxLength >= 2)) throw new Error(`${WHERE}: maxLength must be an integer >= 2 ([CLS] and [SEP] included), got ${o.maxLength}`);
+      if (!(Number.isInteger(o.maxLength) && o.maxLength >= 3)) throw new Error(`${WHERE}: maxLength must be an integer >= 3 ([CLS], at least one token, [SEP]), got ${o.maxLength}`);
       if (this.maxPositions !== undefined && o.maxLength > this.maxPositions) throw new Error(`${WHERE}: maxLength ${o.maxLength} exceeds the model's ${this.maxPositions} positions (max_position_embeddings)`);
     }
   }

@@ -18,10 +18,12 @@ function isChineseChar(cp: number): boolean {
   );
 }
 
+/** BERT's whitespace: space, tab, newline, carriage return and Unicode Zs (\s). @example isWhitespace("\u3000"); // true */
 export function isWhitespace(ch: string): boolean {
   return ch === " " || ch === "\t" || ch === "\n" || ch === "\r" || WHITESPACE.test(ch);
 }
 
+/** BERT's control characters (removed by the normalizer): Unicode C* except tab, newline and carriage return. @example isControl("\u200b"); // true */
 export function isControl(ch: string): boolean {
   if (ch === "\t" || ch === "\n" || ch === "\r") return false;
   return CONTROL.test(ch);
@@ -101,6 +103,8 @@ function blocksSigmaContext(cp: number, ch: string): boolean {
  * context-dependent lowercase mapping), one of them is neither cased nor
  * case-ignorable, so no final-sigma context spans the cut. Past `maxScan`
  * characters without one, returns `text.length` (the rest is one chunk).
+ *
+ * @example nextSafeSplit("hello world", 3); // 5 (before the space)
  */
 export function nextSafeSplit(text: string, from: number, hasSigma = text.includes("\u03a3"), maxScan = Infinity): number {
   let prev: { cp: number; ch: string; role: ReturnType<typeof boundaryRole> } | undefined;

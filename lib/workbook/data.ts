@@ -12,7 +12,11 @@ export const LABEL_COLUMNS = ["label", "intent", "category", "class"] as const;
 const SPLITS = ["train", "validation", "test"] as const;
 const EXTENSIONS = [".csv", ".json", ".jsonl"];
 
-/** The files of a WORKBOOK_DATA folder: `<split>.csv|.json|.jsonl`, train and test required. */
+/**
+ * The files of a WORKBOOK_DATA folder: `<split>.csv|.json|.jsonl`, train and test required.
+ *
+ * @example workbookDataFiles("data/my-shop"); // { train: "data/my-shop/train.csv", test: "data/my-shop/test.csv" }
+ */
 export function workbookDataFiles(folder: string): { train: string; test: string; validation?: string } {
   if (!fs.existsSync(folder) || !fs.statSync(folder).isDirectory()) throw new Error(`WORKBOOK_DATA=${folder}: no such folder (it should hold train.csv and test.csv, and optionally validation.csv)`);
   const found: Partial<Record<(typeof SPLITS)[number], string>> = {};
@@ -71,7 +75,11 @@ export function loadWorkbookData(folder = process.env.WORKBOOK_DATA, env: NodeJS
   return data;
 }
 
-/** A short name for the data in use: "clinc150", or the WORKBOOK_DATA folder's name. */
+/**
+ * A short name for the data in use: "clinc150", or the WORKBOOK_DATA folder's name.
+ *
+ * @example workbookDataName("data/my-shop"); // "my-shop"
+ */
 export function workbookDataName(folder = process.env.WORKBOOK_DATA): string {
   return folder ? path.basename(path.resolve(folder)) : "clinc150";
 }
@@ -87,7 +95,11 @@ export function workbookModelDir(name: string, folder = process.env.WORKBOOK_DAT
   return folder ? path.join(OUTPUTS_DIR, workbookDataName(folder), "models", name) : path.join(MODELS_DIR, name);
 }
 
-/** Where a training run keeps its checkpoints: runs/<name>, or runs/<data name>/<name> for WORKBOOK_DATA. */
+/**
+ * Where a training run keeps its checkpoints: runs/<name>, or runs/<data name>/<name> for WORKBOOK_DATA.
+ *
+ * @example workbookRunDir("teacher", "data/my-shop"); // ".../runs/my-shop/teacher"
+ */
 export function workbookRunDir(name: string, folder = process.env.WORKBOOK_DATA): string {
   const runs = path.resolve(__dirname, "..", "..", "runs");
   return folder ? path.join(runs, workbookDataName(folder), name) : path.join(runs, name);
