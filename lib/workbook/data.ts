@@ -17,7 +17,8 @@ const EXTENSIONS = [".csv", ".json", ".jsonl"];
  *
  * @example workbookDataFiles("data/my-shop"); // { train: "data/my-shop/train.csv", test: "data/my-shop/test.csv" }
  */
-export function workbookDataFiles(folder: string): { train: string; test: string; validation?: string } {
+export function workbookDataFiles(given: string): { train: string; test: string; validation?: string } {
+  const folder = resolveDataFolder(given);
   if (!fs.existsSync(folder) || !fs.statSync(folder).isDirectory()) throw new Error(`WORKBOOK_DATA=${folder}: no such folder (it should hold train.csv and test.csv, and optionally validation.csv)`);
   const found: Partial<Record<(typeof SPLITS)[number], string>> = {};
   for (const split of SPLITS) {
@@ -28,6 +29,19 @@ export function workbookDataFiles(folder: string): { train: string; test: string
   const missing = (["train", "test"] as const).filter((s) => !found[s]);
   if (missing.length) throw new Error(`WORKBOOK_DATA=${folder}: no ${missing.map((m) => `${m}.csv`).join(" or ")} (found: ${fs.readdirSync(folder).join(", ") || "nothing"}); the folder needs train and test files (.csv, .json or .jsonl) and optionally a validation file`);
   return { train: found.train!, test: found.test!, ...(found.validation ? { validation: found.validation } : {}) };
+}
+
+/**
+ * A WORKBOOK_DATA path as given: absolute, or relative to the current folder,
+ * else to the repository root (notebooks run in notebooks/).
+ *
+ * @example resolveDataFolder("data/my-shop"); // "/…/repo/data/my-shop"
+ */
+export function resolveDataFolder(folder: string): string {
+  const fromCwd = path.resolve(folder);
+  if (path.isAbsolute(folder) || fs.existsSync(fromCwd)) return fromCwd;
+  const fromRoot = path.resolve(__dirname, "..", "..", folder);
+  return fs.existsSync(fromRoot) ? fromRoot : fromCwd;
 }
 
 /** The one column of `columns` among `names` (a configured name wins); an error when none or several match. */
