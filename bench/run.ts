@@ -14,6 +14,7 @@ import { benchKernels } from "./kernels";
 import { benchHpo } from "./hpo";
 import { benchQuantization } from "./quantization";
 import { benchBaseline, benchBaselineSearch } from "./baseline";
+import { benchRobust } from "./robust";
 
 const DISTILLATION_TARGETS: Record<string, [string, (v: number) => boolean]> = {
   distilledMinusAlonePoints: ["> 0 (distilled beats alone)", (v) => v > 0],
@@ -100,6 +101,7 @@ const BENCHES: Record<string, () => Promise<Row[]>> = {
   },
   baselineSearch: async () =>
     (await benchBaselineSearch()).map((r) => ({ bench: "baselineSearch (validation accuracy, mean of seeds 1, 2)", metric: r.name, value: r.validationAccuracy, note: r.perSeed.map((v) => v.toFixed(4)).join(" ") })),
+  robust: async () => (await benchRobust()).map((r) => ({ bench: "robust", ...r })),
   trainSpeed: async () => {
     const r = await benchTrainSpeed();
     const kernels = `${r.backend}${r.native ? " + native" : ""}`;

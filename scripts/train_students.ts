@@ -1,9 +1,11 @@
 // npm run train:students -- alone|distill: trains the chapter's students from the
-// shipped teacher (lib/recipes.ts) into data/models/distilbert-clinc and
-// data/models/distilbert-clinc-distilled. Overrides: STUDENT_EPOCHS, STUDENT_LR,
-// STUDENT_ALPHA, STUDENT_TEMPERATURE, STUDENT_SEED, STUDENT_SUBSET,
-// STUDENT_OOS_OVERSAMPLE, STUDENT_WORKERS, STUDENT_OUT.
+// shipped teacher (lib/workbook/recipes.ts) into data/models/distilbert-clinc and
+// data/models/distilbert-clinc-distilled; with WORKBOOK_DATA=<folder>, from the
+// teacher trained on that data, into outputs/<folder name>/models/. Overrides:
+// STUDENT_EPOCHS, STUDENT_LR, STUDENT_ALPHA, STUDENT_TEMPERATURE, STUDENT_SEED,
+// STUDENT_SUBSET, STUDENT_OOS_OVERSAMPLE, STUDENT_WORKERS, STUDENT_OUT, STUDENT_TEACHER.
 import { STUDENT_RECIPE, trainStudent } from "../lib/workbook/recipes";
+import { loadWorkbookData, workbookModelDir } from "../lib/workbook/data";
 
 const env = (k: string, d: number) => (process.env[k] !== undefined ? Number(process.env[k]) : d);
 const mode = process.argv[2];
@@ -12,6 +14,8 @@ if (mode !== "alone" && mode !== "distill") {
   process.exit(2);
 }
 trainStudent(mode, {
+  dataset: loadWorkbookData(),
+  teacherDir: process.env.STUDENT_TEACHER ?? (process.env.WORKBOOK_DATA ? workbookModelDir("bert-clinc-teacher") : undefined),
   numTrainEpochs: env("STUDENT_EPOCHS", STUDENT_RECIPE.numTrainEpochs),
   learningRate: env("STUDENT_LR", STUDENT_RECIPE.learningRate),
   alpha: env("STUDENT_ALPHA", STUDENT_RECIPE.alpha),
@@ -20,7 +24,7 @@ trainStudent(mode, {
   subset: env("STUDENT_SUBSET", 0),
   oosOversample: env("STUDENT_OOS_OVERSAMPLE", STUDENT_RECIPE.oosOversample),
   dataParallelWorkers: env("STUDENT_WORKERS", STUDENT_RECIPE.dataParallelWorkers),
-  out: process.env.STUDENT_OUT,
+  out: process.env.STUDENT_OUT ?? workbookModelDir(mode === "alone" ? "distilbert-clinc" : "distilbert-clinc-distilled"),
 }).catch((err) => {
   console.error(err instanceof Error ? err.message : err);
   process.exit(1);

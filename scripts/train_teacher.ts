@@ -1,10 +1,12 @@
 // npm run train:teacher: trains the "BERT baseline" teacher (lib/workbook/recipes.ts)
-// and writes data/models/bert-clinc-teacher. Environment overrides for experiments:
+// and writes data/models/bert-clinc-teacher, or, with WORKBOOK_DATA=<folder> (your
+// own intent data, see README "Your own data"), outputs/<folder name>/models/bert-clinc-teacher.
+// Environment overrides for experiments:
 //   TEACHER_EPOCHS, TEACHER_LR, TEACHER_BATCH, TEACHER_WORKERS, TEACHER_SEED, TEACHER_SUBSET,
 //   TEACHER_LABEL_SMOOTHING, TEACHER_TOKEN_MASK, TEACHER_DROPOUT, TEACHER_OOS_OVERSAMPLE,
 //   TEACHER_INIT=scratch|mlm (with --mlm-dir DIR), TEACHER_RESUME=1, --out DIR
 import { TEACHER_RECIPE, trainTeacher } from "../lib/workbook/recipes";
-import { loadWorkbookData } from "../lib/workbook/data";
+import { loadWorkbookData, workbookModelDir, workbookRunDir } from "../lib/workbook/data";
 
 const env = (k: string, d: number) => (process.env[k] !== undefined ? Number(process.env[k]) : d);
 const arg = (name: string) => (process.argv.indexOf(name) > 0 ? process.argv[process.argv.indexOf(name) + 1] : undefined);
@@ -27,10 +29,10 @@ trainTeacher({
   seed: env("TEACHER_SEED", TEACHER_RECIPE.seed),
   subset: env("TEACHER_SUBSET", 0),
   init,
-  mlmDir: arg("--mlm-dir"),
+  mlmDir: arg("--mlm-dir") ?? (init === "mlm" && process.env.WORKBOOK_DATA ? workbookModelDir("bert-clinc-mlm") : undefined),
   resume: process.env.TEACHER_RESUME === "1",
-  runDir: process.env.TEACHER_RUN_DIR,
-  out: arg("--out"),
+  runDir: process.env.TEACHER_RUN_DIR ?? workbookRunDir("teacher"),
+  out: arg("--out") ?? workbookModelDir("bert-clinc-teacher"),
 }).catch((err) => {
   console.error(err instanceof Error ? err.message : err);
   process.exit(1);

@@ -140,3 +140,17 @@ test("bad configs, shapes and files fail with errors that name the problem", asy
   assert.throws(() => DistilBertForSequenceClassification.fromPretrained((model.savePretrained(dir), dir)), /holds a "bert" model, not "distilbert"/);
   model.dispose();
 });
+
+test("loadStateDict is strict by default and changes nothing when it refuses; strict: false loads what matches", async () => {
+  await ready;
+  const { model, fx } = loadFixture("bert");
+  const before = values(model.params.get("classifier.weight")!).slice();
+  const weights = new Map(Object.entries(fx.weights).map(([k, v]) => [k, { shape: v.shape, data: Float32Array.from(v.data).map((x) => x + 1) }]));
+  weights.delete("bert.pooler.dense.bias");
+  assert.throws(() => model.loadStateDict(weights), /BertForSequenceClassification: state dict does not match the config: 1 of the model's parameters are missing from it \(first: bert.pooler.dense.bias\)/);
+  assert.equal(maxAbsDiff(values(model.params.get("classifier.weight")!), before), 0, "a refused load changes nothing");
+  const { missingKeys } = model.loadStateDict(weights, { strict: false, quiet: true });
+  assert.deepEqual(missingKeys, ["bert.pooler.dense.bias"]);
+  assert.ok(maxAbsDiff(values(model.params.get("classifier.weight")!), before) > 0.5, "strict: false loaded the rest");
+  model.dispose();
+});

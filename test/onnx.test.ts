@@ -87,3 +87,30 @@ test("transformers.js loads an exported folder offline and agrees with OnnxPipel
   }
   model.dispose();
 });
+
+test("OnnxPipeline given the model's config applies its saved out-of-scope fallback, as pipeline() does; null turns it off", async () => {
+  await ready;
+  const model = models.bert();
+  // This random model's best label is "oos" for every text, so its saved fallback label is "x" (any model label may be it).
+  (model.config as any).task_specific_params = { "text-classification": { oos_threshold: 0.99, oos_label: "x", tuned_on: "validation" } };
+  const file = path.join(tmpDir(), "model.onnx");
+  exportToOnnx(model, file);
+  const session = await createModelForProvider(file);
+  const onnxPipe = new OnnxPipeline(session, tokenizer, model.config) as OnnxClassifier;
+  const tfPipe = pipeline("text-classification", model, { tokenizer });
+  const [a, b] = [await onnxPipe(texts, { topK: 2 }), await tfPipe(texts, { topK: 2 })];
+  const plain = await onnxPipe(texts, { oosThreshold: null });
+  for (let i = 0; i < texts.length; i++) {
+    assert.equal(a[i][0].label, "x", texts[i]);
+    // Flagged as a fallback unless "x" was the model's own best label anyway.
+    assert.equal(a[i][0].fallback, plain[i][0].label === "x" ? undefined : true);
+    assert.deepEqual(a[i].map((r) => [r.label, r.fallback]), b[i].map((r) => [r.label, r.fallback]));
+    assert.ok(Math.abs(a[i][0].score - b[i][0].score) < 1e-5);
+  }
+  assert.ok(a.some((r) => r[0].fallback), "the fallback triggered somewhere");
+  const off = await onnxPipe(texts[2], { oosThreshold: null });
+  assert.equal(off[0].fallback, undefined);
+  assert.deepEqual(off.map((r) => r.label), (await tfPipe(texts[2], { oosThreshold: null })).map((r) => r.label));
+  onnxPipe.dispose();
+  model.dispose();
+});

@@ -3,13 +3,13 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
-import { FIXTURES, maxAbsDiff, ready, tmpDir, values } from "./helpers/setup";
-import { BertForMaskedLM, BertForSequenceClassification, labelMaps } from "../lib/models";
+import { FIXTURES, maxAbsDiff, quietly, ready, tmpDir, values } from "./helpers/setup";
+import { BertForMaskedLM, BertForSequenceClassification, labelMaps, readSafetensors, writeSafetensors } from "../lib/models";
+import { setLogSink } from "../lib/utils/log";
 import { BertTokenizer } from "../lib/tokenizers";
 import { ClassLabel, Dataset } from "../lib/data";
 import { DataCollatorForLanguageModeling, EncodedRow, Trainer, crossEntropy } from "../lib/training";
 import { Random } from "../lib/utils/random";
-import { setLogSink } from "../lib/utils/log";
 
 const ref = JSON.parse(fs.readFileSync(path.join(FIXTURES, "mlm_reference.json"), "utf8"));
 
@@ -118,4 +118,29 @@ test("masked-LM pretraining with the Trainer lowers the validation loss, in one 
     assert.ok(after.evalAccuracy > before.evalAccuracy, `masked-token accuracy ${before.evalAccuracy} → ${after.evalAccuracy}`);
     model.dispose();
   }
+});
+
+test("fine-tuning a masked-LM folder is the one expected head swap: a warning names the new head; anything else missing is still an error", async () => {
+  await ready;
+  const model = fixtureModel();
+  const dir = tmpDir();
+  model.savePretrained(dir);
+  const lines: string[] = [];
+  const prev = setLogSink({ out: () => {}, err: (l) => lines.push(l) });
+  let clf: BertForSequenceClassification;
+  try {
+    clf = BertForSequenceClassification.fromPretrained(dir, { config: labelMaps(["a", "b"]) });
+  } finally {
+    setLogSink(prev);
+  }
+  assert.equal(lines.length, 1);
+  assert.match(lines[0], /^BertForSequenceClassification from .*model.safetensors: bert.pooler.dense.weight, bert.pooler.dense.bias, classifier.weight, classifier.bias are newly initialized and 5 weights of its other head are unused \(cls.predictions.bias, cls.predictions.transform.LayerNorm.bias, cls.predictions.transform.LayerNorm.weight, …\)\. Train this model before using its predictions\.$/);
+  clf.dispose();
+  // An encoder weight missing from the masked-LM folder is not part of the swap.
+  const { tensors } = readSafetensors(path.join(dir, "model.safetensors"));
+  tensors.delete("bert.encoder.layer.0.output.dense.bias");
+  writeSafetensors(path.join(dir, "model.safetensors"), tensors);
+  assert.throws(() => BertForSequenceClassification.fromPretrained(dir, { quiet: true, config: labelMaps(["a", "b"]) }), /1 of the model's parameters are missing from it \(first: bert.encoder.layer.0.output.dense.bias\)/);
+  assert.throws(() => BertForMaskedLM.fromPretrained(dir), /missing from it \(first: bert.encoder.layer.0.output.dense.bias\)/);
+  model.dispose();
 });

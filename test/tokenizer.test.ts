@@ -5,6 +5,7 @@ import * as path from "node:path";
 import { tmpDir } from "./helpers/setup";
 import { BertTokenizer } from "../lib/tokenizers";
 import { loadClinc } from "../lib/data";
+import { Random } from "../lib/utils/random";
 
 const full = BertTokenizer.bertBaseUncased();
 
@@ -67,4 +68,30 @@ test("transformers.js AutoTokenizer loads our tokenizer.json and produces identi
     assert.deepEqual(ours, theirs, `ids differ for ${JSON.stringify(t)}`);
   }
   assert.ok(texts.length > 500);
+});
+
+test("truncation tokenizes only as much text as it needs and gives exactly the first tokens of the whole text", () => {
+  // Pieces that stress every cut rule: accents and combining marks (NFD), final sigma (the one
+  // context-dependent lowercase), case-ignorable punctuation, CJK, emoji (surrogate pairs),
+  // removed control/zero-width characters, non-ASCII whitespace, long words.
+  const pieces = ["Σ", "σ", "ΑΣ", "ΌΣΟΣ", ".", ":", "'", "`", "^", " ", "\t", "\n", "\u200b", "\u0301", "é", "e\u0301", "İ", "中", "!", ",", "-", "😀", "\u037e", "\u0387", "\u1fef", "a", "hello", "\ufeff", "\u00ad", "\u2000", "ǅ", "ﬁ", "\u0000", "\ufffd", "\u3000", "«", "—", "’", "ß", "\u0345", "Ω", "x".repeat(120), "नमस्ते", "한국어"];
+  for (const [lower, withSigma] of [[true, true], [false, true], [true, false]] as const) {
+    const tok = BertTokenizer.bertBaseUncased({ doLowerCase: lower });
+    const set = withSigma ? pieces : pieces.filter((p) => !p.includes("Σ"));
+    for (let seed = 0; seed < 12; seed++) {
+      const rng = new Random(seed);
+      let text = "";
+      for (let i = 0, n = 600 + rng.int(900); i < n; i++) text += set[rng.int(set.length)];
+      const all = tok.tokenize(text);
+      for (const k of [1, 62, 300, all.length, all.length + 3]) assert.deepEqual(tok.tokenize(text, k), all.slice(0, k), `lowercase ${lower}, seed ${seed}, ${k} tokens`);
+    }
+  }
+  // The final-sigma rule looks across case-ignorable punctuation: "ΑΣ.Β" keeps σ, "ΑΣ" alone ends in ς.
+  const sigma = `${"word ".repeat(200)}ΑΣ.Β ${"word ".repeat(200)}`;
+  assert.deepEqual(full.tokenize(sigma, 300), full.tokenize(sigma).slice(0, 300));
+  // A 200 KB query: the same ids as truncating the whole tokenization.
+  const huge = "please transfer money from my checking to my savings account ".repeat(3400);
+  const ids = full.encode(huge, { maxLength: 64 }).input_ids;
+  assert.deepEqual(ids, [full.clsTokenId, ...full.tokenize(huge).slice(0, 62).map((t) => full.tokenToId(t)), full.sepTokenId]);
+  assert.equal(full.encode(huge, { truncation: false }).input_ids.length, full.tokenize(huge).length + 2);
 });

@@ -6,7 +6,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import { quietly, ready, maxAbsDiff, tmpDir, values } from "./helpers/setup";
 import { ClassLabel, Dataset } from "../lib/data";
 import { BertTokenizer } from "../lib/tokenizers";
-import { BertForSequenceClassification, labelMaps } from "../lib/models";
+import { BertForSequenceClassification, SafeTensor, labelMaps, readSafetensors, writeSafetensors } from "../lib/models";
 import {
   AdamW,
   EncodedRow,
@@ -16,7 +16,9 @@ import {
   computeAccuracy,
   crossEntropy,
   epochBatches,
+  latestCheckpoint,
   linearScheduleWithWarmup,
+  listCheckpoints,
   resolveTrainingArguments,
 } from "../lib/training";
 import { Random } from "../lib/utils/random";
@@ -216,3 +218,69 @@ test("epochBatches: every row once per epoch, length-grouped batches, determinis
   assert.ok(spread(order(0, true)) < spread(order(0, false)) / 2, "grouping cuts the length spread within batches");
   assert.deepEqual(epochBatches([5, 6, 7], 2, 0, false, false), [[0, 1], [2]], "unshuffled: in order");
 });
+
+test("checkpoints are atomic folders: latestCheckpoint skips temporary and incomplete ones; a failed save leaves no folder", async () => {
+  await ready;
+  const data = toyData(32, 11);
+  const dir = tmpDir();
+  const args = { outputDir: dir, numTrainEpochs: 2, learningRate: 1e-3, perDeviceTrainBatchSize: 16, saveStrategy: "epoch" as const, saveTotalLimit: 0, evaluationStrategy: "no" as const, disableTqdm: true };
+  const model = tinyModel(5);
+  const t = new Trainer({ model, tokenizer, args, trainDataset: data });
+  await quietly(() => t.train());
+  assert.deepEqual(fs.readdirSync(dir).sort(), ["checkpoint-2", "checkpoint-4"], "no temporary folder is left behind");
+  // What a crash leaves: a temporary folder (complete but never renamed) and a folder without its trainer state.
+  fs.cpSync(path.join(dir, "checkpoint-4"), path.join(dir, ".checkpoint-6.4242.tmp"), { recursive: true });
+  fs.cpSync(path.join(dir, "checkpoint-4"), path.join(dir, "checkpoint-8"), { recursive: true });
+  fs.rmSync(path.join(dir, "checkpoint-8", "trainer_state.json"));
+  assert.deepEqual(listCheckpoints(dir).map((d) => path.basename(d)), ["checkpoint-2", "checkpoint-4"]);
+  assert.equal(latestCheckpoint(dir), path.join(dir, "checkpoint-4"));
+  // A save that fails half-way (here: the tokenizer cannot be written) leaves neither the folder nor its temporary copy.
+  const failing = Object.create(tokenizer, { savePretrained: { value: () => { throw new Error("disk full"); } } }) as BertTokenizer;
+  const t2 = new Trainer({ model, tokenizer: failing, args: { ...args, outputDir: tmpDir() }, trainDataset: data });
+  assert.throws(() => t2.saveCheckpoint(), /disk full/);
+  assert.deepEqual(fs.readdirSync(t2.args.outputDir), []);
+  model.dispose();
+});
+
+test("a failed resume leaves the model as it was: every checkpoint file is validated before anything changes", async () => {
+  await ready;
+  const data = toyData(32, 12);
+  const src = tmpDir();
+  const args = { numTrainEpochs: 2, learningRate: 1e-3, perDeviceTrainBatchSize: 16, saveStrategy: "epoch" as const, saveTotalLimit: 0, evaluationStrategy: "no" as const, disableTqdm: true };
+  const trained = tinyModel(6);
+  await quietly(() => new Trainer({ model: trained, tokenizer, args: { ...args, outputDir: src }, trainDataset: data }).train());
+  trained.dispose();
+  const broken: [string, (dir: string) => void, RegExp][] = [
+    ["truncated optimizer state", (d) => fs.writeFileSync(path.join(d, "optimizer.safetensors"), fs.readFileSync(path.join(d, "optimizer.safetensors")).subarray(0, 300)), /Corrupt safetensors file .*optimizer.safetensors/],
+    ["NaN in the weights", (d) => editTensors(path.join(d, "model.safetensors"), (w) => ((w.get("classifier.bias")!.data as Float32Array)[0] = NaN)), /weight "classifier.bias" in .*checkpoint-2\/model.safetensors holds NaN at index 0/],
+    ["a weight missing", (d) => editTensors(path.join(d, "model.safetensors"), (w) => w.delete("classifier.weight")), /checkpoint .*model.safetensors lacks 1 of the model's parameters \(first: classifier.weight\)/],
+    ["Infinity in the optimizer state", (d) => editTensors(path.join(d, "optimizer.safetensors"), (w) => ((w.get("v/classifier.bias")!.data as Float32Array)[1] = Infinity)), /optimizer.safetensors entry "v\/classifier.bias" holds Infinity at index 1/],
+    ["another batch size", (d) => fs.writeFileSync(path.join(d, "trainer_state.json"), JSON.stringify({ ...JSON.parse(fs.readFileSync(path.join(d, "trainer_state.json"), "utf8")), stepsPerEpoch: 3 })), /was written with 3 steps per epoch, this run has 2/],
+    ["no optimizer state", (d) => fs.rmSync(path.join(d, "optimizer.safetensors")), /checkpoint .* is incomplete \(missing optimizer.safetensors\)/],
+  ];
+  for (const [what, breakIt, error] of broken) {
+    const dir = tmpDir();
+    fs.cpSync(path.join(src, "checkpoint-2"), path.join(dir, "checkpoint-2"), { recursive: true });
+    breakIt(path.join(dir, "checkpoint-2"));
+    const model = tinyModel(7);
+    const before = new Map([...model.params].map(([k, v]) => [k, Float32Array.from(values(v))]));
+    const memory = tf.memory().numTensors;
+    const t = new Trainer({ model, tokenizer, args: { ...args, outputDir: dir }, trainDataset: data });
+    await assert.rejects(quietly(() => t.train({ resumeFromCheckpoint: path.join(dir, "checkpoint-2") })), error, what);
+    for (const [k, v] of model.params) assert.equal(maxAbsDiff(values(v), before.get(k)!), 0, `${what}: ${k} changed`);
+    assert.equal(tf.memory().numTensors, memory, `${what}: tensors left behind`);
+    model.dispose();
+  }
+  // The intact checkpoint resumes, and the resumed run leaves no optimizer tensors behind.
+  const model = tinyModel(7);
+  const memory = tf.memory().numTensors;
+  await quietly(() => new Trainer({ model, tokenizer, args: { ...args, outputDir: src }, trainDataset: data }).train({ resumeFromCheckpoint: path.join(src, "checkpoint-2") }));
+  assert.equal(tf.memory().numTensors, memory);
+  model.dispose();
+});
+
+function editTensors(file: string, edit: (w: Map<string, SafeTensor>) => void): void {
+  const { tensors, metadata } = readSafetensors(file);
+  edit(tensors);
+  writeSafetensors(file, tensors, metadata);
+}

@@ -1,6 +1,6 @@
 import { BertForSequenceClassification } from "./bert";
 import { DistilBertForSequenceClassification } from "./distilbert";
-import { readConfig, PreTrainedModel } from "./modeling";
+import { LoadWeightsOptions, readConfig, PreTrainedModel } from "./modeling";
 import { ModelConfig, isMaskedLm } from "./config";
 import { BertForMaskedLM } from "./bertForMaskedLM";
 
@@ -24,7 +24,7 @@ export function createModelFromConfig(config: ModelConfig, options: { seed?: num
  * const model = AutoModelForSequenceClassification.fromPretrained("data/models/bert-base-uncased-finetuned-clinc");
  */
 export const AutoModelForSequenceClassification = {
-  fromPretrained(dir: string, options: { quiet?: boolean } = {}): PreTrainedModel {
+  fromPretrained(dir: string, options: LoadWeightsOptions = {}): PreTrainedModel {
     const config = readConfig(dir);
     switch (config.model_type) {
       case "bert":

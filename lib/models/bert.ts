@@ -1,5 +1,6 @@
 import { BertConfig, bertConfig, isMaskedLm, LabelMaps } from "./config";
-import { ParamScheme, PreTrainedModel, readConfig } from "./modeling";
+import { LOAD_OPTIONS, LoadWeightsOptions, ParamScheme, PreTrainedModel, loadInto, readConfig } from "./modeling";
+import { checkOptionKeys } from "../utils/options";
 
 /** Hugging Face's BERT parameter names (`bert.*`, the pooler, `classifier`). */
 export const BERT_SCHEME: ParamScheme = {
@@ -52,15 +53,19 @@ export class BertForSequenceClassification extends PreTrainedModel {
    * Loads a folder. `config` overrides fields of its config.json, as HF's
    * `from_pretrained(dir, num_labels=…, id2label=…)`: to fine-tune a
    * `BertForMaskedLM` folder (task-adaptive pretraining), pass the label maps;
-   * the encoder loads and the pooler and classifier start fresh.
+   * the encoder loads strictly, the pooler and classifier start fresh (a
+   * warning says so unless `quiet`) and the masked-LM head is left unused.
+   * Loading is strict otherwise (see `PreTrainedModel.loadStateDict`).
    */
-  static fromPretrained(dir: string, options: { quiet?: boolean; config?: Partial<BertConfig> & Partial<LabelMaps>; seed?: number } = {}): BertForSequenceClassification {
+  static fromPretrained(dir: string, options: LoadWeightsOptions & { config?: Partial<BertConfig> & Partial<LabelMaps>; seed?: number } = {}): BertForSequenceClassification {
+    checkOptionKeys(options, [...LOAD_OPTIONS, "config", "seed"], "BertForSequenceClassification.fromPretrained");
+    const { config: overrides, seed, ...load } = options;
     const saved = readConfig(dir);
     if (saved.model_type !== "bert") throw new Error(`${dir} holds a "${saved.model_type}" model, not "bert"`);
-    const config = options.config ? bertConfig({ ...saved, ...options.config, architectures: ["BertForSequenceClassification"] } as BertConfig) : saved;
+    const config = overrides ? bertConfig({ ...saved, ...overrides, architectures: ["BertForSequenceClassification"] } as BertConfig) : saved;
     if (isMaskedLm(config)) throw new Error(`${dir} holds a BertForMaskedLM; to fine-tune it for classification pass the labels: fromPretrained(dir, { config: labelMaps(names) })`);
-    const model = new BertForSequenceClassification(config, { seed: options.seed });
-    model.loadWeightsFrom(dir, options);
-    return model;
+    // Fine-tuning a masked-LM folder: a head swap, the one expected difference.
+    const headSwap = isMaskedLm(saved) ? { newParameters: (k: string) => k.startsWith("bert.pooler.") || k.startsWith("classifier."), unusedWeights: (k: string) => k.startsWith("cls.") } : {};
+    return loadInto(new BertForSequenceClassification(config, { seed }), dir, { ...load, ...headSwap });
   }
 }

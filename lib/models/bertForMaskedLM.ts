@@ -1,7 +1,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { BertConfig, bertConfig, labelMaps } from "./config";
 import { BERT_SCHEME } from "./bert";
-import { EncoderOutput, ForwardOptions, ModelInputs, ParamScheme, PreTrainedModel, readConfig } from "./modeling";
+import { EncoderOutput, ForwardOptions, LoadWeightsOptions, ModelInputs, ParamScheme, PreTrainedModel, loadInto, readConfig } from "./modeling";
 import { activation, embedding, matMul } from "../ops";
 
 /** HF's BertForMaskedLM names: the encoder without a pooler, and the `cls.predictions` head. */
@@ -42,12 +42,11 @@ export class BertForMaskedLM extends PreTrainedModel {
     return new BertForMaskedLM(bertConfig({ ...labelMaps([]), ...partial, architectures: ["BertForMaskedLM"] }), options);
   }
 
-  static fromPretrained(dir: string, options: { quiet?: boolean } = {}): BertForMaskedLM {
+  /** Loads a folder (strict: see `PreTrainedModel.loadStateDict`). */
+  static fromPretrained(dir: string, options: LoadWeightsOptions = {}): BertForMaskedLM {
     const config = readConfig(dir);
     if (config.model_type !== "bert") throw new Error(`${dir} holds a "${config.model_type}" model, not "bert"`);
-    const model = new BertForMaskedLM(config);
-    model.loadWeightsFrom(dir, options);
-    return model;
+    return loadInto(new BertForMaskedLM(config), dir, options);
   }
 
   protected override buildHead(h: { dense(name: string, inDim: number, outDim: number): void; norm(name: string, dim: number): void; add(name: string, shape: number[], values: Float32Array): void }): void {

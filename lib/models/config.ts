@@ -73,8 +73,21 @@ function check(cond: boolean, msg: string): void {
 }
 
 function checkLabels(c: LabelMaps): void {
-  check(!!c.id2label && numLabels(c) > 0, "id2label is missing or empty (the classifier needs its labels)");
-  for (let i = 0; i < numLabels(c); i++) check(typeof c.id2label[String(i)] === "string", `id2label has no entry for id ${i}`);
+  check(!!c.id2label && typeof c.id2label === "object" && numLabels(c) > 0, "id2label is missing or empty (the classifier needs its labels)");
+  const seen = new Map<string, number>();
+  for (let i = 0; i < numLabels(c); i++) {
+    const name = c.id2label[String(i)];
+    check(typeof name === "string" && name.length > 0, `id2label has no label for id ${i} (ids must run from 0 to ${numLabels(c) - 1})`);
+    check(!seen.has(name), `id2label names "${name}" twice (ids ${seen.get(name)} and ${i})`);
+    seen.set(name, i);
+  }
+  // label2id is optional, but when present it must be id2label's inverse (HF reads either).
+  if (c.label2id && Object.keys(c.label2id).length > 0) {
+    for (const [name, id] of Object.entries(c.label2id)) {
+      check(seen.get(name) === id, `label2id maps "${name}" to ${JSON.stringify(id)} but id2label ${seen.has(name) ? `gives it id ${seen.get(name)}` : "has no such label"}`);
+    }
+    check(Object.keys(c.label2id).length === seen.size, `label2id has ${Object.keys(c.label2id).length} labels but id2label has ${seen.size}`);
+  }
 }
 
 const posInt = (v: unknown) => Number.isInteger(v) && (v as number) > 0;
@@ -157,6 +170,7 @@ export function validateConfig(c: ModelConfig): void {
   } else {
     throw new Error(`Unsupported model_type "${(c as any).model_type}" (supported: bert, distilbert)`);
   }
+  check(Number.isInteger(c.pad_token_id) && c.pad_token_id >= 0 && c.pad_token_id < c.vocab_size, `pad_token_id must be an id in [0, vocab_size = ${c.vocab_size}), got ${c.pad_token_id}`);
   if (!isMaskedLm(c)) checkLabels(c);
 }
 

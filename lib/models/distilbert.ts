@@ -1,5 +1,5 @@
 import { DistilBertConfig, distilBertConfig, LabelMaps } from "./config";
-import { ParamScheme, PreTrainedModel, readConfig } from "./modeling";
+import { LoadWeightsOptions, ParamScheme, PreTrainedModel, loadInto, readConfig } from "./modeling";
 
 const DISTILBERT_SCHEME: ParamScheme = {
   wordEmbeddings: "distilbert.embeddings.word_embeddings",
@@ -41,11 +41,10 @@ export class DistilBertForSequenceClassification extends PreTrainedModel {
     return new DistilBertForSequenceClassification(distilBertConfig(partial), options);
   }
 
-  static fromPretrained(dir: string, options: { quiet?: boolean } = {}): DistilBertForSequenceClassification {
+  /** Loads a folder (strict: see `PreTrainedModel.loadStateDict`). */
+  static fromPretrained(dir: string, options: LoadWeightsOptions = {}): DistilBertForSequenceClassification {
     const config = readConfig(dir);
     if (config.model_type !== "distilbert") throw new Error(`${dir} holds a "${config.model_type}" model, not "distilbert"`);
-    const model = new DistilBertForSequenceClassification(config);
-    model.loadWeightsFrom(dir, options);
-    return model;
+    return loadInto(new DistilBertForSequenceClassification(config), dir, options);
   }
 }

@@ -7,6 +7,7 @@ import { activation, dropout, embedding, layerNorm, linear, matMul } from "../op
 import { Random } from "../utils/random";
 import { readJson, writeJsonAtomic } from "../utils/fs";
 import { logger } from "../utils/log";
+import { checkOptionKeys } from "../utils/options";
 
 /** Model inputs, named as in Hugging Face (and as the ONNX graph inputs). int32 [batch, seq]. */
 export interface ModelInputs {
@@ -99,6 +100,38 @@ function canonicalName(name: string): string {
   return name.replace(/LayerNorm\.gamma$/, "LayerNorm.weight").replace(/LayerNorm\.beta$/, "LayerNorm.bias");
 }
 
+/** Non-parameter tensors HF checkpoints may carry (registered buffers): ignored on load. */
+function isSavedBuffer(name: string): boolean {
+  return /embeddings\.(position_ids|token_type_ids)$/.test(name);
+}
+
+/** Parameter-name prefixes of architectures whose folders a user might mix up. */
+const KNOWN_PREFIXES = ["bert", "distilbert", "roberta", "albert", "electra", "deberta", "xlm-roberta", "gpt2", "transformer"];
+
+/** Index of the first NaN or infinite value, or -1. */
+function firstNonFinite(data: Float32Array): number {
+  for (let i = 0; i < data.length; i++) if (!Number.isFinite(data[i])) return i;
+  return -1;
+}
+
+/** The keys LoadWeightsOptions has (others are a misspelling: an error). */
+export const LOAD_OPTIONS: readonly string[] = Object.freeze(["strict", "quiet", "newParameters", "unusedWeights"]);
+
+/** Weights by HF name, as float32 arrays in HF layout. */
+export type StateDict = Map<string, { shape: number[]; data: Float32Array }>;
+
+/** How weights load into a model (see `PreTrainedModel.loadStateDict`). */
+export interface LoadWeightsOptions {
+  /** Default true: a missing or unexpected weight is an error. false: warn and keep the missing parameters' initialisation (HF's behaviour). */
+  strict?: boolean;
+  /** No warnings (errors stay errors). */
+  quiet?: boolean;
+  /** Parameters expected to be absent (a new head): they keep their initialisation. */
+  newParameters?: (name: string) => boolean;
+  /** Weights of the file expected to go unused (another task's head). */
+  unusedWeights?: (name: string) => boolean;
+}
+
 /**
  * Base class of our TensorFlow.js sequence classifiers: parameters live in a
  * map keyed by Hugging Face state_dict names, `savePretrained` writes
@@ -138,7 +171,11 @@ export abstract class PreTrainedModel {
     };
     const add = (name: string, shape: number[], values: Float32Array) => {
       this.params.get(name)?.dispose();
-      this.params.set(name, tf.variable(tf.tensor(values, shape), true, `${this.constructor.name}/${name}/${Math.random().toString(36).slice(2)}`));
+      // The variable shares the initial tensor's data; dispose the tensor so
+      // the model owns the only reference (else every build leaks a copy).
+      const initial = tf.tensor(values, shape);
+      this.params.set(name, tf.variable(initial, true, `${this.constructor.name}/${name}/${Math.random().toString(36).slice(2)}`));
+      initial.dispose();
     };
     const dense = (name: string, inDim: number, outDim: number) => {
       add(`${name}.weight`, [inDim, outDim], normal(inDim * outDim));
@@ -334,15 +371,11 @@ export abstract class PreTrainedModel {
   }
 
   /**
-   * Loads Hugging Face-layout weights. Shapes must match; keys the model lacks
-   * are reported as unexpected, parameters the weights lack as missing (they
-   * keep their initialisation), as HF's `from_pretrained` does.
+   * Checks weights against the model without changing it: every shape must
+   * match and every value be finite (an error names the first offender);
+   * returns the missing and unexpected keys.
    */
-  /**
-   * Checks weights against the model without changing it: shapes must match
-   * (an error names the first mismatch); returns the missing and unexpected keys.
-   */
-  checkStateDict(weights: Map<string, { shape: number[]; data: Float32Array }>, source = "state dict"): { missingKeys: string[]; unexpectedKeys: string[] } {
+  checkStateDict(weights: StateDict, source = "state dict", configSource = "the config"): { missingKeys: string[]; unexpectedKeys: string[] } {
     const seen = new Set<string>();
     const unexpectedKeys: string[] = [];
     for (const [rawName, w] of weights) {
@@ -354,20 +387,57 @@ export abstract class PreTrainedModel {
       }
       const expected = this.linearWeights.has(name) ? [v.shape[1], v.shape[0]] : v.shape;
       if (w.shape.length !== expected.length || w.shape.some((d, i) => d !== expected[i])) {
-        throw new Error(`${this.constructor.name}: weight "${rawName}" in ${source} has shape [${w.shape}] but the config needs [${expected}]`);
+        throw new Error(`${this.constructor.name}: weight "${rawName}" in ${source} has shape [${w.shape}] but ${configSource} needs [${expected}]${this.shapeHint(name)}`);
       }
       if (w.data.length !== v.size) throw new Error(`${this.constructor.name}: weight "${rawName}" in ${source} has ${w.data.length} values for shape [${w.shape}]`);
+      const bad = firstNonFinite(w.data);
+      if (bad >= 0) throw new Error(`${this.constructor.name}: weight "${rawName}" in ${source} holds ${w.data[bad]} at index ${bad}; weights must be finite (the file is corrupt or comes from a diverged training run)`);
       seen.add(name);
     }
     return { missingKeys: [...this.params.keys()].filter((k) => !seen.has(k)), unexpectedKeys };
   }
 
-  loadStateDict(weights: Map<string, { shape: number[]; data: Float32Array }>, options: { strict?: boolean; source?: string } = {}): { missingKeys: string[]; unexpectedKeys: string[] } {
+  /** Which config field sets a parameter's shape, for error messages. */
+  private shapeHint(name: string): string {
+    const sc = this.scheme;
+    if (name === `${sc.wordEmbeddings}.weight` || name.endsWith("predictions.bias")) return ` (vocab_size is ${this.spec.vocabSize}; the tokenizer and the weights must use the same vocabulary)`;
+    if (name === `${sc.positionEmbeddings}.weight`) return ` (max_position_embeddings is ${this.spec.maxPositions})`;
+    if (sc.classifier && name.startsWith(`${sc.classifier}.`)) return ` (id2label names ${this.numLabels} labels)`;
+    return "";
+  }
+
+  /**
+   * Loads Hugging Face-layout weights. Everything is checked before the model
+   * changes (a bad file leaves it as it was). Strict by default: a parameter
+   * the weights lack (it would keep its random initialisation) or a weight
+   * the model does not use is an error naming the first keys; `strict: false`
+   * loads anyway and warns, as HF's `from_pretrained`. Buffers HF saves
+   * (`position_ids`) are ignored, and `newParameters` / `unusedWeights` name
+   * the expected differences of a head swap (fine-tuning a masked-LM folder).
+   */
+  loadStateDict(weights: StateDict, options: LoadWeightsOptions & { source?: string; configSource?: string } = {}): { missingKeys: string[]; unexpectedKeys: string[] } {
     const source = options.source ?? "state dict";
-    // Validate everything first: a bad file leaves the model as it was.
-    const { missingKeys, unexpectedKeys } = this.checkStateDict(weights, source);
-    if (options.strict && (missingKeys.length || unexpectedKeys.length)) {
-      throw new Error(`${this.constructor.name}: ${source} does not match the model (missing: ${missingKeys.join(", ") || "none"}; unexpected: ${unexpectedKeys.join(", ") || "none"})`);
+    const configSource = options.configSource ?? "the config";
+    const { missingKeys, unexpectedKeys } = this.checkStateDict(weights, source, configSource);
+    const cls = this.constructor.name;
+    if (missingKeys.length === this.params.size) throw new Error(`${cls}: ${source} holds none of the model's ${this.params.size} parameters ${this.noMatchReason(weights, configSource)}`);
+    const newKeys = missingKeys.filter((k) => options.newParameters?.(k));
+    const missing = missingKeys.filter((k) => !options.newParameters?.(k));
+    const unused = unexpectedKeys.filter((k) => isSavedBuffer(k) || options.unusedWeights?.(k));
+    const unexpected = unexpectedKeys.filter((k) => !unused.includes(k));
+    const first = (keys: string[]) => `${keys.slice(0, 3).join(", ")}${keys.length > 3 ? ", …" : ""}`;
+    if ((options.strict ?? true) && (missing.length || unexpected.length)) {
+      const parts = [
+        ...(missing.length ? [`${missing.length} of the model's parameters are missing from it (first: ${first(missing)})`] : []),
+        ...(unexpected.length ? [`${unexpected.length} of its weights are not used by the model (first: ${first(unexpected)})`] : []),
+      ];
+      throw new Error(`${cls}: ${source} does not match ${configSource}: ${parts.join("; ")}${this.typeHint(unexpected, configSource)}. Missing parameters would keep random weights; pass { strict: false } only to train such a model (the missing ones start from their initialisation).`);
+    }
+    if (!options.quiet) {
+      if (unexpected.length) logger.warn(`Some weights of ${source} were not used by ${cls}: ${first(unexpected)}`);
+      if (missing.length) logger.warn(`Some weights of ${cls} were not initialized from ${source} and are newly initialized: ${missing.join(", ")}. You should probably TRAIN this model on a down-stream task.`);
+      const dropped = unused.filter((k) => !isSavedBuffer(k));
+      if (newKeys.length) logger.warn(`${cls} from ${source}: ${newKeys.join(", ")} are newly initialized${dropped.length ? ` and ${dropped.length} weights of its other head are unused (${first(dropped)})` : ""}. Train this model before using its predictions.`);
     }
     for (const [rawName, w] of weights) {
       const name = canonicalName(rawName);
@@ -381,6 +451,26 @@ export abstract class PreTrainedModel {
     return { missingKeys, unexpectedKeys };
   }
 
+  /** The parameter-name prefix of this architecture ("bert", "distilbert"). */
+  private keyPrefix(): string {
+    return this.scheme.wordEmbeddings.split(".")[0];
+  }
+
+  /** When unexpected keys carry another architecture's prefix: which, for the error. */
+  private typeHint(unexpected: readonly string[], configSource: string): string {
+    const own = this.keyPrefix();
+    const other = unexpected.map((k) => k.split(".")[0]).find((p) => p !== own && KNOWN_PREFIXES.includes(p));
+    return other ? `; the weights look like a "${other}" model (keys ${other}.*) but ${configSource} says model_type "${this.config.model_type}"` : "";
+  }
+
+  private noMatchReason(weights: StateDict, configSource: string): string {
+    if (weights.size === 0) return "(it holds no tensors at all)";
+    const keys = [...weights.keys()];
+    const hint = this.typeHint(keys, configSource);
+    if (hint) return `(${hint.slice(2)})`;
+    return `(its first keys: ${keys.slice(0, 3).join(", ")}; the model expects e.g. ${[...this.params.keys()].slice(0, 2).join(", ")})`;
+  }
+
   /** Writes `config.json` and `model.safetensors` (float32, HF names and layouts), each atomically. */
   savePretrained(dir: string): void {
     fs.mkdirSync(dir, { recursive: true });
@@ -390,22 +480,33 @@ export abstract class PreTrainedModel {
     writeJsonAtomic(path.join(dir, "config.json"), this.config);
   }
 
-  /** Reads `model.safetensors` of a folder into this model; warns like HF about missing/unexpected keys. */
-  loadWeightsFrom(dir: string, options: { quiet?: boolean } = {}): void {
-    const file = path.join(dir, "model.safetensors");
-    const weights = readWeights(file);
-    const { missingKeys, unexpectedKeys } = this.loadStateDict(weights, { source: file });
-    if (!options.quiet) {
-      const ignorable = (k: string) => /position_ids$/.test(k);
-      const unexpected = unexpectedKeys.filter((k) => !ignorable(k));
-      if (unexpected.length) logger.warn(`Some weights of ${file} were not used by ${this.constructor.name}: ${unexpected.slice(0, 8).join(", ")}${unexpected.length > 8 ? ", …" : ""}`);
-      if (missingKeys.length) logger.warn(`Some weights of ${this.constructor.name} were not initialized from ${file} and are newly initialized: ${missingKeys.join(", ")}. You should probably TRAIN this model on a down-stream task.`);
-    }
+  /** Reads a folder's `model.safetensors` into this model (strict by default, see `loadStateDict`). */
+  loadWeightsFrom(dir: string, options: LoadWeightsOptions = {}): void {
+    this.loadStateDict(readWeights(path.join(dir, "model.safetensors")), { ...options, source: path.join(dir, "model.safetensors"), configSource: path.join(dir, "config.json") });
   }
 
   dispose(): void {
     for (const v of this.params.values()) v.dispose();
     this.params.clear();
+  }
+}
+
+/**
+ * Loads a folder's weights into a freshly built model; on any error the
+ * model is disposed before the error propagates, so a failed load leaves no
+ * tensors behind.
+ *
+ * @example
+ * return loadInto(new DistilBertForSequenceClassification(config), dir, options);
+ */
+export function loadInto<M extends PreTrainedModel>(model: M, dir: string, options: LoadWeightsOptions = {}): M {
+  try {
+    checkOptionKeys(options, LOAD_OPTIONS, `${model.constructor.name}.fromPretrained`);
+    model.loadWeightsFrom(dir, options);
+    return model;
+  } catch (err) {
+    model.dispose();
+    throw err;
   }
 }
 

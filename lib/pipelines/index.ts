@@ -2,9 +2,11 @@ import { AutoModelForSequenceClassification } from "../models/auto";
 import { PreTrainedModel } from "../models/modeling";
 import type { SequenceClassificationModel } from "../models/sequenceClassification";
 import { BertTokenizer } from "../tokenizers";
-import { TextClassificationOptions, TextClassificationPipeline, TextClassificationPipelineCall } from "./textClassification";
+import * as path from "node:path";
+import { TEXT_CLASSIFICATION_OPTIONS, TextClassificationOptions, TextClassificationPipeline, TextClassificationPipelineCall } from "./textClassification";
 import { DynamicQuantizedModel } from "../quantization/dynamic";
 import { QuantizedTextClassificationPipeline, QuantizedTextClassifier } from "../quantization/quantizedPipeline";
+import { checkOptionKeys } from "../utils/options";
 
 export * from "./textClassification";
 export * from "./oos";
@@ -15,12 +17,19 @@ export type PipelineTask = keyof typeof SUPPORTED_TASKS;
 
 export type TextClassifier<M extends SequenceClassificationModel = PreTrainedModel> = TextClassificationPipeline<M> & TextClassificationPipelineCall;
 
-/** Pipeline options plus the tokenizer (required when the model is given as an object). */
-export type PipelineOptions = TextClassificationOptions & { tokenizer?: BertTokenizer };
+/** What `pipeline()` accepts besides the per-call options. */
+export interface PipelineOptions extends TextClassificationOptions {
+  /** The tokenizer, when the model is given as an object (a folder's own tokenizer.json is used otherwise). */
+  tokenizer?: BertTokenizer;
+  /** Load a model folder strictly (default): missing or unexpected weights are an error; false warns instead. */
+  strict?: boolean;
+}
 
 /**
  * Hugging Face's `pipeline()`: a model (or a model folder) plus its tokenizer
- * behind one call.
+ * behind one call. A folder loads strictly (every weight checked against
+ * config.json, the tokenizer against the embedding table); on any error the
+ * model it loaded is disposed.
  *
  * @example
  * const pipe = pipeline("text-classification", "data/models/bert-clinc-teacher");
@@ -37,13 +46,25 @@ export function pipeline(task: PipelineTask, model: string, options?: PipelineOp
 export function pipeline<M extends SequenceClassificationModel>(task: PipelineTask, model: M, options?: PipelineOptions): TextClassifier<M>;
 export function pipeline(task: PipelineTask, model: SequenceClassificationModel | string | DynamicQuantizedModel, options: PipelineOptions = {}): TextClassifier<SequenceClassificationModel> | QuantizedTextClassifier {
   if (!(task in SUPPORTED_TASKS)) throw new Error(`pipeline: unknown task "${task}" (supported: ${Object.keys(SUPPORTED_TASKS).join(", ")})`);
-  const { tokenizer: tok, ...rest } = options;
+  checkOptionKeys(options, [...TEXT_CLASSIFICATION_OPTIONS, "tokenizer", "strict"], "pipeline");
+  const { tokenizer: tok, strict, ...rest } = options;
   if (model instanceof DynamicQuantizedModel) {
     if (!tok) throw new Error("pipeline: pass options.tokenizer with a quantized model");
     return new QuantizedTextClassificationPipeline(model, tok, rest) as QuantizedTextClassifier;
   }
-  const m = typeof model === "string" ? AutoModelForSequenceClassification.fromPretrained(model, { quiet: true }) : model;
-  const tokenizer = tok ?? (typeof model === "string" ? BertTokenizer.fromPretrained(model) : undefined);
-  if (!tokenizer) throw new Error("pipeline: pass options.tokenizer when the model is given as an object");
-  return new TextClassificationPipeline<SequenceClassificationModel>(m, tokenizer, rest) as TextClassifier<SequenceClassificationModel>;
+  if (typeof model !== "string") {
+    if (!tok) throw new Error("pipeline: pass options.tokenizer when the model is given as an object");
+    return new TextClassificationPipeline<SequenceClassificationModel>(model, tok, rest) as TextClassifier<SequenceClassificationModel>;
+  }
+  const m = AutoModelForSequenceClassification.fromPretrained(model, { quiet: true, strict });
+  try {
+    const tokenizer = tok ?? BertTokenizer.fromPretrained(model);
+    if (tokenizer.vocabSize > m.spec.vocabSize) {
+      throw new Error(`pipeline: ${tok ? "the tokenizer" : path.join(model, "tokenizer.json")} has ${tokenizer.vocabSize} tokens but ${path.join(model, "config.json")} has vocab_size ${m.spec.vocabSize} (the rows of model.safetensors' embedding table); ids from ${m.spec.vocabSize} up would index past it`);
+    }
+    return new TextClassificationPipeline<SequenceClassificationModel>(m, tokenizer, rest) as TextClassifier<SequenceClassificationModel>;
+  } catch (err) {
+    m.dispose();
+    throw err;
+  }
 }

@@ -1,7 +1,8 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { bertNormalize, bertPreTokenize } from "./normalize";
+import { bertNormalize, bertPreTokenize, nextSafeSplit } from "./normalize";
 import { readJson, writeJsonAtomic, writeFileAtomic } from "../utils/fs";
+import { checkOptionKeys } from "../utils/options";
 
 export const SPECIAL_TOKENS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"] as const;
 
@@ -38,6 +39,13 @@ export interface BertTokenizerOptions {
   /** Free-text provenance written to tokenizer_config.json (e.g. how the vocab was trimmed). */
   vocabNote?: string;
 }
+
+const ENCODE_OPTIONS = ["maxLength", "truncation"];
+
+/** Characters per chunk when tokenizing with a token limit (a chunk ends at the next safe split after this). */
+const CHUNK_CHARS = 512;
+/** How far past a chunk's length to look for a cut before taking the rest whole (text without word boundaries costs no more than before). */
+const MAX_SCAN = 4096;
 
 /**
  * BERT uncased WordPiece tokenizer, saved and loaded in the Hugging Face
@@ -110,14 +118,26 @@ export class BertTokenizer {
     return t;
   }
 
-  /** WordPiece tokens of a text, without special tokens. */
-  tokenize(text: string): string[] {
-    if (typeof text !== "string") throw new Error(`BertTokenizer: expected a string, got ${typeof text}`);
+  /**
+   * WordPiece tokens of a text, without special tokens. With `maxTokens`,
+   * only the first that many: the text is then normalised in chunks cut at
+   * word boundaries that no normalisation step looks across, and the rest is
+   * never read, so truncating a 200 KB query costs no more than a short one
+   * (the tokens are exactly the first `maxTokens` of the whole text's).
+   */
+  tokenize(text: string, maxTokens = Infinity): string[] {
+    if (typeof text !== "string") throw new Error(`BertTokenizer: expected a string, got ${text === null ? "null" : typeof text}`);
     const out: string[] = [];
-    for (const word of bertPreTokenize(bertNormalize(text, this.doLowerCase))) {
-      out.push(...this.wordPiece(word));
+    const hasSigma = maxTokens !== Infinity && text.length > CHUNK_CHARS && text.includes("\u03a3");
+    for (let start = 0; start < text.length && out.length < maxTokens; ) {
+      const end = maxTokens === Infinity ? text.length : nextSafeSplit(text, start + CHUNK_CHARS, hasSigma, MAX_SCAN);
+      for (const word of bertPreTokenize(bertNormalize(text.slice(start, end), this.doLowerCase))) {
+        out.push(...this.wordPiece(word));
+        if (out.length >= maxTokens) break;
+      }
+      start = end;
     }
-    return out;
+    return out.length > maxTokens ? out.slice(0, maxTokens) : out;
   }
 
   private wordPiece(word: string): string[] {
@@ -145,10 +165,10 @@ export class BertTokenizer {
 
   /** `[CLS] tokens [SEP]`, truncated so that `[SEP]` is always kept. */
   encode(text: string, options: EncodeOptions = {}): Encoding {
+    checkOptionKeys(options, ENCODE_OPTIONS, "BertTokenizer.encode");
     const maxLength = options.maxLength ?? this.modelMaxLength;
     if (!Number.isInteger(maxLength) || maxLength < 2) throw new Error(`BertTokenizer: maxLength must be an integer >= 2, got ${maxLength}`);
-    let ids = this.tokenize(text).map((t) => this.tokenToId(t));
-    if ((options.truncation ?? true) && ids.length > maxLength - 2) ids = ids.slice(0, maxLength - 2);
+    const ids = this.tokenize(text, (options.truncation ?? true) ? maxLength - 2 : Infinity).map((t) => this.tokenToId(t));
     const inputIds = [this.clsTokenId, ...ids, this.sepTokenId];
     return {
       input_ids: inputIds,
@@ -159,9 +179,11 @@ export class BertTokenizer {
 
   /** Encodes and pads a batch (dynamic padding to the longest row by default). */
   call(texts: string | readonly string[], options: BatchEncodeOptions = {}): BatchEncoding {
+    checkOptionKeys(options, [...ENCODE_OPTIONS, "padding"], "BertTokenizer.call");
     const list = typeof texts === "string" ? [texts] : texts;
     if (!Array.isArray(list)) throw new Error("BertTokenizer: expected a string or an array of strings");
-    return this.pad(list.map((t) => this.encode(t, options)), options);
+    const { padding: _padding, ...encode } = options;
+    return this.pad(list.map((t) => this.encode(t, encode)), options);
   }
 
   /** Pads encodings to a rectangle with [PAD] ids and zero masks. */

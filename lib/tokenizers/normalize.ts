@@ -18,11 +18,13 @@ function isChineseChar(cp: number): boolean {
   );
 }
 
-function isWhitespace(ch: string): boolean {
+/** BERT's whitespace: space, tab, newline, carriage return and Unicode Zs (\s). @example isWhitespace("\u3000"); // true */
+export function isWhitespace(ch: string): boolean {
   return ch === " " || ch === "\t" || ch === "\n" || ch === "\r" || WHITESPACE.test(ch);
 }
 
-function isControl(ch: string): boolean {
+/** BERT's control characters (removed by the normalizer): Unicode C* except tab, newline and carriage return. @example isControl("\u200b"); // true */
+export function isControl(ch: string): boolean {
   if (ch === "\t" || ch === "\n" || ch === "\r") return false;
   return CONTROL.test(ch);
 }
@@ -66,4 +68,57 @@ export function bertPreTokenize(text: string): string[] {
   }
   if (cur) words.push(cur);
   return words;
+}
+
+const CASED = /^\p{Cased}$/u;
+const CASE_IGNORABLE = /^\p{Case_Ignorable}$/u;
+const MARK = /^\p{M}$/u;
+
+/** Where a chunk boundary may sit next to a character: what BertNormalizer keeps as is and BertPreTokenizer splits at. */
+function boundaryRole(cp: number, ch: string): "boundary" | "plain" | "unsafe" {
+  if (cp < 128) {
+    if (cp === 9 || cp === 10 || cp === 13 || cp === 32) return "boundary";
+    if (cp < 32 || cp === 127) return "unsafe"; // removed by the normalizer
+    return isPunctuation(ch) ? "boundary" : "plain";
+  }
+  if (cp >= 0xd800 && cp <= 0xdfff) return "unsafe"; // a lone surrogate
+  if (cp === 0xfffd || isControl(ch) || MARK.test(ch) || ch.normalize("NFD") !== ch) return "unsafe";
+  if (isWhitespace(ch) || isPunctuation(ch) || (cp >= 0x4e00 && cp <= 0x9fff) || (cp >= 0x3400 && cp <= 0x4dbf)) return "boundary";
+  return "plain";
+}
+
+/** Neither cased nor case-ignorable: a final-sigma context never extends across it. */
+function blocksSigmaContext(cp: number, ch: string): boolean {
+  if (cp < 128) return !/[A-Za-z'.:^`]/.test(ch);
+  return !CASED.test(ch) && !CASE_IGNORABLE.test(ch);
+}
+
+/**
+ * The first index at or after `from` where text may be cut without
+ * changing what BertNormalizer + BertPreTokenizer make of either side, or
+ * `text.length`. A cut between two characters is safe when one of them is
+ * whitespace, punctuation or a CJK ideograph (a word boundary in any
+ * context), neither is removed, decomposed or a combining mark (NFD reorders
+ * marks only), and, when the text holds a capital sigma (the one
+ * context-dependent lowercase mapping), one of them is neither cased nor
+ * case-ignorable, so no final-sigma context spans the cut. Past `maxScan`
+ * characters without one, returns `text.length` (the rest is one chunk).
+ *
+ * @example nextSafeSplit("hello world", 3); // 5 (before the space)
+ */
+export function nextSafeSplit(text: string, from: number, hasSigma = text.includes("\u03a3"), maxScan = Infinity): number {
+  let prev: { cp: number; ch: string; role: ReturnType<typeof boundaryRole> } | undefined;
+  const stop = Math.min(text.length, from + maxScan);
+  // Each code point is classified once; starting inside a surrogate pair only makes the first one "unsafe".
+  for (let at = Math.max(0, from - 1); at < stop; ) {
+    const cp = text.codePointAt(at)!;
+    const ch = String.fromCodePoint(cp);
+    const cur = { cp, ch, role: boundaryRole(cp, ch) };
+    if (prev && at >= from && prev.role !== "unsafe" && cur.role !== "unsafe" && (prev.role === "boundary" || cur.role === "boundary")) {
+      if (!hasSigma || blocksSigmaContext(prev.cp, prev.ch) || blocksSigmaContext(cp, ch)) return at;
+    }
+    prev = cur;
+    at += ch.length;
+  }
+  return text.length;
 }

@@ -6,6 +6,7 @@
 // file before it changes the model or the optimizer.
 import * as fs from "node:fs";
 import * as path from "node:path";
+import * as tf from "@tensorflow/tfjs-core";
 import { PreTrainedModel, readWeights } from "../models/modeling";
 import { readSafetensors, toFloat32, writeSafetensors, SafeTensor } from "../models/safetensors";
 import { BertTokenizer } from "../tokenizers";
@@ -72,21 +73,27 @@ export function loadCheckpoint(dir: string, parts: { model: PreTrainedModel; opt
   if (missing.length) throw new Error(`Trainer: checkpoint ${dir} is incomplete (missing ${missing.join(", ")})`);
   const weightsFile = path.join(dir, "model.safetensors");
   const weights = readWeights(weightsFile);
-  const { missingKeys } = parts.model.checkStateDict(weights, weightsFile);
+  const { missingKeys, unexpectedKeys } = parts.model.checkStateDict(weights, weightsFile, path.join(dir, "config.json"));
   if (missingKeys.length) throw new Error(`Trainer: checkpoint ${weightsFile} lacks ${missingKeys.length} of the model's parameters (first: ${missingKeys.slice(0, 3).join(", ")})`);
+  if (unexpectedKeys.length) throw new Error(`Trainer: checkpoint ${weightsFile} has ${unexpectedKeys.length} weights this model does not have (first: ${unexpectedKeys.slice(0, 3).join(", ")}); it was written for another model`);
   const optFile = path.join(dir, "optimizer.safetensors");
   const st = readSafetensors(optFile);
   const tensors = new Map<string, { shape: number[]; data: Float32Array }>();
   for (const [k, t] of st.tensors) tensors.set(k, { shape: t.shape, data: toFloat32(t) });
   const optState = { step: Number(st.metadata.step ?? 0), tensors };
   parts.optimizer.validateStateDict(optState, optFile);
+  for (const [k, t] of tensors) {
+    const bad = t.data.findIndex((v) => !Number.isFinite(v));
+    if (bad >= 0) throw new Error(`Trainer: ${optFile} entry "${k}" holds ${t.data[bad]} at index ${bad}; the optimizer state must be finite`);
+  }
   const saved = readJson<TrainerState>(path.join(dir, "trainer_state.json"), "trainer state");
   if (!(Number.isInteger(saved.globalStep) && saved.globalStep >= 0)) throw new Error(`Trainer: ${path.join(dir, "trainer_state.json")} has no valid globalStep`);
   if (saved.stepsPerEpoch !== parts.stepsPerEpoch) {
     throw new Error(`Trainer: checkpoint ${dir} was written with ${saved.stepsPerEpoch} steps per epoch, this run has ${parts.stepsPerEpoch} (batch size or dataset changed)`);
   }
-  parts.model.loadStateDict(weights, { source: weightsFile });
-  parts.optimizer.loadStateDict(optState, optFile);
+  parts.model.loadStateDict(weights, { source: weightsFile, configSource: path.join(dir, "config.json") });
+  // tidy: the optimizer's new moment slots start from zerosLike tensors that must not outlive the load.
+  tf.tidy(() => parts.optimizer.loadStateDict(optState, optFile));
   return saved;
 }
 

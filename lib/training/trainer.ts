@@ -117,13 +117,31 @@ export class Trainer {
         specialIds: [t.padTokenId, t.clsTokenId, t.sepTokenId],
       });
     this.state = { epoch: 0, globalStep: 0, maxSteps: 0, stepsPerEpoch: 0, logHistory: [] };
+    this.checkBestModelMetric();
     for (const ds of [this.trainDataset, this.evalDataset]) if (ds) this.checkDataset(ds);
+  }
+
+  /** metricForBestModel must be one that evaluation will compute: checked here, not at the first save. */
+  private checkBestModelMetric(): void {
+    const a = this.args;
+    const metric = a.metricForBestModel.replace(/^eval_?/i, "");
+    if (a.loadBestModelAtEnd && !this.evalDataset) throw new Error("Trainer: loadBestModelAtEnd needs an evalDataset (the best model is chosen on it)");
+    const builtIn = this.collator.usesLabels ? ["loss"] : ["loss", "accuracy"];
+    const used = a.loadBestModelAtEnd || a.saveStrategy !== "no";
+    if (used && !this.computeMetrics && !builtIn.some((m) => m.toLowerCase() === metric.toLowerCase())) {
+      throw new Error(`Trainer: TrainingArguments.metricForBestModel is "${a.metricForBestModel}" but without computeMetrics evaluation computes only ${builtIn.join(" and ")}; pass computeMetrics (e.g. computeAccuracy) or use "loss"`);
+    }
   }
 
   private checkDataset(ds: Dataset<EncodedRow>): void {
     const n = this.model?.numLabels;
+    const vocab = this.model?.spec.vocabSize;
     ds.rows.forEach((r, i) => {
       if (!Array.isArray(r.input_ids) || r.input_ids.length === 0) throw new Error(`Trainer: row ${i} has no input_ids (tokenize the dataset first, e.g. tokenizeDataset())`);
+      if (vocab !== undefined) {
+        const bad = r.input_ids.find((id) => !(Number.isInteger(id) && id >= 0 && id < vocab));
+        if (bad !== undefined) throw new Error(`Trainer: row ${i} has token id ${bad}, outside the model's vocabulary (vocab_size ${vocab}); tokenize with the model's own tokenizer`);
+      }
       if (this.collator.usesLabels && (!Number.isInteger(r.label) || r.label < 0 || (n !== undefined && r.label >= n))) throw new Error(`Trainer: row ${i} has label ${r.label}, outside the model's ${n} labels`);
     });
   }
@@ -244,23 +262,26 @@ export class Trainer {
     const stepsPerEpoch = Math.ceil(train.length / args.perDeviceTrainBatchSize);
     const maxSteps = Math.ceil(stepsPerEpoch * args.numTrainEpochs);
     this.state = { epoch: 0, globalStep: 0, maxSteps, stepsPerEpoch, logHistory: [] };
-    let resumeFrom = options.resumeFromCheckpoint;
-    if (resumeFrom === true) {
-      resumeFrom = latestCheckpoint(args.outputDir);
-      if (!resumeFrom) throw new Error(`Trainer.train: resumeFromCheckpoint=true but ${args.outputDir} has no checkpoint-* folder`);
-    }
-    if (typeof resumeFrom === "string") this.loadCheckpoint(resumeFrom);
-    const schedule = linearScheduleWithWarmup(args.learningRate, Math.ceil(maxSteps * args.warmupRatio), maxSteps);
-    const trained = this.trainedParams(model);
-    const vars = [...trained.values()].filter((v) => v.trainable);
-    const paramOf = new Map<string, string>(); // tf variable name -> parameter name
-    for (const [n, v] of trained) paramOf.set(v.name, n);
-
-    const pool = await this.startWorkers(model);
+    let pool: GradientWorkerPool | undefined;
     try {
+      let resumeFrom = options.resumeFromCheckpoint;
+      if (resumeFrom === true) {
+        resumeFrom = latestCheckpoint(args.outputDir);
+        if (!resumeFrom) throw new Error(`Trainer.train: resumeFromCheckpoint=true but ${args.outputDir} has no checkpoint-* folder`);
+      }
+      if (typeof resumeFrom === "string") this.loadCheckpoint(resumeFrom);
+      const schedule = linearScheduleWithWarmup(args.learningRate, Math.ceil(maxSteps * args.warmupRatio), maxSteps);
+      const trained = this.trainedParams(model);
+      const vars = [...trained.values()].filter((v) => v.trainable);
+      const paramOf = new Map<string, string>(); // tf variable name -> parameter name
+      for (const [n, v] of trained) paramOf.set(v.name, n);
+      pool = await this.startWorkers(model);
       return await this.trainLoop(model, train, pool, schedule, vars, paramOf, stepsPerEpoch, maxSteps, lengths);
     } finally {
       await pool?.terminate();
+      // The moments are twice the model's size and only a checkpoint written during training needs them.
+      this.optimizer?.dispose();
+      this.optimizer = undefined;
     }
   }
 
@@ -418,6 +439,9 @@ export class Trainer {
         if (control.shouldEvaluate && this.evalDataset) {
           metrics = await this.evaluate();
           control.shouldEvaluate = false;
+          if ((args.loadBestModelAtEnd || args.saveStrategy !== "no") && metrics[this.metricKey()] === undefined) {
+            throw new Error(`Trainer: metricForBestModel "${args.metricForBestModel}" is not among the evaluation metrics (${Object.keys(metrics).join(", ")}); return it from computeMetrics or pick one of these`);
+          }
         }
         if (control.shouldSave) {
           this.saveCheckpoint(metrics);

@@ -1,6 +1,7 @@
 // TrainingArguments: one flat config with a default for every field, as in
 // Hugging Face's training_args.py; resolveTrainingArguments() fills defaults
-// and rejects bad values, naming the field.
+// and rejects bad values and unknown fields, naming the field.
+import { checkOptionKeys } from "../utils/options";
 
 export type IntervalStrategy = "no" | "epoch" | "steps";
 
@@ -88,9 +89,21 @@ function fail(field: string, value: unknown, want: string): never {
   throw new Error(`TrainingArguments.${field} must be ${want}, got ${JSON.stringify(value)}`);
 }
 
-/** Fills defaults and validates; the result is frozen. */
+/** Every field TrainingArguments has (anything else is a misspelling or another library's name). */
+export const TRAINING_ARGUMENT_NAMES: readonly string[] = Object.freeze(["outputDir", ...Object.keys(TRAINING_ARGUMENT_DEFAULTS), "greaterIsBetter"]);
+
+/**
+ * Fills defaults and validates; the result is frozen. Unknown fields are an
+ * error with a did-you-mean (`learning_rate` → `learningRate`), and an
+ * undefined value means "the default".
+ *
+ * @example
+ * resolveTrainingArguments({ outputDir: "runs/x", learningRate: 1e-3 }).numTrainEpochs; // 3
+ */
 export function resolveTrainingArguments(args: Partial<TrainingArguments> & { outputDir: string }): Readonly<TrainingArguments> {
-  const a: TrainingArguments = { ...TRAINING_ARGUMENT_DEFAULTS, ...args };
+  checkOptionKeys(args, TRAINING_ARGUMENT_NAMES, "TrainingArguments", "field");
+  const given = Object.fromEntries(Object.entries(args).filter(([, v]) => v !== undefined));
+  const a: TrainingArguments = { ...TRAINING_ARGUMENT_DEFAULTS, ...given } as TrainingArguments;
   if (typeof a.outputDir !== "string" || !a.outputDir) fail("outputDir", a.outputDir, "a non-empty path");
   const positive = ["numTrainEpochs", "learningRate", "adamEpsilon"] as const;
   for (const k of positive) if (!(typeof a[k] === "number" && a[k] > 0 && Number.isFinite(a[k]))) fail(k, a[k], "a positive number");
@@ -111,7 +124,11 @@ export function resolveTrainingArguments(args: Partial<TrainingArguments> & { ou
     if (a.evaluationStrategy === "no") fail("evaluationStrategy", a.evaluationStrategy, '"epoch" or "steps" when loadBestModelAtEnd is set (the best model is chosen on evaluation)');
     if (a.saveStrategy !== a.evaluationStrategy) fail("saveStrategy", a.saveStrategy, `equal to evaluationStrategy ("${a.evaluationStrategy}") when loadBestModelAtEnd is set`);
   }
+  if (typeof a.metricForBestModel !== "string" || !/^[A-Za-z][\w.\-]*$/.test(a.metricForBestModel)) fail("metricForBestModel", a.metricForBestModel, 'a metric name such as "loss" or "accuracy" (a key computeMetrics returns, with or without the "eval" prefix)');
   const metric = a.metricForBestModel.replace(/^eval_?/i, "");
+  if (!metric) fail("metricForBestModel", a.metricForBestModel, 'a metric name after the "eval" prefix');
+  if (a.greaterIsBetter !== undefined && typeof a.greaterIsBetter !== "boolean") fail("greaterIsBetter", a.greaterIsBetter, "true, false or undefined (then: false for a loss, true otherwise)");
+  for (const k of ["groupByLength", "loadBestModelAtEnd", "disableTqdm"] as const) if (typeof a[k] !== "boolean") fail(k, a[k], "true or false");
   a.greaterIsBetter ??= !/loss$/i.test(metric);
   return Object.freeze(a);
 }

@@ -1,10 +1,120 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { DatasetDict, loadClinc } from "../data/clinc";
+import { intentFileColumns, loadIntentDataset } from "../data/intents";
+import { MODELS_DIR, OUTPUTS_DIR } from "./hub";
+import { logger } from "../utils/log";
+
+/** Column names tried, in order, when WORKBOOK_TEXT_COLUMN / WORKBOOK_LABEL_COLUMN are not set. */
+export const TEXT_COLUMNS = ["text", "sentence", "query", "utterance"] as const;
+export const LABEL_COLUMNS = ["label", "intent", "category", "class"] as const;
+
+const SPLITS = ["train", "validation", "test"] as const;
+const EXTENSIONS = [".csv", ".json", ".jsonl"];
 
 /**
- * The dataset the workbook runs on: CLINC150 unless WORKBOOK_DATA names a
- * folder of your own intent data (see README "Your own data").
+ * The files of a WORKBOOK_DATA folder: `<split>.csv|.json|.jsonl`, train and test required.
+ *
+ * @example workbookDataFiles("data/my-shop"); // { train: "data/my-shop/train.csv", test: "data/my-shop/test.csv" }
  */
-export function loadWorkbookData(folder = process.env.WORKBOOK_DATA): DatasetDict {
+export function workbookDataFiles(given: string): { train: string; test: string; validation?: string } {
+  const folder = resolveDataFolder(given);
+  if (!fs.existsSync(folder) || !fs.statSync(folder).isDirectory()) throw new Error(`WORKBOOK_DATA=${folder}: no such folder (it should hold train.csv and test.csv, and optionally validation.csv)`);
+  const found: Partial<Record<(typeof SPLITS)[number], string>> = {};
+  for (const split of SPLITS) {
+    const candidates = EXTENSIONS.map((e) => path.join(folder, split + e)).filter((f) => fs.existsSync(f));
+    if (candidates.length > 1) throw new Error(`WORKBOOK_DATA=${folder}: ${candidates.map((c) => path.basename(c)).join(" and ")} both exist; keep one ${split} file`);
+    if (candidates.length) found[split] = candidates[0];
+  }
+  const missing = (["train", "test"] as const).filter((s) => !found[s]);
+  if (missing.length) throw new Error(`WORKBOOK_DATA=${folder}: no ${missing.map((m) => `${m}.csv`).join(" or ")} (found: ${fs.readdirSync(folder).join(", ") || "nothing"}); the folder needs train and test files (.csv, .json or .jsonl) and optionally a validation file`);
+  return { train: found.train!, test: found.test!, ...(found.validation ? { validation: found.validation } : {}) };
+}
+
+/**
+ * A WORKBOOK_DATA path as given: absolute, or relative to the current folder,
+ * else to the repository root (notebooks run in notebooks/).
+ *
+ * @example resolveDataFolder("data/my-shop"); // "/…/repo/data/my-shop"
+ */
+export function resolveDataFolder(folder: string): string {
+  const fromCwd = path.resolve(folder);
+  if (path.isAbsolute(folder) || fs.existsSync(fromCwd)) return fromCwd;
+  const fromRoot = path.resolve(__dirname, "..", "..", folder);
+  return fs.existsSync(fromRoot) ? fromRoot : fromCwd;
+}
+
+/** The one column of `columns` among `names` (a configured name wins); an error when none or several match. */
+function pickColumn(columns: readonly string[], configured: string | undefined, names: readonly string[], env: string, file: string): string {
+  if (configured) return configured;
+  const lower = columns.map((c) => c.toLowerCase());
+  const hits = names.filter((n) => lower.includes(n));
+  if (hits.length === 1) return columns[lower.indexOf(hits[0])];
+  const why = hits.length ? `several candidate columns (${hits.join(", ")})` : `none of the usual names (${names.join(", ")})`;
+  throw new Error(`${file}: ${why} among its columns (${columns.join(", ")}); set ${env} to the column to use`);
+}
+
+/**
+ * The dataset the workbook runs on: CLINC150, unless WORKBOOK_DATA names a
+ * folder of your own intent data with `train.csv` and `test.csv` (or
+ * `.json` / `.jsonl`) and optionally `validation.csv`. The text and label
+ * columns are found by name (`text`/`sentence`/`query`/`utterance`,
+ * `label`/`intent`/`category`/`class`) or set with WORKBOOK_TEXT_COLUMN /
+ * WORKBOOK_LABEL_COLUMN. Without a validation file, a stratified, seeded
+ * WORKBOOK_VALIDATION_FRACTION (default 0.1) of the training rows is held
+ * out. A label named `oos` is the out-of-scope class; without one the
+ * out-of-scope metrics are reported as not applicable.
+ *
+ * @example
+ * // WORKBOOK_DATA=data/my-shop npm run train:teacher
+ * const data = loadWorkbookData(); // { train, validation, test }
+ */
+export function loadWorkbookData(folder = process.env.WORKBOOK_DATA, env: NodeJS.ProcessEnv = process.env): DatasetDict {
   if (!folder) return loadClinc();
-  throw new Error(`WORKBOOK_DATA=${folder}: loading your own intent data is not available yet`);
+  const files = workbookDataFiles(folder);
+  const columns = intentFileColumns(files.train);
+  const textColumn = pickColumn(columns, env.WORKBOOK_TEXT_COLUMN, TEXT_COLUMNS, "WORKBOOK_TEXT_COLUMN", files.train);
+  const labelColumn = pickColumn(columns, env.WORKBOOK_LABEL_COLUMN, LABEL_COLUMNS, "WORKBOOK_LABEL_COLUMN", files.train);
+  let validationFraction: number | undefined;
+  if (!files.validation) {
+    const raw = env.WORKBOOK_VALIDATION_FRACTION ?? "0.1";
+    validationFraction = Number(raw);
+    if (!(validationFraction > 0 && validationFraction < 1)) throw new Error(`WORKBOOK_VALIDATION_FRACTION must be a number in (0, 1), got "${raw}"`);
+  }
+  const data = loadIntentDataset(files, { textColumn, labelColumn, ...(validationFraction === undefined ? {} : { validationFraction, seed: 42 }) });
+  const names = data.train.features.intent.names;
+  logger.info(
+    `Data: ${folder} (columns "${textColumn}", "${labelColumn}"): ${data.train.length} training, ${data.validation.length} validation${validationFraction === undefined ? "" : ` (${validationFraction} of train, stratified)`}, ${data.test.length} test rows; ${names.length} labels, ${names.includes("oos") ? 'out-of-scope class "oos"' : "no oos class (out-of-scope metrics not applicable)"}`,
+  );
+  return data;
+}
+
+/**
+ * A short name for the data in use: "clinc150", or the WORKBOOK_DATA folder's name.
+ *
+ * @example workbookDataName("data/my-shop"); // "my-shop"
+ */
+export function workbookDataName(folder = process.env.WORKBOOK_DATA): string {
+  return folder ? path.basename(path.resolve(folder)) : "clinc150";
+}
+
+/**
+ * Where the training scripts write a model for the data in use: the shipped
+ * folder (data/models/<name>) for CLINC150, outputs/<data name>/models/<name>
+ * for WORKBOOK_DATA, so your data never overwrites the shipped checkpoints.
+ *
+ * @example workbookModelDir("bert-clinc-teacher"); // ".../outputs/my-shop/models/bert-clinc-teacher" with WORKBOOK_DATA=data/my-shop
+ */
+export function workbookModelDir(name: string, folder = process.env.WORKBOOK_DATA): string {
+  return folder ? path.join(OUTPUTS_DIR, workbookDataName(folder), "models", name) : path.join(MODELS_DIR, name);
+}
+
+/**
+ * Where a training run keeps its checkpoints: runs/<name>, or runs/<data name>/<name> for WORKBOOK_DATA.
+ *
+ * @example workbookRunDir("teacher", "data/my-shop"); // ".../runs/my-shop/teacher"
+ */
+export function workbookRunDir(name: string, folder = process.env.WORKBOOK_DATA): string {
+  const runs = path.resolve(__dirname, "..", "..", "runs");
+  return folder ? path.join(runs, workbookDataName(folder), name) : path.join(runs, name);
 }
