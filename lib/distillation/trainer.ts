@@ -47,8 +47,8 @@ export interface DistillationTrainerOptions extends Omit<TrainerOptions, "args">
  */
 export class DistillationTrainer extends Trainer {
   readonly teacherModel: SequenceClassificationModel;
-  readonly alpha: number;
-  readonly temperature: number;
+  alpha: number;
+  temperature: number;
   private readonly cache?: Map<string, Float32Array>;
 
   constructor(options: DistillationTrainerOptions) {
@@ -67,6 +67,20 @@ export class DistillationTrainer extends Trainer {
       if ((options.tokenMaskProb ?? 0) > 0) throw new Error("DistillationTrainer: cacheTeacherLogits needs un-augmented inputs (set tokenMaskProb to 0)");
       this.cache = new Map();
     }
+  }
+
+  /** TrainingArguments fields plus alpha and temperature (the book's search space). */
+  override applyHyperparameters(hp: Record<string, unknown>): () => void {
+    const { alpha, temperature, ...rest } = hp;
+    const prev = { alpha: this.alpha, temperature: this.temperature };
+    const next = resolveDistillationArgs({ alpha: (alpha as number | undefined) ?? this.alpha, temperature: (temperature as number | undefined) ?? this.temperature });
+    if (next.alpha < 1 && !this.teacherModel) throw new Error("DistillationTrainer: alpha < 1 needs the teacher");
+    const restoreArgs = super.applyHyperparameters(rest);
+    Object.assign(this, next);
+    return () => {
+      restoreArgs();
+      Object.assign(this, prev);
+    };
   }
 
   /** α·CE + (1−α)·T²·KL against the teacher's logits (`{ kind: "kd" }`), or plain CE for the student alone (α = 1). */

@@ -3,3 +3,4 @@ export * from "./optimizer";
 export * from "./data";
 export * from "./callbacks";
 export * from "./trainer";
+export * from "./hyperparameterSearch";

@@ -16,6 +16,8 @@ import { GradientWorkerPool } from "./parallel/pool";
 import { CompressionManager, prepareCompression } from "../compression/manager";
 import type { CompressionConfig } from "../compression/types";
 import { logger } from "../utils/log";
+import { BestRun, HyperparameterSearchOptions, runHyperparameterSearch } from "./hyperparameterSearch";
+import type { Study } from "../hpo/study";
 export { crossEntropy } from "./loss";
 export { listCheckpoints, latestCheckpoint } from "./checkpoint";
 export type { ComputeLossContext, ComputeLossOutput } from "./step";
@@ -81,7 +83,8 @@ export class NonFiniteLossError extends Error {}
  * const out = await trainer.train(); // prints the epoch table
  */
 export class Trainer {
-  readonly args: Readonly<TrainingArguments>;
+  /** The arguments (HF's TrainingArguments); a hyperparameter search swaps them per trial. */
+  args: Readonly<TrainingArguments>;
   model?: PreTrainedModel;
   readonly tokenizer: BertTokenizer;
   readonly trainDataset?: Dataset<EncodedRow>;
@@ -191,6 +194,41 @@ export class Trainer {
     return { loss: this.lossFunction()({ outputs, inputs: ctx.inputs, targets: ctx.targets, training: ctx.training }), outputs };
   }
 
+  /** Whether the model is re-created at every train() (modelInit), as a hyperparameter search needs. */
+  hasModelInit(): boolean {
+    return this.modelInit !== undefined;
+  }
+
+  /**
+   * Sets hyperparameters for the next train() (HF sets them on
+   * `trainer.args`): TrainingArguments fields by name; subclasses add theirs
+   * (the DistillationTrainer's alpha and temperature). Unknown names are an
+   * error. Returns a function that restores the previous values.
+   */
+  applyHyperparameters(hp: Record<string, unknown>): () => void {
+    const prev = this.args;
+    const known = new Set(Object.keys(prev));
+    const unknown = Object.keys(hp).filter((k) => !known.has(k));
+    if (unknown.length) throw new Error(`Trainer.applyHyperparameters: ${unknown.map((k) => `"${k}"`).join(", ")} ${unknown.length > 1 ? "are not TrainingArguments fields" : "is not a TrainingArguments field"} (e.g. learningRate, numTrainEpochs, perDeviceTrainBatchSize, weightDecay, warmupRatio, seed)`);
+    this.args = resolveTrainingArguments({ ...prev, ...(hp as Partial<TrainingArguments>) });
+    return () => {
+      this.args = prev;
+    };
+  }
+
+  /**
+   * HF's `trainer.hyperparameter_search` (Optuna backend): trials from
+   * `hpSpace`, a fresh model per trial through `modelInit`, the objective
+   * reported after each evaluation so the pruner can stop a trial early.
+   *
+   * @example
+   * const best = await trainer.hyperparameterSearch({ nTrials: 20, direction: "maximize", hpSpace: (trial) => ({ numTrainEpochs: trial.suggestInt("numTrainEpochs", 5, 10), alpha: trial.suggestFloat("alpha", 0, 1), temperature: trial.suggestInt("temperature", 2, 20) }), computeObjective: (m) => m.evalAccuracy });
+   * // { runId: "7", objective: 0.88, hyperparameters: { numTrainEpochs: 8, alpha: 0.3, temperature: 5 }, study }
+   */
+  async hyperparameterSearch(options: HyperparameterSearchOptions): Promise<BestRun & { study: Study }> {
+    return runHyperparameterSearch(this, options);
+  }
+
   /** Hidden states / attentions that callbacks asked for (see TrainerCallback.modelOutputs). */
   protected requestedOutputs(): { outputHiddenStates?: boolean; outputAttentions?: boolean } {
     const want = this.callbacks.map((c) => c.modelOutputs ?? {});
@@ -227,6 +265,9 @@ export class Trainer {
     }
     return this.model;
   }
+
+  /** The running loop's control flags (evaluate() hands them to onEvaluate callbacks). */
+  private loopControl?: TrainerControl;
 
   private control(): TrainerControl {
     return { shouldTrainingStop: false, shouldEvaluate: false, shouldSave: false, shouldLog: false };
@@ -278,6 +319,7 @@ export class Trainer {
       pool = await this.startWorkers(model);
       return await this.trainLoop(model, train, pool, schedule, vars, paramOf, stepsPerEpoch, maxSteps, lengths);
     } finally {
+      this.loopControl = undefined;
       await pool?.terminate();
       // The moments are twice the model's size and only a checkpoint written during training needs them.
       this.optimizer?.dispose();
@@ -388,6 +430,7 @@ export class Trainer {
   ): Promise<TrainOutput> {
     const args = this.args;
     const control = this.control();
+    this.loopControl = control;
     const start = performance.now();
     const startStep = this.state.globalStep;
     let lossSum = 0;
@@ -544,7 +587,8 @@ export class Trainer {
     if (!ds) throw new Error("Trainer.evaluate: no evalDataset given");
     const { metrics } = await this.predict(ds, "eval");
     this.state.logHistory.push({ epoch: this.state.epoch, step: this.state.globalStep, ...metrics });
-    this.fire("onEvaluate", this.control(), metrics);
+    // Inside train(), callbacks steer the loop's own control (e.g. stop after this evaluation, as a pruner does).
+    this.fire("onEvaluate", this.loopControl ?? this.control(), metrics);
     return metrics;
   }
 
