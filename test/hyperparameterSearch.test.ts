@@ -11,7 +11,7 @@ test("trainer.hyperparameterSearch: each trial gets its hyperparameters and a fr
   const teacher = goldenTeacher();
   const seen: { alpha: number; temperature: number; epochs: number; lr: number }[] = [];
   let inits = 0;
-  const trainer = new DistillationTrainer({
+  const trainer: DistillationTrainer = new DistillationTrainer({
     modelInit: () => {
       inits++;
       return studentInit(teacher, { init: "distilbert" });

@@ -22,6 +22,10 @@ import { writeJsonAtomic } from "../utils/fs";
 import { BackendName, initBackend } from "../backend";
 import { nativeKernelsActive } from "../native";
 import { logger } from "../utils/log";
+import type { Trial } from "../hpo/trial";
+import type { Study } from "../hpo/study";
+import { MedianPruner } from "../hpo/pruners/median";
+import type { BestRun } from "../training/hyperparameterSearch";
 
 export interface RecipeResult {
   dir: string;
@@ -353,3 +357,97 @@ export async function trainStudent(mode: "alone" | "distill", options: Partial<S
   return finish({ model: student, tokenizer, trainer, data: recipe.subset ? { ...data, validation: subset(data.validation, recipe.subset), test: subset(data.test, recipe.subset) } : data, out, backend, recipe: { mode, init: "distilbert", ...recipe }, extra: { teacher: path.basename(teacherDir), trainOutput } });
 }
 
+
+/** The chapter's search space for the distilled student (HF's hp_space in the book). */
+export function chapterHpSpace(trial: Trial): { numTrainEpochs: number; alpha: number; temperature: number } {
+  return {
+    numTrainEpochs: trial.suggestInt("numTrainEpochs", 5, 10),
+    alpha: trial.suggestFloat("alpha", 0, 1),
+    temperature: trial.suggestInt("temperature", 2, 20),
+  };
+}
+
+export interface StudentSearch {
+  nTrials: number;
+  seed: number;
+  /** Pruner: MedianPruner with these (Optuna's defaults would be 5 and 0). */
+  prunerStartupTrials: number;
+  prunerWarmupEpochs: number;
+  subset: number;
+  dataParallelWorkers: number;
+}
+
+export const STUDENT_SEARCH: StudentSearch = { nTrials: 20, seed: 42, prunerStartupTrials: 5, prunerWarmupEpochs: 2, subset: 0, dataParallelWorkers: 2 };
+
+/**
+ * The chapter's hyperparameter search for the distilled student: the
+ * DistillationTrainer with `modelInit` (DistilBERT-style from the teacher),
+ * the book's space (epochs 5–10, alpha 0–1, temperature 2–20), validation
+ * accuracy maximised, TPE with a median pruner, every trial in a journal file
+ * (so a re-run resumes), then the student retrained with the best
+ * hyperparameters by `trainStudent` and written with the study's journal and
+ * best parameters. Returns the tuned student and the search's figures.
+ */
+export async function tuneStudent(options: Partial<StudentSearch> & { dataset?: DatasetDict; out?: string; teacherDir?: string; journal?: string } = {}): Promise<RecipeResult & { bestRun: BestRun; study: Study; searchSeconds: number }> {
+  const backend = await initBackend();
+  const { dataset, out: outOption, teacherDir: teacherOption, journal: journalOption, ...overrides } = options;
+  const search: StudentSearch = { ...STUDENT_SEARCH, ...overrides };
+  const data = dataset ?? loadClinc();
+  const out = outOption ?? path.join(MODELS_DIR, "distilbert-clinc-tuned");
+  const teacherDir = teacherOption ?? modelPath("bert-clinc-teacher");
+  const journal = journalOption ?? path.join(runDir("distilbert-clinc-tuned"), "study.jsonl");
+  const teacher = AutoModelForSequenceClassification.fromPretrained(teacherDir, { quiet: true });
+  const tokenizer = BertTokenizer.fromPretrained(teacherDir);
+  const recipe = STUDENT_RECIPE;
+  const trainer = new DistillationTrainer({
+    modelInit: () => studentInit(teacher, { init: "distilbert", seed: recipe.seed }),
+    teacherModel: teacher,
+    tokenizer,
+    cacheTeacherLogits: true,
+    args: { ...recipeArgs(runDir("distilbert-clinc-search"), { ...recipe, dataParallelWorkers: search.dataParallelWorkers }), saveStrategy: "no", loadBestModelAtEnd: false, alpha: recipe.alpha, temperature: recipe.temperature },
+    trainDataset: tokenizeDataset(oversampleOos(subset(data.train, search.subset), recipe.oosOversample), tokenizer, MAX_LENGTH),
+    evalDataset: tokenizeDataset(subset(data.validation, search.subset), tokenizer, MAX_LENGTH),
+    computeMetrics: computeAccuracy,
+  });
+  const start = performance.now();
+  const best = await trainer.hyperparameterSearch({
+    nTrials: search.nTrials,
+    direction: "maximize",
+    hpSpace: chapterHpSpace,
+    computeObjective: (m) => m.evalAccuracy,
+    storage: `journal:${journal}`,
+    studyName: "distilbert-clinc-distillation",
+    loadIfExists: true,
+    seed: search.seed,
+    pruner: new MedianPruner({ nStartupTrials: search.prunerStartupTrials, nWarmupSteps: search.prunerWarmupEpochs }),
+  });
+  const searchSeconds = (performance.now() - start) / 1000;
+  trainer.model?.dispose();
+  teacher.dispose();
+  logger.info(`Best run ${best.runId}: validation accuracy ${best.objective.toFixed(4)} with ${JSON.stringify(best.hyperparameters)}`);
+  const hp = best.hyperparameters as { numTrainEpochs: number; alpha: number; temperature: number };
+  const result = await trainStudent("distill", { dataset: data, teacherDir, out, numTrainEpochs: hp.numTrainEpochs, alpha: hp.alpha, temperature: hp.temperature, subset: search.subset, dataParallelWorkers: search.dataParallelWorkers });
+  // The study travels with the model: its journal, and what the search cost and saved.
+  fs.copyFileSync(journal, path.join(out, "study.jsonl"));
+  const trials = best.study.trials;
+  const epochsRun = trials.reduce((a, t) => a + Object.keys(t.intermediateValues).length, 0);
+  const epochsAsked = trials.reduce((a, t) => a + Number(t.params.numTrainEpochs ?? 0), 0);
+  const reportFile = path.join(out, "training_report.json");
+  const report = JSON.parse(fs.readFileSync(reportFile, "utf8"));
+  writeJsonAtomic(reportFile, {
+    ...report,
+    hyperparameterSearch: {
+      search,
+      space: { numTrainEpochs: [5, 10], alpha: [0, 1], temperature: [2, 20] },
+      objective: "validation accuracy (argmax)",
+      bestRun: { runId: best.runId, objective: best.objective, hyperparameters: best.hyperparameters },
+      trials: trials.length,
+      pruned: trials.filter((t) => t.state === "PRUNED").length,
+      epochsRun,
+      epochsAsked,
+      searchSeconds,
+      journal: "study.jsonl",
+    },
+  });
+  return { ...result, bestRun: { runId: best.runId, objective: best.objective, hyperparameters: best.hyperparameters }, study: best.study, searchSeconds };
+}
