@@ -66,7 +66,7 @@ test("hyperparameterSearch: a pruner stops lagging trials; clear errors without 
   best.study.trials.forEach((t, i) => {
     const earlier = best.study.trials.slice(0, i).filter((x) => x.state !== "FAIL").map((x) => x.intermediateValues[1]).sort((a, b) => a - b);
     const median = earlier.length ? (earlier.length % 2 ? earlier[(earlier.length - 1) / 2] : (earlier[earlier.length / 2 - 1] + earlier[earlier.length / 2]) / 2) : Infinity;
-    const shouldPrune = best.study.trials.slice(0, i).filter((x) => x.state === "COMPLETE").length >= 2 && t.params.learningRate > median;
+    const shouldPrune = best.study.trials.slice(0, i).filter((x) => x.state === "COMPLETE").length >= 2 && (t.params.learningRate as number) > median;
     assert.equal(t.state, shouldPrune ? "PRUNED" : "COMPLETE", `trial ${i} (rate ${t.params.learningRate}, median ${median})`);
   });
   const states = best.study.trials.map((t) => t.state);
