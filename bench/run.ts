@@ -4,7 +4,8 @@
 //   npm run bench -- teacher    # one
 import * as path from "node:path";
 import { initBackend } from "../lib/backend";
-import { writeJsonAtomic } from "../lib/utils/fs";
+import { BenchRow, BenchRun, SUMMARY_JSON, gitCommit, machineDescription, recordRuns } from "./summary";
+import { nativeKernelsActive } from "../lib/native";
 import { benchTeacher } from "./teacher";
 import { benchTrainSpeed } from "./trainSpeed";
 import { benchOnnx } from "./onnx";
@@ -35,7 +36,7 @@ const BASELINE_TARGETS: Record<string, [string, (v: number) => boolean]> = {
   bowTestAccuracy: [">= 0.84 (plain BoW MLP measured 0.841)", (v) => v >= 0.84],
 };
 
-interface Row { bench: string; metric: string; value: number; target?: string; met?: boolean; note?: string }
+type Row = BenchRow;
 
 /** Targets per quantized variant: int8 must shrink the file and keep fp32's argmax on most queries. */
 const QUANTIZATION_TARGETS: Record<string, [string, (v: number) => boolean]> = {
@@ -117,16 +118,17 @@ async function main() {
   const backend = await initBackend();
   const wanted = process.argv.slice(2);
   for (const w of wanted) if (!(w in BENCHES)) throw new Error(`Unknown bench "${w}" (have: ${Object.keys(BENCHES).join(", ")})`);
-  const rows: Row[] = [];
+  const runs: Record<string, BenchRun> = {};
   for (const [name, run] of Object.entries(BENCHES)) {
     if (wanted.length ? !wanted.includes(name) : BY_NAME_ONLY.has(name)) continue;
-
     console.log(`running ${name}…`);
-    rows.push(...(await run()));
+    const start = performance.now();
+    const rows = await run();
+    runs[name] = { date: new Date().toISOString(), backend: `${backend}${nativeKernelsActive() ? " + native kernels" : ""}`, machine: machineDescription(), gitCommit: gitCommit(), seconds: (performance.now() - start) / 1000, rows };
+    console.table(rows.map((r) => ({ ...r, value: Number(r.value.toFixed(4)) })));
   }
-  console.table(rows.map((r) => ({ ...r, value: Number(r.value.toFixed(4)) })));
-  const file = path.join(__dirname, "results", wanted.length ? `summary-${wanted.join("-")}.json` : "summary.json");
-  writeJsonAtomic(file, { backend, date: new Date().toISOString(), rows });
+  recordRuns(runs);
+  console.log(`Recorded in ${path.relative(process.cwd(), SUMMARY_JSON)} and summary.md`);
 }
 
 main().catch((e) => {

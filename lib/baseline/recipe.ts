@@ -7,6 +7,7 @@ import { BertTokenizer } from "../tokenizers";
 import { IntentReport, intentReport } from "../evaluation";
 import { BackendName, initBackend } from "../backend";
 import { TEACHER_CHECKPOINT, OUTPUTS_DIR } from "../workbook/hub";
+import { saveOosThreshold, withFallback } from "../workbook/recipes";
 import { writeJsonAtomic } from "../utils/fs";
 import { logger } from "../utils/log";
 import { BagOfWordsClassifier } from "./bagOfWords";
@@ -146,7 +147,12 @@ export async function trainBagOfWords(options: TrainBagOfWordsOptions): Promise<
   const trainRows = [...train, ...Array.from({ length: recipe.oosOversample - 1 }, () => oosRows).flat()];
   const { numBuckets: _b, hiddenSize: _h, dropout: _d, sublinearTf: _s, maxLength: _m, oosOversample: _o, ...trainingArgs } = recipe;
   const output = trainBagOfWordsClassifier(model, trainRows, validation, { ...trainingArgs, seed });
-  const report = intentReport(predictBagOfWords(model, test), test.map((e) => e.label), oosId);
+  // The same rule as the transformers' recipes: an out-of-scope fallback threshold tuned on validation, saved with the model.
+  const oos = oosId >= 0 ? oosId : undefined;
+  const fallback = saveOosThreshold(model, predictBagOfWords(model, validation), validation.map((e) => e.label), oos);
+  const testLogits = predictBagOfWords(model, test);
+  const testArgmax = intentReport(testLogits, test.map((e) => e.label), oosId);
+  const report = intentReport(withFallback(testLogits, fallback?.threshold, oos), test.map((e) => e.label), oosId);
 
   model.savePretrained(out);
   tokenizer.savePretrained(out);
@@ -160,7 +166,9 @@ export async function trainBagOfWords(options: TrainBagOfWordsOptions): Promise<
     bestValidationAccuracy: output.bestValidationAccuracy,
     stoppedEarly: output.stoppedEarly,
     secondsPerEpoch: output.secondsPerEpoch,
+    oosFallback: fallback ?? null,
     test: report,
+    testArgmax,
     history: output.history,
   });
   const na = (v: number | null) => (v === null ? "n/a" : v.toFixed(4));

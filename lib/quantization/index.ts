@@ -5,3 +5,4 @@ export * from "./fakeQuantize";
 export * from "./dynamic";
 export * from "./quantizedPipeline";
 export * from "./qat";
+export * from "./matmulTiming";

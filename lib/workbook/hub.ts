@@ -21,8 +21,27 @@ export function modelPath(name: string): string {
 export const OUTPUTS_DIR = path.resolve(__dirname, "..", "..", "outputs");
 
 /**
- * The best model shipped for compression experiments, as the chapter uses its
- * distilled student: the distilled student when present, else the teacher.
+ * The folder a notebook reads model `name` from: for your own data
+ * (WORKBOOK_DATA) the one trained for it under outputs/<data>/models/; under
+ * WORKBOOK_PROFILE=full the copy an earlier notebook retrained into
+ * outputs/models/ when there is one; otherwise the shipped checkpoint.
+ */
+export function profileModelPath(name: string, profileName = process.env.WORKBOOK_PROFILE ?? "default"): string {
+  const own = process.env.WORKBOOK_DATA;
+  if (own) {
+    const dir = path.join(OUTPUTS_DIR, path.basename(path.resolve(own)), "models", name);
+    if (!fs.existsSync(path.join(dir, "config.json"))) throw new Error(`Model "${name}" has not been trained for WORKBOOK_DATA=${own} yet (${dir}); run the notebooks in order (01 trains the teacher, 02 the students) or npm start`);
+    return dir;
+  }
+  const retrained = path.join(OUTPUTS_DIR, "models", name);
+  if (profileName === "full" && fs.existsSync(path.join(retrained, "config.json"))) return retrained;
+  return modelPath(name);
+}
+
+/**
+ * The student the compression notebooks start from, as the chapter takes its
+ * best student: the tuned distilled student (notebook 03) when present, else
+ * the distilled one, else the teacher. `optimType` names its benchmark row.
  */
 export function bestShippedModel(): { name: string; dir: string; optimType: string } {
   const find = (name: string) => {
@@ -32,18 +51,9 @@ export function bestShippedModel(): { name: string; dir: string; optimType: stri
       return undefined;
     }
   };
-  const student = find("distilbert-clinc-distilled");
-  if (student) return { name: "distilbert-clinc-distilled", dir: student, optimType: "Distillation" };
+  for (const [name, optimType] of [["distilbert-clinc-tuned", "Distillation (tuned)"], ["distilbert-clinc-distilled", "Distillation"]] as const) {
+    const dir = find(name);
+    if (dir) return { name, dir, optimType };
+  }
   return { name: "bert-clinc-teacher", dir: profileModelPath("bert-clinc-teacher"), optimType: "BERT baseline" };
-}
-
-/**
- * The model folder a notebook should use: under WORKBOOK_PROFILE=full, the
- * copy retrained into outputs/models/ by an earlier notebook when there is
- * one; otherwise the shipped checkpoint.
- */
-export function profileModelPath(name: string, profileName = process.env.WORKBOOK_PROFILE ?? "default"): string {
-  const retrained = path.join(OUTPUTS_DIR, "models", name);
-  if (profileName === "full" && fs.existsSync(path.join(retrained, "config.json"))) return retrained;
-  return modelPath(name);
 }

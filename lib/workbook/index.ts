@@ -6,3 +6,4 @@ export * from "./recipes";
 export * from "./report";
 export * from "./printSource";
 export * from "./data";
+export * from "./models";

@@ -109,7 +109,7 @@ export function oversampleOos(train: Dataset<IntentRow>, factor: number): Datase
  * so `pipeline()` and `OnnxPipeline` apply it by default. Returns the
  * threshold, or undefined when the dataset has no oos class.
  */
-export function saveOosThreshold(model: PreTrainedModel, validationLogits: readonly Float32Array[], validationLabels: readonly number[], oos: number | undefined): { threshold: number; validationAccuracy: number; validationArgmaxAccuracy: number } | undefined {
+export function saveOosThreshold(model: { config: object }, validationLogits: readonly Float32Array[], validationLabels: readonly number[], oos: number | undefined): { threshold: number; validationAccuracy: number; validationArgmaxAccuracy: number } | undefined {
   if (oos === undefined) return undefined;
   const tuned = tuneOosThreshold(validationLogits, validationLabels, oos);
   const config = model.config as { task_specific_params?: Record<string, unknown> };
@@ -118,7 +118,7 @@ export function saveOosThreshold(model: PreTrainedModel, validationLogits: reado
 }
 
 /** Predictions with the fallback applied: below the threshold, the oos id. */
-function withFallback(logits: readonly Float32Array[], threshold: number | undefined, oos: number | undefined): number[] {
+export function withFallback(logits: readonly Float32Array[], threshold: number | undefined, oos: number | undefined): number[] {
   return logits.map((row) => {
     let best = 0;
     for (let j = 1; j < row.length; j++) if (row[j] > row[best]) best = j;
