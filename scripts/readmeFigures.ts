@@ -1,0 +1,63 @@
+// Keeps the README's figures in step with their sources: every table between
+// `<!-- figures:NAME -->` and `<!-- /figures -->` is generated, from the
+// shipped models' training_report.json files (figures:models) or from the
+// committed bench summary, bench/results/summary.json (figures:bench:NAME).
+//   npm run readme:figures          # rewrite the README's figure blocks
+//   npm run readme:figures -- --check   # exit 1 when a block is stale (CI)
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { MODELS_DIR } from "../lib/workbook/hub";
+import { benchTable, loadSummary } from "../bench/summary";
+import { writeFileAtomic } from "../lib/utils/fs";
+
+export const README = path.resolve(__dirname, "..", "README.md");
+const BLOCK = /<!-- figures:([\w:-]+) -->\n[\s\S]*?<!-- \/figures -->/g;
+
+const pct = (v: number | null | undefined) => (v === null || v === undefined ? "n/a" : v.toFixed(4));
+
+/** The shipped models and what their recipes recorded. */
+export function modelsTable(dir = MODELS_DIR): string {
+  const rows = ["| model | recipe | test accuracy | in-scope | oos recall | argmax only | validation | size (MB) | s/epoch (threads) |", "|---|---|---:|---:|---:|---:|---:|---:|---:|"];
+  for (const name of fs.readdirSync(dir).sort()) {
+    const reportFile = path.join(dir, name, "training_report.json");
+    if (!fs.existsSync(reportFile)) continue;
+    const r = JSON.parse(fs.readFileSync(reportFile, "utf8"));
+    const size = fs.statSync(path.join(dir, name, "model.safetensors")).size / 2 ** 20;
+    const recipe = r.recipe ?? {};
+    const what = name === "bert-clinc-mlm" ? `masked-LM pretraining, ${recipe.numTrainEpochs} epochs` : name === "bow-clinc" ? `bag of words (TF-IDF, MLP), best epoch ${r.bestEpoch}` : [r.init ? `init ${r.init}` : recipe.init ? `init ${recipe.init}` : "", recipe.alpha !== undefined ? `α ${Number(recipe.alpha).toFixed(2)}, T ${recipe.temperature}` : "", recipe.numTrainEpochs ? `${recipe.numTrainEpochs} epochs` : "", recipe.oosOversample > 1 ? `oos ×${recipe.oosOversample}` : ""].filter(Boolean).join(", ");
+    const test = r.test ?? {};
+    const perEpoch = r.secondsPerEpoch === undefined ? "" : `${r.secondsPerEpoch.toFixed(0)}${r.dataParallelWorkers ? ` (${r.dataParallelWorkers})` : ""}`;
+    const val = r.bestValidationAccuracy ?? r.maskedTokenAccuracy;
+    rows.push(`| ${name} | ${what} | ${test.accuracy === undefined ? "" : pct(test.accuracy)} | ${test.accuracy === undefined ? "" : pct(test.inScopeAccuracy)} | ${test.accuracy === undefined ? "" : pct(test.oosRecall)} | ${r.testArgmax ? pct(r.testArgmax.accuracy) : ""} | ${val === undefined ? "" : pct(val)} | ${size.toFixed(2)} | ${perEpoch} |`);
+  }
+  return rows.join("\n");
+}
+
+/** The README with every figure block regenerated. */
+export function renderReadme(text: string, summaryFile?: string): string {
+  const summary = loadSummary(summaryFile);
+  return text.replace(BLOCK, (_m, name: string) => {
+    let body: string;
+    if (name === "models") body = modelsTable();
+    else if (name.startsWith("bench:")) {
+      const run = summary[name.slice("bench:".length)];
+      body = run ? `${benchTable(run)}\n\n_${run.date.slice(0, 10)}, ${run.machine}, ${run.backend}._` : `_No run of bench "${name.slice(6)}" recorded yet: \`npm run bench -- ${name.slice(6)}\`._`;
+    } else throw new Error(`README: unknown figures block "${name}"`);
+    return `<!-- figures:${name} -->\n${body}\n<!-- /figures -->`;
+  });
+}
+
+if (require.main === module) {
+  const text = fs.readFileSync(README, "utf8");
+  const next = renderReadme(text);
+  if (process.argv.includes("--check")) {
+    if (next !== text) {
+      console.error("README figures are stale: run `npm run readme:figures` (they come from data/models/*/training_report.json and bench/results/summary.json)");
+      process.exit(1);
+    }
+    console.log("README figures match their sources.");
+  } else {
+    writeFileAtomic(README, next);
+    console.log(next === text ? "README figures already up to date." : "README figures regenerated.");
+  }
+}
