@@ -16,6 +16,7 @@ import { benchHpo } from "./hpo";
 import { benchQuantization } from "./quantization";
 import { benchBaseline, benchBaselineSearch } from "./baseline";
 import { benchRobust } from "./robust";
+import { benchAccuracy } from "./accuracy";
 
 const DISTILLATION_TARGETS: Record<string, [string, (v: number) => boolean]> = {
   distilledMinusAlonePoints: ["> 0 (distilled beats alone)", (v) => v > 0],
@@ -90,6 +91,13 @@ const BENCHES: Record<string, () => Promise<Row[]>> = {
       { bench: "quantization: fp32 (PerformanceBenchmark.computeSize)", metric: "safetensors MB", value: r.fp32SafetensorsMb },
     ];
   },
+  accuracy: async () =>
+    (await benchAccuracy()).flatMap((r) => [
+      { bench: `accuracy: ${r.model}`, metric: `test accuracy (fallback below ${r.threshold} tuned on validation)${r.recipe ? `; ${r.recipe}` : ""}`, value: r.testAccuracy },
+      { bench: `accuracy: ${r.model}`, metric: "test in-scope accuracy / oos recall (fallback)", value: r.testInScope, note: `oos recall ${r.testOosRecall.toFixed(4)}` },
+      { bench: `accuracy: ${r.model}`, metric: "test accuracy (argmax only)", value: r.testArgmaxAccuracy, note: `in-scope ${r.testArgmaxInScope.toFixed(4)}, oos recall ${r.testArgmaxOosRecall.toFixed(4)}` },
+      { bench: `accuracy: ${r.model}`, metric: "validation accuracy (argmax)", value: r.validationArgmax },
+    ]),
   kernels: async () => (await benchKernels()).slice(0, 15).map((r) => ({ bench: "kernels (one training step)", metric: `${r.kernel} ms (${r.calls} calls, ${(r.share * 100).toFixed(1)}%)`, value: r.ms })),
   hpo: async () => (await benchHpo()).map((r) => ({ bench: "hpo", ...r })),
   baseline: async () => {

@@ -3,7 +3,8 @@
 // data/models/distilbert-clinc-distilled; with WORKBOOK_DATA=<folder>, from the
 // teacher trained on that data, into outputs/<folder name>/models/. Overrides:
 // STUDENT_EPOCHS, STUDENT_LR, STUDENT_ALPHA, STUDENT_TEMPERATURE, STUDENT_SEED,
-// STUDENT_SUBSET, STUDENT_OOS_OVERSAMPLE, STUDENT_WORKERS, STUDENT_OUT, STUDENT_TEACHER.
+// STUDENT_SUBSET, STUDENT_OOS_OVERSAMPLE, STUDENT_WORKERS, STUDENT_OUT, STUDENT_TEACHER (a teacher folder),
+// STUDENT_DISTILL_FROM=bert|ensemble (the BERT teacher, or it and the bag-of-words baseline).
 import { STUDENT_RECIPE, trainStudent } from "../lib/workbook/recipes";
 import { loadWorkbookData, workbookModelDir } from "../lib/workbook/data";
 
@@ -24,6 +25,8 @@ trainStudent(mode, {
   subset: env("STUDENT_SUBSET", 0),
   oosOversample: env("STUDENT_OOS_OVERSAMPLE", STUDENT_RECIPE.oosOversample),
   dataParallelWorkers: env("STUDENT_WORKERS", STUDENT_RECIPE.dataParallelWorkers),
+  teacher: (process.env.STUDENT_DISTILL_FROM as "bert" | "ensemble" | undefined) ?? STUDENT_RECIPE.teacher,
+  bowDir: process.env.WORKBOOK_DATA ? workbookModelDir("bow-clinc") : undefined,
   out: process.env.STUDENT_OUT ?? workbookModelDir(mode === "alone" ? "distilbert-clinc" : "distilbert-clinc-distilled"),
 }).catch((err) => {
   console.error(err instanceof Error ? err.message : err);

@@ -35,3 +35,8 @@ export function saveDemoMetrics(rows: PerfMetrics, file = DEMO_METRICS_FILE): Pe
 export function loadDemoMetrics(file = DEMO_METRICS_FILE): PerfMetrics {
   return loadPerfMetrics(file);
 }
+
+/** Empties both stores: the first notebook starts the comparison afresh (as `npm start` does for a whole run). */
+export function resetPerfMetrics(file = PERF_METRICS_FILE, demoFile = DEMO_METRICS_FILE): void {
+  for (const f of [file, demoFile]) fs.rmSync(f, { force: true });
+}

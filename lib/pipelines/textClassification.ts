@@ -41,8 +41,8 @@ export interface SavedOosFallback {
 }
 
 /** The out-of-scope fallback saved in a config, if any (validated). */
-export function savedOosFallback(config: { task_specific_params?: unknown } | undefined): SavedOosFallback | undefined {
-  const saved = (config?.task_specific_params as Record<string, Partial<SavedOosFallback>> | undefined)?.["text-classification"];
+export function savedOosFallback(config: object | undefined): SavedOosFallback | undefined {
+  const saved = ((config as { task_specific_params?: unknown } | undefined)?.task_specific_params as Record<string, Partial<SavedOosFallback>> | undefined)?.["text-classification"];
   if (!saved || saved.oos_threshold === undefined) return undefined;
   if (!(typeof saved.oos_threshold === "number" && saved.oos_threshold >= 0 && saved.oos_threshold <= 1)) throw new Error(`config.json: task_specific_params["text-classification"].oos_threshold must be a number in [0, 1], got ${JSON.stringify(saved.oos_threshold)}`);
   return { oos_threshold: saved.oos_threshold, oos_label: saved.oos_label ?? "oos", ...(saved.tuned_on ? { tuned_on: saved.tuned_on } : {}) };

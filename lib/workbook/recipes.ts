@@ -22,6 +22,10 @@ import { writeJsonAtomic } from "../utils/fs";
 import { BackendName, initBackend } from "../backend";
 import { nativeKernelsActive } from "../native";
 import { logger } from "../utils/log";
+import { BagOfWordsClassifier } from "../baseline/bagOfWords";
+import { EnsembleForSequenceClassification, combineLogits } from "../models/ensemble";
+import type { SequenceClassificationModel } from "../models/sequenceClassification";
+import { pipeline } from "../pipelines";
 import type { Trial } from "../hpo/trial";
 import type { Study } from "../hpo/study";
 import { MedianPruner } from "../hpo/pruners/median";
@@ -321,18 +325,48 @@ export interface StudentRecipe {
   oosOversample: number;
   /** Threads that share each batch (cached teacher logits travel with the rows). */
   dataParallelWorkers: number;
+  /**
+   * Whom the student learns from: the BERT teacher alone, or an ensemble of
+   * the teacher and the bag-of-words baseline (multi-teacher distillation),
+   * its weight picked on validation.
+   */
+  teacher: "bert" | "ensemble";
 }
 
-export const STUDENT_RECIPE: StudentRecipe = { numTrainEpochs: 6, learningRate: 5e-4, perDeviceTrainBatchSize: 64, warmupRatio: 0.1, weightDecay: 0.01, alpha: 0.5, temperature: 2, seed: 42, subset: 0, oosOversample: 4, dataParallelWorkers: 2 };
+export const STUDENT_RECIPE: StudentRecipe = { numTrainEpochs: 6, learningRate: 5e-4, perDeviceTrainBatchSize: 64, warmupRatio: 0.1, weightDecay: 0.01, alpha: 0.5, temperature: 2, seed: 42, subset: 0, oosOversample: 4, dataParallelWorkers: 2, teacher: "bert" };
+
+/**
+ * The teacher + bag-of-words ensemble for multi-teacher distillation: the
+ * bag-of-words weight (0 to 1 by 0.1, mixing probabilities) that maximises
+ * validation accuracy, with the teacher alone (weight 0) as a candidate.
+ */
+export async function ensembleTeacher(teacher: PreTrainedModel, bowDir: string, data: DatasetDict, tokenizer: BertTokenizer): Promise<{ model: EnsembleForSequenceClassification; bowWeight: number; validationAccuracy: number; teacherValidationAccuracy: number }> {
+  const bow = BagOfWordsClassifier.fromPretrained(bowDir);
+  const texts = data.validation.column("text");
+  const labels = data.validation.column("intent");
+  const logitsOf = async (m: SequenceClassificationModel) => pipeline("text-classification", m, { tokenizer }).logits(texts, { batchSize: 128 });
+  const [t, b] = [await logitsOf(teacher), await logitsOf(bow)];
+  const accuracy = (rows: ArrayLike<number>[]) => intentReport(rows, labels, undefined).accuracy;
+  let best = { weight: 0, accuracy: accuracy(t) };
+  const teacherAccuracy = best.accuracy;
+  for (let k = 1; k <= 10; k++) {
+    const w = k / 10;
+    const mixed = t.map((row, i) => combineLogits([row, b[i]], [1 - w, w], "probabilities", row.length));
+    const a = accuracy(mixed);
+    if (a > best.accuracy) best = { weight: w, accuracy: a };
+  }
+  logger.info(`Ensemble teacher: bag-of-words weight ${best.weight} (validation accuracy ${best.accuracy.toFixed(4)}, teacher alone ${teacherAccuracy.toFixed(4)})`);
+  return { model: new EnsembleForSequenceClassification([teacher, bow], { weights: [1 - best.weight, best.weight], combine: "probabilities" }), bowWeight: best.weight, validationAccuracy: best.accuracy, teacherValidationAccuracy: teacherAccuracy };
+}
 
 /**
  * Trains one of the chapter's students from a teacher folder: "alone"
  * (alpha = 1, the "DistilBERT" row) or "distill" (the "Distillation" row).
  * Both start DistilBERT-style from the teacher.
  */
-export async function trainStudent(mode: "alone" | "distill", options: Partial<StudentRecipe> & { dataset?: DatasetDict; out?: string; teacherDir?: string } = {}): Promise<RecipeResult> {
+export async function trainStudent(mode: "alone" | "distill", options: Partial<StudentRecipe> & { dataset?: DatasetDict; out?: string; teacherDir?: string; bowDir?: string } = {}): Promise<RecipeResult> {
   const backend = await initBackend();
-  const { dataset, out: outOption, teacherDir: teacherOption, ...overrides } = options;
+  const { dataset, out: outOption, teacherDir: teacherOption, bowDir: _bowDir, ...overrides } = options;
   const recipe: StudentRecipe = { ...STUDENT_RECIPE, ...overrides, ...(mode === "alone" ? { alpha: 1 } : {}) };
   const name = mode === "alone" ? "distilbert-clinc" : "distilbert-clinc-distilled";
   const out = outOption ?? path.join(MODELS_DIR, name);
@@ -342,9 +376,10 @@ export async function trainStudent(mode: "alone" | "distill", options: Partial<S
   const tokenizer = BertTokenizer.fromPretrained(teacherDir);
   const student = studentInit(teacher, { init: "distilbert", seed: recipe.seed });
   logger.info(`Student ${name}: ${student.spec.layers} layers, ${(student.numParameters() / 1e6).toFixed(2)}M parameters (teacher ${(teacher.numParameters() / 1e6).toFixed(2)}M); backend ${backend}`);
+  const ensemble = mode === "distill" && recipe.teacher === "ensemble" ? await ensembleTeacher(teacher, options.bowDir ?? modelPath("bow-clinc"), data, tokenizer) : undefined;
   const trainer = new DistillationTrainer({
     model: student,
-    teacherModel: teacher,
+    teacherModel: ensemble?.model ?? teacher,
     tokenizer,
     cacheTeacherLogits: true,
     args: { ...recipeArgs(runDir(name), recipe), alpha: recipe.alpha, temperature: recipe.temperature },
@@ -354,7 +389,8 @@ export async function trainStudent(mode: "alone" | "distill", options: Partial<S
   });
   const trainOutput = await trainer.train();
   teacher.dispose();
-  return finish({ model: student, tokenizer, trainer, data: recipe.subset ? { ...data, validation: subset(data.validation, recipe.subset), test: subset(data.test, recipe.subset) } : data, out, backend, recipe: { mode, init: "distilbert", ...recipe }, extra: { teacher: path.basename(teacherDir), trainOutput } });
+  ensemble?.model.members[1].dispose();
+  return finish({ model: student, tokenizer, trainer, data: recipe.subset ? { ...data, validation: subset(data.validation, recipe.subset), test: subset(data.test, recipe.subset) } : data, out, backend, recipe: { mode, init: "distilbert", ...recipe }, extra: { teacher: path.basename(teacherDir), ...(ensemble ? { ensemble: { bagOfWordsWeight: ensemble.bowWeight, combine: "probabilities", validationAccuracy: ensemble.validationAccuracy, teacherValidationAccuracy: ensemble.teacherValidationAccuracy } } : {}), trainOutput } });
 }
 
 
