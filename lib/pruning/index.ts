@@ -4,3 +4,4 @@ export * from "./schedules";
 export * from "./masks";
 export * from "./prune";
 export * from "./scores";
+export * from "./config";
