@@ -5,3 +5,5 @@ export * from "./masks";
 export * from "./prune";
 export * from "./scores";
 export * from "./config";
+export * from "./structured";
+export * from "./vocabulary";
