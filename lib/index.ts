@@ -18,3 +18,4 @@ export * from "./quantization/int8";
 export * from "./compression";
 export * from "./distillation";
 export * from "./hpo";
+export * from "./pruning";

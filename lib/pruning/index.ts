@@ -7,3 +7,4 @@ export * from "./scores";
 export * from "./config";
 export * from "./structured";
 export * from "./vocabulary";
+export * from "./sparse";

@@ -20,7 +20,7 @@ export interface StructuredImportance {
   neurons: number[][];
 }
 
-export interface ImportanceOptions {
+export interface StructuredImportanceOptions {
   /** The loss whose gradients score the gates; default cross-entropy on the batch's labels (pass a distillation loss to score against a teacher). */
   loss?: (outputs: SequenceClassifierOutput, inputs: TensorBatch) => tf.Scalar;
   /** Divide each layer's scores by their L2 norm, as Michel et al. (HF's bertology). Default true. */
@@ -51,7 +51,7 @@ function normalizeRows(rows: number[][]): number[][] {
  * @example
  * const importance = structuredImportance(student, batches); // { heads: [[0.61, 0.12, …], …], neurons: […] }
  */
-export function structuredImportance(model: PreTrainedModel, batches: Iterable<TensorBatch>, options: ImportanceOptions = {}): StructuredImportance {
+export function structuredImportance(model: PreTrainedModel, batches: Iterable<TensorBatch>, options: StructuredImportanceOptions = {}): StructuredImportance {
   const s = model.spec;
   const loss = options.loss ?? ((out: SequenceClassifierOutput, inputs: TensorBatch) => crossEntropy(out.logits, inputs.labels, 0));
   const names = Array.from({ length: s.layers }, (_, i) => ({ attn: `${model.scheme.layer(i).attentionOutput}.weight`, ffn: `${model.scheme.layer(i).output}.weight` }));
