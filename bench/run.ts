@@ -12,6 +12,7 @@ import { benchDistillation } from "./distillation";
 import { benchKdVariant } from "./kdVariants";
 import { benchKernels } from "./kernels";
 import { benchHpo } from "./hpo";
+import { benchPruning } from "./pruning";
 
 const DISTILLATION_TARGETS: Record<string, [string, (v: number) => boolean]> = {
   distilledMinusAlonePoints: ["> 0 (distilled beats alone)", (v) => v > 0],
@@ -26,6 +27,15 @@ const ONNX_TARGETS: Record<string, [string, (v: number) => boolean]> = {
   int8AccuracyDropPoints: ["<= 1 point", (v) => v <= 1],
   int8ArgmaxAgreement: [">= 0.99", (v) => v >= 0.99],
   onnxPipelineOverTransformersJs: ["<= 1.0", (v) => v <= 1.0],
+};
+
+const PRUNING_TARGETS: Record<string, [string, (v: number) => boolean]> = {
+  structuredSpeedup: [">= 1.3x (ORT fp32, vs the unpruned student)", (v) => v >= 1.3],
+  structuredAccuracyLossPoints: ["<= 1 point (argmax, vs the unpruned student)", (v) => v <= 1],
+  prunedOnnxInt8Mb: ["<= 1.97 MB", (v) => v <= 1.97],
+  finalSizeReduction: [">= 10x (vs the teacher's model.safetensors)", (v) => v >= 10],
+  finalSpeedupOverTeacherTfjs: [">= 15x (vs the teacher's TF.js pipeline)", (v) => v >= 15],
+  finalMinusTeacherAccuracyPoints: [">= 0 (same fallback rule)", (v) => v >= 0],
 };
 
 interface Row { bench: string; metric: string; value: number; target?: string; met?: boolean; note?: string }
@@ -57,6 +67,19 @@ const BENCHES: Record<string, () => Promise<Row[]>> = {
         const t = ONNX_TARGETS[metric];
         return { bench: `onnx (${r.model})`, metric, value: value as number, ...(t ? { target: t[0], met: t[1](value as number) } : {}) };
       });
+  },
+  pruning: async () => {
+    const r = await benchPruning();
+    const rows: Row[] = [];
+    for (const [metric, value] of Object.entries(r)) {
+      if (typeof value !== "number") {
+        rows.push({ bench: "pruning", metric: `${metric}: ${value}`, value: NaN });
+        continue;
+      }
+      const t = PRUNING_TARGETS[metric];
+      rows.push({ bench: "pruning", metric, value, ...(t ? { target: t[0], met: t[1](value) } : {}) });
+    }
+    return rows;
   },
   kernels: async () => (await benchKernels()).slice(0, 15).map((r) => ({ bench: "kernels (one training step)", metric: `${r.kernel} ms (${r.calls} calls, ${(r.share * 100).toFixed(1)}%)`, value: r.ms })),
   hpo: async () => (await benchHpo()).map((r) => ({ bench: "hpo", ...r })),
