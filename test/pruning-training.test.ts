@@ -226,6 +226,31 @@ test("onTrainEnd bakes the masks in: the same logits without transforms", async 
   model.dispose();
 });
 
+test("the hooks' weight transforms: backward equals the autodiff gradient (magnitude mask, movement straight-through)", async () => {
+  await ready;
+  for (const pruningType of ["magnitude", "movement"] as const) {
+    const model = teacherModel();
+    const config = new PruningConfig({ pruningType, targetSparsity: 0.5, endStep: 1, pruningScope: "local" });
+    const hooks = config.createHooks(model);
+    for (const [, v] of hooks.trainableParams()) v.assign(tf.randomNormal(v.shape, 0, 1, "float32", 2));
+    hooks.onStepBegin(1);
+    const name = "bert.encoder.layer.1.intermediate.dense.weight";
+    const w = model.params.get(name)!;
+    const transform = model.weightTransforms.get(name)!;
+    const r = tf.randomNormal(w.shape, 0, 1, "float32", 3);
+    const vars = [w, ...hooks.trainableParams().values()];
+    const { grads } = tf.variableGrads(() => tf.sum(tf.mul(model.weight(name), r)) as tf.Scalar, vars);
+    const hand = transform.backward!(r, w, name);
+    assert.ok(maxAbsDiff(grads[w.name].dataSync(), hand.weight.dataSync()) < 1e-7, pruningType);
+    if (pruningType === "movement") {
+      const scores = hooks.trainableParams().get("bert.encoder.layer.1.intermediate.dense.mask_scores")!;
+      assert.ok(maxAbsDiff(grads[scores.name].dataSync(), hand.extra!.get("bert.encoder.layer.1.intermediate.dense.mask_scores")!.dataSync()) < 1e-6);
+    } else assert.equal(hand.extra, undefined);
+    hooks.dispose();
+    model.dispose();
+  }
+});
+
 test("PruningConfig rejects bad options with clear errors", async () => {
   await ready;
   assert.throws(() => new PruningConfig({ endStep: 10, targetSparsity: 1.2 }), /targetSparsity must be in \[0, 1\), got 1.2/);

@@ -21,8 +21,14 @@ export type PruningCriterion = "magnitude" | "movement" | "softMovement";
 /** One ranking over all pruned weights ("global") or one per weight matrix ("local"). */
 export type PruningScope = "global" | "local";
 
+/**
+ * The scoring criteria a PruningConfig knows.
+ *
+ * @example PRUNING_CRITERIA.includes("movement"); // true
+ */
 export const PRUNING_CRITERIA: readonly PruningCriterion[] = ["magnitude", "movement", "softMovement"];
 
+/** Options of a PruningConfig (Neural Compressor's WeightPruningConfig fields, in TypeScript casing). */
 export interface PruningConfigOptions {
   /** Default "magnitude". */
   pruningType?: PruningCriterion;
@@ -190,7 +196,11 @@ export class PruningConfig implements CompressionConfig {
   }
 }
 
-/** The encoder's linear weights (query, key, value, attention output, FFN in and out), what movement pruning prunes. */
+/**
+ * The encoder's linear weights (query, key, value, attention output, FFN in and out), what movement pruning prunes.
+ *
+ * @example defaultPrunedParameters(student)[0]; // "distilbert.transformer.layer.0.attention.q_lin.weight"
+ */
 export function defaultPrunedParameters(model: PreTrainedModel): string[] {
   const out: string[] = [];
   for (let i = 0; i < model.spec.layers; i++) {
@@ -216,6 +226,8 @@ interface PrunedWeight {
  * scores'), `onStepEnd` re-zeroes pruned weights (magnitude: AdamW's
  * moments and weight decay would otherwise move them), `onTrainEnd` makes
  * the masks permanent and removes the transforms.
+ *
+ * @example const hooks = pruningConfig.hooksFor(student)!; hooks.sparsity(); // 0.9 at the end of the schedule
  */
 export class PruningHooks implements CompressionHooks {
   private readonly weights: PrunedWeight[] = [];

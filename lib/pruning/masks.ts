@@ -28,7 +28,11 @@ export function numToPrune(amount: PruningAmount, size: number, where = "prune")
   return roundHalfEven((amount as number) * size);
 }
 
-/** Validates an amount (PyTorch's `_validate_pruning_amount_init`); returns the count when it is one. */
+/**
+ * Validates an amount (PyTorch's `_validate_pruning_amount_init`); returns the count when it is one.
+ *
+ * @example checkAmount(7); // 7 (a count); checkAmount(0.3); // undefined (a fraction)
+ */
 export function checkAmount(amount: PruningAmount, where = "prune"): number | undefined {
   if (typeof amount === "object" && amount !== null && "count" in amount) {
     const c = amount.count;
@@ -45,6 +49,8 @@ export function checkAmount(amount: PruningAmount, where = "prune"): number | un
  * The indices of the `k` smallest values (exactly k; among equal values the
  * lower index goes first). O(n) on average: a quickselect finds the k-th
  * value, then one pass collects the indices.
+ *
+ * @example smallestIndices([0.3, -1, 0.1, 0.1], 2); // Int32Array [1, 2]
  */
 export function smallestIndices(values: ArrayLike<number>, k: number): Int32Array {
   const n = values.length;
@@ -67,7 +73,11 @@ export function smallestIndices(values: ArrayLike<number>, k: number): Int32Arra
   return out;
 }
 
-/** The k-th smallest value (1-based) by quickselect on a copy. NaN counts as the largest. */
+/**
+ * The k-th smallest value (1-based) by quickselect on a copy. NaN counts as the largest.
+ *
+ * @example kthSmallest([5, 1, 4], 2); // 4
+ */
 export function kthSmallest(values: ArrayLike<number>, k: number): number {
   const a = Float64Array.from(values as ArrayLike<number>, (v) => (Number.isNaN(v) ? Infinity : v));
   let lo = 0;
@@ -101,7 +111,11 @@ function median3(x: number, y: number, z: number): number {
   return Math.max(Math.min(x, y), Math.min(Math.max(x, y), z));
 }
 
-/** A mask of ones with the `k` smallest scores set to 0. */
+/**
+ * A mask of ones with the `k` smallest scores set to 0.
+ *
+ * @example pruneSmallest([0.3, 0.01, 0.2], 1); // Float32Array [1, 0, 1]
+ */
 export function pruneSmallest(scores: ArrayLike<number>, k: number): Float32Array {
   const mask = new Float32Array(scores.length).fill(1);
   for (const i of smallestIndices(scores, k)) mask[i] = 0;
@@ -112,6 +126,8 @@ export function pruneSmallest(scores: ArrayLike<number>, k: number): Float32Arra
  * Masks for several score arrays at once: one ranking over all of them
  * (global) prunes the `k` smallest scores wherever they are, then the mask
  * is sliced back per array (as `global_unstructured`).
+ *
+ * @example pruneSmallestGlobal([[0.3, 0.01], [0.02, 0.5]], 2); // [[1, 0], [0, 1]]
  */
 export function pruneSmallestGlobal(scores: readonly ArrayLike<number>[], k: number): Float32Array[] {
   const total = scores.reduce((a, s) => a + s.length, 0);
@@ -130,7 +146,11 @@ export function pruneSmallestGlobal(scores: readonly ArrayLike<number>[], k: num
   });
 }
 
-/** Share of zeros in a mask or weight array. */
+/**
+ * Share of zeros in a mask or weight array.
+ *
+ * @example sparsityOf([0, 1, 0, 2]); // 0.5
+ */
 export function sparsityOf(values: ArrayLike<number>): number {
   if (values.length === 0) return 0;
   let zeros = 0;

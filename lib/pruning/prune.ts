@@ -22,13 +22,21 @@ const sizeOf = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
 const ones = (shape: number[]): HostTensor => ({ data: new Float32Array(sizeOf(shape)).fill(1), shape: [...shape] });
 const shapeStr = (shape: readonly number[]) => `[${shape.join(", ")}]`;
 
-/** A host tensor from a tf tensor, a host tensor, or nested arrays with a shape. */
+/**
+ * A host tensor from a tf tensor, a host tensor, or nested arrays with a shape.
+ *
+ * @example toHost(tf.ones([2, 3])).shape; // [2, 3]
+ */
 export function toHost(t: tf.Tensor | HostTensor): HostTensor {
   if (t instanceof tf.Tensor) return { data: Float32Array.from(t.dataSync() as ArrayLike<number>), shape: [...t.shape] };
   return { data: Float32Array.from(t.data), shape: [...t.shape] };
 }
 
-/** Transposes a 2-D host tensor. */
+/**
+ * Transposes a 2-D host tensor.
+ *
+ * @example transpose2d({ data: Float32Array.of(1, 2, 3, 4, 5, 6), shape: [2, 3] }).data; // [1, 4, 2, 5, 3, 6]
+ */
 export function transpose2d(t: HostTensor): HostTensor {
   const [r, c] = t.shape;
   const out = new Float32Array(t.data.length);
@@ -72,7 +80,11 @@ function putChannels(t: HostTensor, dim: number, channels: number[], part: HostT
   }
 }
 
-/** The Ln norm of every channel along `dim` (PyTorch's `_compute_norm`): n a number, ±Infinity, or "fro". */
+/**
+ * The Ln norm of every channel along `dim` (PyTorch's `_compute_norm`): n a number, ±Infinity, or "fro".
+ *
+ * @example channelNorms({ data: Float32Array.of(3, 4, 0, 1), shape: [2, 2] }, 2, 0); // [5, 1]
+ */
 export function channelNorms(t: HostTensor, n: number | "fro", dim: number): Float64Array {
   const d = normalizeDim(dim, t.shape.length, t.shape);
   const { outer, channels, inner } = axisLayout(t.shape, d);
@@ -96,6 +108,9 @@ export function channelNorms(t: HostTensor, n: number | "fro", dim: number): Flo
  * PyTorch's `BasePruningMethod`: a subclass writes `computeMask` (from
  * importance scores and the mask already in place); `applyPruning` does
  * the rest (the `_orig` parameter, the `_mask` buffer, stacking).
+ *
+ * @example class Threshold extends BasePruningMethod { readonly pruningType = "unstructured" as const; computeMask(t, m) { return { data: m.data.map((v, i) => (Math.abs(t.data[i]) < 0.01 ? 0 : v)), shape: m.shape }; } }
+ * lin.applyPruning("weight", new Threshold());
  */
 export abstract class BasePruningMethod {
   abstract readonly pruningType: PruningType;
@@ -112,7 +127,11 @@ export abstract class BasePruningMethod {
   }
 }
 
-/** Prunes the `amount` entries of smallest |score| (PyTorch's `L1Unstructured`). */
+/**
+ * Prunes the `amount` entries of smallest |score| (PyTorch's `L1Unstructured`).
+ *
+ * @example globalUnstructured(params, { pruningMethod: L1Unstructured, amount: 0.2 });
+ */
 export class L1Unstructured extends BasePruningMethod {
   readonly pruningType = "unstructured" as const;
   constructor(readonly amount: PruningAmount) {
@@ -128,7 +147,11 @@ export class L1Unstructured extends BasePruningMethod {
   }
 }
 
-/** Prunes `amount` entries chosen at random (PyTorch's `RandomUnstructured`; seeded here so runs repeat). */
+/**
+ * Prunes `amount` entries chosen at random (PyTorch's `RandomUnstructured`; seeded here so runs repeat).
+ *
+ * @example lin.applyPruning("weight", new RandomUnstructured(0.3, 7));
+ */
 export class RandomUnstructured extends BasePruningMethod {
   readonly pruningType = "unstructured" as const;
   constructor(readonly amount: PruningAmount, readonly seed = 0) {
@@ -149,6 +172,8 @@ export class RandomUnstructured extends BasePruningMethod {
  * Prunes whole channels along `dim`: the `amount` channels of smallest Ln
  * norm (PyTorch's `LnStructured`). In PyTorch's layout, dim 0 of a linear
  * weight is its output channels.
+ *
+ * @example lin.applyPruning("weight", new LnStructured(0.5, 2, 0)); // half the output rows
  */
 export class LnStructured extends BasePruningMethod {
   readonly pruningType = "structured" as const;
@@ -173,7 +198,11 @@ export class LnStructured extends BasePruningMethod {
   }
 }
 
-/** A given mask, multiplied into the one in place (PyTorch's `CustomFromMask`). */
+/**
+ * A given mask, multiplied into the one in place (PyTorch's `CustomFromMask`).
+ *
+ * @example lin.applyPruning("bias", new CustomFromMask({ data: Float32Array.of(1, 0, 1, 1, 1), shape: [5] }));
+ */
 export class CustomFromMask extends BasePruningMethod {
   readonly pruningType = "global" as const;
   readonly mask: HostTensor;
@@ -187,7 +216,11 @@ export class CustomFromMask extends BasePruningMethod {
   }
 }
 
-/** Prunes nothing: the mask in place, or ones (PyTorch's `Identity`, to get `_orig`/`_mask` on a parameter). */
+/**
+ * Prunes nothing: the mask in place, or ones (PyTorch's `Identity`, to get `_orig`/`_mask` on a parameter).
+ *
+ * @example lin.applyPruning("weight", new Identity()); lin.bufferNames(); // ["weight_mask"]
+ */
 export class Identity extends BasePruningMethod {
   readonly pruningType = "unstructured" as const;
   computeMask(_t: HostTensor, defaultMask: HostTensor): HostTensor {
@@ -200,6 +233,9 @@ export class Identity extends BasePruningMethod {
  * only on what the earlier ones left — unstructured methods on the
  * surviving entries, structured ones on the surviving channels — so a second
  * amount of 0.5 prunes half of the remainder.
+ *
+ * @example l1Unstructured(lin, "weight", 0.2); l1Unstructured(lin, "weight", 0.5);
+ * lin.pruningHooks.get("weight") instanceof PruningContainer; // true: 0.2 + 0.5 · 0.8 = 60% pruned
  */
 export class PruningContainer extends BasePruningMethod {
   readonly pruningType = "unstructured" as const;
@@ -260,6 +296,8 @@ export interface ParameterSlot {
  * parameters, masks and pruning hooks). After pruning "weight", the module
  * has the parameter "weight_orig" and the buffer "weight_mask", and its
  * weight is their product.
+ *
+ * @example l1Unstructured(module, "weight", 0.3); module.parameterNames(); // ["bias", "weight_orig"]
  */
 export abstract class Module {
   /** Parameters by name; null for one declared absent (a Linear built without bias). */
@@ -437,7 +475,11 @@ export class Linear extends Module {
   }
 }
 
-/** A weight transform multiplying by a fixed mask, with its hand-written backward (the same product). */
+/**
+ * A weight transform multiplying by a fixed mask, with its hand-written backward (the same product).
+ *
+ * @example model.registerWeightTransform("classifier.weight", maskTransform(mask));
+ */
 export function maskTransform(mask: tf.Tensor): WeightTransform {
   const f = ((w: tf.Tensor) => tf.mul(w, mask)) as WeightTransform;
   f.backward = (g) => ({ weight: tf.mul(g, mask) });
@@ -450,6 +492,8 @@ export function maskTransform(mask: tf.Tensor): WeightTransform {
  * Pruning one registers a weight transform on the model, so its forward
  * pass and gradients use `orig * mask`; masks are in PyTorch layout even
  * though our linear weights are stored [in, out].
+ *
+ * @example const view = moduleOf(model, "classifier"); String(view); // "classifier: Linear(in_features=256, out_features=151, bias=True)"
  */
 export class ModelModule extends Module {
   private readonly maskTensors = new Map<string, tf.Tensor>();
@@ -517,12 +561,20 @@ export function moduleOf(model: PreTrainedModel, path: string): ModelModule {
   return m;
 }
 
-/** Module paths of a model (its parameter names without `.weight` / `.bias`), in parameter order. */
+/**
+ * Module paths of a model (its parameter names without `.weight` / `.bias`), in parameter order.
+ *
+ * @example namedModules(student).slice(0, 2); // ["distilbert.embeddings.word_embeddings", "distilbert.embeddings.position_embeddings"]
+ */
 export function namedModules(model: PreTrainedModel): string[] {
   return [...new Set([...model.params.keys()].map((k) => k.replace(/\.(weight|bias)$/, "")))];
 }
 
-/** Paths of the linear layers of a model's encoder (query, key, value, attention output, FFN), the usual pruning targets. */
+/**
+ * Paths of the linear layers of a model's encoder (query, key, value, attention output, FFN), the usual pruning targets.
+ *
+ * @example globalUnstructured(encoderLinearModules(model).map((p) => [moduleOf(model, p), "weight"] as const), { amount: 0.5 });
+ */
 export function encoderLinearModules(model: PreTrainedModel): string[] {
   const out: string[] = [];
   for (let i = 0; i < model.spec.layers; i++) {

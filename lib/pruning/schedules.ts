@@ -7,8 +7,14 @@ import type { Figure, Trace } from "../plotting/figure";
 /** How the sparsity moves from its initial to its final value. */
 export type SparsityDecayType = "cubic" | "linear" | "exponential";
 
+/**
+ * The schedules' curves, for loops and validation.
+ *
+ * @example SPARSITY_DECAY_TYPES.map((type) => sparsityAt(50, { type, finalSparsity: 0.9, numUpdates: 100 }));
+ */
 export const SPARSITY_DECAY_TYPES: readonly SparsityDecayType[] = ["cubic", "linear", "exponential"] as const;
 
+/** A sparsity schedule: s_i, s_f, t0, N and Δt of Zhu & Gupta's formula, and the curve. */
 export interface SparsityScheduleOptions {
   /** The curve; default "cubic". */
   type?: SparsityDecayType;
@@ -54,6 +60,8 @@ export function resolveSparsitySchedule(options: SparsityScheduleOptions): Spars
  * `s_f + (s_i − s_f)(1 − p)³`, linear `s_i + (s_f − s_i)·p`, exponential
  * `1 − (1 − s_i)·((1 − s_f)/(1 − s_i))^p` (the density shrinks by the same
  * factor at every update).
+ *
+ * @example sparsityAtFraction("cubic", 0, 0.9, 0.5); // 0.7875
  */
 export function sparsityAtFraction(type: SparsityDecayType, initialSparsity: number, finalSparsity: number, p: number): number {
   const q = Math.min(1, Math.max(0, p));
@@ -86,7 +94,11 @@ export function sparsityAt(t: number, options: SparsityScheduleOptions | Sparsit
   return sparsityAtFraction(s.type, s.initialSparsity, s.finalSparsity, lastUpdate / span);
 }
 
-/** Whether masks are recomputed at step t: t0 + k·Δt for k = 0…N. */
+/**
+ * Whether masks are recomputed at step t: t0 + k·Δt for k = 0…N.
+ *
+ * @example isUpdateStep(20, { finalSparsity: 0.9, numUpdates: 10, frequency: 10 }); // true
+ */
 export function isUpdateStep(t: number, options: SparsityScheduleOptions | SparsitySchedule): boolean {
   const s = resolveSparsitySchedule(options);
   const k = (t - s.startStep) / s.frequency;

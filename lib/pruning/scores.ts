@@ -6,12 +6,20 @@
 import * as tf from "@tensorflow/tfjs-core";
 import type { WeightTransform } from "../models/modeling";
 
-/** Magnitude scores: |W| of a weight's stored values. */
+/**
+ * Magnitude scores: |W| of a weight's stored values.
+ *
+ * @example magnitudeScores(tf.tensor([-0.5, 0.2])); // Float32Array [0.5, 0.2]
+ */
 export function magnitudeScores(weight: tf.Tensor): Float32Array {
   return Float32Array.from(weight.dataSync() as Float32Array, Math.abs);
 }
 
-/** The logistic function on host values. */
+/**
+ * The logistic function on host values.
+ *
+ * @example sigmoid(0); // 0.5
+ */
 export function sigmoid(x: number): number {
   return 1 / (1 + Math.exp(-x));
 }
@@ -43,6 +51,8 @@ export function movementTransform(scores: tf.Variable, mask: () => tf.Tensor, sc
  * Gradient of soft movement's regulariser `λ · mean_p(mean(σ(S_p)))` with
  * respect to stored scores S′ of one of `count` pruned weights (S = scale·S′):
  * `λ/(count·n) · σ(S)(1 − σ(S)) · scale`.
+ *
+ * @example grads.set(scoresName, tf.add(grads.get(scoresName)!, softMovementRegularizerGrad(scores, 20, 12, 300)));
  */
 export function softMovementRegularizerGrad(scores: tf.Tensor, lambda: number, count: number, scale: number): tf.Tensor {
   return tf.tidy(() => {
@@ -51,7 +61,11 @@ export function softMovementRegularizerGrad(scores: tf.Tensor, lambda: number, c
   });
 }
 
-/** The value of that regulariser, `mean_p(mean(σ(S_p)))`, for logs. */
+/**
+ * The value of that regulariser, `mean_p(mean(σ(S_p)))`, for logs.
+ *
+ * @example softMovementRegularizer([scores], 300); // mean σ(S), 0.5 at the start
+ */
 export function softMovementRegularizer(scores: readonly tf.Tensor[], scale: number): number {
   if (scores.length === 0) return 0;
   const t = tf.tidy(() => tf.addN(scores.map((s) => tf.mean(tf.sigmoid(tf.mul(s, scale))))));

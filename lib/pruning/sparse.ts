@@ -20,9 +20,15 @@ export type SparseFormat = SparseEncoding | "auto";
 /** Value type of the stored weight matrices (vectors stay float32). */
 export type SparseDType = "float32" | "int8";
 
+/**
+ * The file saveSparse writes beside config.json.
+ *
+ * @example fs.statSync(path.join(dir, SPARSE_FILE)).size;
+ */
 export const SPARSE_FILE = "model.sparse.safetensors";
 const FORMAT_TAG = "workbook-sparse-v1";
 
+/** How saveSparse stores the weight matrices. */
 export interface SparseOptions {
   /** Default "auto". */
   format?: SparseFormat;
@@ -30,6 +36,7 @@ export interface SparseOptions {
   dtype?: SparseDType;
 }
 
+/** How one tensor was stored, and its size in bytes. */
 export interface SparseTensorReport {
   name: string;
   encoding: SparseEncoding;
@@ -56,7 +63,11 @@ function checkOptions(options: SparseOptions, where: string): Required<SparseOpt
   return { format, dtype };
 }
 
-/** Symmetric int8 with one scale per row (max |w| / 127): zeros map to 0 exactly. */
+/**
+ * Symmetric int8 with one scale per row (max |w| / 127): zeros map to 0 exactly.
+ *
+ * @example quantizeRows(Float32Array.of(0, 0.5, -1, 0.25), 2, 2).values; // Int8Array [0, 127, -127, 32]
+ */
 export function quantizeRows(data: Float32Array, rows: number, cols: number): { values: Int8Array; scale: Float32Array } {
   const scale = new Float32Array(rows);
   const values = new Int8Array(data.length);
@@ -70,7 +81,11 @@ export function quantizeRows(data: Float32Array, rows: number, cols: number): { 
   return { values, scale };
 }
 
-/** The float values int8 storage gives back: q · scale of its row (what loading an int8 file yields). */
+/**
+ * The float values int8 storage gives back: q · scale of its row (what loading an int8 file yields).
+ *
+ * @example const q = quantizeRows(w, rows, cols); dequantizeRows(q.values, q.scale, cols); // ≈ w, zeros exact
+ */
 export function dequantizeRows(values: Int8Array, scale: Float32Array, cols: number): Float32Array {
   return Float32Array.from(values, (q, i) => q * scale[Math.floor(i / cols)]);
 }
@@ -111,7 +126,11 @@ function encode(name: string, w: { shape: number[]; data: Float32Array }, encodi
 
 const bytesOf = (ts: Map<string, SafeTensor>) => [...ts.values()].reduce((a, t) => a + t.data.byteLength, 0);
 
-/** Encodes weights (HF layout) into safetensors tensors plus the metadata that says how to read them back. */
+/**
+ * Encodes weights (HF layout) into safetensors tensors plus the metadata that says how to read them back.
+ *
+ * @example encodeSparse(model.stateDict(), { format: "auto", dtype: "int8" }).report[0].encoding; // "dense" (the embeddings are not sparse)
+ */
 export function encodeSparse(weights: Weights, options: SparseOptions = {}): { tensors: Map<string, SafeTensor>; metadata: Record<string, string>; report: SparseTensorReport[] } {
   const { format, dtype } = checkOptions(options, "encodeSparse");
   const tensors = new Map<string, SafeTensor>();
@@ -136,7 +155,11 @@ export function encodeSparse(weights: Weights, options: SparseOptions = {}): { t
   return { tensors, metadata: { format: FORMAT_TAG, tensors: JSON.stringify(entries) }, report };
 }
 
-/** Decodes the tensors of a sparse safetensors file back to dense float32 weights (HF layout). */
+/**
+ * Decodes the tensors of a sparse safetensors file back to dense float32 weights (HF layout).
+ *
+ * @example const { tensors, metadata } = readSafetensors(file); decodeSparse(tensors, metadata, file);
+ */
 export function decodeSparse(tensors: Map<string, SafeTensor>, metadata: Record<string, string>, source = "sparse weights"): Weights {
   const bad = (why: string) => new Error(`Corrupt sparse weights in ${source}: ${why}`);
   if (metadata.format !== FORMAT_TAG) throw bad(`metadata format is ${JSON.stringify(metadata.format)}, expected "${FORMAT_TAG}" (write it with saveSparse)`);
@@ -201,13 +224,21 @@ export function saveSparse(model: PreTrainedModel, dir: string, options: SparseO
   return { file, bytes: bytes.byteLength, tensors: report };
 }
 
-/** The size in bytes a model would take in a sparse file, without writing it. */
+/**
+ * The size in bytes a model would take in a sparse file, without writing it.
+ *
+ * @example sparseSize(prunedStudent, { dtype: "int8" }) / 2 ** 20; // MB
+ */
 export function sparseSize(model: PreTrainedModel, options: SparseOptions = {}): number {
   const { tensors, metadata } = encodeSparse(model.stateDict(), options);
   return serializeSafetensors(tensors, metadata).byteLength;
 }
 
-/** Reads a sparse file's weights as dense float32 arrays (HF layout), by name. */
+/**
+ * Reads a sparse file's weights as dense float32 arrays (HF layout), by name.
+ *
+ * @example readSparseWeights("outputs/pruned/model.sparse.safetensors").get("classifier.weight")!.shape; // [151, 256]
+ */
 export function readSparseWeights(file: string): Weights {
   if (!fs.existsSync(file)) throw new Error(`Sparse weights not found: ${file}`);
   const { tensors, metadata } = parseSafetensors(new Uint8Array(fs.readFileSync(file)), file);

@@ -20,6 +20,7 @@ export interface StructuredImportance {
   neurons: number[][];
 }
 
+/** How structuredImportance scores the gates. */
 export interface StructuredImportanceOptions {
   /** The loss whose gradients score the gates; default cross-entropy on the batch's labels (pass a distillation loss to score against a teacher). */
   loss?: (outputs: SequenceClassifierOutput, inputs: TensorBatch) => tf.Scalar;
@@ -27,7 +28,11 @@ export interface StructuredImportanceOptions {
   normalizeByLayer?: boolean;
 }
 
-/** The heads a layer still has, in the order its projections hold them (original numbering). */
+/**
+ * The heads a layer still has, in the order its projections hold them (original numbering).
+ *
+ * @example keptHeads(pruneHeads(model, { "0": [1] }), 0); // [0, 2, 3]
+ */
 export function keptHeads(model: PreTrainedModel, layer: number): number[] {
   const pruned = new Set(model.spec.prunedHeads[layer]);
   return Array.from({ length: model.spec.heads }, (_, h) => h).filter((h) => !pruned.has(h));
