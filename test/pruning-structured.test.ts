@@ -115,6 +115,35 @@ for (const [kind, make] of Object.entries(models)) {
   });
 }
 
+test("a structurally pruned folder loads by path in pipeline() and, exported, in transformers.js with the same predictions", async () => {
+  await ready;
+  const model = models.distilbert();
+  const small = pruneStructured(model, { heads: { "0": [0, 1], "1": [3] }, keepNeurons: [[0, 2, 4, 6, 8, 10], [1, 3, 5, 7, 9, 11]] });
+  const root = tmpDir();
+  const dir = path.join(root, "pruned-tiny");
+  small.savePretrained(dir);
+  tokenizer.savePretrained(dir);
+  const fromDir = pipeline("text-classification", dir);
+  const ours = pipeline("text-classification", small, { tokenizer });
+  exportOnnxFolder(small, tokenizer, path.join(root, "onnx", "pruned-tiny"));
+  const { pipeline: hfPipeline, env } = await import("@huggingface/transformers");
+  env.allowRemoteModels = false;
+  env.localModelPath = path.join(root, "onnx");
+  const js = await hfPipeline("text-classification", "pruned-tiny", { dtype: "fp32" });
+  for (const t of texts) {
+    const [a] = await fromDir(t);
+    const [b] = await ours(t);
+    const [c] = (await js(t, { top_k: 1 })) as { label: string; score: number }[];
+    assert.equal(a.label, b.label);
+    assert.equal(c.label, b.label, t);
+    assert.ok(Math.abs(a.score - b.score) < 1e-6 && Math.abs(c.score - b.score) < 1e-4);
+  }
+  await js.dispose();
+  fromDir.dispose();
+  model.dispose();
+  small.dispose();
+});
+
 test("pruned_heads and head pruning reject removing every head of a layer, unknown layers and heads", async () => {
   await ready;
   const base = { vocab_size: 40, hidden_size: 16, num_hidden_layers: 2, num_attention_heads: 4, intermediate_size: 24, ...labels };
