@@ -109,13 +109,7 @@ async function evaluate(trainer: Trainer, ctx: Ctx, tokenizer: BertTokenizer): P
 /** Sizes of a model stored dense (float32 safetensors), sparsely (the smallest of CSR/bitmap per matrix) and sparsely in int8. */
 function storageSizes(model: PreTrainedModel): { denseMb: number; sparseMb: number; sparseInt8Mb: number; encoderDenseMb: number; encoderSparseMb: number; encoderSparseInt8Mb: number } {
   const enc = new Set(defaultPrunedParameters(model));
-  const only = (m: PreTrainedModel, keep: (n: string) => boolean) => {
-    // Size of a subset: a throwaway view with just those parameters.
-    const view = Object.create(m) as PreTrainedModel;
-    Object.defineProperty(view, "stateDict", { value: () => new Map([...m.stateDict()].filter(([n]) => keep(n))) });
-    return view;
-  };
-  const encoder = only(model, (n) => enc.has(n));
+  const encoder = new Map([...model.stateDict()].filter(([n]) => enc.has(n)));
   return {
     denseMb: sparseSize(model, { format: "dense" }) / MB,
     sparseMb: sparseSize(model, { format: "auto" }) / MB,

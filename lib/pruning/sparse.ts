@@ -225,12 +225,13 @@ export function saveSparse(model: PreTrainedModel, dir: string, options: SparseO
 }
 
 /**
- * The size in bytes a model would take in a sparse file, without writing it.
+ * The size in bytes a model (or some of its weights, HF layout) would take
+ * in a sparse file, without writing it.
  *
  * @example sparseSize(prunedStudent, { dtype: "int8" }) / 2 ** 20; // MB
  */
-export function sparseSize(model: PreTrainedModel, options: SparseOptions = {}): number {
-  const { tensors, metadata } = encodeSparse(model.stateDict(), options);
+export function sparseSize(model: PreTrainedModel | Weights, options: SparseOptions = {}): number {
+  const { tensors, metadata } = encodeSparse(model instanceof Map ? model : model.stateDict(), options);
   return serializeSafetensors(tensors, metadata).byteLength;
 }
 
