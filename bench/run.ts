@@ -17,6 +17,7 @@ import { benchQuantization } from "./quantization";
 import { benchBaseline, benchBaselineSearch } from "./baseline";
 import { benchRobust } from "./robust";
 import { benchAccuracy } from "./accuracy";
+import { benchPruning } from "./pruning";
 
 const DISTILLATION_TARGETS: Record<string, [string, (v: number) => boolean]> = {
   distilledMinusAlonePoints: ["> 0 (distilled beats alone)", (v) => v > 0],
@@ -47,6 +48,16 @@ const QUANTIZATION_TARGETS: Record<string, [string, (v: number) => boolean]> = {
 
 /** Benches that run only when named (long, or diagnostic). */
 const BY_NAME_ONLY = new Set(["kdLogits", "kdLayers", "kernels", "baselineSearch"]);
+
+const PRUNING_TARGETS: Record<string, [string, (v: number) => boolean]> = {
+  structuredSpeedup: [">= 1.3x (ORT fp32, vs the unpruned student)", (v) => v >= 1.3],
+  structuredAccuracyLossPoints: ["<= 1 point (argmax, vs the unpruned student)", (v) => v <= 1],
+  prunedOnnxInt8Mb: ["<= 1.97 MB", (v) => v <= 1.97],
+  finalSizeReduction: [">= 10x (vs the teacher's model.safetensors)", (v) => v >= 10],
+  finalSpeedupOverTeacherTfjs: [">= 15x (vs the teacher's TF.js pipeline)", (v) => v >= 15],
+  finalMinusTeacherAccuracyPoints: [">= 0 (same fallback rule)", (v) => v >= 0],
+};
+
 
 const BENCHES: Record<string, () => Promise<Row[]>> = {
   teacher: async () => {
@@ -98,6 +109,20 @@ const BENCHES: Record<string, () => Promise<Row[]>> = {
       { bench: `accuracy: ${r.model}`, metric: "test accuracy (argmax only)", value: r.testArgmaxAccuracy, note: `in-scope ${r.testArgmaxInScope.toFixed(4)}, oos recall ${r.testArgmaxOosRecall.toFixed(4)}` },
       { bench: `accuracy: ${r.model}`, metric: "validation accuracy (argmax)", value: r.validationArgmax },
     ]),
+
+  pruning: async () => {
+    const r = await benchPruning();
+    const rows: Row[] = [];
+    for (const [metric, value] of Object.entries(r)) {
+      if (typeof value !== "number") {
+        rows.push({ bench: "pruning", metric: `${metric}: ${value}`, value: NaN });
+        continue;
+      }
+      const t = PRUNING_TARGETS[metric];
+      rows.push({ bench: "pruning", metric, value, ...(t ? { target: t[0], met: t[1](value) } : {}) });
+    }
+    return rows;
+  },
   kernels: async () => (await benchKernels()).slice(0, 15).map((r) => ({ bench: "kernels (one training step)", metric: `${r.kernel} ms (${r.calls} calls, ${(r.share * 100).toFixed(1)}%)`, value: r.ms })),
   hpo: async () => (await benchHpo()).map((r) => ({ bench: "hpo", ...r })),
   baseline: async () => {

@@ -22,3 +22,4 @@ export * from "./quantization";
 export * from "./distillation";
 export * from "./hpo";
 export * from "./baseline";
+export * from "./pruning";

@@ -3,6 +3,14 @@
 
 export type LabelMaps = { id2label: Record<string, string>; label2id: Record<string, number> };
 
+/**
+ * Attention heads removed from each layer, as Hugging Face's `pruned_heads`
+ * ({"layer": [head, …]}, heads numbered as in the unpruned layer). HF's BERT
+ * and DistilBERT shrink that layer's query, key, value and attention-output
+ * projections when they load such a config, and so do our models.
+ */
+export type PrunedHeads = Record<string, number[]>;
+
 export interface BertConfig extends LabelMaps {
   model_type: "bert";
   architectures: string[];
@@ -24,6 +32,7 @@ export interface BertConfig extends LabelMaps {
   problem_type?: "single_label_classification";
   torch_dtype?: string;
   transformers_version?: string;
+  pruned_heads?: PrunedHeads;
   [extra: string]: unknown;
 }
 
@@ -48,6 +57,7 @@ export interface DistilBertConfig extends LabelMaps {
   problem_type?: "single_label_classification";
   torch_dtype?: string;
   transformers_version?: string;
+  pruned_heads?: PrunedHeads;
   [extra: string]: unknown;
 }
 
@@ -171,7 +181,24 @@ export function validateConfig(c: ModelConfig): void {
     throw new Error(`Unsupported model_type "${(c as any).model_type}" (supported: bert, distilbert)`);
   }
   check(Number.isInteger(c.pad_token_id) && c.pad_token_id >= 0 && c.pad_token_id < c.vocab_size, `pad_token_id must be an id in [0, vocab_size = ${c.vocab_size}), got ${c.pad_token_id}`);
+  const [layers, heads] = c.model_type === "bert" ? [c.num_hidden_layers, c.num_attention_heads] : [c.n_layers, c.n_heads];
+  checkPrunedHeads(c.pruned_heads, layers, heads);
   if (!isMaskedLm(c)) checkLabels(c);
+}
+
+/** `pruned_heads` must name existing layers and heads, and leave every layer at least one head. */
+function checkPrunedHeads(pruned: unknown, layers: number, heads: number): void {
+  if (pruned === undefined || pruned === null) return;
+  check(typeof pruned === "object" && !Array.isArray(pruned), `pruned_heads must be an object {"layer": [heads]}, got ${JSON.stringify(pruned)}`);
+  for (const [layer, list] of Object.entries(pruned as Record<string, unknown>)) {
+    const i = Number(layer);
+    check(Number.isInteger(i) && i >= 0 && i < layers && String(i) === layer.trim(), `pruned_heads names layer "${layer}", but the layers are 0..${layers - 1}`);
+    check(Array.isArray(list), `pruned_heads["${layer}"] must be a list of head indices, got ${JSON.stringify(list)}`);
+    const hs = list as unknown[];
+    for (const h of hs) check(Number.isInteger(h) && (h as number) >= 0 && (h as number) < heads, `pruned_heads["${layer}"] names head ${JSON.stringify(h)}, but the heads are 0..${heads - 1}`);
+    check(new Set(hs).size === hs.length, `pruned_heads["${layer}"] lists a head twice: [${hs.join(", ")}]`);
+    check(hs.length < heads, `pruned_heads["${layer}"] removes every head of layer ${i} (${heads} of ${heads}); keep at least one head per layer`);
+  }
 }
 
 /** Whether a config describes a masked-language model (`architectures: ["BertForMaskedLM"]`), which has no labels. */
@@ -184,7 +211,14 @@ export interface EncoderSpec {
   vocabSize: number;
   hidden: number;
   layers: number;
+  /** Heads per layer in the config (before any pruning). */
   heads: number;
+  /** hidden / heads: the width of one head. */
+  headDim: number;
+  /** Heads each layer keeps after `pruned_heads` (all `heads` when nothing is pruned). */
+  layerHeads: number[];
+  /** Heads removed from each layer, sorted (original numbering). */
+  prunedHeads: number[][];
   ffn: number;
   activation: string;
   hiddenDropout: number;
@@ -197,6 +231,12 @@ export interface EncoderSpec {
   padTokenId: number;
 }
 
+/** Per-layer head bookkeeping from a config's `pruned_heads`. */
+function headsOf(pruned: PrunedHeads | undefined, layers: number, heads: number, hidden: number): Pick<EncoderSpec, "headDim" | "layerHeads" | "prunedHeads"> {
+  const prunedHeads = Array.from({ length: layers }, (_, i) => [...(pruned?.[String(i)] ?? [])].sort((a, b) => a - b));
+  return { headDim: hidden / heads, layerHeads: prunedHeads.map((p) => heads - p.length), prunedHeads };
+}
+
 export function encoderSpec(c: ModelConfig): EncoderSpec {
   if (c.model_type === "bert") {
     return {
@@ -204,6 +244,7 @@ export function encoderSpec(c: ModelConfig): EncoderSpec {
       hidden: c.hidden_size,
       layers: c.num_hidden_layers,
       heads: c.num_attention_heads,
+      ...headsOf(c.pruned_heads, c.num_hidden_layers, c.num_attention_heads, c.hidden_size),
       ffn: c.intermediate_size,
       activation: c.hidden_act,
       hiddenDropout: c.hidden_dropout_prob,
@@ -221,6 +262,7 @@ export function encoderSpec(c: ModelConfig): EncoderSpec {
     hidden: c.dim,
     layers: c.n_layers,
     heads: c.n_heads,
+    ...headsOf(c.pruned_heads, c.n_layers, c.n_heads, c.dim),
     ffn: c.hidden_dim,
     activation: c.activation,
     hiddenDropout: c.dropout,

@@ -198,7 +198,10 @@ export abstract class PreTrainedModel {
     norm(sc.embeddingsNorm, s.hidden);
     for (let i = 0; i < s.layers; i++) {
       const n = sc.layer(i);
-      for (const k of [n.query, n.key, n.value, n.attentionOutput]) dense(k, s.hidden, s.hidden);
+      // A layer with pruned heads (config.pruned_heads) projects to fewer heads, as HF's prune_heads leaves it.
+      const inner = s.layerHeads[i] * s.headDim;
+      for (const k of [n.query, n.key, n.value]) dense(k, s.hidden, inner);
+      dense(n.attentionOutput, inner, s.hidden);
       norm(n.attentionNorm, s.hidden);
       dense(n.intermediate, s.hidden, s.ffn);
       dense(n.output, s.ffn, s.hidden);
@@ -312,7 +315,7 @@ export abstract class PreTrainedModel {
     const s = this.spec;
     const sc = this.scheme;
     const act = activation(s.activation);
-    const headDim = s.hidden / s.heads;
+    const headDim = s.headDim;
 
     const hiddenStates: tf.Tensor3D[] = [];
     const attentions: tf.Tensor4D[] = [];
@@ -330,10 +333,10 @@ export abstract class PreTrainedModel {
     // [batch, 1, 1, seq]: 0 where attended, a huge negative where padded.
     const maskBias = tf.mul(tf.sub(1, tf.cast(tf.reshape(mask, [batch, 1, 1, seq]), "float32")), NEG_INF);
     const scale = 1 / Math.sqrt(headDim);
-    const splitHeads = (t: tf.Tensor, perm: number[]) => tf.transpose(tf.reshape(t, [batch, seq, s.heads, headDim]), perm);
-
     for (let i = 0; i < s.layers; i++) {
       const n = sc.layer(i);
+      const heads = s.layerHeads[i];
+      const splitHeads = (t: tf.Tensor, perm: number[]) => tf.transpose(tf.reshape(t, [batch, seq, heads, headDim]), perm);
       const q = splitHeads(this.dense(x, n.query, options), [0, 2, 1, 3]); // [b, h, s, d]
       const kT = splitHeads(this.dense(x, n.key, options), [0, 2, 3, 1]); // [b, h, d, s]
       const v = splitHeads(this.dense(x, n.value, options), [0, 2, 1, 3]);
@@ -341,7 +344,7 @@ export abstract class PreTrainedModel {
       const probs = tf.softmax(scores);
       if (options.outputAttentions) attentions.push(probs as tf.Tensor4D);
       const ctx = matMul(dropout(probs, s.attentionDropout, seed()), v); // [b, h, s, d]
-      const merged = tf.reshape(tf.transpose(ctx, [0, 2, 1, 3]), [batch, seq, s.hidden]);
+      const merged = tf.reshape(tf.transpose(ctx, [0, 2, 1, 3]), [batch, seq, heads * headDim]);
       const attnOut = dropout(this.dense(merged, n.attentionOutput, options), s.hiddenDropout, seed());
       x = this.norm(tf.add(attnOut, x), n.attentionNorm);
       const inter = act(this.dense(x, n.intermediate, options));

@@ -111,9 +111,15 @@ export function buildOnnxModel(source: OnnxExportSource, options: ExportOptions 
   const bias = g.op("Mul", [inverted, g.scalar("mask_min", NEG_INF)], { name: "mask/Mul" });
   const maskBias = g.op("Unsqueeze", [bias, g.int64("mask_axes", [1, 2])], { name: "mask/Unsqueeze" });
 
-  const headDim = s.hidden / s.heads;
-  const headsShape = g.int64("heads_shape", [0, 0, s.heads, headDim]);
-  const mergedShape = g.int64("merged_shape", [0, 0, s.hidden]);
+  const headDim = s.headDim;
+  // Shapes per head count: a layer with pruned heads (config.pruned_heads) has fewer.
+  const shapes = new Map<number, { heads: string; merged: string }>();
+  const shapesFor = (heads: number) => {
+    let sh = shapes.get(heads);
+    const tag = heads === s.heads ? "" : `_${heads}_heads`;
+    if (!sh) shapes.set(heads, (sh = { heads: g.int64(`heads_shape${tag}`, [0, 0, heads, headDim]), merged: g.int64(`merged_shape${tag}`, [0, 0, heads * headDim]) }));
+    return sh;
+  };
   const scale = g.scalar("attention_scale", 1 / Math.sqrt(headDim));
   const sqrt2 = g.scalar("gelu_sqrt_two", Math.SQRT2);
   const half = g.scalar("gelu_half", 0.5);
@@ -122,6 +128,7 @@ export function buildOnnxModel(source: OnnxExportSource, options: ExportOptions 
   for (let i = 0; i < s.layers; i++) {
     const n = sc.layer(i);
     const p = `layer.${i}`;
+    const { heads: headsShape, merged: mergedShape } = shapesFor(s.layerHeads[i]);
     const split = (t: string, perm: number[], tag: string) =>
       g.op("Transpose", [g.op("Reshape", [t, headsShape], { name: `${p}/${tag}/Reshape` })], { name: `${p}/${tag}/Transpose`, attrs: { perm } });
     const q = split(dense(x, n.query, `${p}/query`), [0, 2, 1, 3], "q");

@@ -1,0 +1,348 @@
+// Pruning on CLINC150 (npm run bench -- pruning), all from the shipped
+// models: the distilled student is fine-tuned with distillation from the
+// teacher while it is pruned.
+//   1. Unstructured: magnitude and movement pruning at several sparsities
+//      (cubic schedule), plus one soft-movement run: test accuracy, the
+//      sparsity reached, and the model's size stored dense, sparse, and
+//      sparse int8.
+//   2. Structured: heads and FFN neurons removed (gradient importance,
+//      Michel et al.), fine-tuned with distillation; then the vocabulary
+//      pruned, fine-tuned again; the out-of-scope fallback tuned on
+//      validation; exported to ONNX and int8. Size, ONNX Runtime latency
+//      (one intra-op thread, the pin-number query, alternating rounds as
+//      bench/onnx.ts) and test accuracy after each step, against the
+//      unpruned student and the teacher's TF.js pipeline measured in the
+//      same run.
+// Every training is bounded by env knobs (the machine is shared):
+//   PRUNING_EPOCHS (0.5)              epochs of each unstructured run
+//   PRUNING_SPARSITIES (0.5,0.7,0.8,0.9), PRUNING_METHODS (magnitude,movement,softMovement)
+//   PRUNING_STRUCTURED_EPOCHS (1)     epochs of each structured fine-tuning stage
+//   PRUNING_HEADS (4)                 heads removed (of 8, global ranking)
+//   PRUNING_FFN (512)                 FFN neurons kept per layer (of 1024)
+//   PRUNING_MIN_TOKEN_COUNT (3)       a token is kept if the training texts use it this often
+//   PRUNING_PARTS (unstructured,structured), PRUNING_LR (3e-4)
+//   PRUNING_SOFT_LAMBDA (20,60: one run each), PRUNING_SOFT_THRESHOLD (0.1), PRUNING_SOFT_SCALE (300): soft movement's λ, τ and score scale
+//   PRUNING_CONTROL (1): also train step 1's model for a second epoch on the full vocabulary, to tell the vocabulary's effect from the extra epoch's
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import * as tf from "@tensorflow/tfjs-core";
+import { Dataset, loadClinc } from "../lib/data";
+import type { IntentRow } from "../lib/data/intents";
+import { AutoModelForSequenceClassification, PreTrainedModel } from "../lib/models";
+import { BertTokenizer } from "../lib/tokenizers";
+import { DataCollatorWithPadding, EncodedRow, TensorBatch, Trainer, computeAccuracy, tokenizeDataset } from "../lib/training";
+import { DistillationTrainer } from "../lib/distillation";
+import { distillationLoss } from "../lib/distillation/loss";
+import { crossEntropy } from "../lib/training/loss";
+import { pipeline } from "../lib/pipelines";
+import { OnnxPipeline, createModelForProvider, exportOnnxFolder } from "../lib/onnx";
+import { BenchmarkMetrics, OnnxPerformanceBenchmark, measureLatency } from "../lib/benchmark";
+import { intentReport } from "../lib/evaluation";
+import { tuneOosThreshold } from "../lib/pipelines/oos";
+import { OUTPUTS_DIR, modelPath } from "../lib/workbook/hub";
+import { OOS_LABEL, oversampleOos, saveOosThreshold } from "../lib/workbook/recipes";
+import { savedOosFallback } from "../lib/pipelines/textClassification";
+import {
+  CrossTokenizerDistillationTrainer,
+  PruningConfig,
+  PruningCriterion,
+  defaultPrunedParameters,
+  modelSparsity,
+  pruneStructured,
+  pruneVocabulary,
+  selectHeadsToPrune,
+  selectNeuronsToKeep,
+  sparseSize,
+  structuredImportance,
+  vocabularyToKeep,
+} from "../lib/pruning";
+import { logger, setLogLevel } from "../lib/utils/log";
+import { writeJsonAtomic } from "../lib/utils/fs";
+
+const QUERY = "What is the pin number for my account?";
+const OUT = path.join(OUTPUTS_DIR, "bench-pruning");
+const MAX_LENGTH = 64;
+const MB = 1024 * 1024;
+
+function num(name: string, fallback: number): number {
+  const v = process.env[name];
+  if (v === undefined || v === "") return fallback;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0) throw new Error(`${name} must be a positive number, got "${v}"`);
+  return n;
+}
+function list(name: string, fallback: string): string[] {
+  return (process.env[name] ?? fallback).split(",").map((s) => s.trim()).filter(Boolean);
+}
+
+/** Latencies of several callables in alternating rounds (so drift hits all alike); per callable, the median of the round means. */
+async function interleavedLatency(fns: Record<string, () => unknown>, rounds = 7, runs = 200): Promise<Record<string, number>> {
+  const means: Record<string, number[]> = {};
+  for (let r = 0; r < rounds; r++) for (const [k, f] of Object.entries(fns)) (means[k] ??= []).push((await measureLatency(f, { warmupRuns: 20, timedRuns: runs })).mean);
+  const median = (a: number[]) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
+  return Object.fromEntries(Object.entries(means).map(([k, a]) => [k, median(a)]));
+}
+
+interface Ctx {
+  clinc: ReturnType<typeof loadClinc>;
+  teacher: PreTrainedModel;
+  tokenizer: BertTokenizer;
+  studentDir: string;
+  train: Dataset<IntentRow>;
+  oosId: number;
+  lr: number;
+}
+
+/** The distillation arguments every run shares: the students' recipe (α 0.5, T 2, batch 64), a fine-tuning learning rate, no checkpoints. */
+function args(ctx: Ctx, name: string, epochs: number, workers = 1) {
+  return { outputDir: path.join(os.tmpdir(), `bench-pruning-${name}`), numTrainEpochs: epochs, learningRate: ctx.lr, perDeviceTrainBatchSize: 64, perDeviceEvalBatchSize: 128, warmupRatio: 0.1, weightDecay: 0.01, maxLength: MAX_LENGTH, evaluationStrategy: "no" as const, saveStrategy: "no" as const, alpha: 0.5, temperature: 2, seed: 42, disableTqdm: true, dataParallelWorkers: workers };
+}
+
+/** Test (and validation) argmax accuracy of a TF.js model, from logits in batches. */
+async function evaluate(trainer: Trainer, ctx: Ctx, tokenizer: BertTokenizer): Promise<{ test: number; validation: number; validationLogits: Float32Array[]; validationLabels: number[] }> {
+  const test = await trainer.predict(tokenizeDataset(ctx.clinc.test, tokenizer, MAX_LENGTH), "test");
+  const val = await trainer.predict(tokenizeDataset(ctx.clinc.validation, tokenizer, MAX_LENGTH), "validation");
+  return { test: intentReport(test.predictions, test.labelIds, ctx.oosId).accuracy, validation: intentReport(val.predictions, val.labelIds, ctx.oosId).accuracy, validationLogits: val.predictions, validationLabels: val.labelIds };
+}
+
+/** Sizes of a model stored dense (float32 safetensors), sparsely (the smallest of CSR/bitmap per matrix) and sparsely in int8. */
+function storageSizes(model: PreTrainedModel): { denseMb: number; sparseMb: number; sparseInt8Mb: number; encoderDenseMb: number; encoderSparseMb: number; encoderSparseInt8Mb: number } {
+  const enc = new Set(defaultPrunedParameters(model));
+  const encoder = new Map([...model.stateDict()].filter(([n]) => enc.has(n)));
+  return {
+    denseMb: sparseSize(model, { format: "dense" }) / MB,
+    sparseMb: sparseSize(model, { format: "auto" }) / MB,
+    sparseInt8Mb: sparseSize(model, { format: "auto", dtype: "int8" }) / MB,
+    encoderDenseMb: sparseSize(encoder, { format: "dense" }) / MB,
+    encoderSparseMb: sparseSize(encoder, { format: "auto" }) / MB,
+    encoderSparseInt8Mb: sparseSize(encoder, { format: "auto", dtype: "int8" }) / MB,
+  };
+}
+
+async function unstructured(ctx: Ctx, out: Record<string, number | string>): Promise<void> {
+  const epochs = num("PRUNING_EPOCHS", 0.5);
+  const sparsities = list("PRUNING_SPARSITIES", "0.5,0.7,0.8,0.9").map(Number);
+  const methods = list("PRUNING_METHODS", "magnitude,movement,softMovement") as PruningCriterion[];
+  const trainRows = tokenizeDataset(ctx.train, ctx.tokenizer, MAX_LENGTH);
+  const steps = Math.ceil(Math.ceil(trainRows.length / 64) * epochs);
+  out.unstructuredBudget = `${epochs} epoch(s) = ${steps} steps of 64 rows per run (${trainRows.length} training rows, oos x4), distillation α 0.5 T 2 from the teacher, lr ${ctx.lr}; cubic schedule from step 0 to ${Math.round(steps * 0.7)}, global ranking over the encoder's 12 linear weights`;
+  // The unpruned student, for reference.
+  {
+    const student = AutoModelForSequenceClassification.fromPretrained(ctx.studentDir, { quiet: true });
+    const trainer = new Trainer({ model: student, tokenizer: ctx.tokenizer, args: args(ctx, "eval", 1) });
+    const r = await evaluate(trainer, ctx, ctx.tokenizer);
+    Object.assign(out, { unprunedStudentTestAccuracy: r.test, unprunedStudentValidationAccuracy: r.validation });
+    for (const [k, v] of Object.entries(storageSizes(student))) out[`unprunedStudent${k[0].toUpperCase()}${k.slice(1)}`] = v;
+    student.dispose();
+  }
+  const runs: { method: PruningCriterion; sparsity?: number; lambda?: number }[] = [];
+  for (const m of methods) {
+    if (m === "softMovement") for (const lambda of list("PRUNING_SOFT_LAMBDA", "20,60").map(Number)) runs.push({ method: m, lambda });
+    else for (const s of sparsities) runs.push({ method: m, sparsity: s });
+  }
+  for (const run of runs) {
+    const student = AutoModelForSequenceClassification.fromPretrained(ctx.studentDir, { quiet: true });
+    const tag = run.sparsity === undefined ? `${run.method}Lambda${run.lambda}` : `${run.method}${Math.round(run.sparsity * 100)}`;
+    const config =
+      run.method === "softMovement"
+        ? new PruningConfig({ pruningType: "softMovement", endStep: Math.round(steps * 0.7), pruningFrequency: 10, finalThreshold: num("PRUNING_SOFT_THRESHOLD", 0.1), regularizationLambda: run.lambda, scoreScale: num("PRUNING_SOFT_SCALE", 300) })
+        : new PruningConfig({ pruningType: run.method, targetSparsity: run.sparsity, endStep: Math.round(steps * 0.7), pruningFrequency: run.method === "magnitude" ? 5 : 10, pruningScope: "global" });
+    const trainer = new DistillationTrainer({ model: student, teacherModel: ctx.teacher, tokenizer: ctx.tokenizer, cacheTeacherLogits: true, trainDataset: trainRows, args: args(ctx, tag, epochs) });
+    const start = Date.now();
+    await trainer.distill(config);
+    const seconds = (Date.now() - start) / 1000;
+    const r = await evaluate(trainer, ctx, ctx.tokenizer);
+    const sizes = storageSizes(student);
+    const sparsity = modelSparsity(student);
+    logger.info(`${tag}: sparsity ${(sparsity * 100).toFixed(1)}%, test accuracy ${r.test.toFixed(4)} (${seconds.toFixed(0)} s); sizes dense ${sizes.denseMb.toFixed(2)} MB, sparse ${sizes.sparseMb.toFixed(2)} MB, sparse int8 ${sizes.sparseInt8Mb.toFixed(2)} MB`);
+    Object.assign(out, { [`${tag}Sparsity`]: sparsity, [`${tag}TestAccuracy`]: r.test, [`${tag}ValidationAccuracy`]: r.validation, [`${tag}TrainSeconds`]: seconds });
+    for (const [k, v] of Object.entries(sizes)) out[`${tag}${k[0].toUpperCase()}${k.slice(1)}`] = v;
+    const dir = path.join(OUT, `distilbert-clinc-${tag}`);
+    student.savePretrained(dir);
+    ctx.tokenizer.savePretrained(dir);
+    writeJsonAtomic(path.join(dir, "pruning_history.json"), config.history);
+    student.dispose();
+  }
+}
+
+/** A pipeline's accuracy on the test set with its saved fallback (the default) and with plain argmax; in-scope accuracy and oos recall of the first. */
+async function pipeAccuracy(pipe: { (t: readonly string[], o?: { batchSize?: number; oosThreshold?: number | null }): Promise<{ label: string }[][]> }, ctx: Ctx): Promise<{ saved: number; argmax: number; inScope: number; oosRecall: number }> {
+  const names = ctx.clinc.test.features.intent;
+  const texts = ctx.clinc.test.column("text");
+  const labels = ctx.clinc.test.column("intent");
+  const report = (preds: { label: string }[][]) => intentReport(preds.map((p) => names.str2int(p[0].label)), labels, ctx.oosId);
+  const saved = report(await pipe(texts, { batchSize: 64 }));
+  return { saved: saved.accuracy, argmax: report(await pipe(texts, { batchSize: 64, oosThreshold: null })).accuracy, inScope: saved.inScopeAccuracy ?? NaN, oosRecall: saved.oosRecall ?? NaN };
+}
+
+/** Batches of training rows for the importance scores, with the teacher's logits for a distillation loss. */
+function importanceBatches(ctx: Ctx, n: number): { inputs: TensorBatch; teacher: tf.Tensor2D }[] {
+  const rows = tokenizeDataset(ctx.train.shuffle(1).head(n * 64), ctx.tokenizer, MAX_LENGTH).rows as EncodedRow[];
+  const collator = new DataCollatorWithPadding({ padTokenId: ctx.tokenizer.padTokenId });
+  return Array.from({ length: n }, (_, i) => {
+    const inputs = collator.call(rows.slice(i * 64, (i + 1) * 64));
+    return { inputs, teacher: tf.tidy(() => ctx.teacher.call(inputs).logits) };
+  });
+}
+
+async function structured(ctx: Ctx, out: Record<string, number | string>): Promise<void> {
+  const epochs = num("PRUNING_STRUCTURED_EPOCHS", 1);
+  const headsToPrune = num("PRUNING_HEADS", 4);
+  const ffnKeep = num("PRUNING_FFN", 512);
+  const minCount = num("PRUNING_MIN_TOKEN_COUNT", 3);
+  const texts = ctx.clinc.test.column("text");
+  const student = AutoModelForSequenceClassification.fromPretrained(ctx.studentDir, { quiet: true });
+
+  // Step 1: heads and FFN neurons, ranked by gate gradients of the distillation loss (Michel et al.).
+  const batches = importanceBatches(ctx, 16);
+  const byInputs = new Map(batches.map((b) => [b.inputs, b.teacher]));
+  const importance = structuredImportance(student, batches.map((b) => b.inputs), { loss: (o, inputs) => distillationLoss(crossEntropy(o.logits, inputs.labels, 0), o.logits, byInputs.get(inputs)!, 0.5, 2) });
+  batches.forEach((b) => tf.dispose([b.teacher, ...Object.values(b.inputs)]));
+  const heads = selectHeadsToPrune(importance.heads, { count: headsToPrune });
+  const keep = selectNeuronsToKeep(importance.neurons, ffnKeep);
+  out.structuredHeadImportance = JSON.stringify(importance.heads.map((r) => r.map((v) => Number(v.toFixed(3)))));
+  out.structuredPrunedHeads = JSON.stringify(heads);
+  let model: PreTrainedModel = pruneStructured(student, { heads, keepNeurons: keep });
+  logger.info(`Structured: removed heads ${JSON.stringify(heads)}, FFN 1024 → ${ffnKeep}; ${(student.numParameters() / 1e6).toFixed(2)}M → ${(model.numParameters() / 1e6).toFixed(2)}M parameters`);
+  const trainRows = tokenizeDataset(ctx.train, ctx.tokenizer, MAX_LENGTH);
+  const t1 = new DistillationTrainer({ model, teacherModel: ctx.teacher, tokenizer: ctx.tokenizer, cacheTeacherLogits: true, trainDataset: trainRows, args: args(ctx, "structured", epochs, 2) });
+  let start = Date.now();
+  await t1.train();
+  out.structuredStep1TrainSeconds = (Date.now() - start) / 1000;
+  const r1 = await evaluate(t1, ctx, ctx.tokenizer);
+  Object.assign(out, { structuredStep1TestAccuracy: r1.test, structuredStep1ValidationAccuracy: r1.validation, structuredStep1Parameters: model.numParameters() });
+
+  // Control: step 1's model trained as long as steps 1 and 2 together, on the full vocabulary.
+  if (num("PRUNING_CONTROL", 1) >= 1) {
+    const control = pruneStructured(student, { heads, keepNeurons: keep });
+    const tc = new DistillationTrainer({ model: control, teacherModel: ctx.teacher, tokenizer: ctx.tokenizer, cacheTeacherLogits: true, trainDataset: trainRows, args: args(ctx, "control", 2 * epochs, 2) });
+    await tc.train();
+    const rc = await evaluate(tc, ctx, ctx.tokenizer);
+    Object.assign(out, { structuredControlTwoEpochsTestAccuracy: rc.test, structuredControlTwoEpochsValidationAccuracy: rc.validation });
+    control.dispose();
+  }
+
+  // Step 2: the vocabulary rows the training texts use at least minCount times; the teacher keeps its tokenizer.
+  const vocab = vocabularyToKeep(ctx.tokenizer, ctx.clinc.train.column("text"), { minCount });
+  const step1 = model;
+  const pruned = pruneVocabulary(step1, ctx.tokenizer, vocab.tokens);
+  model = pruned.model;
+  const tokenizer = pruned.tokenizer;
+  out.structuredVocabulary = `${ctx.tokenizer.vocabSize} → ${tokenizer.vocabSize} tokens (used ≥ ${minCount} times in the training texts, plus specials and ASCII characters)`;
+  const t2 = new CrossTokenizerDistillationTrainer({ model, teacherModel: ctx.teacher, tokenizer, trainDataset: tokenizeDataset(ctx.train, tokenizer, MAX_LENGTH), teacherTrainDataset: trainRows, args: args(ctx, "vocabulary", epochs, 2) });
+  start = Date.now();
+  await t2.train();
+  out.structuredStep2TrainSeconds = (Date.now() - start) / 1000;
+  const r2 = await evaluate(t2, ctx, tokenizer);
+  Object.assign(out, { structuredStep2TestAccuracy: r2.test, structuredStep2ValidationAccuracy: r2.validation, structuredStep2Parameters: model.numParameters() });
+
+  // The out-of-scope fallback tuned on validation and saved, as the recipes do; the HF folder and its ONNX exports.
+  const fallback = saveOosThreshold(model, r2.validationLogits, r2.validationLabels, ctx.oosId);
+  out.structuredOosThreshold = fallback?.threshold ?? NaN;
+  const dir = path.join(OUT, "distilbert-clinc-pruned");
+  model.savePretrained(dir);
+  tokenizer.savePretrained(dir);
+  const reloaded = AutoModelForSequenceClassification.fromPretrained(dir, { quiet: true });
+  const folder = exportOnnxFolder(reloaded, tokenizer, path.join(OUT, "onnx", "distilbert-clinc-pruned"));
+  // Step 1's model alone (same vocabulary as the student), for "what each step saves".
+  const step1Dir = path.join(OUT, "onnx", "distilbert-clinc-pruned-step1");
+  const step1Folder = exportOnnxFolder(step1, ctx.tokenizer, step1Dir);
+  const studentFolder = exportOnnxFolder(student, ctx.tokenizer, path.join(OUT, "onnx", "distilbert-clinc-distilled"));
+
+  // Sessions: one intra-op thread (createModelForProvider's default, the book's setting).
+  const studentFp32 = new OnnxPipeline(await createModelForProvider(studentFolder.fp32), ctx.tokenizer, student.config);
+  const studentInt8 = new OnnxPipeline(await createModelForProvider(studentFolder.quantized!), ctx.tokenizer, student.config);
+  const step1Fp32 = new OnnxPipeline(await createModelForProvider(step1Folder.fp32), ctx.tokenizer, step1.config);
+  const prunedFp32 = new OnnxPipeline(await createModelForProvider(folder.fp32), tokenizer, reloaded.config);
+  const prunedInt8 = new OnnxPipeline(await createModelForProvider(folder.quantized!), tokenizer, reloaded.config);
+  const teacherTfjs = pipeline("text-classification", ctx.teacher, { tokenizer: ctx.tokenizer });
+  const lat = await interleavedLatency({ teacherTfjs: () => teacherTfjs(QUERY), studentFp32: () => studentFp32(QUERY), studentInt8: () => studentInt8(QUERY), step1Fp32: () => step1Fp32(QUERY), prunedFp32: () => prunedFp32(QUERY), prunedInt8: () => prunedInt8(QUERY) });
+  for (const [k, v] of Object.entries(lat)) out[`${k}LatencyMs`] = v;
+
+  // Accuracy on all 5,500 test queries: the pipelines apply a saved fallback by default.
+  const acc = {
+    studentFp32: await pipeAccuracy(studentFp32, ctx),
+    step1Fp32: await pipeAccuracy(step1Fp32, ctx),
+    prunedFp32: await pipeAccuracy(prunedFp32, ctx),
+    prunedInt8: await pipeAccuracy(prunedInt8, ctx),
+    teacherTfjs: await pipeAccuracy(teacherTfjs as any, ctx),
+  };
+  for (const [k, v] of Object.entries(acc)) Object.assign(out, { [`${k}Accuracy`]: v.saved, [`${k}ArgmaxAccuracy`]: v.argmax, [`${k}InScopeAccuracy`]: v.inScope, [`${k}OosRecall`]: v.oosRecall });
+  // The teacher under the same rule: its saved fallback, or (when its config has none) one tuned on validation here.
+  const teacherSaved = savedOosFallback(ctx.teacher.config as { task_specific_params?: unknown });
+  let teacherAccuracy = acc.teacherTfjs.saved;
+  if (!teacherSaved) {
+    const tv = new Trainer({ model: ctx.teacher, tokenizer: ctx.tokenizer, args: args(ctx, "teacher-eval", 1) });
+    const val = await tv.predict(tokenizeDataset(ctx.clinc.validation, ctx.tokenizer, MAX_LENGTH));
+    const tuned = tuneOosThreshold(val.predictions, val.labelIds, ctx.oosId);
+    out.teacherTunedOosThreshold = tuned.threshold;
+    const withTuned = await pipeAccuracy((t, o) => teacherTfjs(t, { ...o, oosThreshold: o?.oosThreshold === null ? null : tuned.threshold }) as any, ctx);
+    teacherAccuracy = withTuned.saved;
+    Object.assign(out, { teacherTunedInScopeAccuracy: withTuned.inScope, teacherTunedOosRecall: withTuned.oosRecall });
+  }
+  out.teacherFallbackRule = teacherSaved ? `saved threshold ${teacherSaved.oos_threshold}` : `no saved threshold: tuned on validation here (${out.teacherTunedOosThreshold})`;
+  out.teacherAccuracyWithFallback = teacherAccuracy;
+
+  // Sizes: the teacher's fp32 folder (model.safetensors), the ONNX files.
+  const size = (f: string) => fs.statSync(f).size / MB;
+  Object.assign(out, {
+    teacherSafetensorsMb: size(path.join(modelPath("bert-clinc-teacher"), "model.safetensors")),
+    studentOnnxFp32Mb: size(studentFolder.fp32),
+    studentOnnxInt8Mb: size(studentFolder.quantized!),
+    step1OnnxFp32Mb: size(step1Folder.fp32),
+    step1OnnxInt8Mb: size(step1Folder.quantized!),
+    prunedOnnxFp32Mb: size(folder.fp32),
+    prunedOnnxInt8Mb: size(folder.quantized!),
+    prunedSafetensorsMb: size(path.join(dir, "model.safetensors")),
+  });
+  // The chapter's rows (the book's OnnxPerformanceBenchmark: size of the .onnx file).
+  const rows: Record<string, BenchmarkMetrics> = {};
+  for (const [name, pipe, file] of [["Distillation + pruning", prunedFp32, folder.fp32], ["Distillation + pruning + ORT (quantized)", prunedInt8, folder.quantized!]] as const) {
+    Object.assign(rows, await new OnnxPerformanceBenchmark(pipe as any, ctx.clinc.test, name, file, { verbose: false }).runBenchmark());
+  }
+  writeJsonAtomic(path.join(OUT, "perf_metrics.json"), rows);
+
+  // Targets.
+  out.structuredSpeedup = lat.studentFp32 / lat.prunedFp32;
+  out.structuredAccuracyLossPoints = (acc.studentFp32.argmax - acc.prunedFp32.argmax) * 100;
+  out.finalSizeReduction = (out.teacherSafetensorsMb as number) / (out.prunedOnnxInt8Mb as number);
+  out.finalSpeedupOverTeacherTfjs = lat.teacherTfjs / lat.prunedInt8;
+  out.finalMinusTeacherAccuracyPoints = (acc.prunedInt8.saved - teacherAccuracy) * 100;
+  out.int8ArgmaxAgreement = await agreement(prunedFp32, prunedInt8, texts);
+  for (const p of [studentFp32, studentInt8, step1Fp32, prunedFp32, prunedInt8]) p.dispose();
+  reloaded.dispose();
+  model.dispose();
+  step1.dispose();
+  student.dispose();
+}
+
+async function agreement(a: OnnxPipeline, b: OnnxPipeline, texts: string[]): Promise<number> {
+  let same = 0;
+  for (let s = 0; s < texts.length; s += 128) {
+    const enc = a.tokenizer.call(texts.slice(s, s + 128));
+    const [x, y] = [await a._forward(enc), await b._forward(enc)];
+    x.forEach((r, i) => (same += r.indexOf(Math.max(...r)) === y[i].indexOf(Math.max(...y[i])) ? 1 : 0));
+  }
+  return same / texts.length;
+}
+
+export async function benchPruning(): Promise<Record<string, number | string>> {
+  const parts = list("PRUNING_PARTS", "unstructured,structured");
+  for (const p of parts) if (!["unstructured", "structured"].includes(p)) throw new Error(`PRUNING_PARTS: unknown part "${p}" (unstructured, structured)`);
+  const clinc = loadClinc();
+  const teacher = AutoModelForSequenceClassification.fromPretrained(modelPath("bert-clinc-teacher"), { quiet: true });
+  const studentDir = modelPath("distilbert-clinc-distilled");
+  const ctx: Ctx = { clinc, teacher, tokenizer: BertTokenizer.fromPretrained(studentDir), studentDir, train: oversampleOos(clinc.train, 4), oosId: clinc.train.features.intent.str2int(OOS_LABEL), lr: num("PRUNING_LR", 3e-4) };
+  const out: Record<string, number | string> = {};
+  const level = setLogLevel(process.env.WORKBOOK_LOG_LEVEL === "debug" ? "debug" : "info");
+  try {
+    if (parts.includes("unstructured")) await unstructured(ctx, out);
+    if (parts.includes("structured")) await structured(ctx, out);
+  } finally {
+    setLogLevel(level);
+    teacher.dispose();
+  }
+  writeJsonAtomic(path.join(OUT, "bench.json"), out);
+  return out;
+}
