@@ -3,7 +3,7 @@
 // own intent data, see README "Your own data"), outputs/<folder name>/models/bert-clinc-teacher.
 // Environment overrides for experiments:
 //   TEACHER_EPOCHS, TEACHER_LR, TEACHER_BATCH, TEACHER_WORKERS, TEACHER_SEED, TEACHER_SUBSET,
-//   TEACHER_LABEL_SMOOTHING, TEACHER_TOKEN_MASK, TEACHER_DROPOUT, TEACHER_OOS_OVERSAMPLE,
+//   TEACHER_LABEL_SMOOTHING, TEACHER_TOKEN_MASK, TEACHER_DROPOUT, TEACHER_OOS_OVERSAMPLE, TEACHER_VOCAB_MIN_COUNT,
 //   TEACHER_INIT=scratch|mlm (with --mlm-dir DIR), TEACHER_RESUME=1, --out DIR
 import { TEACHER_RECIPE, trainTeacher } from "../lib/workbook/recipes";
 import { loadWorkbookData, workbookModelDir, workbookRunDir } from "../lib/workbook/data";
@@ -26,6 +26,7 @@ trainTeacher({
   tokenMaskProb: env("TEACHER_TOKEN_MASK", TEACHER_RECIPE.tokenMaskProb),
   hiddenDropout: env("TEACHER_DROPOUT", TEACHER_RECIPE.hiddenDropout),
   oosOversample: env("TEACHER_OOS_OVERSAMPLE", TEACHER_RECIPE.oosOversample),
+  vocabMinCount: env("TEACHER_VOCAB_MIN_COUNT", TEACHER_RECIPE.vocabMinCount),
   seed: env("TEACHER_SEED", TEACHER_RECIPE.seed),
   subset: env("TEACHER_SUBSET", 0),
   init,

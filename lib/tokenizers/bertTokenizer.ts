@@ -216,23 +216,28 @@ export class BertTokenizer {
    * to the same pieces as before (new ids); unseen words fall back to
    * characters. Shrinks the embedding table of a model trained from scratch.
    */
-  trimmedTo(texts: Iterable<string>): BertTokenizer {
+  trimmedTo(texts: Iterable<string>, options: { minCount?: number } = {}): BertTokenizer {
+    const minCount = options.minCount ?? 1;
+    if (!(Number.isInteger(minCount) && minCount >= 1)) throw new Error(`BertTokenizer.trimmedTo: minCount must be an integer >= 1, got ${minCount}`);
     const keep = new Set<string>(SPECIAL_TOKENS);
     for (const t of this.vocab) {
       const bare = t.startsWith("##") ? t.slice(2) : t;
       if ([...bare].length === 1) keep.add(t);
     }
+    const counts = new Map<string, number>();
     let n = 0;
     for (const text of texts) {
-      for (const t of this.tokenize(text)) keep.add(t);
+      for (const t of this.tokenize(text)) counts.set(t, (counts.get(t) ?? 0) + 1);
       n++;
     }
+    for (const [t, c] of counts) if (c >= minCount) keep.add(t);
     const vocab = this.vocab.filter((t) => keep.has(t));
+    const used = minCount > 1 ? `the tokens used at least ${minCount} times by ${n} training texts (rarer words split into smaller pieces)` : `the tokens used by ${n} training texts`;
     return new BertTokenizer(vocab, {
       doLowerCase: this.doLowerCase,
       modelMaxLength: this.modelMaxLength,
       maxInputCharsPerWord: this.maxInputCharsPerWord,
-      vocabNote: `bert-base-uncased WordPiece vocabulary (${this.vocab.length} tokens) trimmed to ${vocab.length}: special tokens, all single-character tokens, and the tokens used by ${n} training texts`,
+      vocabNote: `bert-base-uncased WordPiece vocabulary (${this.vocab.length} tokens) trimmed to ${vocab.length}: special tokens, all single-character tokens, and ${used}`,
     });
   }
 

@@ -187,8 +187,8 @@ export const MASKED_LM_RECIPE: MaskedLmRecipe = { numTrainEpochs: 40, learningRa
 export const TEACHER_ARCHITECTURE = { hidden_size: 256, num_hidden_layers: 4, num_attention_heads: 4, intermediate_size: 1024, max_position_embeddings: MAX_LENGTH };
 
 /** bert-base-uncased's WordPiece vocabulary trimmed to what the training texts use. */
-function trimmedTokenizer(data: DatasetDict): BertTokenizer {
-  const tokenizer = BertTokenizer.bertBaseUncased({ modelMaxLength: MAX_LENGTH }).trimmedTo(data.train.column("text"));
+function trimmedTokenizer(data: DatasetDict, minCount = 1): BertTokenizer {
+  const tokenizer = BertTokenizer.bertBaseUncased({ modelMaxLength: MAX_LENGTH }).trimmedTo(data.train.column("text"), { minCount });
   logger.info(`Vocabulary: ${tokenizer.vocabSize} tokens (${tokenizer.vocabNote})`);
   return tokenizer;
 }
@@ -250,6 +250,12 @@ export interface TeacherRecipe {
   oosOversample: number;
   /** Start from a masked-LM folder (task-adaptive pretraining) instead of random weights; its tokenizer is used. */
   init: "scratch" | "mlm";
+  /**
+   * Keep a WordPiece token only if the training texts use it at least this
+   * often (rarer words are split into smaller pieces the model sees often):
+   * fewer, better-trained embeddings.
+   */
+  vocabMinCount: number;
   /** Train on a random subset (quick checks only; 0 = all rows). */
   subset: number;
 }
@@ -267,6 +273,7 @@ export const TEACHER_RECIPE: TeacherRecipe = {
   seed: 42,
   oosOversample: 1,
   init: "scratch",
+  vocabMinCount: 1,
   subset: 0,
 };
 
@@ -285,7 +292,7 @@ export async function trainTeacher(options: Partial<TeacherRecipe> & { dataset?:
   const out = outOption ?? path.join(MODELS_DIR, "bert-clinc-teacher");
   const names = data.train.features.intent.names;
   const mlmDir = recipe.init === "mlm" ? (mlmOption ?? modelPath("bert-clinc-mlm")) : undefined;
-  const tokenizer = mlmDir ? BertTokenizer.fromPretrained(mlmDir) : trimmedTokenizer(data);
+  const tokenizer = mlmDir ? BertTokenizer.fromPretrained(mlmDir) : trimmedTokenizer(data, recipe.vocabMinCount);
   const architecture = { vocab_size: tokenizer.vocabSize, ...TEACHER_ARCHITECTURE, hidden_dropout_prob: recipe.hiddenDropout, attention_probs_dropout_prob: 0.1, ...labelMaps(names) };
   const model = mlmDir
     ? BertForSequenceClassification.fromPretrained(mlmDir, { quiet: true, seed: recipe.seed, config: architecture })
