@@ -1,64 +1,53 @@
 // Pruning on CLINC150 (npm run bench -- pruning), all from the shipped
-// models: the distilled student is fine-tuned with distillation from the
-// teacher while it is pruned.
+// models: the best student (the tuned one when shipped) is fine-tuned with
+// distillation from the teacher while it is pruned.
 //   1. Unstructured: magnitude and movement pruning at several sparsities
 //      (cubic schedule), plus one soft-movement run: test accuracy, the
 //      sparsity reached, and the model's size stored dense, sparse, and
 //      sparse int8.
-//   2. Structured: heads and FFN neurons removed (gradient importance,
-//      Michel et al.), fine-tuned with distillation; then the vocabulary
-//      pruned, fine-tuned again; the out-of-scope fallback tuned on
-//      validation; exported to ONNX and int8. Size, ONNX Runtime latency
-//      (one intra-op thread, the pin-number query, alternating rounds as
-//      bench/onnx.ts) and test accuracy after each step, against the
-//      unpruned student and the teacher's TF.js pipeline measured in the
-//      same run.
+//   2. Structured: the shipped pruned student (npm run train:pruned: heads
+//      and FFN neurons removed by gradient importance, then the vocabulary,
+//      each step fine-tuned with distillation; PRUNING_RETRAIN=1 runs the
+//      recipe here) measured against the student it came from and the
+//      teacher: sizes, ONNX Runtime latency (one intra-op thread, the
+//      pin-number query, alternating rounds as bench/onnx.ts) and test
+//      accuracy, plus step 1's architecture alone, and a control run of the
+//      recipe without the vocabulary step for as many epochs.
 // Every training is bounded by env knobs (the machine is shared):
 //   PRUNING_EPOCHS (0.5)              epochs of each unstructured run
 //   PRUNING_SPARSITIES (0.5,0.7,0.8,0.9), PRUNING_METHODS (magnitude,movement,softMovement)
-//   PRUNING_STRUCTURED_EPOCHS (1)     epochs of each structured fine-tuning stage
-//   PRUNING_HEADS (4)                 heads removed (of 8, global ranking)
-//   PRUNING_FFN (512)                 FFN neurons kept per layer (of 1024)
-//   PRUNING_MIN_TOKEN_COUNT (3)       a token is kept if the training texts use it this often
+//   PRUNING_RETRAIN (0)               1: run the pruning recipe instead of measuring the shipped model
 //   PRUNING_PARTS (unstructured,structured), PRUNING_LR (3e-4)
 //   PRUNING_SOFT_LAMBDA (20,60: one run each), PRUNING_SOFT_THRESHOLD (0.1), PRUNING_SOFT_SCALE (300): soft movement's λ, τ and score scale
-//   PRUNING_CONTROL (1): also train step 1's model for a second epoch on the full vocabulary, to tell the vocabulary's effect from the extra epoch's
+//   PRUNING_CONTROL (1): also run the recipe without the vocabulary step, as many epochs in all, to tell the vocabulary's effect from the extra epochs'
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import * as tf from "@tensorflow/tfjs-core";
 import { Dataset, loadClinc } from "../lib/data";
 import type { IntentRow } from "../lib/data/intents";
 import { AutoModelForSequenceClassification, PreTrainedModel } from "../lib/models";
 import { BertTokenizer } from "../lib/tokenizers";
-import { DataCollatorWithPadding, EncodedRow, TensorBatch, Trainer, computeAccuracy, tokenizeDataset } from "../lib/training";
+import { Trainer, tokenizeDataset } from "../lib/training";
 import { DistillationTrainer } from "../lib/distillation";
-import { distillationLoss } from "../lib/distillation/loss";
-import { crossEntropy } from "../lib/training/loss";
 import { pipeline } from "../lib/pipelines";
 import { OnnxPipeline, createModelForProvider, exportOnnxFolder } from "../lib/onnx";
 import { BenchmarkMetrics, OnnxPerformanceBenchmark, measureLatency } from "../lib/benchmark";
 import { intentReport } from "../lib/evaluation";
 import { tuneOosThreshold } from "../lib/pipelines/oos";
-import { OUTPUTS_DIR, modelPath } from "../lib/workbook/hub";
-import { OOS_LABEL, oversampleOos, saveOosThreshold } from "../lib/workbook/recipes";
+import { OUTPUTS_DIR, bestShippedModel, modelPath } from "../lib/workbook/hub";
+import { OOS_LABEL, oversampleOos } from "../lib/workbook/recipes";
 import { savedOosFallback } from "../lib/pipelines/textClassification";
 import {
-  CrossTokenizerDistillationTrainer,
   PruningConfig,
   PruningCriterion,
   defaultPrunedParameters,
   modelSparsity,
   pruneStructured,
-  pruneVocabulary,
-  selectHeadsToPrune,
-  selectNeuronsToKeep,
   sparseSize,
-  structuredImportance,
-  vocabularyToKeep,
 } from "../lib/pruning";
 import { logger, setLogLevel } from "../lib/utils/log";
-import { writeJsonAtomic } from "../lib/utils/fs";
+import { readJson, writeJsonAtomic } from "../lib/utils/fs";
+import { PruningRecipe, PruningSteps, pruneStudent } from "../lib/workbook/pruningRecipe";
 
 const QUERY = "What is the pin number for my account?";
 const OUT = path.join(OUTPUTS_DIR, "bench-pruning");
@@ -176,86 +165,54 @@ async function pipeAccuracy(pipe: { (t: readonly string[], o?: { batchSize?: num
   return { saved: saved.accuracy, argmax: report(await pipe(texts, { batchSize: 64, oosThreshold: null })).accuracy, inScope: saved.inScopeAccuracy ?? NaN, oosRecall: saved.oosRecall ?? NaN };
 }
 
-/** Batches of training rows for the importance scores, with the teacher's logits for a distillation loss. */
-function importanceBatches(ctx: Ctx, n: number): { inputs: TensorBatch; teacher: tf.Tensor2D }[] {
-  const rows = tokenizeDataset(ctx.train.shuffle(1).head(n * 64), ctx.tokenizer, MAX_LENGTH).rows as EncodedRow[];
-  const collator = new DataCollatorWithPadding({ padTokenId: ctx.tokenizer.padTokenId });
-  return Array.from({ length: n }, (_, i) => {
-    const inputs = collator.call(rows.slice(i * 64, (i + 1) * 64));
-    return { inputs, teacher: tf.tidy(() => ctx.teacher.call(inputs).logits) };
-  });
+/** FFN neurons 0..keep-1 in every layer: a stand-in selection for models measured only for size and latency. */
+function firstNeurons(layers: number, keep: number): number[][] {
+  return Array.from({ length: layers }, () => Array.from({ length: keep }, (_, j) => j));
 }
 
 async function structured(ctx: Ctx, out: Record<string, number | string>): Promise<void> {
-  const epochs = num("PRUNING_STRUCTURED_EPOCHS", 1);
-  const headsToPrune = num("PRUNING_HEADS", 4);
-  const ffnKeep = num("PRUNING_FFN", 512);
-  const minCount = num("PRUNING_MIN_TOKEN_COUNT", 3);
   const texts = ctx.clinc.test.column("text");
-  const student = AutoModelForSequenceClassification.fromPretrained(ctx.studentDir, { quiet: true });
+  // The shipped pruned student (npm run train:pruned), or PRUNING_RETRAIN=1: the recipe run here.
+  const prunedDir = process.env.PRUNING_RETRAIN === "1" ? (await pruneStudent({ out: path.join(OUT, "distilbert-clinc-pruned"), studentDir: ctx.studentDir })).dir : modelPath("distilbert-clinc-pruned");
+  const report = readJson<{ student: string; recipe: PruningRecipe; pruning: PruningSteps; bestValidationAccuracy: number; oosFallback: { threshold: number } | null; trainRuntimeSeconds: number }>(path.join(prunedDir, "training_report.json"), "pruned student's training report");
+  const studentDir = modelPath(report.student);
+  const student = AutoModelForSequenceClassification.fromPretrained(studentDir, { quiet: true });
+  const studentTokenizer = BertTokenizer.fromPretrained(studentDir);
+  const pruned = AutoModelForSequenceClassification.fromPretrained(prunedDir, { quiet: true });
+  const tokenizer = BertTokenizer.fromPretrained(prunedDir);
+  Object.assign(out, {
+    structuredFrom: `${path.basename(prunedDir)} (from ${report.student}): heads ${JSON.stringify(report.pruning.prunedHeads)} removed, FFN ${report.pruning.intermediateSize.from} → ${report.pruning.intermediateSize.to}, vocabulary ${report.pruning.vocabulary ? `${report.pruning.vocabulary.from} → ${report.pruning.vocabulary.to} (min count ${report.pruning.vocabulary.minCount})` : "kept"}; ${report.recipe.numTrainEpochs} epoch(s) of distillation per step`,
+    structuredStudentParameters: report.pruning.parameters.student,
+    structuredStep1Parameters: report.pruning.parameters.afterHeadsAndNeurons,
+    structuredStep1ValidationAccuracy: report.pruning.step1ValidationAccuracy,
+    structuredParameters: report.pruning.parameters.final,
+    structuredValidationAccuracy: report.bestValidationAccuracy,
+    structuredTrainSeconds: report.trainRuntimeSeconds,
+  });
 
-  // Step 1: heads and FFN neurons, ranked by gate gradients of the distillation loss (Michel et al.).
-  const batches = importanceBatches(ctx, 16);
-  const byInputs = new Map(batches.map((b) => [b.inputs, b.teacher]));
-  const importance = structuredImportance(student, batches.map((b) => b.inputs), { loss: (o, inputs) => distillationLoss(crossEntropy(o.logits, inputs.labels, 0), o.logits, byInputs.get(inputs)!, 0.5, 2) });
-  batches.forEach((b) => tf.dispose([b.teacher, ...Object.values(b.inputs)]));
-  const heads = selectHeadsToPrune(importance.heads, { count: headsToPrune });
-  const keep = selectNeuronsToKeep(importance.neurons, ffnKeep);
-  out.structuredHeadImportance = JSON.stringify(importance.heads.map((r) => r.map((v) => Number(v.toFixed(3)))));
-  out.structuredPrunedHeads = JSON.stringify(heads);
-  let model: PreTrainedModel = pruneStructured(student, { heads, keepNeurons: keep });
-  logger.info(`Structured: removed heads ${JSON.stringify(heads)}, FFN 1024 → ${ffnKeep}; ${(student.numParameters() / 1e6).toFixed(2)}M → ${(model.numParameters() / 1e6).toFixed(2)}M parameters`);
-  const trainRows = tokenizeDataset(ctx.train, ctx.tokenizer, MAX_LENGTH);
-  const t1 = new DistillationTrainer({ model, teacherModel: ctx.teacher, tokenizer: ctx.tokenizer, cacheTeacherLogits: true, trainDataset: trainRows, args: args(ctx, "structured", epochs, 2) });
-  let start = Date.now();
-  await t1.train();
-  out.structuredStep1TrainSeconds = (Date.now() - start) / 1000;
-  const r1 = await evaluate(t1, ctx, ctx.tokenizer);
-  Object.assign(out, { structuredStep1TestAccuracy: r1.test, structuredStep1ValidationAccuracy: r1.validation, structuredStep1Parameters: model.numParameters() });
-
-  // Control: step 1's model trained as long as steps 1 and 2 together, on the full vocabulary.
+  // Control (PRUNING_CONTROL=1, the default): the same recipe without the vocabulary step, fine-tuned for as many epochs
+  // as both steps together, to tell the vocabulary's effect from the extra epochs'.
   if (num("PRUNING_CONTROL", 1) >= 1) {
-    const control = pruneStructured(student, { heads, keepNeurons: keep });
-    const tc = new DistillationTrainer({ model: control, teacherModel: ctx.teacher, tokenizer: ctx.tokenizer, cacheTeacherLogits: true, trainDataset: trainRows, args: args(ctx, "control", 2 * epochs, 2) });
-    await tc.train();
-    const rc = await evaluate(tc, ctx, ctx.tokenizer);
-    Object.assign(out, { structuredControlTwoEpochsTestAccuracy: rc.test, structuredControlTwoEpochsValidationAccuracy: rc.validation });
-    control.dispose();
+    const control = await pruneStudent({ out: path.join(OUT, "control-full-vocabulary"), studentDir, vocabMinCount: 0, numTrainEpochs: 2 * report.recipe.numTrainEpochs, heads: report.recipe.heads, ffnKeep: report.recipe.ffnKeep });
+    const controlReport = readJson<{ bestValidationAccuracy: number }>(path.join(control.dir, "training_report.json"), "control report");
+    Object.assign(out, { controlFullVocabularyTestAccuracy: control.test.accuracy, controlFullVocabularyArgmaxAccuracy: control.testArgmax.accuracy, controlFullVocabularyValidationAccuracy: controlReport.bestValidationAccuracy });
+    control.model.dispose();
   }
 
-  // Step 2: the vocabulary rows the training texts use at least minCount times; the teacher keeps its tokenizer.
-  const vocab = vocabularyToKeep(ctx.tokenizer, ctx.clinc.train.column("text"), { minCount });
-  const step1 = model;
-  const pruned = pruneVocabulary(step1, ctx.tokenizer, vocab.tokens);
-  model = pruned.model;
-  const tokenizer = pruned.tokenizer;
-  out.structuredVocabulary = `${ctx.tokenizer.vocabSize} → ${tokenizer.vocabSize} tokens (used ≥ ${minCount} times in the training texts, plus specials and ASCII characters)`;
-  const t2 = new CrossTokenizerDistillationTrainer({ model, teacherModel: ctx.teacher, tokenizer, trainDataset: tokenizeDataset(ctx.train, tokenizer, MAX_LENGTH), teacherTrainDataset: trainRows, args: args(ctx, "vocabulary", epochs, 2) });
-  start = Date.now();
-  await t2.train();
-  out.structuredStep2TrainSeconds = (Date.now() - start) / 1000;
-  const r2 = await evaluate(t2, ctx, tokenizer);
-  Object.assign(out, { structuredStep2TestAccuracy: r2.test, structuredStep2ValidationAccuracy: r2.validation, structuredStep2Parameters: model.numParameters() });
-
-  // The out-of-scope fallback tuned on validation and saved, as the recipes do; the HF folder and its ONNX exports.
-  const fallback = saveOosThreshold(model, r2.validationLogits, r2.validationLabels, ctx.oosId);
-  out.structuredOosThreshold = fallback?.threshold ?? NaN;
-  const dir = path.join(OUT, "distilbert-clinc-pruned");
-  model.savePretrained(dir);
-  tokenizer.savePretrained(dir);
-  const reloaded = AutoModelForSequenceClassification.fromPretrained(dir, { quiet: true });
-  const folder = exportOnnxFolder(reloaded, tokenizer, path.join(OUT, "onnx", "distilbert-clinc-pruned"));
-  // Step 1's model alone (same vocabulary as the student), for "what each step saves".
-  const step1Dir = path.join(OUT, "onnx", "distilbert-clinc-pruned-step1");
-  const step1Folder = exportOnnxFolder(step1, ctx.tokenizer, step1Dir);
-  const studentFolder = exportOnnxFolder(student, ctx.tokenizer, path.join(OUT, "onnx", "distilbert-clinc-distilled"));
+  // Step 1's architecture alone (the student's vocabulary): its size and speed, for "what each step saves".
+  const step1 = pruneStructured(student, { heads: report.pruning.prunedHeads, keepNeurons: firstNeurons(student.spec.layers, report.pruning.intermediateSize.to) });
+  const step1Folder = exportOnnxFolder(step1, studentTokenizer, path.join(OUT, "onnx", "distilbert-clinc-pruned-step1"));
+  const studentFolder = exportOnnxFolder(student, studentTokenizer, path.join(OUT, "onnx", "distilbert-clinc-distilled"));
+  // The pruned model's shipped ONNX files (exported here when the folder has none).
+  const shippedOnnx = path.join(prunedDir, "onnx");
+  const folder = fs.existsSync(path.join(shippedOnnx, "model_quantized.onnx")) && fs.existsSync(path.join(shippedOnnx, "model.onnx")) ? { fp32: path.join(shippedOnnx, "model.onnx"), quantized: path.join(shippedOnnx, "model_quantized.onnx") } : exportOnnxFolder(pruned, tokenizer, path.join(OUT, "onnx", "distilbert-clinc-pruned"));
 
   // Sessions: one intra-op thread (createModelForProvider's default, the book's setting).
-  const studentFp32 = new OnnxPipeline(await createModelForProvider(studentFolder.fp32), ctx.tokenizer, student.config);
-  const studentInt8 = new OnnxPipeline(await createModelForProvider(studentFolder.quantized!), ctx.tokenizer, student.config);
-  const step1Fp32 = new OnnxPipeline(await createModelForProvider(step1Folder.fp32), ctx.tokenizer, step1.config);
-  const prunedFp32 = new OnnxPipeline(await createModelForProvider(folder.fp32), tokenizer, reloaded.config);
-  const prunedInt8 = new OnnxPipeline(await createModelForProvider(folder.quantized!), tokenizer, reloaded.config);
+  const studentFp32 = new OnnxPipeline(await createModelForProvider(studentFolder.fp32), studentTokenizer, student.config);
+  const studentInt8 = new OnnxPipeline(await createModelForProvider(studentFolder.quantized!), studentTokenizer, student.config);
+  const step1Fp32 = new OnnxPipeline(await createModelForProvider(step1Folder.fp32), studentTokenizer, step1.config);
+  const prunedFp32 = new OnnxPipeline(await createModelForProvider(folder.fp32), tokenizer, pruned.config);
+  const prunedInt8 = new OnnxPipeline(await createModelForProvider(folder.quantized!), tokenizer, pruned.config);
   const teacherTfjs = pipeline("text-classification", ctx.teacher, { tokenizer: ctx.tokenizer });
   const lat = await interleavedLatency({ teacherTfjs: () => teacherTfjs(QUERY), studentFp32: () => studentFp32(QUERY), studentInt8: () => studentInt8(QUERY), step1Fp32: () => step1Fp32(QUERY), prunedFp32: () => prunedFp32(QUERY), prunedInt8: () => prunedInt8(QUERY) });
   for (const [k, v] of Object.entries(lat)) out[`${k}LatencyMs`] = v;
@@ -263,7 +220,6 @@ async function structured(ctx: Ctx, out: Record<string, number | string>): Promi
   // Accuracy on all 5,500 test queries: the pipelines apply a saved fallback by default.
   const acc = {
     studentFp32: await pipeAccuracy(studentFp32, ctx),
-    step1Fp32: await pipeAccuracy(step1Fp32, ctx),
     prunedFp32: await pipeAccuracy(prunedFp32, ctx),
     prunedInt8: await pipeAccuracy(prunedInt8, ctx),
     teacherTfjs: await pipeAccuracy(teacherTfjs as any, ctx),
@@ -279,7 +235,6 @@ async function structured(ctx: Ctx, out: Record<string, number | string>): Promi
     out.teacherTunedOosThreshold = tuned.threshold;
     const withTuned = await pipeAccuracy((t, o) => teacherTfjs(t, { ...o, oosThreshold: o?.oosThreshold === null ? null : tuned.threshold }) as any, ctx);
     teacherAccuracy = withTuned.saved;
-    Object.assign(out, { teacherTunedInScopeAccuracy: withTuned.inScope, teacherTunedOosRecall: withTuned.oosRecall });
   }
   out.teacherFallbackRule = teacherSaved ? `saved threshold ${teacherSaved.oos_threshold}` : `no saved threshold: tuned on validation here (${out.teacherTunedOosThreshold})`;
   out.teacherAccuracyWithFallback = teacherAccuracy;
@@ -294,7 +249,7 @@ async function structured(ctx: Ctx, out: Record<string, number | string>): Promi
     step1OnnxInt8Mb: size(step1Folder.quantized!),
     prunedOnnxFp32Mb: size(folder.fp32),
     prunedOnnxInt8Mb: size(folder.quantized!),
-    prunedSafetensorsMb: size(path.join(dir, "model.safetensors")),
+    prunedSafetensorsMb: size(path.join(prunedDir, "model.safetensors")),
   });
   // The chapter's rows (the book's OnnxPerformanceBenchmark: size of the .onnx file).
   const rows: Record<string, BenchmarkMetrics> = {};
@@ -311,10 +266,7 @@ async function structured(ctx: Ctx, out: Record<string, number | string>): Promi
   out.finalMinusTeacherAccuracyPoints = (acc.prunedInt8.saved - teacherAccuracy) * 100;
   out.int8ArgmaxAgreement = await agreement(prunedFp32, prunedInt8, texts);
   for (const p of [studentFp32, studentInt8, step1Fp32, prunedFp32, prunedInt8]) p.dispose();
-  reloaded.dispose();
-  model.dispose();
-  step1.dispose();
-  student.dispose();
+  for (const m of [pruned, step1, student]) m.dispose();
 }
 
 async function agreement(a: OnnxPipeline, b: OnnxPipeline, texts: string[]): Promise<number> {
@@ -332,7 +284,7 @@ export async function benchPruning(): Promise<Record<string, number | string>> {
   for (const p of parts) if (!["unstructured", "structured"].includes(p)) throw new Error(`PRUNING_PARTS: unknown part "${p}" (unstructured, structured)`);
   const clinc = loadClinc();
   const teacher = AutoModelForSequenceClassification.fromPretrained(modelPath("bert-clinc-teacher"), { quiet: true });
-  const studentDir = modelPath("distilbert-clinc-distilled");
+  const studentDir = bestShippedModel().dir;
   const ctx: Ctx = { clinc, teacher, tokenizer: BertTokenizer.fromPretrained(studentDir), studentDir, train: oversampleOos(clinc.train, 4), oosId: clinc.train.features.intent.str2int(OOS_LABEL), lr: num("PRUNING_LR", 3e-4) };
   const out: Record<string, number | string> = {};
   const level = setLogLevel(process.env.WORKBOOK_LOG_LEVEL === "debug" ? "debug" : "info");

@@ -267,3 +267,19 @@ test("PruningConfig rejects bad options with clear errors", async () => {
   assert.throws(() => prepareCompression(model, [new PruningConfig({ endStep: 10 }), new PruningConfig({ endStep: 10 })]), /two pruning configs for one model/);
   model.dispose();
 });
+
+test("modelSparsity counts masks the forward pass applies (prune API on moduleOf views), not only stored zeros", async () => {
+  await ready;
+  const model = teacherModel();
+  const names = defaultPrunedParameters(model);
+  assert.equal(modelSparsity(model), 0);
+  const view = moduleOf(model, names[0].replace(/\.weight$/, ""));
+  l1Unstructured(view, "weight", 0.5);
+  const sizes = names.map((n) => model.params.get(n)!.size);
+  const total = sizes.reduce((a, b) => a + b, 0);
+  assert.ok(Math.abs(modelSparsity(model) - numToPrune(0.5, sizes[0]) / total) < 1e-12);
+  assert.equal(modelSparsity(model, [names[0]]), numToPrune(0.5, sizes[0]) / sizes[0]);
+  // The stored weight is untouched (PyTorch's weight_orig) until remove().
+  assert.equal(Array.from(model.params.get(names[0])!.dataSync()).filter((v) => v === 0).length, 0);
+  model.dispose();
+});

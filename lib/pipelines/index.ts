@@ -2,7 +2,9 @@ import { AutoModelForSequenceClassification } from "../models/auto";
 import { PreTrainedModel } from "../models/modeling";
 import type { SequenceClassificationModel } from "../models/sequenceClassification";
 import { BertTokenizer } from "../tokenizers";
+import * as fs from "node:fs";
 import * as path from "node:path";
+import { BagOfWordsClassifier } from "../baseline/bagOfWords";
 import { TEXT_CLASSIFICATION_OPTIONS, TextClassificationOptions, TextClassificationPipeline, TextClassificationPipelineCall } from "./textClassification";
 import { DynamicQuantizedModel } from "../quantization/dynamic";
 import { QuantizedTextClassificationPipeline, QuantizedTextClassifier } from "../quantization/quantizedPipeline";
@@ -56,15 +58,24 @@ export function pipeline(task: PipelineTask, model: SequenceClassificationModel 
     if (!tok) throw new Error("pipeline: pass options.tokenizer when the model is given as an object");
     return new TextClassificationPipeline<SequenceClassificationModel>(model, tok, rest) as TextClassifier<SequenceClassificationModel>;
   }
-  const m = AutoModelForSequenceClassification.fromPretrained(model, { quiet: true, strict });
+  const m: SequenceClassificationModel & { spec?: { vocabSize: number } } = isBagOfWordsFolder(model) ? BagOfWordsClassifier.fromPretrained(model) : AutoModelForSequenceClassification.fromPretrained(model, { quiet: true, strict });
   try {
     const tokenizer = tok ?? BertTokenizer.fromPretrained(model);
-    if (tokenizer.vocabSize > m.spec.vocabSize) {
+    if (m.spec && tokenizer.vocabSize > m.spec.vocabSize) {
       throw new Error(`pipeline: ${tok ? "the tokenizer" : path.join(model, "tokenizer.json")} has ${tokenizer.vocabSize} tokens but ${path.join(model, "config.json")} has vocab_size ${m.spec.vocabSize} (the rows of model.safetensors' embedding table); ids from ${m.spec.vocabSize} up would index past it`);
     }
     return new TextClassificationPipeline<SequenceClassificationModel>(m, tokenizer, rest) as TextClassifier<SequenceClassificationModel>;
   } catch (err) {
     m.dispose();
     throw err;
+  }
+}
+
+/** Whether a folder holds the bag-of-words baseline (config.json's model_type), which pipeline() loads too. */
+function isBagOfWordsFolder(dir: string): boolean {
+  try {
+    return JSON.parse(fs.readFileSync(path.join(dir, "config.json"), "utf8"))?.model_type === "bag-of-words";
+  } catch {
+    return false; // AutoModel reports a missing or corrupt config.json with its own clear error
   }
 }

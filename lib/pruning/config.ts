@@ -392,7 +392,9 @@ export class PruningHooks implements CompressionHooks {
 
 /**
  * The share of zeros in a model's parameters (by default the encoder's
- * linear weights, what PruningConfig prunes), as stored.
+ * linear weights, what PruningConfig prunes) as the forward pass uses them:
+ * a registered mask (prune's l1Unstructured on a `moduleOf` view, or a
+ * PruningConfig still training) counts, not only zeros stored.
  *
  * @example modelSparsity(student); // 0.9
  */
@@ -400,9 +402,8 @@ export function modelSparsity(model: PreTrainedModel, names: readonly string[] =
   let zeros = 0;
   let total = 0;
   for (const n of names) {
-    const v = model.params.get(n);
-    if (!v) throw new Error(`modelSparsity: the model has no parameter "${n}"`);
-    const d = v.dataSync();
+    if (!model.params.has(n)) throw new Error(`modelSparsity: the model has no parameter "${n}"`);
+    const d = tf.tidy(() => model.weight(n).dataSync());
     for (let i = 0; i < d.length; i++) if (d[i] === 0) zeros++;
     total += d.length;
   }

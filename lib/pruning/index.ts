@@ -8,3 +8,4 @@ export * from "./config";
 export * from "./structured";
 export * from "./vocabulary";
 export * from "./sparse";
+export * from "./plots";

@@ -7,3 +7,5 @@ export * from "./report";
 export * from "./printSource";
 export * from "./data";
 export * from "./models";
+export * from "./pruningRecipe";
+export * from "./evidence";

@@ -41,11 +41,12 @@ export interface RecipeResult {
   secondsPerEpoch: number;
 }
 
-const MAX_LENGTH = 64;
+/** Tokens per query in every recipe (CLINC150's longest query has 40). */
+export const MAX_LENGTH = 64;
 export const OOS_LABEL = "oos";
 
-/** The TrainingArguments every classification recipe shares: evaluate and save each epoch, keep the best by validation accuracy. */
-function recipeArgs(outputDir: string, r: { numTrainEpochs: number; learningRate: number; perDeviceTrainBatchSize: number; warmupRatio: number; weightDecay: number; seed: number; dataParallelWorkers: number }) {
+/** The TrainingArguments every classification recipe shares: evaluate and save each epoch, keep the best by validation accuracy. @internal */
+export function recipeArgs(outputDir: string, r: { numTrainEpochs: number; learningRate: number; perDeviceTrainBatchSize: number; warmupRatio: number; weightDecay: number; seed: number; dataParallelWorkers: number }) {
   return {
     outputDir,
     numTrainEpochs: r.numTrainEpochs,
@@ -65,8 +66,8 @@ function recipeArgs(outputDir: string, r: { numTrainEpochs: number; learningRate
   };
 }
 
-/** Where a run's checkpoints go (ignored by git): runs/<name>. */
-function runDir(name: string): string {
+/** Where a run's checkpoints go (ignored by git): runs/<name>. @internal */
+export function runDir(name: string): string {
   return path.resolve(__dirname, "..", "..", "runs", name);
 }
 
@@ -94,7 +95,7 @@ function runInfo(backend: BackendName, trainer: Trainer) {
 }
 
 /** The oos label's id, or undefined when the dataset has no out-of-scope class. */
-function oosId(data: DatasetDict): number | undefined {
+export function oosId(data: DatasetDict): number | undefined {
   return data.train.features.intent.names.includes(OOS_LABEL) ? data.train.features.intent.str2int(OOS_LABEL) : undefined;
 }
 
@@ -133,8 +134,8 @@ export function withFallback(logits: readonly Float32Array[], threshold: number 
   });
 }
 
-/** Validation and test evaluation, threshold tuning and the folder with its report: the end of every classification recipe. */
-async function finish(options: { model: PreTrainedModel; tokenizer: BertTokenizer; trainer: Trainer; data: DatasetDict; out: string; backend: BackendName; recipe: Record<string, unknown>; extra?: Record<string, unknown> }): Promise<RecipeResult> {
+/** Validation and test evaluation, threshold tuning and the folder with its report: the end of every classification recipe. @internal */
+export async function finish(options: { model: PreTrainedModel; tokenizer: BertTokenizer; trainer: Trainer; data: DatasetDict; out: string; backend: BackendName; recipe: Record<string, unknown>; extra?: Record<string, unknown> }): Promise<RecipeResult> {
   const { model, tokenizer, trainer, data, out } = options;
   const oos = oosId(data);
   const val = await trainer.predict(tokenizeDataset(data.validation, tokenizer, MAX_LENGTH), "validation");
@@ -163,8 +164,8 @@ async function finish(options: { model: PreTrainedModel; tokenizer: BertTokenize
   return { dir: out, model, test: testReport, testArgmax, secondsPerEpoch: info.secondsPerEpoch };
 }
 
-/** Rows of a split, or a seeded subset of them (quick checks). */
-function subset<T extends object>(ds: Dataset<T>, n: number): Dataset<T> {
+/** Rows of a split, or a seeded subset of them (quick checks). @internal */
+export function subset<T extends object>(ds: Dataset<T>, n: number): Dataset<T> {
   return n > 0 && n < ds.length ? ds.shuffle(0).head(n) : ds;
 }
 

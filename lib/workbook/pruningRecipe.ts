@@ -1,0 +1,173 @@
+// The recipe behind the shipped pruned student (npm run train:pruned, and
+// notebook 06 under WORKBOOK_PROFILE=full or WORKBOOK_DATA): structured
+// pruning of the best student while distilling from the teacher, in two
+// steps, each fine-tuned and checked on validation:
+//   1. attention heads and FFN neurons ranked by gate gradients of the
+//      distillation loss (Michel et al. 2019) and removed;
+//   2. the embedding table cut to the tokens the training texts use often
+//      (vocabulary pruning), the teacher reading its own tokenization.
+// The result is a smaller dense model in HF layout (pruned_heads and the new
+// intermediate_size in config.json) with its ONNX export and int8 copy.
+import * as path from "node:path";
+import * as tf from "@tensorflow/tfjs-core";
+import type { DatasetDict } from "../data/clinc";
+import { BertTokenizer } from "../tokenizers";
+import { AutoModelForSequenceClassification, PreTrainedModel } from "../models";
+import type { PrunedHeads } from "../models/config";
+import { DataCollatorWithPadding, EncodedRow, TensorBatch, computeAccuracy, tokenizeDataset } from "../training";
+import { DistillationTrainer } from "../distillation";
+import { distillationLoss } from "../distillation/loss";
+import { crossEntropy } from "../training/loss";
+import { CrossTokenizerDistillationTrainer, pruneStructured, pruneVocabulary, selectHeadsToPrune, selectNeuronsToKeep, structuredImportance, vocabularyToKeep } from "../pruning";
+import { exportOnnxFolder } from "../onnx";
+import { initBackend } from "../backend";
+import { loadClinc } from "../data";
+import { logger } from "../utils/log";
+import { MODELS_DIR, modelPath } from "./hub";
+import { MAX_LENGTH, RecipeResult, finish, oversampleOos, recipeArgs, runDir, subset } from "./recipes";
+
+export interface PruningRecipe {
+  /** Attention heads removed, ranked over all layers (each layer keeps at least one). */
+  heads: number;
+  /** FFN neurons kept in every layer. */
+  ffnKeep: number;
+  /** Step 2 keeps the tokens the training texts use at least this often (plus specials and ASCII characters); 0 skips the step. */
+  vocabMinCount: number;
+  /** Epochs of fine-tuning after each step. */
+  numTrainEpochs: number;
+  learningRate: number;
+  perDeviceTrainBatchSize: number;
+  warmupRatio: number;
+  weightDecay: number;
+  alpha: number;
+  temperature: number;
+  /** Batches of 64 training rows that score the heads and neurons. */
+  importanceBatches: number;
+  oosOversample: number;
+  dataParallelWorkers: number;
+  seed: number;
+  subset: number;
+}
+
+export const PRUNING_RECIPE: PruningRecipe = {
+  heads: 4,
+  ffnKeep: 512,
+  vocabMinCount: 3,
+  numTrainEpochs: 2,
+  learningRate: 3e-4,
+  perDeviceTrainBatchSize: 64,
+  warmupRatio: 0.1,
+  weightDecay: 0.01,
+  alpha: 0.5,
+  temperature: 2,
+  importanceBatches: 16,
+  oosOversample: 4,
+  dataParallelWorkers: 2,
+  seed: 42,
+  subset: 0,
+};
+
+/** What a structured-pruning run removed and what each step left. */
+export interface PruningSteps {
+  headImportance: number[][];
+  prunedHeads: PrunedHeads;
+  intermediateSize: { from: number; to: number };
+  vocabulary: { from: number; to: number; minCount: number } | null;
+  parameters: { student: number; afterHeadsAndNeurons: number; final: number };
+  /** Validation accuracy (argmax) after step 1's fine-tuning. */
+  step1ValidationAccuracy: number;
+}
+
+/** Batches of training rows with the teacher's logits, for a distillation loss on the gates. */
+function importanceBatches(teacher: PreTrainedModel, rows: readonly EncodedRow[], tokenizer: BertTokenizer, n: number, batchSize: number): { inputs: TensorBatch; teacher: tf.Tensor2D }[] {
+  const collator = new DataCollatorWithPadding({ padTokenId: tokenizer.padTokenId });
+  const count = Math.min(n, Math.floor(rows.length / batchSize));
+  if (count < 1) throw new Error(`pruneStudent: need at least ${batchSize} training rows to score heads and neurons, got ${rows.length}`);
+  return Array.from({ length: count }, (_, i) => {
+    const inputs = collator.call(rows.slice(i * batchSize, (i + 1) * batchSize) as EncodedRow[]);
+    return { inputs, teacher: tf.tidy(() => teacher.call(inputs).logits as tf.Tensor2D) };
+  });
+}
+
+/**
+ * Structured pruning of a student while distilling from its teacher (see
+ * the file's header), written to `out` (`distilbert-clinc-pruned` by
+ * default) with `onnx/model.onnx`, `onnx/model_quantized.onnx` and a
+ * training report that records what each step removed.
+ */
+export async function pruneStudent(options: Partial<PruningRecipe> & { dataset?: DatasetDict; out?: string; studentDir?: string; teacherDir?: string } = {}): Promise<RecipeResult & { steps: PruningSteps; onnx: { fp32: string; quantized: string } }> {
+  const backend = await initBackend();
+  const { dataset, out: outOption, studentDir: studentOption, teacherDir: teacherOption, ...overrides } = options;
+  const recipe: PruningRecipe = { ...PRUNING_RECIPE, ...overrides };
+  const data = dataset ?? loadClinc();
+  const out = outOption ?? path.join(MODELS_DIR, "distilbert-clinc-pruned");
+  const studentDir = studentOption ?? modelPath("distilbert-clinc-distilled");
+  const teacherDir = teacherOption ?? modelPath("bert-clinc-teacher");
+  const teacher = AutoModelForSequenceClassification.fromPretrained(teacherDir, { quiet: true });
+  const teacherTokenizer = BertTokenizer.fromPretrained(teacherDir);
+  const student = AutoModelForSequenceClassification.fromPretrained(studentDir, { quiet: true });
+  const studentTokenizer = BertTokenizer.fromPretrained(studentDir);
+  if (studentTokenizer.vocabSize !== teacherTokenizer.vocabSize) throw new Error(`pruneStudent: the student (${studentDir}, ${studentTokenizer.vocabSize} tokens) must share its teacher's tokenizer (${teacherDir}, ${teacherTokenizer.vocabSize} tokens)`);
+  const train = oversampleOos(subset(data.train, recipe.subset), recipe.oosOversample);
+  const validation = tokenizeDataset(subset(data.validation, recipe.subset), teacherTokenizer, MAX_LENGTH);
+  const trainRows = tokenizeDataset(train, teacherTokenizer, MAX_LENGTH);
+  const args = (name: string) => ({ ...recipeArgs(runDir(name), recipe), alpha: recipe.alpha, temperature: recipe.temperature });
+
+  // Step 1: heads and FFN neurons.
+  const batches = importanceBatches(teacher, trainRows.shuffle(recipe.seed).rows, teacherTokenizer, recipe.importanceBatches, recipe.perDeviceTrainBatchSize);
+  const teacherLogits = new Map(batches.map((b) => [b.inputs, b.teacher]));
+  const importance = structuredImportance(student, batches.map((b) => b.inputs), {
+    loss: (o, inputs) => distillationLoss(crossEntropy(o.logits, inputs.labels, 0), o.logits, teacherLogits.get(inputs)!, recipe.alpha, recipe.temperature),
+  });
+  batches.forEach((b) => tf.dispose([b.teacher, ...Object.values(b.inputs)]));
+  const prunedHeads = selectHeadsToPrune(importance.heads, { count: recipe.heads });
+  const step1 = pruneStructured(student, { heads: prunedHeads, keepNeurons: selectNeuronsToKeep(importance.neurons, recipe.ffnKeep) });
+  const step1Parameters = step1.numParameters();
+  logger.info(`Step 1: removed heads ${JSON.stringify(prunedHeads)}, FFN ${student.spec.ffn} → ${recipe.ffnKeep} neurons per layer; ${(student.numParameters() / 1e6).toFixed(2)}M → ${(step1.numParameters() / 1e6).toFixed(2)}M parameters`);
+  const t1 = new DistillationTrainer({ model: step1, teacherModel: teacher, tokenizer: teacherTokenizer, cacheTeacherLogits: true, args: args("pruned-step1"), trainDataset: trainRows, evalDataset: validation, computeMetrics: computeAccuracy });
+  await t1.train();
+  const step1ValidationAccuracy = t1.state.bestMetric ?? NaN;
+
+  // Step 2: the vocabulary.
+  let model = step1;
+  let tokenizer = teacherTokenizer;
+  let trainer: DistillationTrainer = t1;
+  let vocabulary: PruningSteps["vocabulary"] = null;
+  if (recipe.vocabMinCount > 0) {
+    const keep = vocabularyToKeep(teacherTokenizer, data.train.column("text"), { minCount: recipe.vocabMinCount });
+    const pruned = pruneVocabulary(step1, teacherTokenizer, keep.tokens);
+    vocabulary = { from: teacherTokenizer.vocabSize, to: pruned.tokenizer.vocabSize, minCount: recipe.vocabMinCount };
+    logger.info(`Step 2: vocabulary ${vocabulary.from} → ${vocabulary.to} tokens (used at least ${recipe.vocabMinCount} times in the training texts, plus specials and ASCII characters); ${(pruned.model.numParameters() / 1e6).toFixed(2)}M parameters`);
+    model = pruned.model;
+    tokenizer = pruned.tokenizer;
+    trainer = new CrossTokenizerDistillationTrainer({
+      model,
+      teacherModel: teacher,
+      tokenizer,
+      args: args("pruned-step2"),
+      trainDataset: tokenizeDataset(train, tokenizer, MAX_LENGTH),
+      teacherTrainDataset: trainRows,
+      evalDataset: tokenizeDataset(subset(data.validation, recipe.subset), tokenizer, MAX_LENGTH),
+      computeMetrics: computeAccuracy,
+    });
+    await trainer.train();
+    step1.dispose();
+  }
+  const steps: PruningSteps = {
+    headImportance: importance.heads,
+    prunedHeads,
+    intermediateSize: { from: student.spec.ffn, to: recipe.ffnKeep },
+    vocabulary,
+    parameters: { student: student.numParameters(), afterHeadsAndNeurons: step1Parameters, final: model.numParameters() },
+    step1ValidationAccuracy,
+  };
+  student.dispose();
+  teacher.dispose();
+  const evalData = recipe.subset ? { ...data, validation: subset(data.validation, recipe.subset), test: subset(data.test, recipe.subset) } : data;
+  const result = await finish({ model, tokenizer, trainer, data: evalData, out, backend, recipe: { ...recipe }, extra: { student: path.basename(studentDir), teacher: path.basename(teacherDir), pruning: steps } });
+  // The deployment files: ONNX (one Attention block per layer with its own head count) and its int8 copy.
+  const reloaded = AutoModelForSequenceClassification.fromPretrained(out, { quiet: true });
+  const folder = exportOnnxFolder(reloaded, tokenizer, out);
+  reloaded.dispose();
+  return { ...result, steps, onnx: { fp32: folder.fp32, quantized: folder.quantized! } };
+}

@@ -1,0 +1,29 @@
+// npm run train:pruned: structured pruning of the best shipped student
+// (the tuned one when present) while distilling from the teacher
+// (lib/workbook/pruningRecipe.ts), into data/models/distilbert-clinc-pruned;
+// with WORKBOOK_DATA=<folder>, from the models trained on that data, into
+// outputs/<folder name>/models/. Overrides: PRUNED_HEADS, PRUNED_FFN_KEEP,
+// PRUNED_VOCAB_MIN_COUNT (0 keeps the vocabulary), PRUNED_EPOCHS, PRUNED_LR,
+// PRUNED_SUBSET, PRUNED_WORKERS, PRUNED_STUDENT (a student folder), PRUNED_OUT.
+import { PRUNING_RECIPE, pruneStudent } from "../lib/workbook/pruningRecipe";
+import { loadWorkbookData, workbookModelDir } from "../lib/workbook/data";
+import { bestShippedModel } from "../lib/workbook/hub";
+
+const env = (k: string, d: number) => (process.env[k] !== undefined ? Number(process.env[k]) : d);
+const own = Boolean(process.env.WORKBOOK_DATA);
+pruneStudent({
+  dataset: loadWorkbookData(),
+  studentDir: process.env.PRUNED_STUDENT ?? (own ? workbookModelDir("distilbert-clinc-distilled") : bestShippedModel().dir),
+  teacherDir: own ? workbookModelDir("bert-clinc-teacher") : undefined,
+  heads: env("PRUNED_HEADS", PRUNING_RECIPE.heads),
+  ffnKeep: env("PRUNED_FFN_KEEP", PRUNING_RECIPE.ffnKeep),
+  vocabMinCount: env("PRUNED_VOCAB_MIN_COUNT", PRUNING_RECIPE.vocabMinCount),
+  numTrainEpochs: env("PRUNED_EPOCHS", PRUNING_RECIPE.numTrainEpochs),
+  learningRate: env("PRUNED_LR", PRUNING_RECIPE.learningRate),
+  subset: env("PRUNED_SUBSET", 0),
+  dataParallelWorkers: env("PRUNED_WORKERS", PRUNING_RECIPE.dataParallelWorkers),
+  out: process.env.PRUNED_OUT ?? workbookModelDir("distilbert-clinc-pruned"),
+}).catch((err) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});
