@@ -18,6 +18,8 @@ import { benchBaseline, benchBaselineSearch } from "./baseline";
 import { benchRobust } from "./robust";
 import { benchAccuracy } from "./accuracy";
 import { benchPruning } from "./pruning";
+import { benchWorkbook } from "./workbook";
+import { benchQat } from "./qat";
 
 const DISTILLATION_TARGETS: Record<string, [string, (v: number) => boolean]> = {
   distilledMinusAlonePoints: ["> 0 (distilled beats alone)", (v) => v > 0],
@@ -47,7 +49,7 @@ const QUANTIZATION_TARGETS: Record<string, [string, (v: number) => boolean]> = {
 };
 
 /** Benches that run only when named (long, or diagnostic). */
-const BY_NAME_ONLY = new Set(["kdLogits", "kdLayers", "kernels", "baselineSearch"]);
+const BY_NAME_ONLY = new Set(["kdLogits", "kdLayers", "kernels", "baselineSearch", "workbook"]);
 
 const PRUNING_TARGETS: Record<string, [string, (v: number) => boolean]> = {
   structuredSpeedup: [">= 1.3x (ORT fp32, vs the unpruned student)", (v) => v >= 1.3],
@@ -136,6 +138,8 @@ const BENCHES: Record<string, () => Promise<Row[]>> = {
   baselineSearch: async () =>
     (await benchBaselineSearch()).map((r) => ({ bench: "baselineSearch (validation accuracy, mean of seeds 1, 2)", metric: r.name, value: r.validationAccuracy, note: r.perSeed.map((v) => v.toFixed(4)).join(" ") })),
   robust: async () => (await benchRobust()).map((r) => ({ bench: "robust", ...r })),
+  workbook: benchWorkbook,
+  qat: benchQat,
   trainSpeed: async () => {
     const r = await benchTrainSpeed();
     const kernels = `${r.backend}${r.native ? " + native" : ""}`;

@@ -15,6 +15,28 @@ const BLOCK = /<!-- figures:([\w:-]+) -->\n[\s\S]*?<!-- \/figures -->/g;
 
 const pct = (v: number | null | undefined) => (v === null || v === undefined ? "n/a" : v.toFixed(4));
 
+/** A model's recipe in a few words, from its training report. */
+function recipeSummary(name: string, r: Record<string, any>): string {
+  const recipe = r.recipe ?? {};
+  if (name === "bert-clinc-mlm") return `masked-LM pretraining, ${recipe.numTrainEpochs} epochs`;
+  if (r.recipe?.kind === "bag-of-words" || name === "bow-clinc") return `bag of words (TF-IDF, MLP), best epoch ${r.bestEpoch}`;
+  if (r.pruning) {
+    const p = r.pruning;
+    const heads = Object.values(p.prunedHeads as Record<string, number[]>).reduce((a, hs) => a + hs.length, 0);
+    return [`from ${r.student}: ${heads} heads removed`, `FFN ${p.intermediateSize.from} → ${p.intermediateSize.to}`, p.vocabulary ? `vocabulary ${p.vocabulary.from} → ${p.vocabulary.to}` : "", `${recipe.numTrainEpochs} epochs of distillation per step`].filter(Boolean).join(", ");
+  }
+  const search = r.hyperparameterSearch ? `tuned by ${r.hyperparameterSearch.trials} trials of TPE` : "";
+  return [
+    search,
+    r.init ? `init ${r.init}` : recipe.init ? `init ${recipe.init}` : "",
+    recipe.vocabMinCount > 1 ? `tokens used ≥ ${recipe.vocabMinCount} times` : "",
+    recipe.alpha !== undefined ? `α ${Number(recipe.alpha).toFixed(2)}, T ${recipe.temperature}` : "",
+    r.ensemble ? `teacher + bag of words (weight ${r.ensemble.bagOfWordsWeight})` : "",
+    recipe.numTrainEpochs ? `${recipe.numTrainEpochs} epochs` : "",
+    recipe.oosOversample > 1 ? `oos ×${recipe.oosOversample}` : "",
+  ].filter(Boolean).join(", ");
+}
+
 /** The shipped models and what their recipes recorded. */
 export function modelsTable(dir = MODELS_DIR): string {
   const rows = ["| model | recipe | test accuracy | in-scope | oos recall | argmax only | validation | size (MB) | s/epoch (threads) |", "|---|---|---:|---:|---:|---:|---:|---:|---:|"];
@@ -24,7 +46,7 @@ export function modelsTable(dir = MODELS_DIR): string {
     const r = JSON.parse(fs.readFileSync(reportFile, "utf8"));
     const size = fs.statSync(path.join(dir, name, "model.safetensors")).size / 2 ** 20;
     const recipe = r.recipe ?? {};
-    const what = name === "bert-clinc-mlm" ? `masked-LM pretraining, ${recipe.numTrainEpochs} epochs` : name === "bow-clinc" ? `bag of words (TF-IDF, MLP), best epoch ${r.bestEpoch}` : [r.init ? `init ${r.init}` : recipe.init ? `init ${recipe.init}` : "", recipe.alpha !== undefined ? `α ${Number(recipe.alpha).toFixed(2)}, T ${recipe.temperature}` : "", recipe.numTrainEpochs ? `${recipe.numTrainEpochs} epochs` : "", recipe.oosOversample > 1 ? `oos ×${recipe.oosOversample}` : ""].filter(Boolean).join(", ");
+    const what = recipeSummary(name, r);
     const test = r.test ?? {};
     const perEpoch = r.secondsPerEpoch === undefined ? "" : `${r.secondsPerEpoch.toFixed(0)}${r.dataParallelWorkers ? ` (${r.dataParallelWorkers})` : ""}`;
     const val = r.bestValidationAccuracy ?? r.maskedTokenAccuracy;

@@ -1,0 +1,34 @@
+// The whole workbook as the README's main command runs it (npm run bench --
+// workbook; WORKBOOK_BENCH_PROFILE, default "default"): every notebook
+// headless, its time, and the final perfMetrics table the notebooks built
+// (size, latency and accuracy per row), so the README's timings and the
+// chapter's closing comparison come from a recorded run.
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { projectNotebooks, runNotebooks } from "../scripts/runNotebooks";
+import { loadPerfMetrics, resetPerfMetrics } from "../lib/benchmark/store";
+import { workbookProfile } from "../lib/workbook/profile";
+import type { BenchRow } from "./summary";
+
+export async function benchWorkbook(): Promise<BenchRow[]> {
+  const profile = workbookProfile(process.env.WORKBOOK_BENCH_PROFILE ?? "default");
+  const bench = `workbook (${profile.name} profile)`;
+  resetPerfMetrics();
+  const outDir = fs.mkdtempSync(path.join(os.tmpdir(), "bench-workbook-"));
+  const notebooks = projectNotebooks();
+  const runs = await runNotebooks(notebooks, outDir, { ...process.env, WORKBOOK_PROFILE: profile.name });
+  const failed = runs.find((r) => !r.ok);
+  if (failed || runs.length !== notebooks.length) throw new Error(`bench workbook: ${path.basename(failed?.notebook ?? "?")} failed: ${failed?.error ?? "not run"}`);
+  fs.rmSync(outDir, { recursive: true, force: true });
+  const rows: BenchRow[] = runs.map((r) => ({ bench, metric: `${path.basename(r.notebook)} seconds`, value: r.seconds }));
+  const total = runs.reduce((a, r) => a + r.seconds, 0);
+  rows.push({ bench, metric: "all notebooks seconds", value: total, ...(profile.name === "default" ? { target: "<= 1200 (about 20 min)", met: total <= 1200 } : {}) });
+  const perf = loadPerfMetrics();
+  const teacher = perf["BERT baseline"];
+  for (const [name, m] of Object.entries(perf)) {
+    const vs = teacher ? `; ${(teacher.sizeMb / m.sizeMb).toFixed(1)}x smaller, ${(teacher.timeAvgMs / m.timeAvgMs).toFixed(1)}x faster than the BERT baseline` : "";
+    rows.push({ bench: `${bench}: perfMetrics`, metric: `${name}: accuracy`, value: m.accuracy, note: `${m.sizeMb.toFixed(2)} MB, ${m.timeAvgMs.toFixed(2)} ± ${m.timeStdMs.toFixed(2)} ms${vs}` });
+  }
+  return rows;
+}
