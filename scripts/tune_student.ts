@@ -13,6 +13,7 @@ const own = Boolean(process.env.WORKBOOK_DATA);
 tuneStudent({
   dataset: loadWorkbookData(),
   teacherDir: own ? workbookModelDir("bert-clinc-teacher") : undefined,
+  bowDir: own ? workbookModelDir("bow-clinc") : undefined,
   nTrials: env("TUNE_TRIALS", STUDENT_SEARCH.nTrials),
   seed: env("TUNE_SEED", STUDENT_SEARCH.seed),
   subset: env("TUNE_SUBSET", STUDENT_SEARCH.subset),

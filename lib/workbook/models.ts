@@ -7,7 +7,9 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { OUTPUTS_DIR, modelPath } from "./hub";
 import { loadWorkbookData, workbookModelDir } from "./data";
-import { TEACHER_RECIPE, pretrainMaskedLm, trainStudent, trainTeacher } from "./recipes";
+import { STUDENT_RECIPE, TEACHER_RECIPE, pretrainMaskedLm, trainStudent, trainTeacher } from "./recipes";
+import { trainBagOfWords } from "../baseline/recipe";
+import { BertTokenizer } from "../tokenizers";
 
 /**
  * The folder of model `name` for the data and profile in use, training it
@@ -33,9 +35,16 @@ export async function workbookTeacher(): Promise<string> {
   });
 }
 
+/** The bag-of-words baseline for the data in use (on the teacher's tokenizer). */
+export async function workbookBagOfWords(): Promise<string> {
+  const teacherDir = await workbookTeacher();
+  return notebookModel("bow-clinc", (out) => trainBagOfWords({ seed: 42, dataset: loadWorkbookData(), tokenizer: BertTokenizer.fromPretrained(teacherDir), out }));
+}
+
 /** A student ("alone": the DistilBERT row, "distill": the Distillation row) for the data in use. */
 export async function workbookStudent(mode: "alone" | "distill"): Promise<string> {
   const teacherDir = await workbookTeacher();
-  return notebookModel(mode === "alone" ? "distilbert-clinc" : "distilbert-clinc-distilled", (out) => trainStudent(mode, { dataset: loadWorkbookData(), out, teacherDir }));
+  const bowDir = mode === "distill" && STUDENT_RECIPE.teacher === "ensemble" ? await workbookBagOfWords() : undefined;
+  return notebookModel(mode === "alone" ? "distilbert-clinc" : "distilbert-clinc-distilled", (out) => trainStudent(mode, { dataset: loadWorkbookData(), out, teacherDir, bowDir }));
 }
 

@@ -272,9 +272,9 @@ export const TEACHER_RECIPE: TeacherRecipe = {
   hiddenDropout: 0.1,
   dataParallelWorkers: 2,
   seed: 42,
-  oosOversample: 1,
+  oosOversample: 4,
   init: "scratch",
-  vocabMinCount: 1,
+  vocabMinCount: 6,
   subset: 0,
 };
 
@@ -341,7 +341,7 @@ export interface StudentRecipe {
   teacher: "bert" | "ensemble";
 }
 
-export const STUDENT_RECIPE: StudentRecipe = { numTrainEpochs: 6, learningRate: 5e-4, perDeviceTrainBatchSize: 64, warmupRatio: 0.1, weightDecay: 0.01, alpha: 0.5, temperature: 2, seed: 42, subset: 0, oosOversample: 4, dataParallelWorkers: 2, teacher: "bert" };
+export const STUDENT_RECIPE: StudentRecipe = { numTrainEpochs: 6, learningRate: 5e-4, perDeviceTrainBatchSize: 64, warmupRatio: 0.1, weightDecay: 0.01, alpha: 0.5, temperature: 2, seed: 42, subset: 0, oosOversample: 4, dataParallelWorkers: 2, teacher: "ensemble" };
 
 /**
  * The teacher + bag-of-words ensemble for multi-teacher distillation: the
@@ -432,9 +432,9 @@ export const STUDENT_SEARCH: StudentSearch = { nTrials: 20, seed: 42, prunerStar
  * hyperparameters by `trainStudent` and written with the study's journal and
  * best parameters. Returns the tuned student and the search's figures.
  */
-export async function tuneStudent(options: Partial<StudentSearch> & { dataset?: DatasetDict; out?: string; teacherDir?: string; journal?: string } = {}): Promise<RecipeResult & { bestRun: BestRun; study: Study; searchSeconds: number }> {
+export async function tuneStudent(options: Partial<StudentSearch> & { dataset?: DatasetDict; out?: string; teacherDir?: string; bowDir?: string; journal?: string } = {}): Promise<RecipeResult & { bestRun: BestRun; study: Study; searchSeconds: number }> {
   const backend = await initBackend();
-  const { dataset, out: outOption, teacherDir: teacherOption, journal: journalOption, ...overrides } = options;
+  const { dataset, out: outOption, teacherDir: teacherOption, bowDir: bowOption, journal: journalOption, ...overrides } = options;
   const search: StudentSearch = { ...STUDENT_SEARCH, ...overrides };
   const data = dataset ?? loadClinc();
   const out = outOption ?? path.join(MODELS_DIR, "distilbert-clinc-tuned");
@@ -443,9 +443,12 @@ export async function tuneStudent(options: Partial<StudentSearch> & { dataset?: 
   const teacher = AutoModelForSequenceClassification.fromPretrained(teacherDir, { quiet: true });
   const tokenizer = BertTokenizer.fromPretrained(teacherDir);
   const recipe = STUDENT_RECIPE;
+  // The students' teacher: the BERT teacher, or (recipe.teacher "ensemble") it and the bag-of-words baseline.
+  const bowDir = bowOption ?? (recipe.teacher === "ensemble" ? modelPath("bow-clinc") : undefined);
+  const ensemble = recipe.teacher === "ensemble" ? await ensembleTeacher(teacher, bowDir!, data, tokenizer) : undefined;
   const trainer = new DistillationTrainer({
     modelInit: () => studentInit(teacher, { init: "distilbert", seed: recipe.seed }),
-    teacherModel: teacher,
+    teacherModel: ensemble?.model ?? teacher,
     tokenizer,
     cacheTeacherLogits: true,
     args: { ...recipeArgs(runDir("distilbert-clinc-search"), { ...recipe, dataParallelWorkers: search.dataParallelWorkers }), saveStrategy: "no", loadBestModelAtEnd: false, alpha: recipe.alpha, temperature: recipe.temperature },
@@ -468,9 +471,10 @@ export async function tuneStudent(options: Partial<StudentSearch> & { dataset?: 
   const searchSeconds = (performance.now() - start) / 1000;
   trainer.model?.dispose();
   teacher.dispose();
+  ensemble?.model.members[1].dispose();
   logger.info(`Best run ${best.runId}: validation accuracy ${best.objective.toFixed(4)} with ${JSON.stringify(best.hyperparameters)}`);
   const hp = best.hyperparameters as { numTrainEpochs: number; alpha: number; temperature: number };
-  const result = await trainStudent("distill", { dataset: data, teacherDir, out, numTrainEpochs: hp.numTrainEpochs, alpha: hp.alpha, temperature: hp.temperature, subset: search.subset, dataParallelWorkers: search.dataParallelWorkers });
+  const result = await trainStudent("distill", { dataset: data, teacherDir, bowDir, out, numTrainEpochs: hp.numTrainEpochs, alpha: hp.alpha, temperature: hp.temperature, subset: search.subset, dataParallelWorkers: search.dataParallelWorkers });
   // The study travels with the model: its journal, and what the search cost and saved.
   fs.copyFileSync(journal, path.join(out, "study.jsonl"));
   const trials = best.study.trials;
