@@ -1,6 +1,6 @@
 // Pruning on CLINC150 (npm run bench -- pruning), all from the shipped
-// models: the best student (the tuned one when shipped) is fine-tuned with
-// distillation from the teacher while it is pruned.
+// models: the distilled student is fine-tuned with distillation from the
+// teacher while it is pruned.
 //   1. Unstructured: magnitude and movement pruning at several sparsities
 //      (cubic schedule), plus one soft-movement run: test accuracy, the
 //      sparsity reached, and the model's size stored dense, sparse, and
@@ -34,7 +34,7 @@ import { OnnxPipeline, createModelForProvider, exportOnnxFolder } from "../lib/o
 import { BenchmarkMetrics, OnnxPerformanceBenchmark, measureLatency } from "../lib/benchmark";
 import { intentReport } from "../lib/evaluation";
 import { tuneOosThreshold } from "../lib/pipelines/oos";
-import { OUTPUTS_DIR, bestShippedModel, modelPath } from "../lib/workbook/hub";
+import { OUTPUTS_DIR, modelPath } from "../lib/workbook/hub";
 import { OOS_LABEL, oversampleOos } from "../lib/workbook/recipes";
 import { savedOosFallback } from "../lib/pipelines/textClassification";
 import {
@@ -284,7 +284,8 @@ export async function benchPruning(): Promise<Record<string, number | string>> {
   for (const p of parts) if (!["unstructured", "structured"].includes(p)) throw new Error(`PRUNING_PARTS: unknown part "${p}" (unstructured, structured)`);
   const clinc = loadClinc();
   const teacher = AutoModelForSequenceClassification.fromPretrained(modelPath("bert-clinc-teacher"), { quiet: true });
-  const studentDir = bestShippedModel().dir;
+  // The chapter's distilled student: what the shipped pruned model was pruned from (and what unstructured pruning starts from).
+  const studentDir = modelPath("distilbert-clinc-distilled");
   const ctx: Ctx = { clinc, teacher, tokenizer: BertTokenizer.fromPretrained(studentDir), studentDir, train: oversampleOos(clinc.train, 4), oosId: clinc.train.features.intent.str2int(OOS_LABEL), lr: num("PRUNING_LR", 3e-4) };
   const out: Record<string, number | string> = {};
   const level = setLogLevel(process.env.WORKBOOK_LOG_LEVEL === "debug" ? "debug" : "info");

@@ -12,7 +12,8 @@ import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
 import type { DatasetDict } from "../data/clinc";
 import { BertTokenizer } from "../tokenizers";
-import { AutoModelForSequenceClassification, PreTrainedModel } from "../models";
+import { AutoModelForSequenceClassification } from "../models";
+import type { SequenceClassificationModel } from "../models/sequenceClassification";
 import type { PrunedHeads } from "../models/config";
 import { DataCollatorWithPadding, EncodedRow, TensorBatch, computeAccuracy, tokenizeDataset } from "../training";
 import { DistillationTrainer } from "../distillation";
@@ -24,7 +25,7 @@ import { initBackend } from "../backend";
 import { loadClinc } from "../data";
 import { logger } from "../utils/log";
 import { MODELS_DIR, modelPath } from "./hub";
-import { MAX_LENGTH, RecipeResult, finish, oversampleOos, recipeArgs, runDir, subset } from "./recipes";
+import { MAX_LENGTH, RecipeResult, ensembleTeacher, finish, oversampleOos, recipeArgs, runDir, subset } from "./recipes";
 
 export interface PruningRecipe {
   /** Attention heads removed, ranked over all layers (each layer keeps at least one). */
@@ -47,13 +48,15 @@ export interface PruningRecipe {
   dataParallelWorkers: number;
   seed: number;
   subset: number;
+  /** Who teaches: the BERT teacher, or it and the bag-of-words baseline (as the students' recipe). */
+  teacher: "bert" | "ensemble";
 }
 
 export const PRUNING_RECIPE: PruningRecipe = {
   heads: 4,
   ffnKeep: 512,
   vocabMinCount: 3,
-  numTrainEpochs: 2,
+  numTrainEpochs: 4,
   learningRate: 3e-4,
   perDeviceTrainBatchSize: 64,
   warmupRatio: 0.1,
@@ -65,6 +68,7 @@ export const PRUNING_RECIPE: PruningRecipe = {
   dataParallelWorkers: 2,
   seed: 42,
   subset: 0,
+  teacher: "ensemble",
 };
 
 /** What a structured-pruning run removed and what each step left. */
@@ -79,7 +83,7 @@ export interface PruningSteps {
 }
 
 /** Batches of training rows with the teacher's logits, for a distillation loss on the gates. */
-function importanceBatches(teacher: PreTrainedModel, rows: readonly EncodedRow[], tokenizer: BertTokenizer, n: number, batchSize: number): { inputs: TensorBatch; teacher: tf.Tensor2D }[] {
+function importanceBatches(teacher: SequenceClassificationModel, rows: readonly EncodedRow[], tokenizer: BertTokenizer, n: number, batchSize: number): { inputs: TensorBatch; teacher: tf.Tensor2D }[] {
   const collator = new DataCollatorWithPadding({ padTokenId: tokenizer.padTokenId });
   const count = Math.min(n, Math.floor(rows.length / batchSize));
   if (count < 1) throw new Error(`pruneStudent: need at least ${batchSize} training rows to score heads and neurons, got ${rows.length}`);
@@ -95,16 +99,19 @@ function importanceBatches(teacher: PreTrainedModel, rows: readonly EncodedRow[]
  * default) with `onnx/model.onnx`, `onnx/model_quantized.onnx` and a
  * training report that records what each step removed.
  */
-export async function pruneStudent(options: Partial<PruningRecipe> & { dataset?: DatasetDict; out?: string; studentDir?: string; teacherDir?: string } = {}): Promise<RecipeResult & { steps: PruningSteps; onnx: { fp32: string; quantized: string } }> {
+export async function pruneStudent(options: Partial<PruningRecipe> & { dataset?: DatasetDict; out?: string; studentDir?: string; teacherDir?: string; bowDir?: string } = {}): Promise<RecipeResult & { steps: PruningSteps; onnx: { fp32: string; quantized: string } }> {
   const backend = await initBackend();
-  const { dataset, out: outOption, studentDir: studentOption, teacherDir: teacherOption, ...overrides } = options;
+  const { dataset, out: outOption, studentDir: studentOption, teacherDir: teacherOption, bowDir: bowOption, ...overrides } = options;
   const recipe: PruningRecipe = { ...PRUNING_RECIPE, ...overrides };
   const data = dataset ?? loadClinc();
   const out = outOption ?? path.join(MODELS_DIR, "distilbert-clinc-pruned");
   const studentDir = studentOption ?? modelPath("distilbert-clinc-distilled");
   const teacherDir = teacherOption ?? modelPath("bert-clinc-teacher");
-  const teacher = AutoModelForSequenceClassification.fromPretrained(teacherDir, { quiet: true });
+  const bert = AutoModelForSequenceClassification.fromPretrained(teacherDir, { quiet: true });
   const teacherTokenizer = BertTokenizer.fromPretrained(teacherDir);
+  if (recipe.teacher !== "bert" && recipe.teacher !== "ensemble") throw new Error(`pruneStudent: teacher must be "bert" or "ensemble", got ${JSON.stringify(recipe.teacher)}`);
+  const ensemble = recipe.teacher === "ensemble" ? await ensembleTeacher(bert, bowOption ?? modelPath("bow-clinc"), data, teacherTokenizer) : undefined;
+  const teacher: SequenceClassificationModel = ensemble?.model ?? bert;
   const student = AutoModelForSequenceClassification.fromPretrained(studentDir, { quiet: true });
   const studentTokenizer = BertTokenizer.fromPretrained(studentDir);
   if (studentTokenizer.vocabSize !== teacherTokenizer.vocabSize) throw new Error(`pruneStudent: the student (${studentDir}, ${studentTokenizer.vocabSize} tokens) must share its teacher's tokenizer (${teacherDir}, ${teacherTokenizer.vocabSize} tokens)`);
@@ -162,9 +169,10 @@ export async function pruneStudent(options: Partial<PruningRecipe> & { dataset?:
     step1ValidationAccuracy,
   };
   student.dispose();
-  teacher.dispose();
+  bert.dispose();
+  ensemble?.model.members[1].dispose();
   const evalData = recipe.subset ? { ...data, validation: subset(data.validation, recipe.subset), test: subset(data.test, recipe.subset) } : data;
-  const result = await finish({ model, tokenizer, trainer, data: evalData, out, backend, recipe: { ...recipe }, extra: { student: path.basename(studentDir), teacher: path.basename(teacherDir), pruning: steps } });
+  const result = await finish({ model, tokenizer, trainer, data: evalData, out, backend, recipe: { ...recipe }, extra: { student: path.basename(studentDir), teacher: path.basename(teacherDir), ...(ensemble ? { ensemble: { bagOfWordsWeight: ensemble.bowWeight, combine: "probabilities", validationAccuracy: ensemble.validationAccuracy, teacherValidationAccuracy: ensemble.teacherValidationAccuracy } } : {}), pruning: steps } });
   // The deployment files: ONNX (one Attention block per layer with its own head count) and its int8 copy.
   const reloaded = AutoModelForSequenceClassification.fromPretrained(out, { quiet: true });
   const folder = exportOnnxFolder(reloaded, tokenizer, out);
