@@ -88,6 +88,12 @@ function args(ctx: Ctx, name: string, epochs: number, workers = 1) {
   return { outputDir: path.join(os.tmpdir(), `bench-pruning-${name}`), numTrainEpochs: epochs, learningRate: ctx.lr, perDeviceTrainBatchSize: 64, perDeviceEvalBatchSize: 128, warmupRatio: 0.1, weightDecay: 0.01, maxLength: MAX_LENGTH, evaluationStrategy: "no" as const, saveStrategy: "no" as const, alpha: 0.5, temperature: 2, seed: 42, disableTqdm: true, dataParallelWorkers: workers };
 }
 
+/** The same arguments for a plain Trainer (evaluation only): no distillation fields. */
+function evalArgs(ctx: Ctx, name: string) {
+  const { alpha: _alpha, temperature: _temperature, ...plain } = args(ctx, name, 1);
+  return plain;
+}
+
 /** Test (and validation) argmax accuracy of a TF.js model, from logits in batches. */
 async function evaluate(trainer: Trainer, ctx: Ctx, tokenizer: BertTokenizer): Promise<{ test: number; validation: number; validationLogits: Float32Array[]; validationLabels: number[] }> {
   const test = await trainer.predict(tokenizeDataset(ctx.clinc.test, tokenizer, MAX_LENGTH), "test");
@@ -119,7 +125,7 @@ async function unstructured(ctx: Ctx, out: Record<string, number | string>): Pro
   // The unpruned student, for reference.
   {
     const student = AutoModelForSequenceClassification.fromPretrained(ctx.studentDir, { quiet: true });
-    const trainer = new Trainer({ model: student, tokenizer: ctx.tokenizer, args: args(ctx, "eval", 1) });
+    const trainer = new Trainer({ model: student, tokenizer: ctx.tokenizer, args: evalArgs(ctx, "eval") });
     const r = await evaluate(trainer, ctx, ctx.tokenizer);
     Object.assign(out, { unprunedStudentTestAccuracy: r.test, unprunedStudentValidationAccuracy: r.validation });
     for (const [k, v] of Object.entries(storageSizes(student))) out[`unprunedStudent${k[0].toUpperCase()}${k.slice(1)}`] = v;
@@ -229,7 +235,7 @@ async function structured(ctx: Ctx, out: Record<string, number | string>): Promi
   const teacherSaved = savedOosFallback(ctx.teacher.config as { task_specific_params?: unknown });
   let teacherAccuracy = acc.teacherTfjs.saved;
   if (!teacherSaved) {
-    const tv = new Trainer({ model: ctx.teacher, tokenizer: ctx.tokenizer, args: args(ctx, "teacher-eval", 1) });
+    const tv = new Trainer({ model: ctx.teacher, tokenizer: ctx.tokenizer, args: evalArgs(ctx, "teacher-eval") });
     const val = await tv.predict(tokenizeDataset(ctx.clinc.validation, ctx.tokenizer, MAX_LENGTH));
     const tuned = tuneOosThreshold(val.predictions, val.labelIds, ctx.oosId);
     out.teacherTunedOosThreshold = tuned.threshold;

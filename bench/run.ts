@@ -2,6 +2,7 @@
 // this machine. Writes bench/results/summary.json and prints a table.
 //   npm run bench               # all
 //   npm run bench -- teacher    # one
+import * as fs from "node:fs";
 import * as path from "node:path";
 import { initBackend } from "../lib/backend";
 import { BenchRow, BenchRun, SUMMARY_JSON, gitCommit, machineDescription, recordRuns } from "./summary";
@@ -18,6 +19,8 @@ import { benchBaseline, benchBaselineSearch } from "./baseline";
 import { benchRobust } from "./robust";
 import { benchAccuracy } from "./accuracy";
 import { benchPruning } from "./pruning";
+import { makeExampleData } from "../scripts/makeExampleData";
+import { workbookModelDir, workbookRunDir } from "../lib/workbook/data";
 import { benchWorkbook } from "./workbook";
 import { benchQat } from "./qat";
 
@@ -49,7 +52,7 @@ const QUANTIZATION_TARGETS: Record<string, [string, (v: number) => boolean]> = {
 };
 
 /** Benches that run only when named (long, or diagnostic). */
-const BY_NAME_ONLY = new Set(["kdLogits", "kdLayers", "kernels", "baselineSearch", "workbook"]);
+const BY_NAME_ONLY = new Set(["kdLogits", "kdLayers", "kernels", "baselineSearch", "workbook", "workbookOwnData"]);
 
 const PRUNING_TARGETS: Record<string, [string, (v: number) => boolean]> = {
   structuredSpeedup: [">= 1.3x (ORT fp32, vs the unpruned student)", (v) => v >= 1.3],
@@ -138,7 +141,13 @@ const BENCHES: Record<string, () => Promise<Row[]>> = {
   baselineSearch: async () =>
     (await benchBaselineSearch()).map((r) => ({ bench: "baselineSearch (validation accuracy, mean of seeds 1, 2)", metric: r.name, value: r.validationAccuracy, note: r.perSeed.map((v) => v.toFixed(4)).join(" ") })),
   robust: async () => (await benchRobust()).map((r) => ({ bench: "robust", ...r })),
-  workbook: benchWorkbook,
+  workbook: () => benchWorkbook(),
+  workbookOwnData: () => {
+    const dir = makeExampleData();
+    // Every model trained in this run: nothing reused from an earlier one.
+    for (const d of [workbookModelDir("", dir), workbookRunDir("", dir)]) fs.rmSync(d, { recursive: true, force: true });
+    return benchWorkbook(dir);
+  },
   qat: benchQat,
   trainSpeed: async () => {
     const r = await benchTrainSpeed();
@@ -163,9 +172,10 @@ async function main() {
     const rows = await run();
     runs[name] = { date: new Date().toISOString(), backend: `${backend}${nativeKernelsActive() ? " + native kernels" : ""}`, machine: machineDescription(), gitCommit: gitCommit(), seconds: (performance.now() - start) / 1000, rows };
     console.table(rows.map((r) => ({ ...r, value: Number(r.value.toFixed(4)) })));
+    // Recorded as each bench ends, so a later bench that fails loses nothing measured before it.
+    recordRuns({ [name]: runs[name] });
+    console.log(`Recorded ${name} in ${path.relative(process.cwd(), SUMMARY_JSON)} and summary.md`);
   }
-  recordRuns(runs);
-  console.log(`Recorded in ${path.relative(process.cwd(), SUMMARY_JSON)} and summary.md`);
 }
 
 main().catch((e) => {

@@ -2,25 +2,43 @@
 // workbook; WORKBOOK_BENCH_PROFILE, default "default"): every notebook
 // headless, its time, and the final perfMetrics table the notebooks built
 // (size, latency and accuracy per row), so the README's timings and the
-// chapter's closing comparison come from a recorded run.
+// chapter's closing comparison come from a recorded run; it writes the same
+// report as npm start (outputs/report/). `workbookOwnData`
+// does the same on the "your own data" example (scripts/makeExampleData.ts:
+// CSV files, 30 intents, no oos), training every model it needs from scratch.
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { projectNotebooks, runNotebooks } from "../scripts/runNotebooks";
-import { loadPerfMetrics, resetPerfMetrics } from "../lib/benchmark/store";
+import { loadDemoMetrics, loadPerfMetrics, resetPerfMetrics } from "../lib/benchmark/store";
+import { writeReport } from "../lib/workbook/report";
+import { OUTPUTS_DIR } from "../lib/workbook/hub";
+import { workbookDataName } from "../lib/workbook/data";
 import { workbookProfile } from "../lib/workbook/profile";
 import type { BenchRow } from "./summary";
 
-export async function benchWorkbook(): Promise<BenchRow[]> {
+export async function benchWorkbook(dataDir?: string): Promise<BenchRow[]> {
   const profile = workbookProfile(process.env.WORKBOOK_BENCH_PROFILE ?? "default");
-  const bench = `workbook (${profile.name} profile)`;
+  const bench = `workbook (${profile.name} profile${dataDir ? `, WORKBOOK_DATA=${path.relative(process.cwd(), dataDir)}` : ""})`;
   resetPerfMetrics();
   const outDir = fs.mkdtempSync(path.join(os.tmpdir(), "bench-workbook-"));
   const notebooks = projectNotebooks();
-  const runs = await runNotebooks(notebooks, outDir, { ...process.env, WORKBOOK_PROFILE: profile.name });
+  const env: NodeJS.ProcessEnv = { ...process.env, WORKBOOK_PROFILE: profile.name };
+  if (dataDir) env.WORKBOOK_DATA = dataDir;
+  else delete env.WORKBOOK_DATA;
+  const runs = await runNotebooks(notebooks, outDir, env);
   const failed = runs.find((r) => !r.ok);
   if (failed || runs.length !== notebooks.length) throw new Error(`bench workbook: ${path.basename(failed?.notebook ?? "?")} failed: ${failed?.error ?? "not run"}`);
   fs.rmSync(outDir, { recursive: true, force: true });
+  // The same report npm start writes (outputs/report/), from this run.
+  const report = path.join(OUTPUTS_DIR, ...(dataDir ? [workbookDataName(dataDir)] : []), "report");
+  writeReport(loadPerfMetrics(), report, {
+    profile: profile.name,
+    notebooks: runs.map((r) => `${path.basename(r.notebook)} (${r.seconds.toFixed(0)} s)`).join(", "),
+    totalSeconds: runs.reduce((a, r) => a + r.seconds, 0).toFixed(0),
+    machine: `${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`,
+    date: new Date().toISOString(),
+  }, loadDemoMetrics());
   const rows: BenchRow[] = runs.map((r) => ({ bench, metric: `${path.basename(r.notebook)} seconds`, value: r.seconds }));
   const total = runs.reduce((a, r) => a + r.seconds, 0);
   rows.push({ bench, metric: "all notebooks seconds", value: total, ...(profile.name === "default" ? { target: "<= 1200 (about 20 min)", met: total <= 1200 } : {}) });
