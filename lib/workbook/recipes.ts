@@ -468,7 +468,9 @@ export async function tuneStudent(options: Partial<StudentSearch> & { dataset?: 
     seed: search.seed,
     pruner: new MedianPruner({ nStartupTrials: search.prunerStartupTrials, nWarmupSteps: search.prunerWarmupEpochs }),
   });
-  const searchSeconds = (performance.now() - start) / 1000;
+  // The search's wall time from its trials (first start to last end), so a search resumed from its journal counts every session.
+  const times = best.study.trials.flatMap((t) => [t.datetimeStart?.getTime(), t.datetimeComplete?.getTime()]).filter((v): v is number => v !== undefined);
+  const searchSeconds = times.length ? (Math.max(...times) - Math.min(...times)) / 1000 : (performance.now() - start) / 1000;
   trainer.model?.dispose();
   teacher.dispose();
   ensemble?.model.members[1].dispose();
