@@ -27,7 +27,7 @@ import { EnsembleForSequenceClassification, combineLogits } from "../models/ense
 import type { SequenceClassificationModel } from "../models/sequenceClassification";
 import { pipeline } from "../pipelines";
 import type { Trial } from "../hpo/trial";
-import type { Study } from "../hpo/study";
+import { loadStudy, type Study } from "../hpo/study";
 import { MedianPruner } from "../hpo/pruners/median";
 import type { BestRun } from "../training/hyperparameterSearch";
 
@@ -412,6 +412,7 @@ export function chapterHpSpace(trial: Trial): { numTrainEpochs: number; alpha: n
 }
 
 export interface StudentSearch {
+  /** Trials in the study in all (finished ones in a resumed journal count). */
   nTrials: number;
   seed: number;
   /** Pruner: MedianPruner with these (Optuna's defaults would be 5 and 0). */
@@ -456,14 +457,18 @@ export async function tuneStudent(options: Partial<StudentSearch> & { dataset?: 
     evalDataset: tokenizeDataset(subset(data.validation, search.subset), tokenizer, MAX_LENGTH),
     computeMetrics: computeAccuracy,
   });
+  // nTrials is the study's total, as Optuna's MaxTrialsCallback counts: a search resumed from its journal runs only the trials it lacks.
+  const studyName = "distilbert-clinc-distillation";
+  const finished = fs.existsSync(journal) ? (await loadStudy({ studyName, storage: `journal:${journal}` }).catch(() => undefined))?.trials.filter((t) => t.state === "COMPLETE" || t.state === "PRUNED").length ?? 0 : 0;
+  if (finished > 0) logger.info(`Resuming the search in ${journal}: ${finished} trials finished, ${Math.max(0, search.nTrials - finished)} to go`);
   const start = performance.now();
   const best = await trainer.hyperparameterSearch({
-    nTrials: search.nTrials,
+    nTrials: Math.max(0, search.nTrials - finished),
     direction: "maximize",
     hpSpace: chapterHpSpace,
     computeObjective: (m) => m.evalAccuracy,
     storage: `journal:${journal}`,
-    studyName: "distilbert-clinc-distillation",
+    studyName,
     loadIfExists: true,
     seed: search.seed,
     pruner: new MedianPruner({ nStartupTrials: search.prunerStartupTrials, nWarmupSteps: search.prunerWarmupEpochs }),
