@@ -161,7 +161,10 @@ export async function benchQuantization(): Promise<{ model: string; calibrationT
     ...(opMs[name] ? { opMs: Object.fromEntries(Object.entries(opMs[name]).sort((a, b) => b[1] - a[1]).slice(0, 8)), opTotalMs: Object.values(opMs[name]).reduce((a, b) => a + b, 0) } : {}),
     ...(seconds[name] !== undefined ? { quantizeSeconds: seconds[name] } : {}),
   }));
-  if (Math.abs(torchRow.accuracy - variants.find((v) => v.name.startsWith("dynamic (PyTorch"))!.accuracy) > 1e-12) throw new Error("benchQuantization: the PyTorch-style pipeline's accuracy differs from its ONNX session's");
+  // Same graph, same weights; only the batches differ (the pipeline's 32 rows vs 128 here), and dynamic quantization
+  // takes each batch's activation range, so a few argmaxes near a tie may flip. Anything more is a bug.
+  const sessionAccuracy = variants.find((v) => v.name.startsWith("dynamic (PyTorch"))!.accuracy;
+  if (Math.abs(torchRow.accuracy - sessionAccuracy) > 0.005) throw new Error(`benchQuantization: the PyTorch-style pipeline's accuracy (${torchRow.accuracy}) differs from its ONNX session's (${sessionAccuracy}) by more than 0.5 points`);
   model.dispose();
   const result = { model: best.name, calibrationTexts: calibrationTexts.length, variants, torchStyleSafetensorsMb: torchRow.sizeMb, fp32SafetensorsMb: fpRow.sizeMb, cpu: os.cpus()[0]?.model ?? "unknown" };
   writeJsonAtomic(path.join(__dirname, "results", "quantization.json"), result);

@@ -163,6 +163,27 @@ test("the PyTorch-style quantized shipped student keeps fp32's argmax on >= 99% 
   model.dispose();
 });
 
+test("the quantized pipeline applies the out-of-scope fallback saved with the model, as pipeline() does on fp32; null turns it off", { timeout: 60_000 }, async () => {
+  await ready;
+  const dir = modelPath("distilbert-clinc-distilled");
+  const model = AutoModelForSequenceClassification.fromPretrained(dir, { quiet: true });
+  const tok = BertTokenizer.fromPretrained(dir);
+  const saved = (model.config as { task_specific_params?: Record<string, { oos_threshold?: number }> }).task_specific_params?.["text-classification"]?.oos_threshold;
+  assert.ok(saved !== undefined && saved > 0, "the shipped student carries a fallback threshold");
+  const texts = loadClinc().test.column("text").filter((_, i) => i % 5 === 0).slice(0, 300);
+  const q = pipeline("text-classification", quantizeDynamicModel(model, ["Linear"], "qint8"), { tokenizer: tok });
+  assert.equal(q.options.oosThreshold, saved);
+  const fp = pipeline("text-classification", model, { tokenizer: tok });
+  const [withQ, plainQ, withFp] = [(await q(texts)) as { label: string; fallback?: boolean }[][], (await q(texts, { oosThreshold: null })) as { label: string; fallback?: boolean }[][], (await fp(texts)) as { label: string }[][]];
+  const fallbacks = withQ.filter((r) => r[0].fallback).length;
+  assert.ok(fallbacks > 0, "the fallback triggered on some test queries");
+  assert.ok(plainQ.every((r) => !r[0].fallback), "oosThreshold: null turns it off");
+  const agree = withQ.filter((r, i) => r[0].label === withFp[i][0].label).length;
+  assert.ok(agree / texts.length >= 0.98, `int8 and fp32 pipelines agree on ${agree} of ${texts.length} (fallback included)`);
+  q.dispose();
+  model.dispose();
+});
+
 test("quantizeDynamicModel errors: unsupported module types and dtypes, a model without Linear layers, unknown options", async () => {
   await ready;
   const model = tinyBert();

@@ -13,7 +13,8 @@ import { DynamicQuantizedModel } from "./dynamic";
  */
 export class QuantizedTextClassificationPipeline extends TextClassificationPipelineBase {
   constructor(readonly model: DynamicQuantizedModel, tokenizer: BertTokenizer, options: TextClassificationOptions = {}) {
-    super(tokenizer, model.config.id2label, { maxLength: Math.min(tokenizer.modelMaxLength, model.spec.maxPositions), ...options });
+    // The whole config, so a fallback saved with the model applies here too, as in pipeline() and OnnxPipeline.
+    super(tokenizer, model.config, options, { maxPositions: model.spec.maxPositions });
   }
 
   _forward(batch: ModelBatch): Promise<Float32Array[]> {
