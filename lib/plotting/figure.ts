@@ -107,8 +107,12 @@ function parcoordsSvg(fig: Figure, t: Trace, width: number, height: number): str
 export function figureToSvg(fig: Figure, width = 780, height = 440): string {
   const par = fig.data.find((t) => t.type === "parcoords");
   if (par) return parcoordsSvg(fig, par, width, height);
-  const m = { l: 70, r: 230, t: 50, b: 60 };
-  const pw = width - m.l - m.r;
+  // The legend's margin fits its longest name (about 7 px a character at 12 px), widening the image, never the plot.
+  const names = fig.layout.showlegend === false ? [] : fig.data.filter((t) => t.name && t.showlegend !== false).map((t) => String(t.name));
+  const legendWidth = Math.max(230, 40 + Math.ceil(7 * Math.max(0, ...names.map((n) => n.length))));
+  const m = { l: 70, r: legendWidth, t: 50, b: 60 };
+  const pw = width - m.l - 230;
+  width = m.l + pw + m.r;
   const ph = height - m.t - m.b;
   const out: string[] = [`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif" font-size="12">`, `<rect width="100%" height="100%" fill="white"/>`];
   if (fig.layout.title) out.push(`<text x="${m.l + pw / 2}" y="28" text-anchor="middle" font-size="15">${esc(title(fig.layout.title))}</text>`);
