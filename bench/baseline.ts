@@ -17,8 +17,8 @@ import { intentReport } from "../lib/evaluation";
 import { TEACHER_CHECKPOINT, OUTPUTS_DIR } from "../lib/workbook/hub";
 import { BOW_RECIPE, BagOfWordsRecipe, trainBagOfWords } from "../lib/baseline";
 import { setLogLevel, withLogLevel } from "../lib/utils/log";
+import { PIN_QUERY } from "./latency";
 
-const PIN_QUERY = "What is the pin number for my account?";
 const WEIGHTS = Array.from({ length: 11 }, (_, i) => i / 10); // weight of the bag-of-words model
 
 function flat(rows: readonly Float32Array[]): Float32Array {

@@ -7,20 +7,11 @@ import { pipeline } from "../lib/pipelines";
 import { AutoModelForSequenceClassification } from "../lib/models";
 import { OUTPUTS_DIR, bestShippedModel, modelPath } from "../lib/workbook/hub";
 import { BertTokenizer } from "../lib/tokenizers";
-import { PerformanceBenchmark, OnnxPerformanceBenchmark, BenchmarkMetrics, measureLatency } from "../lib/benchmark";
+import { PerformanceBenchmark, OnnxPerformanceBenchmark, BenchmarkMetrics } from "../lib/benchmark";
 import { OnnxPipeline, createModelForProvider, exportOnnxFolder } from "../lib/onnx";
 import { argmax } from "../lib/evaluation";
+import { PIN_QUERY, interleavedLatency } from "./latency";
 
-/**
- * Latencies of several callables measured in alternating rounds (so drift in
- * the machine hits all alike); per callable, the median of the round means.
- */
-async function interleavedLatency(fns: Record<string, () => unknown>, rounds = 7, runs = 300): Promise<Record<string, number>> {
-  const means: Record<string, number[]> = {};
-  for (let r = 0; r < rounds; r++) for (const [k, f] of Object.entries(fns)) (means[k] ??= []).push((await measureLatency(f, { warmupRuns: 20, timedRuns: runs })).mean);
-  const median = (a: number[]) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
-  return Object.fromEntries(Object.entries(means).map(([k, a]) => [k, median(a)]));
-}
 
 export async function benchOnnx(): Promise<Record<string, number | string>> {
   const clinc = loadClinc();
@@ -48,7 +39,7 @@ export async function benchOnnx(): Promise<Record<string, number | string>> {
   // One query, fp32 vs int8, in alternating rounds: on one intra-op thread (the
   // book's setting, our default) and on one per core; a padded batch of 32
   // test queries; and the 4-layer teacher.
-  const query = "What is the pin number for my account?";
+  const query = PIN_QUERY;
   const allCores = {
     fp32: new OnnxPipeline(await createModelForProvider(folder.fp32, "cpu", { intraOpNumThreads: 0 }), tokenizer, model.config.id2label),
     int8: new OnnxPipeline(await createModelForProvider(folder.quantized!, "cpu", { intraOpNumThreads: 0 }), tokenizer, model.config.id2label),

@@ -10,7 +10,7 @@
 //      each step fine-tuned with distillation; PRUNING_RETRAIN=1 runs the
 //      recipe here) measured against the student it came from and the
 //      teacher: sizes, ONNX Runtime latency (one intra-op thread, the
-//      pin-number query, alternating rounds as bench/onnx.ts) and test
+//      pin-number query, alternating rounds, bench/latency.ts) and test
 //      accuracy, plus step 1's architecture alone, and a control run of the
 //      recipe without the vocabulary step for as many epochs.
 // Every training is bounded by env knobs (the machine is shared):
@@ -31,11 +31,11 @@ import { Trainer, tokenizeDataset } from "../lib/training";
 import { DistillationTrainer } from "../lib/distillation";
 import { pipeline } from "../lib/pipelines";
 import { OnnxPipeline, createModelForProvider, exportOnnxFolder } from "../lib/onnx";
-import { BenchmarkMetrics, OnnxPerformanceBenchmark, measureLatency } from "../lib/benchmark";
+import { BenchmarkMetrics, OnnxPerformanceBenchmark } from "../lib/benchmark";
 import { intentReport } from "../lib/evaluation";
 import { tuneOosThreshold } from "../lib/pipelines/oos";
 import { OUTPUTS_DIR, modelPath } from "../lib/workbook/hub";
-import { OOS_LABEL, oversampleOos } from "../lib/workbook/recipes";
+import { MAX_LENGTH, OOS_LABEL, oversampleOos } from "../lib/workbook/recipes";
 import { savedOosFallback } from "../lib/pipelines/textClassification";
 import {
   PruningConfig,
@@ -48,30 +48,12 @@ import {
 import { logger, setLogLevel } from "../lib/utils/log";
 import { readJson, writeJsonAtomic } from "../lib/utils/fs";
 import { PruningRecipe, PruningSteps, pruneStudent } from "../lib/workbook/pruningRecipe";
+import { num, list } from "./env";
+import { PIN_QUERY as QUERY, interleavedLatency } from "./latency";
 
-const QUERY = "What is the pin number for my account?";
 const OUT = path.join(OUTPUTS_DIR, "bench-pruning");
-const MAX_LENGTH = 64;
 const MB = 1024 * 1024;
 
-function num(name: string, fallback: number): number {
-  const v = process.env[name];
-  if (v === undefined || v === "") return fallback;
-  const n = Number(v);
-  if (!Number.isFinite(n) || n <= 0) throw new Error(`${name} must be a positive number, got "${v}"`);
-  return n;
-}
-function list(name: string, fallback: string): string[] {
-  return (process.env[name] ?? fallback).split(",").map((s) => s.trim()).filter(Boolean);
-}
-
-/** Latencies of several callables in alternating rounds (so drift hits all alike); per callable, the median of the round means. */
-async function interleavedLatency(fns: Record<string, () => unknown>, rounds = 7, runs = 200): Promise<Record<string, number>> {
-  const means: Record<string, number[]> = {};
-  for (let r = 0; r < rounds; r++) for (const [k, f] of Object.entries(fns)) (means[k] ??= []).push((await measureLatency(f, { warmupRuns: 20, timedRuns: runs })).mean);
-  const median = (a: number[]) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
-  return Object.fromEntries(Object.entries(means).map(([k, a]) => [k, median(a)]));
-}
 
 interface Ctx {
   clinc: ReturnType<typeof loadClinc>;
@@ -220,7 +202,7 @@ async function structured(ctx: Ctx, out: Record<string, number | string>): Promi
   const prunedFp32 = new OnnxPipeline(await createModelForProvider(folder.fp32), tokenizer, pruned.config);
   const prunedInt8 = new OnnxPipeline(await createModelForProvider(folder.quantized!), tokenizer, pruned.config);
   const teacherTfjs = pipeline("text-classification", ctx.teacher, { tokenizer: ctx.tokenizer });
-  const lat = await interleavedLatency({ teacherTfjs: () => teacherTfjs(QUERY), studentFp32: () => studentFp32(QUERY), studentInt8: () => studentInt8(QUERY), step1Fp32: () => step1Fp32(QUERY), prunedFp32: () => prunedFp32(QUERY), prunedInt8: () => prunedInt8(QUERY) });
+  const lat = await interleavedLatency({ teacherTfjs: () => teacherTfjs(QUERY), studentFp32: () => studentFp32(QUERY), studentInt8: () => studentInt8(QUERY), step1Fp32: () => step1Fp32(QUERY), prunedFp32: () => prunedFp32(QUERY), prunedInt8: () => prunedInt8(QUERY) }, 7, 200);
   for (const [k, v] of Object.entries(lat)) out[`${k}LatencyMs`] = v;
 
   // Accuracy on all 5,500 test queries: the pipelines apply a saved fallback by default.

@@ -23,19 +23,12 @@ import { QuantizationAwareTrainingConfig, exportQatToOnnx } from "../lib/quantiz
 import { OnnxPipeline, createModelForProvider, exportToOnnx, quantizeDynamic } from "../lib/onnx";
 import { argmax, intentReport } from "../lib/evaluation";
 import { OUTPUTS_DIR, bestShippedModel, modelPath } from "../lib/workbook/hub";
-import { oversampleOos } from "../lib/workbook/recipes";
+import { MAX_LENGTH, oversampleOos } from "../lib/workbook/recipes";
 import { setLogLevel } from "../lib/utils/log";
 import type { BenchRow } from "./summary";
+import { num } from "./env";
 
-const MAX_LENGTH = 64;
 
-function num(name: string, fallback: number): number {
-  const v = process.env[name];
-  if (v === undefined || v === "") return fallback;
-  const n = Number(v);
-  if (!Number.isFinite(n) || n <= 0) throw new Error(`${name} must be a positive number, got "${v}"`);
-  return n;
-}
 
 export async function benchQat(): Promise<BenchRow[]> {
   const epochs = num("QAT_EPOCHS", 2);

@@ -13,7 +13,7 @@ import { loadClinc } from "../lib/data";
 import { AutoModelForSequenceClassification } from "../lib/models";
 import { BertTokenizer } from "../lib/tokenizers";
 import { OUTPUTS_DIR, bestShippedModel } from "../lib/workbook/hub";
-import { PerformanceBenchmark, measureLatency } from "../lib/benchmark";
+import { PerformanceBenchmark } from "../lib/benchmark";
 import { pipeline } from "../lib/pipelines";
 import { setLogLevel } from "../lib/utils/log";
 import { writeJsonAtomic } from "../lib/utils/fs";
@@ -21,16 +21,9 @@ import { argmax } from "../lib/evaluation";
 import { ModelBatch } from "../lib/pipelines/textClassification";
 import { QuantizeStaticOptions, TextCalibrationDataReader, batchFeeds, createModelForProvider, decodeModel, exportToOnnx, quantizeDynamic, quantizeStatic } from "../lib/onnx";
 import { quantizeDynamicModel } from "../lib/quantization";
+import { PIN_QUERY as QUERY, interleavedLatency } from "./latency";
 
-const QUERY = "What is the pin number for my account?";
 
-/** Per callable, the median over rounds of the mean latency, the callables alternating (as bench/onnx.ts). */
-async function interleavedLatency(fns: Record<string, () => unknown>, rounds: number, runs: number): Promise<Record<string, number>> {
-  const means: Record<string, number[]> = {};
-  for (let r = 0; r < rounds; r++) for (const [k, f] of Object.entries(fns)) (means[k] ??= []).push((await measureLatency(f, { warmupRuns: 20, timedRuns: runs })).mean);
-  const median = (a: number[]) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
-  return Object.fromEntries(Object.entries(means).map(([k, a]) => [k, median(a)]));
-}
 
 function opCounts(file: string): Record<string, number> {
   const counts: Record<string, number> = {};
