@@ -25,31 +25,18 @@ import { initBackend } from "../backend";
 import { loadClinc } from "../data";
 import { logger } from "../utils/log";
 import { MODELS_DIR, modelPath } from "./hub";
-import { MAX_LENGTH, RecipeResult, ensembleTeacher, finish, oversampleOos, recipeArgs, runDir, subset } from "./recipes";
+import { MAX_LENGTH, RecipeResult, StudentRecipe, distillationTeacher, finish, oversampleOos, recipeArgs, runDir, subset } from "./recipes";
 
-export interface PruningRecipe {
+/** The students' recipe (the distillation after each step, with `numTrainEpochs` per step) plus what is pruned. */
+export interface PruningRecipe extends StudentRecipe {
   /** Attention heads removed, ranked over all layers (each layer keeps at least one). */
   heads: number;
   /** FFN neurons kept in every layer. */
   ffnKeep: number;
   /** Step 2 keeps the tokens the training texts use at least this often (plus specials and ASCII characters); 0 skips the step. */
   vocabMinCount: number;
-  /** Epochs of fine-tuning after each step. */
-  numTrainEpochs: number;
-  learningRate: number;
-  perDeviceTrainBatchSize: number;
-  warmupRatio: number;
-  weightDecay: number;
-  alpha: number;
-  temperature: number;
   /** Batches of 64 training rows that score the heads and neurons. */
   importanceBatches: number;
-  oosOversample: number;
-  dataParallelWorkers: number;
-  seed: number;
-  subset: number;
-  /** Who teaches: the BERT teacher, or it and the bag-of-words baseline (as the students' recipe). */
-  teacher: "bert" | "ensemble";
 }
 
 export const PRUNING_RECIPE: PruningRecipe = {
@@ -109,9 +96,8 @@ export async function pruneStudent(options: Partial<PruningRecipe> & { dataset?:
   const teacherDir = teacherOption ?? modelPath("bert-clinc-teacher");
   const bert = AutoModelForSequenceClassification.fromPretrained(teacherDir, { quiet: true });
   const teacherTokenizer = BertTokenizer.fromPretrained(teacherDir);
-  if (recipe.teacher !== "bert" && recipe.teacher !== "ensemble") throw new Error(`pruneStudent: teacher must be "bert" or "ensemble", got ${JSON.stringify(recipe.teacher)}`);
-  const ensemble = recipe.teacher === "ensemble" ? await ensembleTeacher(bert, bowOption ?? modelPath("bow-clinc"), data, teacherTokenizer) : undefined;
-  const teacher: SequenceClassificationModel = ensemble?.model ?? bert;
+  const teaching = await distillationTeacher(recipe.teacher, bert, data, teacherTokenizer, bowOption);
+  const teacher = teaching.model;
   const student = AutoModelForSequenceClassification.fromPretrained(studentDir, { quiet: true });
   const studentTokenizer = BertTokenizer.fromPretrained(studentDir);
   if (studentTokenizer.vocabSize !== teacherTokenizer.vocabSize) throw new Error(`pruneStudent: the student (${studentDir}, ${studentTokenizer.vocabSize} tokens) must share its teacher's tokenizer (${teacherDir}, ${teacherTokenizer.vocabSize} tokens)`);
@@ -170,9 +156,9 @@ export async function pruneStudent(options: Partial<PruningRecipe> & { dataset?:
   };
   student.dispose();
   bert.dispose();
-  ensemble?.model.members[1].dispose();
+  teaching.dispose();
   const evalData = recipe.subset ? { ...data, validation: subset(data.validation, recipe.subset), test: subset(data.test, recipe.subset) } : data;
-  const result = await finish({ model, tokenizer, trainer, data: evalData, out, backend, recipe: { ...recipe }, extra: { student: path.basename(studentDir), teacher: path.basename(teacherDir), ...(ensemble ? { ensemble: { bagOfWordsWeight: ensemble.bowWeight, combine: "probabilities", validationAccuracy: ensemble.validationAccuracy, teacherValidationAccuracy: ensemble.teacherValidationAccuracy } } : {}), pruning: steps } });
+  const result = await finish({ model, tokenizer, trainer, data: evalData, out, backend, recipe: { ...recipe }, extra: { student: path.basename(studentDir), teacher: path.basename(teacherDir), ...teaching.report, pruning: steps } });
   // The deployment files: ONNX (one Attention block per layer with its own head count) and its int8 copy.
   const reloaded = AutoModelForSequenceClassification.fromPretrained(out, { quiet: true });
   const folder = exportOnnxFolder(reloaded, tokenizer, out);

@@ -368,6 +368,24 @@ export async function ensembleTeacher(teacher: PreTrainedModel, bowDir: string, 
 }
 
 /**
+ * The model a student distils from, as a recipe's `teacher` names it: the BERT
+ * teacher, or the teacher + bag-of-words ensemble (from `bowDir`, by default
+ * the shipped `bow-clinc`). Returns it with what the training report records
+ * of the ensemble, and a `dispose` that frees the bag-of-words member (the
+ * BERT teacher stays the caller's).
+ */
+export async function distillationTeacher(kind: "bert" | "ensemble", bert: PreTrainedModel, data: DatasetDict, tokenizer: BertTokenizer, bowDir?: string): Promise<{ model: SequenceClassificationModel; report: { ensemble?: { bagOfWordsWeight: number; combine: "probabilities"; validationAccuracy: number; teacherValidationAccuracy: number } }; dispose(): void }> {
+  if (kind !== "bert" && kind !== "ensemble") throw new Error(`teacher must be "bert" or "ensemble", got ${JSON.stringify(kind)}`);
+  if (kind === "bert") return { model: bert, report: {}, dispose: () => undefined };
+  const e = await ensembleTeacher(bert, bowDir ?? modelPath("bow-clinc"), data, tokenizer);
+  return {
+    model: e.model,
+    report: { ensemble: { bagOfWordsWeight: e.bowWeight, combine: "probabilities", validationAccuracy: e.validationAccuracy, teacherValidationAccuracy: e.teacherValidationAccuracy } },
+    dispose: () => e.model.members[1].dispose(),
+  };
+}
+
+/**
  * Trains one of the chapter's students from a teacher folder: "alone"
  * (alpha = 1, the "DistilBERT" row) or "distill" (the "Distillation" row).
  * Both start DistilBERT-style from the teacher.
@@ -384,10 +402,10 @@ export async function trainStudent(mode: "alone" | "distill", options: Partial<S
   const tokenizer = BertTokenizer.fromPretrained(teacherDir);
   const student = studentInit(teacher, { init: "distilbert", seed: recipe.seed });
   logger.info(`Student ${name}: ${student.spec.layers} layers, ${(student.numParameters() / 1e6).toFixed(2)}M parameters (teacher ${(teacher.numParameters() / 1e6).toFixed(2)}M); backend ${backend}`);
-  const ensemble = mode === "distill" && recipe.teacher === "ensemble" ? await ensembleTeacher(teacher, options.bowDir ?? modelPath("bow-clinc"), data, tokenizer) : undefined;
+  const teaching = await distillationTeacher(mode === "distill" ? recipe.teacher : "bert", teacher, data, tokenizer, options.bowDir);
   const trainer = new DistillationTrainer({
     model: student,
-    teacherModel: ensemble?.model ?? teacher,
+    teacherModel: teaching.model,
     tokenizer,
     cacheTeacherLogits: true,
     args: { ...recipeArgs(runDir(name), recipe), alpha: recipe.alpha, temperature: recipe.temperature },
@@ -397,8 +415,8 @@ export async function trainStudent(mode: "alone" | "distill", options: Partial<S
   });
   const trainOutput = await trainer.train();
   teacher.dispose();
-  ensemble?.model.members[1].dispose();
-  return finish({ model: student, tokenizer, trainer, data: recipe.subset ? { ...data, validation: subset(data.validation, recipe.subset), test: subset(data.test, recipe.subset) } : data, out, backend, recipe: { mode, init: "distilbert", ...recipe }, extra: { teacher: path.basename(teacherDir), ...(ensemble ? { ensemble: { bagOfWordsWeight: ensemble.bowWeight, combine: "probabilities", validationAccuracy: ensemble.validationAccuracy, teacherValidationAccuracy: ensemble.teacherValidationAccuracy } } : {}), trainOutput } });
+  teaching.dispose();
+  return finish({ model: student, tokenizer, trainer, data: recipe.subset ? { ...data, validation: subset(data.validation, recipe.subset), test: subset(data.test, recipe.subset) } : data, out, backend, recipe: { mode, init: "distilbert", ...recipe }, extra: { teacher: path.basename(teacherDir), ...teaching.report, trainOutput } });
 }
 
 
@@ -445,11 +463,10 @@ export async function tuneStudent(options: Partial<StudentSearch> & { dataset?: 
   const tokenizer = BertTokenizer.fromPretrained(teacherDir);
   const recipe = STUDENT_RECIPE;
   // The students' teacher: the BERT teacher, or (recipe.teacher "ensemble") it and the bag-of-words baseline.
-  const bowDir = bowOption ?? (recipe.teacher === "ensemble" ? modelPath("bow-clinc") : undefined);
-  const ensemble = recipe.teacher === "ensemble" ? await ensembleTeacher(teacher, bowDir!, data, tokenizer) : undefined;
+  const teaching = await distillationTeacher(recipe.teacher, teacher, data, tokenizer, bowOption);
   const trainer = new DistillationTrainer({
     modelInit: () => studentInit(teacher, { init: "distilbert", seed: recipe.seed }),
-    teacherModel: ensemble?.model ?? teacher,
+    teacherModel: teaching.model,
     tokenizer,
     cacheTeacherLogits: true,
     args: { ...recipeArgs(runDir("distilbert-clinc-search"), { ...recipe, dataParallelWorkers: search.dataParallelWorkers }), saveStrategy: "no", loadBestModelAtEnd: false, alpha: recipe.alpha, temperature: recipe.temperature },
@@ -478,10 +495,10 @@ export async function tuneStudent(options: Partial<StudentSearch> & { dataset?: 
   const searchSeconds = times.length ? (Math.max(...times) - Math.min(...times)) / 1000 : (performance.now() - start) / 1000;
   trainer.model?.dispose();
   teacher.dispose();
-  ensemble?.model.members[1].dispose();
+  teaching.dispose();
   logger.info(`Best run ${best.runId}: validation accuracy ${best.objective.toFixed(4)} with ${JSON.stringify(best.hyperparameters)}`);
   const hp = best.hyperparameters as { numTrainEpochs: number; alpha: number; temperature: number };
-  const result = await trainStudent("distill", { dataset: data, teacherDir, bowDir, out, numTrainEpochs: hp.numTrainEpochs, alpha: hp.alpha, temperature: hp.temperature, subset: search.subset, dataParallelWorkers: search.dataParallelWorkers });
+  const result = await trainStudent("distill", { dataset: data, teacherDir, bowDir: bowOption, out, numTrainEpochs: hp.numTrainEpochs, alpha: hp.alpha, temperature: hp.temperature, subset: search.subset, dataParallelWorkers: search.dataParallelWorkers });
   // The study travels with the model: its journal, and what the search cost and saved.
   fs.copyFileSync(journal, path.join(out, "study.jsonl"));
   const trials = best.study.trials;
