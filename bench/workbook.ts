@@ -10,8 +10,8 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { projectNotebooks, runNotebooks } from "../scripts/runNotebooks";
-import { loadDemoMetrics, loadPerfMetrics, resetPerfMetrics } from "../lib/benchmark/store";
-import { writeReport } from "../lib/workbook/report";
+import { loadPerfMetrics, resetPerfMetrics } from "../lib/benchmark/store";
+import { writeWorkbookReport } from "../lib/workbook/report";
 import { OUTPUTS_DIR } from "../lib/workbook/hub";
 import { workbookDataName } from "../lib/workbook/data";
 import { workbookProfile } from "../lib/workbook/profile";
@@ -32,13 +32,7 @@ export async function benchWorkbook(dataDir?: string): Promise<BenchRow[]> {
   fs.rmSync(outDir, { recursive: true, force: true });
   // The same report npm start writes (outputs/report/), from this run.
   const report = path.join(OUTPUTS_DIR, ...(dataDir ? [workbookDataName(dataDir)] : []), "report");
-  writeReport(loadPerfMetrics(), report, {
-    profile: profile.name,
-    notebooks: runs.map((r) => `${path.basename(r.notebook)} (${r.seconds.toFixed(0)} s)`).join(", "),
-    totalSeconds: runs.reduce((a, r) => a + r.seconds, 0).toFixed(0),
-    machine: `${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`,
-    date: new Date().toISOString(),
-  }, loadDemoMetrics());
+  writeWorkbookReport(report, { profile: profile.name, notebooks: runs, totalSeconds: runs.reduce((a, r) => a + r.seconds, 0) });
   const rows: BenchRow[] = runs.map((r) => ({ bench, metric: `${path.basename(r.notebook)} seconds`, value: r.seconds }));
   const total = runs.reduce((a, r) => a + r.seconds, 0);
   rows.push({ bench, metric: "all notebooks seconds", value: total, ...(profile.name === "default" ? { target: "<= 1200 (about 20 min)", met: total <= 1200 } : {}) });

@@ -1,5 +1,7 @@
+import * as os from "node:os";
 import * as path from "node:path";
 import { PerfMetrics } from "../benchmark/performanceBenchmark";
+import { loadDemoMetrics, loadPerfMetrics } from "../benchmark/store";
 import { plotMetrics } from "../plotting/charts";
 import { saveFigure } from "../plotting/figure";
 import { writeFileAtomic, writeJsonAtomic } from "../utils/fs";
@@ -34,4 +36,18 @@ export function writeReport(perf: PerfMetrics, dir: string, meta: Record<string,
   writeFileAtomic(path.join(dir, "perf_metrics.md"), md);
   const fig = saveFigure(plotMetrics(perf, names[names.length - 1]), path.join(dir, "perf_metrics"));
   return { files: [path.join(dir, "perf_metrics.json"), path.join(dir, "perf_metrics.md"), fig.html, ...(fig.png ? [fig.png] : [])] };
+}
+
+/**
+ * The report of a workbook run (npm start, bench workbook): the rows the
+ * notebooks saved, with the run's profile, notebooks and times, and the machine.
+ */
+export function writeWorkbookReport(dir: string, run: { profile: string; notebooks: readonly { notebook: string; seconds: number }[]; totalSeconds: number }): { files: string[] } {
+  return writeReport(loadPerfMetrics(), dir, {
+    profile: run.profile,
+    notebooks: run.notebooks.map((r) => `${path.basename(r.notebook)} (${r.seconds.toFixed(0)} s)`).join(", "),
+    totalSeconds: run.totalSeconds.toFixed(0),
+    machine: `${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`,
+    date: new Date().toISOString(),
+  }, loadDemoMetrics());
 }
