@@ -13,7 +13,11 @@ import { logger } from "../utils/log";
 import { BagOfWordsClassifier } from "./bagOfWords";
 import { bagOfWordsConfig } from "./config";
 import { BagOfWordsFeaturizer } from "./features";
-import { BagOfWordsEpochLog, BagOfWordsExample, BagOfWordsTrainingArgs, predictBagOfWords, trainBagOfWordsClassifier } from "./trainer";
+import { BOW_TRAINING_DEFAULTS, BagOfWordsEpochLog, BagOfWordsExample, BagOfWordsTrainingArgs, predictBagOfWords, trainBagOfWordsClassifier } from "./trainer";
+
+function withoutSeed({ seed: _seed, ...rest }: BagOfWordsTrainingArgs): Omit<BagOfWordsTrainingArgs, "seed"> {
+  return rest;
+}
 
 /** Everything that decides the trained model (features, architecture, training). */
 export interface BagOfWordsRecipe extends Omit<BagOfWordsTrainingArgs, "seed"> {
@@ -64,13 +68,8 @@ export const BOW_RECIPE: BagOfWordsRecipe = {
   sublinearTf: true,
   maxLength: 64,
   oosOversample: 1,
-  numTrainEpochs: 20,
-  learningRate: 2e-3,
-  warmupRatio: 0.05,
-  weightDecay: 0.01,
-  batchSize: 64,
-  labelSmoothing: 0,
-  earlyStoppingPatience: 4,
+  // Training: the trainer's defaults (which are this recipe's), the seed left to each run.
+  ...withoutSeed(BOW_TRAINING_DEFAULTS),
 };
 
 export interface TrainBagOfWordsOptions extends Partial<BagOfWordsRecipe> {
