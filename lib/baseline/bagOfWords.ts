@@ -3,10 +3,10 @@ import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
 import type { ModelInputs } from "../models/modeling";
 import type { SequenceClassificationModel } from "../models/sequenceClassification";
-import { SafeTensor, readSafetensors, toFloat32, writeSafetensors } from "../models/safetensors";
+import { readSafetensors, toFloat32, writePretrainedFolder } from "../models/safetensors";
 import { dropout, embedding, linear, matMul } from "../ops";
 import { Random } from "../utils/random";
-import { readJson, writeJsonAtomic } from "../utils/fs";
+import { readJson } from "../utils/fs";
 import { BagOfWordsConfig, BagOfWordsConfigInput, bagOfWordsConfig, featureSettings, validateBagOfWordsConfig } from "./config";
 import { BagOfWordsFeaturizer, CompactBatch, compactRows } from "./features";
 
@@ -160,11 +160,7 @@ export class BagOfWordsClassifier implements SequenceClassificationModel {
 
   /** Writes config.json and model.safetensors (float32), each atomically. The tokenizer is saved beside it by the caller. */
   savePretrained(dir: string): void {
-    fs.mkdirSync(dir, { recursive: true });
-    const tensors = new Map<string, SafeTensor>();
-    for (const [name, t] of this.stateDict()) tensors.set(name, { dtype: "F32", shape: t.shape, data: t.data });
-    writeSafetensors(path.join(dir, "model.safetensors"), tensors, { format: "pt" });
-    writeJsonAtomic(path.join(dir, "config.json"), this.config);
+    writePretrainedFolder(dir, this.stateDict(), this.config);
   }
 
   /** The shapes the file must hold for this config (file layout). */

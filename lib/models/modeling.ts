@@ -2,10 +2,10 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
 import { EncoderSpec, ModelConfig, encoderSpec, numLabels, validateConfig } from "./config";
-import { readSafetensors, toFloat32, writeSafetensors, SafeTensor } from "./safetensors";
+import { readSafetensors, toFloat32, writePretrainedFolder } from "./safetensors";
 import { activation, dropout, embedding, layerNorm, linear, matMul } from "../ops";
 import { Random } from "../utils/random";
-import { readJson, writeJsonAtomic } from "../utils/fs";
+import { readJson } from "../utils/fs";
 import { logger } from "../utils/log";
 import { checkOptionKeys } from "../utils/options";
 
@@ -476,11 +476,7 @@ export abstract class PreTrainedModel {
 
   /** Writes `config.json` and `model.safetensors` (float32, HF names and layouts), each atomically. */
   savePretrained(dir: string): void {
-    fs.mkdirSync(dir, { recursive: true });
-    const tensors = new Map<string, SafeTensor>();
-    for (const [name, t] of this.stateDict()) tensors.set(name, { dtype: "F32", shape: t.shape, data: t.data });
-    writeSafetensors(path.join(dir, "model.safetensors"), tensors, { format: "pt" });
-    writeJsonAtomic(path.join(dir, "config.json"), this.config);
+    writePretrainedFolder(dir, this.stateDict(), this.config);
   }
 
   /** Reads a folder's `model.safetensors` into this model (strict by default, see `loadStateDict`). */

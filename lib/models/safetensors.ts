@@ -2,7 +2,8 @@
 // header {name: {dtype, shape, data_offsets}}, then the raw little-endian
 // tensor bytes. Written here so checkpoints use Hugging Face's format.
 import * as fs from "node:fs";
-import { writeFileAtomic } from "../utils/fs";
+import * as path from "node:path";
+import { writeFileAtomic, writeJsonAtomic } from "../utils/fs";
 
 export type SafeDType = "F64" | "F32" | "F16" | "BF16" | "I64" | "I32" | "I16" | "I8" | "U8" | "BOOL";
 
@@ -119,6 +120,18 @@ export function serializeSafetensors(tensors: Map<string, SafeTensor> | Record<s
 /** Writes a `.safetensors` file atomically. */
 export function writeSafetensors(file: string, tensors: Map<string, SafeTensor> | Record<string, SafeTensor>, metadata?: Record<string, string>): void {
   writeFileAtomic(file, serializeSafetensors(tensors, metadata));
+}
+
+/**
+ * A model folder as `savePretrained` writes it: `model.safetensors` (float32,
+ * PyTorch's metadata) and `config.json`, each atomically.
+ */
+export function writePretrainedFolder(dir: string, stateDict: Iterable<[string, { shape: number[]; data: Float32Array }]>, config: object): void {
+  fs.mkdirSync(dir, { recursive: true });
+  const tensors = new Map<string, SafeTensor>();
+  for (const [name, t] of stateDict) tensors.set(name, { dtype: "F32", shape: t.shape, data: t.data });
+  writeSafetensors(path.join(dir, "model.safetensors"), tensors, { format: "pt" });
+  writeJsonAtomic(path.join(dir, "config.json"), config);
 }
 
 function f16ToF32(h: number): number {
