@@ -191,15 +191,9 @@ function assertSameCurve(one: number[][], two: number[][], what: string): string
   return table;
 }
 
-test("Trainer with dropout 0.3 and 15% masked tokens: 2 workers train to one thread's loss curve within noise (6 seeds, 980 rows, batch 123)", { timeout: 120_000 }, async (t) => {
-  await ready;
-  const run = async (workers: number, seed: number) => {
-    const trainer = new Trainer({ model: startModel(0.3), tokenizer: goldenTokenizer, tokenMaskProb: 0.15, args: { outputDir: tmpDir(), numTrainEpochs: EPOCHS, perDeviceTrainBatchSize: 123, learningRate: 1e-3, evaluationStrategy: "no", dataParallelWorkers: workers, seed, loggingSteps: 1 }, trainDataset: noisyData() });
-    await quietly(() => trainer.train());
-    trainer.model!.dispose();
-    return epochLosses(trainer);
-  };
-  const { one, two } = await withSharedPool(async () => {
+/** Per seed, the epoch losses of one thread and of two workers, the runs alternating, in one shared pool. */
+function curvesBySeed(run: (workers: number, seed: number) => Promise<number[]>): Promise<{ one: number[][]; two: number[][] }> {
+  return withSharedPool(async () => {
     const one: number[][] = [];
     const two: number[][] = [];
     for (const seed of SEEDS) {
@@ -208,6 +202,17 @@ test("Trainer with dropout 0.3 and 15% masked tokens: 2 workers train to one thr
     }
     return { one, two };
   });
+}
+
+test("Trainer with dropout 0.3 and 15% masked tokens: 2 workers train to one thread's loss curve within noise (6 seeds, 980 rows, batch 123)", { timeout: 120_000 }, async (t) => {
+  await ready;
+  const run = async (workers: number, seed: number) => {
+    const trainer = new Trainer({ model: startModel(0.3), tokenizer: goldenTokenizer, tokenMaskProb: 0.15, args: { outputDir: tmpDir(), numTrainEpochs: EPOCHS, perDeviceTrainBatchSize: 123, learningRate: 1e-3, evaluationStrategy: "no", dataParallelWorkers: workers, seed, loggingSteps: 1 }, trainDataset: noisyData() });
+    await quietly(() => trainer.train());
+    trainer.model!.dispose();
+    return epochLosses(trainer);
+  };
+  const { one, two } = await curvesBySeed(run);
   t.diagnostic(assertSameCurve(one, two, "Trainer"));
 });
 
@@ -228,15 +233,7 @@ test("DistillationTrainer (cached logits) with dropout 0.3: 2 workers train to o
     trainer.model!.dispose();
     return epochLosses(trainer);
   };
-  const { one, two } = await withSharedPool(async () => {
-    const one: number[][] = [];
-    const two: number[][] = [];
-    for (const seed of SEEDS) {
-      one.push(await run(1, seed));
-      two.push(await run(2, seed));
-    }
-    return { one, two };
-  });
+  const { one, two } = await curvesBySeed(run);
   t.diagnostic(assertSameCurve(one, two, "DistillationTrainer"));
   teacher.dispose();
 });
