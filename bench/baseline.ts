@@ -15,7 +15,9 @@ import { pipeline } from "../lib/pipelines";
 import { PerformanceBenchmark } from "../lib/benchmark";
 import { intentReport } from "../lib/evaluation";
 import { TEACHER_CHECKPOINT, OUTPUTS_DIR } from "../lib/workbook/hub";
-import { BOW_RECIPE, BagOfWordsRecipe, trainBagOfWords } from "../lib/baseline";
+import { trainBagOfWords } from "../lib/workbook/baselineRecipe";
+import { BagOfWordsRecipe } from "../lib/workbook/baselineRecipe";
+import { BOW_RECIPE } from "../lib/workbook/baselineRecipe";
 import { setLogLevel, withLogLevel } from "../lib/utils/log";
 import { PIN_QUERY } from "./latency";
 

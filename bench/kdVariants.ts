@@ -2,6 +2,7 @@
 // the same DistilBERT-style initialisation, on the whole training set:
 // validation and test accuracy of each. One variant per process:
 //   npm run bench -- kdLogits     /   npm run bench -- kdLayers
+import { distill } from "../lib/compression";
 import { loadClinc } from "../lib/data";
 import { AutoModelForSequenceClassification } from "../lib/models";
 import { modelPath } from "../lib/workbook/hub";
@@ -29,7 +30,7 @@ export async function benchKdVariant(variant: "logits" | "layers"): Promise<Reco
     evalDataset: tokenizeDataset(clinc.validation, tokenizer, 64),
     computeMetrics: computeAccuracy,
   });
-  await trainer.distill(new DistillationConfig({ teacherModel: teacher, criterion }));
+  await distill(trainer, new DistillationConfig({ teacherModel: teacher, criterion }));
   const test = await trainer.predict(tokenizeDataset(clinc.test, tokenizer, 64));
   const r = intentReport(test.predictions, test.labelIds, clinc.test.features.intent.str2int("oos"));
   const val = trainer.state.logHistory.filter((e) => e.evalAccuracy !== undefined).map((e) => e.evalAccuracy);

@@ -8,7 +8,8 @@ import { AutoModelForSequenceClassification } from "../lib/models";
 import { OUTPUTS_DIR, bestShippedModel, modelPath } from "../lib/workbook/hub";
 import { BertTokenizer } from "../lib/tokenizers";
 import { PerformanceBenchmark, OnnxPerformanceBenchmark, BenchmarkMetrics } from "../lib/benchmark";
-import { OnnxPipeline, createModelForProvider, exportOnnxFolder } from "../lib/onnx";
+import { createModelForProvider, exportOnnxFolder } from "../lib/onnx";
+import { OnnxPipeline } from "../lib/pipelines";
 import { argmax } from "../lib/evaluation";
 import { PIN_QUERY, interleavedLatency } from "./latency";
 

@@ -20,6 +20,7 @@
 //   PRUNING_PARTS (unstructured,structured), PRUNING_LR (3e-4)
 //   PRUNING_SOFT_LAMBDA (20,60: one run each), PRUNING_SOFT_THRESHOLD (0.1), PRUNING_SOFT_SCALE (300): soft movement's λ, τ and score scale
 //   PRUNING_CONTROL (1): also run the recipe without the vocabulary step, as many epochs in all, to tell the vocabulary's effect from the extra epochs'
+import { distill } from "../lib/compression";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -30,7 +31,8 @@ import { BertTokenizer } from "../lib/tokenizers";
 import { Trainer, tokenizeDataset } from "../lib/training";
 import { DistillationTrainer } from "../lib/distillation";
 import { pipeline } from "../lib/pipelines";
-import { OnnxPipeline, createModelForProvider, exportOnnxFolder } from "../lib/onnx";
+import { createModelForProvider, exportOnnxFolder } from "../lib/onnx";
+import { OnnxPipeline } from "../lib/pipelines";
 import { BenchmarkMetrics, OnnxPerformanceBenchmark } from "../lib/benchmark";
 import { intentReport } from "../lib/evaluation";
 import { tuneOosThreshold } from "../lib/pipelines/oos";
@@ -127,7 +129,7 @@ async function unstructured(ctx: Ctx, out: Record<string, number | string>): Pro
         : new PruningConfig({ pruningType: run.method, targetSparsity: run.sparsity, endStep: Math.round(steps * 0.7), pruningFrequency: run.method === "magnitude" ? 5 : 10, pruningScope: "global" });
     const trainer = new DistillationTrainer({ model: student, teacherModel: ctx.teacher, tokenizer: ctx.tokenizer, cacheTeacherLogits: true, trainDataset: trainRows, args: args(ctx, tag, epochs) });
     const start = Date.now();
-    await trainer.distill(config);
+    await distill(trainer, config);
     const seconds = (Date.now() - start) / 1000;
     const r = await evaluate(trainer, ctx, ctx.tokenizer);
     const sizes = storageSizes(student);

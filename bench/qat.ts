@@ -11,6 +11,7 @@
 // agreement with the fake-quantized TF.js forward pass it was trained as,
 // and the epoch-time ratio of QAT to plain distillation.
 //   QAT_EPOCHS (2), QAT_LR (5e-5)
+import { distill } from "../lib/compression";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { loadClinc } from "../lib/data";
@@ -20,7 +21,8 @@ import { Trainer, tokenizeDataset } from "../lib/training";
 import { DistillationConfig, KnowledgeDistillationLossConfig } from "../lib/distillation";
 import { prepareCompression } from "../lib/compression";
 import { QuantizationAwareTrainingConfig, exportQatToOnnx } from "../lib/quantization";
-import { OnnxPipeline, createModelForProvider, exportToOnnx, quantizeDynamic } from "../lib/onnx";
+import { createModelForProvider, exportToOnnx, quantizeDynamic } from "../lib/onnx";
+import { OnnxPipeline } from "../lib/pipelines";
 import { argmax, intentReport } from "../lib/evaluation";
 import { OUTPUTS_DIR, bestShippedModel, modelPath } from "../lib/workbook/hub";
 import { MAX_LENGTH, oversampleOos } from "../lib/workbook/recipes";
@@ -57,7 +59,7 @@ export async function benchQat(): Promise<BenchRow[]> {
       args: { outputDir: path.join(dir, qat ? "qat" : "plain"), numTrainEpochs: epochs, learningRate: lr, perDeviceTrainBatchSize: 64, perDeviceEvalBatchSize: 128, warmupRatio: 0.1, weightDecay: 0.01, maxLength: MAX_LENGTH, evaluationStrategy: "no", saveStrategy: "no", seed: 42, disableTqdm: true, dataParallelWorkers: 1 },
       trainDataset: train,
     });
-    await trainer.distill(manager);
+    await distill(trainer, manager);
     const seconds = Number(trainer.state.logHistory.at(-1)?.trainRuntime ?? NaN) / epochs;
     const fakeQuant = await trainer.predict(test, "test");
     return { student, manager, seconds, fakeQuantPredictions: fakeQuant.predictions };

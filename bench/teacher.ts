@@ -3,14 +3,14 @@
 // model alone (how much the pipeline adds).
 import * as tf from "@tensorflow/tfjs-core";
 import { loadClinc } from "../lib/data";
-import { pipeline } from "../lib/pipelines";
+import { pipeline, TextClassifier } from "../lib/pipelines";
 import { modelPath } from "../lib/workbook/hub";
 import { intentReport } from "../lib/evaluation";
 import { PerformanceBenchmark, measureLatency } from "../lib/benchmark";
 
 export async function benchTeacher(): Promise<Record<string, number>> {
   const clinc = loadClinc();
-  const pipe = pipeline("text-classification", modelPath("bert-clinc-teacher"));
+  const pipe = pipeline("text-classification", modelPath("bert-clinc-teacher")) as TextClassifier;
   const names = clinc.test.features.intent;
   const preds = await pipe(clinc.test.column("text"), { batchSize: 64 });
   const report = intentReport(preds.map((p) => names.str2int(p[0].label)), clinc.test.column("intent"), names.str2int("oos"));

@@ -12,8 +12,8 @@ import { randomUUID } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { findChromiumBinary, findJupyter, INSTALL_HINTS } from "../lib/notebook/jupyter";
-import { freePorts } from "../lib/notebook/kernelManager";
+import { findChromiumBinary, findJupyter, INSTALL_HINTS } from "../tools/notebook/jupyter";
+import { freePorts } from "../tools/notebook/kernelManager";
 import { JUPYTER_PATH, ROOT, setupNotebooks } from "./setupNotebooks";
 
 /** Chromium's flags: headless, no GPU, nothing fetched from the network, a fresh profile each run. */

@@ -4,7 +4,7 @@
 // it at once.
 import { spawn } from "node:child_process";
 import * as path from "node:path";
-import { findJupyter, INSTALL_HINTS } from "../lib/notebook/jupyter";
+import { findJupyter, INSTALL_HINTS } from "../tools/notebook/jupyter";
 
 const apps = findJupyter();
 const app = apps.lab ?? apps.notebook;

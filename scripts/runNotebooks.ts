@@ -9,7 +9,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { JUPYTER_PATH, ROOT, setupNotebooks } from "./setupNotebooks";
-import { executeNotebookFile, NotebookRun } from "../lib/notebook/runner";
+import { executeNotebookFile, NotebookRun } from "../tools/notebook/runner";
 
 export type { NotebookRun };
 

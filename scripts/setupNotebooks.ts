@@ -10,7 +10,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { execFileSync } from "node:child_process";
-import { installTslabKernelSpec } from "../lib/notebook/kernelspec";
+import { installTslabKernelSpec } from "../tools/notebook/kernelspec";
 
 export const ROOT = path.resolve(__dirname, "..");
 export const JUPYTER_PATH = path.join(ROOT, ".jupyter", "share", "jupyter");

@@ -1,7 +1,7 @@
 // npm run train:bow: trains the "Bag-of-words baseline" (lib/baseline/recipe.ts) on the
 // workbook's data (CLINC150, or WORKBOOK_DATA) with the teacher's tokenizer and writes
 // data/models/bow-clinc (or outputs/<data>/models/bow-clinc). Overrides: BOW_SEED, --out DIR.
-import { trainBagOfWords } from "../lib/baseline/recipe";
+import { trainBagOfWords } from "../lib/workbook/baselineRecipe";
 import { loadWorkbookData, workbookModelDir } from "../lib/workbook/data";
 import { BertTokenizer } from "../lib/tokenizers";
 

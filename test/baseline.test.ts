@@ -12,19 +12,15 @@ import { pipeline } from "../lib/pipelines";
 import { PerformanceBenchmark } from "../lib/benchmark";
 import { AdamW } from "../lib/training";
 import { setLogLevel } from "../lib/utils/log";
-import {
-  BagOfWordsClassifier,
-  BagOfWordsFeaturizer,
-  SparseAdamW,
-  bagOfWordsConfig,
-  bigramBucket,
-  compactRows,
-  murmurHash3,
-  murmurHash3Pair,
-  predictBagOfWords,
-  trainBagOfWords,
-  trainBagOfWordsClassifier,
-} from "../lib/baseline";
+import { SparseAdamW, predictBagOfWords, trainBagOfWordsClassifier } from "../lib/baseline";
+import { trainBagOfWords } from "../lib/workbook/baselineRecipe";
+import { murmurHash3Pair } from "../lib/models";
+import { murmurHash3 } from "../lib/models";
+import { compactRows } from "../lib/models";
+import { bigramBucket } from "../lib/models";
+import { bagOfWordsConfig } from "../lib/models";
+import { BagOfWordsFeaturizer } from "../lib/models";
+import { BagOfWordsClassifier } from "../lib/models";
 
 setLogLevel("warn");
 

@@ -5,10 +5,10 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { makeNotebook, writeNotebook } from "../lib/notebook/nbformat";
+import { makeNotebook, writeNotebook } from "../tools/notebook/nbformat";
 import { browserCheckUnavailable, checkBrowser } from "../scripts/checkBrowser";
 import { ROOT } from "../scripts/setupNotebooks";
-import { plotMetrics } from "../lib/plotting/charts";
+import { plotMetrics } from "../lib/benchmark/plotMetrics";
 
 const unavailable = browserCheckUnavailable();
 

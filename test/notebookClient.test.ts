@@ -6,10 +6,10 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { spawn } from "node:child_process";
-import { KernelSpec } from "../lib/notebook/kernelspec";
-import { makeNotebook, readNotebook } from "../lib/notebook/nbformat";
-import { CellExecutionError, CellTimeoutError, DeadKernelError, NotebookClient } from "../lib/notebook/notebookClient";
-import { executeNotebookFile } from "../lib/notebook/runner";
+import { KernelSpec } from "../tools/notebook/kernelspec";
+import { makeNotebook, readNotebook } from "../tools/notebook/nbformat";
+import { CellExecutionError, CellTimeoutError, DeadKernelError, NotebookClient } from "../tools/notebook/notebookClient";
+import { executeNotebookFile } from "../tools/notebook/runner";
 import { setLogLevel } from "../lib/utils/log";
 
 const ROOT = path.resolve(__dirname, "..");

@@ -7,9 +7,9 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { tmpDir } from "./helpers/setup";
 import { Figure, figureHtml, figureToPng, figureToSvg, mimeBundle, plotlyJs, plotlyLoaderHtml, PLOTLY_MIME, saveFigure } from "../lib/plotting/figure";
-import { plotMetrics } from "../lib/plotting/charts";
-import { makeNotebook } from "../lib/notebook/nbformat";
-import { NotebookClient } from "../lib/notebook/notebookClient";
+import { plotMetrics } from "../lib/benchmark/plotMetrics";
+import { makeNotebook } from "../tools/notebook/nbformat";
+import { NotebookClient } from "../tools/notebook/notebookClient";
 import { JUPYTER_PATH, ROOT, setupNotebooks } from "../scripts/setupNotebooks";
 
 const perf = {

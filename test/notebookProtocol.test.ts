@@ -5,11 +5,11 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { FIXTURES, tmpDir } from "./helpers/setup";
-import { Session, DELIM, JupyterMessage } from "../lib/notebook/protocol";
-import { OutputArea, outputFromMsg, Output } from "../lib/notebook/outputs";
-import { makeNotebook, notebookToJson, readNotebook, splitLines, writeNotebook } from "../lib/notebook/nbformat";
-import { getKernelSpec, installTslabKernelSpec, jupyterDataPath, tslabKernelJson } from "../lib/notebook/kernelspec";
-import { describeCellError } from "../lib/notebook/notebookClient";
+import { Session, DELIM, JupyterMessage } from "../tools/notebook/protocol";
+import { OutputArea, outputFromMsg, Output } from "../tools/notebook/outputs";
+import { makeNotebook, notebookToJson, readNotebook, splitLines, writeNotebook } from "../tools/notebook/nbformat";
+import { getKernelSpec, installTslabKernelSpec, jupyterDataPath, tslabKernelJson } from "../tools/notebook/kernelspec";
+import { describeCellError } from "../tools/notebook/notebookClient";
 
 const vectors = JSON.parse(fs.readFileSync(path.join(FIXTURES, "jupyter_vectors.json"), "utf8"));
 

@@ -3,8 +3,8 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { spawnSync } from "node:child_process";
-import { makeNotebook, notebookProblems, Notebook, readNotebook, writeNotebook } from "../lib/notebook";
-import { findJupyter, INSTALL_HINTS } from "../lib/notebook/jupyter";
+import { makeNotebook, notebookProblems, Notebook, readNotebook, writeNotebook } from "../tools/notebook";
+import { findJupyter, INSTALL_HINTS } from "../tools/notebook/jupyter";
 import { JUPYTER_PATH, ROOT, setupNotebooks } from "../scripts/setupNotebooks";
 
 const NOTEBOOKS = path.join(ROOT, "notebooks");

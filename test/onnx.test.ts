@@ -7,7 +7,9 @@ import * as ort from "onnxruntime-node";
 import { ready, maxAbsDiff, tmpDir, values } from "./helpers/setup";
 import { BertForSequenceClassification, DistilBertForSequenceClassification, PreTrainedModel, labelMaps } from "../lib/models";
 import { BertTokenizer } from "../lib/tokenizers";
-import { OnnxPipeline, OnnxClassifier, createModelForProvider, decodeModel, exportOnnxFolder, exportToOnnx } from "../lib/onnx";
+import { createModelForProvider, decodeModel, exportOnnxFolder, exportToOnnx } from "../lib/onnx";
+import { OnnxClassifier } from "../lib/pipelines";
+import { OnnxPipeline } from "../lib/pipelines";
 import { pipeline } from "../lib/pipelines";
 
 const tokenizer = new BertTokenizer(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", ..."abcdefghijklmnopqrstuvwxyz".split(""), ..."abcdefghijklmnopqrstuvwxyz".split("").map((c) => `##${c}`)]);

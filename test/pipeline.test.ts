@@ -8,7 +8,8 @@ import { BertTokenizer } from "../lib/tokenizers";
 import { TextClassificationPipeline, pipeline, tuneOosThreshold } from "../lib/pipelines";
 import { PerformanceBenchmark, meanStd, BenchmarkablePipeline, loadPerfMetrics, savePerfMetrics } from "../lib/benchmark";
 import { ClassLabel, Dataset } from "../lib/data";
-import { plotMetrics, histogram, lineChart, contour, figureToSvg, findChromium, mimeBundle, PLOTLY_MIME } from "../lib/plotting";
+import { plotMetrics } from "../lib/benchmark/plotMetrics";
+import { histogram, lineChart, contour, figureToSvg, findChromium, mimeBundle, PLOTLY_MIME } from "../lib/plotting";
 import { perfMetricsMarkdown, writeReport } from "../lib/workbook/report";
 
 const tokenizer = new BertTokenizer(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "hello", "world", "rent", "a", "van", "oos"]);

@@ -10,7 +10,8 @@ import { BertTokenizer } from "../lib/tokenizers";
 import { ClassLabel, Dataset } from "../lib/data";
 import { DataCollatorWithPadding, EncodedRow, TensorBatch } from "../lib/training";
 import { crossEntropy } from "../lib/training/loss";
-import { OnnxPipeline, createModelForProvider, exportOnnxFolder } from "../lib/onnx";
+import { createModelForProvider, exportOnnxFolder } from "../lib/onnx";
+import { OnnxPipeline } from "../lib/pipelines";
 import { pipeline } from "../lib/pipelines";
 import {
   CrossTokenizerDistillationTrainer,

@@ -1,5 +1,6 @@
 // PruningConfig: gradual magnitude, movement and soft-movement pruning while
 // training, composed with distillation (lib/pruning/config.ts).
+import { distill } from "../lib/compression";
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs-core";
@@ -145,7 +146,7 @@ test("movement pruning: scores train with the weights (straight-through Top-k) a
   const before = scores.get("distilbert.transformer.layer.0.ffn.lin1.mask_scores")!.dataSync().slice();
   // The Trainer's built-in loop (trainer.distill) with the same manager.
   const trainer = new Trainer({ model: student, tokenizer, args: { outputDir: tmpDir(), numTrainEpochs: 2, perDeviceTrainBatchSize: 8, learningRate: 1e-2, evaluationStrategy: "no", disableTqdm: true }, trainDataset: toy(32) });
-  await quietly(() => trainer.distill(manager));
+  await quietly(() => distill(trainer, manager));
   assert.equal(trainer.state.globalStep, 8);
   const after = scores.get("distilbert.transformer.layer.0.ffn.lin1.mask_scores")!.dataSync();
   assert.ok(after.some((v, i) => v !== before[i]), "scores were trained");
@@ -202,7 +203,7 @@ test("a DistillationTrainer (cached teacher logits) trains with a PruningConfig 
   const student = studentInit(teacher, { init: "distilbert" });
   const trainer = new DistillationTrainer({ model: student, teacherModel: teacher, tokenizer, cacheTeacherLogits: true, args: { outputDir: tmpDir(), numTrainEpochs: 2, perDeviceTrainBatchSize: 8, learningRate: 1e-2, alpha: 0.5, temperature: 2, disableTqdm: true, dataParallelWorkers: 2 }, trainDataset: toy(32), evalDataset: toy(16, 99), computeMetrics: computeAccuracy });
   const pConf = new PruningConfig({ targetSparsity: 0.5, endStep: 4, pruningFrequency: 1 });
-  await quietly(() => trainer.distill(pConf));
+  await quietly(() => distill(trainer, pConf));
   assert.ok(Math.abs(modelSparsity(student) - 0.5) < 0.01);
   assert.ok(trainer.state.logHistory.some((e) => e.evalAccuracy !== undefined));
   teacher.dispose();

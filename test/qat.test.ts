@@ -1,4 +1,5 @@
 import { test } from "node:test";
+import { distill } from "../lib/compression";
 import assert from "node:assert/strict";
 import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
@@ -67,7 +68,7 @@ test("QAT with distillation trains through trainer.distill and converts to an in
   const dConf = new DistillationConfig({ teacherModel: teacher, criterion: new KnowledgeDistillationLossConfig({ temperature: 2 }) });
   const manager = prepareCompression(student, [dConf, qConf]);
   const trainer = new Trainer({ model: student, tokenizer: goldenTokenizer, args: { outputDir: tmpDir(), numTrainEpochs: 2, perDeviceTrainBatchSize: 16, learningRate: 3e-3, evaluationStrategy: "no", dataParallelWorkers: 2 }, trainDataset: goldenData() });
-  await quietly(() => trainer.distill(manager));
+  await quietly(() => distill(trainer, manager));
   assert.equal(trainer.state.globalStep, 8);
   const dir = tmpDir();
   const file = path.join(dir, "model_int8.onnx");

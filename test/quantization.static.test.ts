@@ -11,22 +11,8 @@ import * as tf from "@tensorflow/tfjs-core";
 import { onnx } from "onnx-proto";
 import { ready, FIXTURES, tmpDir, maxAbsDiff } from "./helpers/setup";
 import { readJson } from "../lib/utils/fs";
-import {
-  CalibrationDataReader,
-  DataType,
-  GraphBuilder,
-  TensorHistogram,
-  TextCalibrationDataReader,
-  createCalibrator,
-  createModelForProvider,
-  decodeModel,
-  entropyRange,
-  exportToOnnx,
-  percentileRange,
-  quantizeStatic,
-  saveModel,
-  OnnxPipeline,
-} from "../lib/onnx";
+import { CalibrationDataReader, DataType, GraphBuilder, TensorHistogram, TextCalibrationDataReader, createCalibrator, createModelForProvider, decodeModel, entropyRange, exportToOnnx, percentileRange, quantizeStatic, saveModel } from "../lib/onnx";
+import { OnnxPipeline } from "../lib/pipelines";
 import { BertForSequenceClassification, labelMaps } from "../lib/models";
 import { BertTokenizer } from "../lib/tokenizers";
 

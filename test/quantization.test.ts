@@ -4,10 +4,12 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
 import { ready, maxAbsDiff, tmpDir } from "./helpers/setup";
-import { computeScaleZeroPoint, dequantizeTensor, qRange, quantizeTensor, roundHalfEven } from "../lib/quantization/int8";
+import { computeScaleZeroPoint, dequantizeTensor, qRange, quantizeTensor, roundHalfEven } from "../lib/int8/int8";
 import { BertForSequenceClassification, labelMaps } from "../lib/models";
 import { BertTokenizer } from "../lib/tokenizers";
-import { OnnxPipeline, OnnxClassifier, createModelForProvider, decodeModel, exportToOnnx, quantizeDynamic, DataType } from "../lib/onnx";
+import { createModelForProvider, decodeModel, exportToOnnx, quantizeDynamic, DataType } from "../lib/onnx";
+import { OnnxClassifier } from "../lib/pipelines";
+import { OnnxPipeline } from "../lib/pipelines";
 
 test("int8 ranges, rounding, scales and zero points follow ONNX Runtime's quant_utils", () => {
   assert.deepEqual([qRange("QInt8"), qRange("QInt8", false, true), qRange("QInt8", true), qRange("QUInt8"), qRange("QUInt8", true)], [[-128, 127], [-127, 127], [-64, 64], [0, 255], [0, 127]]);

@@ -13,9 +13,9 @@ import {
   quantizePerChannel,
   qtensorFromIntRepr,
   qdtypeRange,
-} from "../lib/quantization/qtensor";
-import { MinMaxObserver, PerChannelMinMaxObserver, calculateQparams } from "../lib/quantization/observer";
-import { fakeQuantizePerChannelAffine, fakeQuantizePerTensorAffine } from "../lib/quantization/fakeQuantize";
+} from "../lib/int8/qtensor";
+import { MinMaxObserver, PerChannelMinMaxObserver, calculateQparams } from "../lib/int8/observer";
+import { fakeQuantizePerChannelAffine, fakeQuantizePerTensorAffine } from "../lib/int8/fakeQuantize";
 
 interface TorchRef {
   per_tensor_input: number[];

@@ -8,8 +8,8 @@ import { epochBatches } from "../training/data";
 import { argmax } from "../evaluation";
 import { Random } from "../utils/random";
 import { logger } from "../utils/log";
-import { BagOfWordsClassifier } from "./bagOfWords";
-import { SparseRow, compactRows } from "./features";
+import { BagOfWordsClassifier } from "../models/bagOfWords/model";
+import { SparseRow, compactRows } from "../models/bagOfWords/features";
 import { SparseAdamW } from "./sparseAdam";
 
 /** How the classifier is trained. */

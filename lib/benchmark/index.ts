@@ -1,3 +1,4 @@
 export * from "./performanceBenchmark";
 export * from "./store";
 export * from "./onnxPerformanceBenchmark";
+export * from "./plotMetrics";

@@ -1,5 +1,5 @@
 import * as fs from "node:fs";
-import type { OnnxClassifier } from "../onnx/onnxPipeline";
+import type { OnnxClassifier } from "../pipelines/onnxPipeline";
 import { Dataset } from "../data/dataset";
 import { IntentRow } from "../data/intents";
 import { PerformanceBenchmark, BenchmarkablePipeline, BenchmarkOptions } from "./performanceBenchmark";

@@ -6,6 +6,8 @@ import { IntentRow } from "../data/intents";
 import { ClassificationResult } from "../pipelines/textClassification";
 import type { SequenceClassificationModel } from "../models/sequenceClassification";
 import { logger } from "../utils/log";
+import { measureLatency } from "../utils/latency";
+export { meanStd, measureLatency } from "../utils/latency";
 
 /** One row of the chapter's perf_metrics table. */
 export interface BenchmarkMetrics {
@@ -25,8 +27,12 @@ export type PerfMetrics = Record<string, BenchmarkMetrics>;
 export interface BenchmarkablePipeline {
   (text: string): Promise<ClassificationResult[]>;
   (texts: readonly string[], options?: { batchSize?: number }): Promise<ClassificationResult[][]>;
-  /** What computeSize saves (a model of any kind that writes *.safetensors files). */
-  model?: Pick<SequenceClassificationModel, "savePretrained">;
+  /**
+   * What computeSize measures: a model that writes *.safetensors files
+   * (savePretrained), or one that runs from an ONNX file (`file`, the ONNX
+   * folders that pipeline() loads).
+   */
+  model?: Partial<Pick<SequenceClassificationModel, "savePretrained">> & { readonly file?: string };
 }
 
 /** Bytes of every `.safetensors` file under a folder (an ensemble saves one per member). */
@@ -47,33 +53,6 @@ export interface BenchmarkOptions {
   timedRuns?: number;
   /** Print the book's three lines. Default true. */
   verbose?: boolean;
-}
-
-/** Mean and population standard deviation (numpy's default), for latencies. */
-export function meanStd(xs: readonly number[]): { mean: number; std: number } {
-  if (xs.length === 0) throw new Error("meanStd: no values");
-  const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
-  const variance = xs.reduce((a, x) => a + (x - mean) ** 2, 0) / xs.length;
-  return { mean, std: Math.sqrt(variance) };
-}
-
-/**
- * Mean and std latency (ms) of an async call: untimed warm-up calls, then
- * timed ones on the high-resolution clock. Every latency in the workbook
- * comes from here.
- */
-export async function measureLatency(fn: () => unknown, options: { warmupRuns?: number; timedRuns?: number } = {}): Promise<{ mean: number; std: number }> {
-  const warmup = options.warmupRuns ?? 10;
-  const runs = options.timedRuns ?? 100;
-  if (!(Number.isInteger(runs) && runs >= 1)) throw new Error(`measureLatency: timedRuns must be a positive integer, got ${runs}`);
-  for (let i = 0; i < warmup; i++) await fn();
-  const latencies: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const start = process.hrtime.bigint();
-    await fn();
-    latencies.push(Number(process.hrtime.bigint() - start) / 1e6);
-  }
-  return meanStd(latencies);
 }
 
 /**
@@ -121,8 +100,14 @@ export class PerformanceBenchmark {
   computeSize(): { sizeMb: number } {
     const model = this.pipeline.model;
     if (!model) throw new Error("PerformanceBenchmark.computeSize: the pipeline has no model; override computeSize for this kind of pipeline");
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pb-"));
     let sizeMb: number;
+    if (!model.savePretrained) {
+      if (!model.file) throw new Error("PerformanceBenchmark.computeSize: the pipeline's model neither saves safetensors nor runs from a file; override computeSize for this kind of model");
+      sizeMb = fs.statSync(model.file).size / (1024 * 1024);
+      this.print(`Model size (MB) - ${sizeMb.toFixed(2)}`);
+      return { sizeMb };
+    }
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pb-"));
     try {
       model.savePretrained(dir);
       sizeMb = safetensorsBytes(dir) / (1024 * 1024);

@@ -2,6 +2,7 @@
 // DistillationConfig whose hooks (the teacher's loss term, learned
 // projections for intermediate layers) join lib/compression's manager, next
 // to quantization-aware training and pruning.
+import { kdLoss } from "./loss";
 import * as tf from "@tensorflow/tfjs-core";
 import { PreTrainedModel, SequenceClassifierOutput } from "../models/modeling";
 import { stopGradient } from "../ops";
@@ -102,12 +103,6 @@ function softCrossEntropy(logits: tf.Tensor, targets: tf.Tensor): tf.Scalar {
   return tf.mean(tf.neg(tf.sum(tf.mul(tf.softmax(targets), tf.logSoftmax(logits)), -1))) as tf.Scalar;
 }
 
-/** PyTorch's KLDivLoss(log_softmax(x), softmax(y)) with its default element-wise mean. */
-function klElementMean(logits: tf.Tensor, targets: tf.Tensor): tf.Scalar {
-  const logP = tf.logSoftmax(targets);
-  return tf.mean(tf.mul(tf.exp(logP), tf.sub(logP, tf.logSoftmax(logits)))) as tf.Scalar;
-}
-
 /** A DistillationConfig's hooks: the criterion's loss term (teacher run without gradients) and its projections. */
 class DistillationHooks implements CompressionHooks {
   private readonly projections = new Map<string, { w: tf.Variable; b: tf.Variable }>();
@@ -154,11 +149,12 @@ class DistillationHooks implements CompressionHooks {
     if (crit.kind === "logits") {
       const T = crit.temperature;
       const [w0, w1] = crit.lossWeightRatio;
+      // Each teacher term is scaled by T², as kdLoss does for KL (its element-wise mean, KLDivLoss's default).
       const s = tf.div(student.logits, T);
       const t = stopGradient(tf.div(teacher.logits, T));
-      const kd = crit.lossTypes[1] === "CE" ? softCrossEntropy(s, t) : crit.lossTypes[1] === "KL" ? klElementMean(s, t) : (tf.mean(tf.squaredDifference(s, t)) as tf.Scalar);
+      const kd = crit.lossTypes[1] === "KL" ? kdLoss(student.logits, teacher.logits, T, "mean") : tf.mul(crit.lossTypes[1] === "CE" ? softCrossEntropy(s, t) : tf.mean(tf.squaredDifference(s, t)), T * T);
       const own = crit.lossTypes[0] === "CE" ? studentLoss : (tf.mean(tf.squaredDifference(student.logits, tf.oneHot(inputs.labels, this.model.numLabels))) as tf.Scalar);
-      return tf.add(tf.mul(own, w0), tf.mul(kd, w1 * T * T)) as tf.Scalar;
+      return tf.add(tf.mul(own, w0), tf.mul(kd, w1)) as tf.Scalar;
     }
     let total: tf.Tensor = crit.addOriginLoss ? studentLoss : tf.scalar(0);
     crit.layerMappings.forEach(([sRef, tRef], i) => {
@@ -171,7 +167,7 @@ class DistillationHooks implements CompressionHooks {
       const mask = tf.cast(tf.expandDims(inputs.attention_mask, -1), "float32"); // padded positions do not count
       const type = crit.lossTypes[i];
       let l: tf.Tensor;
-      if (type === "KL") l = klElementMean(sf, tfeat);
+      if (type === "KL") l = kdLoss(sf, tfeat, 1, "mean");
       else {
         const diff = type === "MSE" ? tf.squaredDifference(sf, tfeat) : tf.abs(tf.sub(sf, tfeat));
         l = sp.output === "hiddenStates" ? tf.div(tf.sum(tf.mul(diff, mask)), tf.mul(tf.sum(mask), sf.shape[2]!)) : tf.mean(diff);

@@ -4,19 +4,34 @@ import { crossEntropy } from "../training/loss";
 import { registerLoss } from "../training/losses";
 
 /**
- * The chapter's soft-target term: T² · KL(softmax(teacher/T) ‖ softmax(student/T)),
- * averaged over the batch (PyTorch's KLDivLoss(reduction="batchmean") on
- * log_softmax(student/T) and softmax(teacher/T)). No gradient reaches the teacher.
+ * How the KL divergence is reduced (PyTorch's KLDivLoss `reduction`):
+ * `"batchmean"` sums over the classes and averages over the rows (the
+ * chapter's DistillationTrainer); `"mean"` averages over every element
+ * (KLDivLoss's default, which Intel Neural Compressor's KL criterion uses).
  */
-export function kdLoss(studentLogits: tf.Tensor2D, teacherLogits: tf.Tensor2D, temperature: number): tf.Scalar {
+export type KdReduction = "batchmean" | "mean";
+
+/**
+ * The one knowledge-distillation term both routes use (DistillationTrainer
+ * and DistillationConfig): T² · KL(softmax(teacher/T) ‖ softmax(student/T)),
+ * reduced as `reduction` says (PyTorch's KLDivLoss on log_softmax(student/T)
+ * and softmax(teacher/T)), over the last axis. No gradient reaches the teacher.
+ *
+ * @example
+ * kdLoss(studentLogits, teacherLogits, 2);            // batchmean, as the book's DistillationTrainer
+ * kdLoss(studentLogits, teacherLogits, 2, "mean");    // element-wise mean, as KLDivLoss's default
+ */
+export function kdLoss(studentLogits: tf.Tensor, teacherLogits: tf.Tensor, temperature: number, reduction: KdReduction = "batchmean"): tf.Scalar {
   if (!(temperature > 0)) throw new Error(`kdLoss: temperature must be > 0, got ${temperature}`);
   if (studentLogits.shape.join() !== teacherLogits.shape.join()) throw new Error(`kdLoss: student logits [${studentLogits.shape}] and teacher logits [${teacherLogits.shape}] differ`);
+  if (reduction !== "batchmean" && reduction !== "mean") throw new Error(`kdLoss: reduction must be "batchmean" or "mean", got ${JSON.stringify(reduction)}`);
   return tf.tidy(() => {
     const teacher = stopGradient(teacherLogits);
     const logQ = tf.logSoftmax(tf.div(studentLogits, temperature));
     const logP = tf.logSoftmax(tf.div(teacher, temperature));
-    const kl = tf.sum(tf.mul(tf.exp(logP), tf.sub(logP, logQ)));
-    return tf.mul(tf.div(kl, studentLogits.shape[0]), temperature * temperature) as tf.Scalar;
+    const elements = tf.mul(tf.exp(logP), tf.sub(logP, logQ));
+    const kl = reduction === "batchmean" ? tf.div(tf.sum(elements), studentLogits.shape[0]) : tf.mean(elements);
+    return tf.mul(kl, temperature * temperature) as tf.Scalar;
   });
 }
 

@@ -1,36 +1,50 @@
+// The transformer kinds (BERT, DistilBERT, BERT for masked LM) in the model
+// registry, and Hugging Face's AutoModel entry points, which ask the registry.
 import { BertForSequenceClassification } from "./bert";
 import { DistilBertForSequenceClassification } from "./distilbert";
-import { LoadWeightsOptions, readConfig, PreTrainedModel } from "./modeling";
-import { ModelConfig, isMaskedLm } from "./config";
+import { LoadWeightsOptions, PreTrainedModel } from "./modeling";
+import { BertConfig, DistilBertConfig, ModelConfig, isMaskedLm } from "./config";
 import { BertForMaskedLM } from "./bertForMaskedLM";
+import { folderKind, kindForModelType, registerModelKind } from "./registry";
+// The other kinds of this layer register when their modules load.
+import "./bagOfWords/model";
+import "./ensemble";
 
-/** A freshly initialised model of the class that `config.model_type` names. */
+registerModelKind({
+  name: "bert",
+  modelTypes: ["bert"],
+  load: (dir, o) => BertForSequenceClassification.fromPretrained(dir, { quiet: o.quiet, strict: o.strict }),
+  create: (config, o) => (isMaskedLm(config) ? new BertForMaskedLM(config as BertConfig, o) : new BertForSequenceClassification(config as BertConfig, o)),
+});
+registerModelKind({
+  name: "distilbert",
+  modelTypes: ["distilbert"],
+  load: (dir, o) => DistilBertForSequenceClassification.fromPretrained(dir, { quiet: o.quiet, strict: o.strict }),
+  create: (config, o) => new DistilBertForSequenceClassification(config as DistilBertConfig, o),
+});
+
+/**
+ * A freshly initialised model of the class that `config.model_type` names.
+ *
+ * @example const student = createModelFromConfig(distilbertConfig, { seed: 42 });
+ */
 export function createModelFromConfig(config: ModelConfig, options: { seed?: number } = {}): PreTrainedModel {
-  switch (config.model_type) {
-    case "bert":
-      return isMaskedLm(config) ? new BertForMaskedLM(config, options) : new BertForSequenceClassification(config, options);
-    case "distilbert":
-      return new DistilBertForSequenceClassification(config, options);
-    default:
-      throw new Error(`Unsupported model_type "${(config as ModelConfig).model_type}" (supported: bert, distilbert)`);
-  }
+  return kindForModelType((config as ModelConfig).model_type).create(config, options);
 }
 
 /**
- * Loads any of our sequence classifiers from a Hugging Face-layout folder,
- * choosing the class from config.json's `model_type`.
+ * Loads any of our transformer sequence classifiers from a Hugging Face-layout
+ * folder, choosing the class from config.json's `model_type` through the
+ * model registry. Other kinds (bag of words, ensembles, ONNX folders) load
+ * with `loadSequenceClassifier` or `pipeline()`.
  *
  * @example
- * const model = AutoModelForSequenceClassification.fromPretrained("data/models/bert-base-uncased-finetuned-clinc");
+ * const model = AutoModelForSequenceClassification.fromPretrained("data/models/bert-clinc-teacher");
  */
 export const AutoModelForSequenceClassification = {
   fromPretrained(dir: string, options: LoadWeightsOptions = {}): PreTrainedModel {
-    const config = readConfig(dir);
-    switch (config.model_type) {
-      case "bert":
-        return BertForSequenceClassification.fromPretrained(dir, options);
-      case "distilbert":
-        return DistilBertForSequenceClassification.fromPretrained(dir, options);
-    }
+    const kind = folderKind(dir);
+    if (!kind.create) throw new Error(`AutoModelForSequenceClassification: ${dir} is a "${kind.name}" folder, not a transformer; load it with loadSequenceClassifier(dir) or pipeline("text-classification", dir)`);
+    return kind.load(dir, options) as PreTrainedModel;
   },
 };

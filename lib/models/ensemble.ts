@@ -2,9 +2,8 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
 import type { ModelInputs } from "./modeling";
-import { AutoModelForSequenceClassification } from "./auto";
+import { isLogitsRunner, loadSequenceClassifier, registerModelKind } from "./registry";
 import { SequenceClassificationModel, maxSequenceLength } from "./sequenceClassification";
-import { BagOfWordsClassifier } from "../baseline/bagOfWords";
 import { readJson, writeJsonAtomic } from "../utils/fs";
 
 /**
@@ -227,17 +226,20 @@ export class EnsembleForSequenceClassification implements SequenceClassification
 }
 
 /**
- * Loads any sequence classifier folder of the workbook by its config.json
- * `model_type`: BERT and DistilBERT (`AutoModelForSequenceClassification`),
- * the bag-of-words baseline, or an ensemble.
+ * Loads a TensorFlow.js sequence classifier folder of any registered kind
+ * (BERT, DistilBERT, the bag-of-words baseline, an ensemble), as ensemble
+ * members and teachers need: ONNX-backed folders are refused.
  *
  * @example
- * const model = loadSequenceClassificationModel("outputs/models/bow-clinc"); // a BagOfWordsClassifier
+ * const model = loadSequenceClassificationModel("data/models/bow-clinc"); // a BagOfWordsClassifier
  */
 export function loadSequenceClassificationModel(dir: string): SequenceClassificationModel {
-  if (!fs.existsSync(dir)) throw new Error(`Model folder not found: ${dir}`);
-  const { model_type: type } = readJson<{ model_type?: string }>(path.join(dir, "config.json"), "Model config");
-  if (type === "bag-of-words") return BagOfWordsClassifier.fromPretrained(dir);
-  if (type === "ensemble") return EnsembleForSequenceClassification.fromPretrained(dir);
-  return AutoModelForSequenceClassification.fromPretrained(dir, { quiet: true });
+  const model = loadSequenceClassifier(dir, { quiet: true });
+  if (isLogitsRunner(model)) {
+    model.dispose();
+    throw new Error(`${dir} holds a model that runs in ONNX Runtime; ensemble members and teachers must be TensorFlow.js model folders`);
+  }
+  return model;
 }
+
+registerModelKind({ name: "ensemble", modelTypes: ["ensemble"], load: (dir) => EnsembleForSequenceClassification.fromPretrained(dir) });

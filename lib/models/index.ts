@@ -5,3 +5,7 @@ export { DistilBertForSequenceClassification } from "./distilbert";
 export { BertForMaskedLM } from "./bertForMaskedLM";
 export { AutoModelForSequenceClassification, createModelFromConfig } from "./auto";
 export * from "./safetensors";
+export * from "./sequenceClassification";
+export * from "./ensemble";
+export * from "./bagOfWords";
+export * from "./registry";

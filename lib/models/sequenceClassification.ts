@@ -37,3 +37,10 @@ export function maxSequenceLength(model: SequenceClassificationModel): number | 
   const spec = (model as { spec?: { maxPositions?: number } }).spec;
   return spec?.maxPositions;
 }
+
+/** A tokenized batch as plain arrays (what a pipeline's model stage consumes): padded ids and masks. */
+export interface ModelBatch {
+  input_ids: number[][];
+  attention_mask: number[][];
+  token_type_ids: number[][];
+}

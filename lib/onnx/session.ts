@@ -1,3 +1,4 @@
+import type { ModelBatch } from "../models/sequenceClassification";
 import * as fs from "node:fs";
 import * as ort from "onnxruntime-node";
 
@@ -39,4 +40,23 @@ export async function createModelForProvider(modelPath: string | Uint8Array, pro
   } catch (err) {
     throw new Error(`Could not load ONNX model ${what}: ${(err as Error).message.split("\n")[0]}`);
   }
+}
+
+function int64(rows: number[][]): ort.Tensor {
+  const width = rows[0]?.length ?? 0;
+  const flat = new BigInt64Array(rows.length * width);
+  rows.forEach((r, i) => r.forEach((v, j) => (flat[i * width + j] = BigInt(v))));
+  return new ort.Tensor("int64", flat, [rows.length, width]);
+}
+
+/**
+ * ONNX Runtime feeds for a tokenized batch: int64 `input_ids` and
+ * `attention_mask`, plus `token_type_ids` when the model takes them.
+ *
+ * @example await session.run(batchFeeds(tokenizer.call(texts), session.inputNames));
+ */
+export function batchFeeds(batch: ModelBatch, inputNames: readonly string[]): Record<string, ort.Tensor> {
+  const feeds: Record<string, ort.Tensor> = { input_ids: int64(batch.input_ids), attention_mask: int64(batch.attention_mask) };
+  if (inputNames.includes("token_type_ids")) feeds.token_type_ids = int64(batch.token_type_ids);
+  return feeds;
 }

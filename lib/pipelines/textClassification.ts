@@ -1,6 +1,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { PreTrainedModel } from "../models/modeling";
-import { SequenceClassificationModel, maxSequenceLength } from "../models/sequenceClassification";
+import { ModelBatch, SequenceClassificationModel, maxSequenceLength } from "../models/sequenceClassification";
+export type { ModelBatch } from "../models/sequenceClassification";
 import { BertTokenizer } from "../tokenizers";
 import { Callable } from "../utils/callable";
 import { checkOptionKeys } from "../utils/options";
@@ -48,12 +49,6 @@ export function savedOosFallback(config: object | undefined): SavedOosFallback |
   return { oos_threshold: saved.oos_threshold, oos_label: saved.oos_label ?? "oos", ...(saved.tuned_on ? { tuned_on: saved.tuned_on } : {}) };
 }
 
-/** What a pipeline's model stage consumes: padded ids and masks. */
-export interface ModelBatch {
-  input_ids: number[][];
-  attention_mask: number[][];
-  token_type_ids: number[][];
-}
 
 /** Callable signature of a text-classification pipeline. */
 export interface TextClassificationPipelineCall {

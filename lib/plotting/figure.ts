@@ -4,7 +4,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { writeFileAtomic } from "../utils/fs";
-import { findChromiumBinary } from "../notebook/jupyter";
+import { findChromiumBinary } from "../utils/which";
 
 export interface Trace {
   type: "scatter" | "bar" | "histogram" | "contour" | "heatmap" | "parcoords";
@@ -404,6 +404,9 @@ let plotlySent = false;
 export function displayBundle(fig: Figure): boolean {
   let jupyter: any;
   try {
+    // tslab's public `display` sends one mime type per output; a chart needs a bundle (plotly JSON for
+    // JupyterLab, HTML for the Notebook) in one output, which only its kernel module's writer sends.
+    // tslab is pinned in package.json; test/plotting checks this function is still there.
     jupyter = require("tslab/dist/jupyter");
   } catch {
     return false;

@@ -2,7 +2,7 @@
 // (PyTorch's rounding), which ones (the smallest scores, exactly k of them,
 // ties to the lower index), and sparsity counts. Masks are Float32Arrays of
 // 0 and 1, as PyTorch's `weight_mask` buffers.
-import { roundHalfEven } from "../quantization/int8";
+import { roundHalfEven } from "../int8/int8";
 
 /** A pruning amount: a fraction in [0, 1] of the entries, or a count (an integer above 1, or `{ count }`). */
 export type PruningAmount = number | { count: number };

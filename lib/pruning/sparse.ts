@@ -4,6 +4,7 @@
 // row, so zeros stay exactly zero). The container is a safetensors file
 // (model.sparse.safetensors, with config.json beside it) whose metadata
 // says how each tensor is encoded; loading it gives back the weights.
+import { registerModelKind } from "../models/registry";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { PreTrainedModel } from "../models/modeling";
@@ -11,7 +12,7 @@ import { readConfig } from "../models/modeling";
 import { createModelFromConfig } from "../models/auto";
 import { SafeTensor, parseSafetensors, serializeSafetensors } from "../models/safetensors";
 import { writeFileAtomic, writeJsonAtomic } from "../utils/fs";
-import { roundHalfEven } from "../quantization/int8";
+import { roundHalfEven } from "../int8/int8";
 
 /** How one tensor is stored. */
 export type SparseEncoding = "dense" | "csr" | "bitmap";
@@ -259,3 +260,9 @@ export function loadSparse(dir: string): PreTrainedModel {
   model.loadStateDict(readSparseWeights(file), { strict: true, source: file });
   return model;
 }
+
+registerModelKind({
+  name: "sparse",
+  matches: (dir) => fs.existsSync(path.join(dir, SPARSE_FILE)) && !fs.existsSync(path.join(dir, "model.safetensors")),
+  load: (dir) => loadSparse(dir),
+});

@@ -17,18 +17,18 @@ import { onnx } from "onnx-proto";
 import { ModelConfig, EncoderSpec, numLabels } from "../models/config";
 import { ParamScheme, PreTrainedModel, readConfig } from "../models/modeling";
 import { createModelFromConfig } from "../models/auto";
+import { registerModelKind } from "../models/registry";
 import { readSafetensors, toFloat32, writeSafetensors, SafeTensor } from "../models/safetensors";
 import { writeJsonAtomic } from "../utils/fs";
 import { buildOnnxModel, OnnxExportSource } from "../onnx/export";
 import { encodeModel, saveModel } from "../onnx/graphBuilder";
 import { OnnxQuantizer } from "../onnx/quantize/quantizer";
 import { MatMulQuantizer } from "../onnx/quantize/matmul";
-import { createModelForProvider, SessionOptions } from "../onnx/session";
-import { batchFeeds } from "../onnx/onnxPipeline";
-import type { ModelBatch } from "../pipelines/textClassification";
-import { QuantizedTensor } from "./int8";
-import { MinMaxObserver, PerChannelMinMaxObserver } from "./observer";
-import { QTensor, qtensorFromIntRepr } from "./qtensor";
+import { batchFeeds, createModelForProvider, SessionOptions } from "../onnx/session";
+import type { ModelBatch } from "../models/sequenceClassification";
+import { QuantizedTensor } from "../int8/int8";
+import { MinMaxObserver, PerChannelMinMaxObserver } from "../int8/observer";
+import { QTensor, qtensorFromIntRepr } from "../int8/qtensor";
 
 /** Module types `quantizeDynamicModel` replaces (torch's `{nn.Linear}`). */
 export type DynamicQuantModuleType = "Linear";
@@ -82,6 +82,11 @@ export class DynamicQuantizedModel {
 
   get numLabels(): number {
     return numLabels(this.config);
+  }
+
+  /** The model's position limit (inputs are truncated to it). */
+  get maxSequenceLength(): number {
+    return this.spec.maxPositions;
   }
 
   /** The weights as the ONNX exporter reads them: Linear weights dequantized, [in, out]. */
@@ -310,3 +315,9 @@ export function quantizeDynamicModel(
  * @example const modelQuantized = torchQuantization.quantizeDynamic(model, ["Linear"], "qint8");
  */
 export const torchQuantization = Object.freeze({ quantizeDynamic: quantizeDynamicModel });
+
+registerModelKind({
+  name: "dynamic-int8",
+  matches: (_dir, config) => (config.quantization_config as { quant_method?: string } | undefined)?.quant_method === "dynamic",
+  load: (dir) => DynamicQuantizedModel.fromPretrained(dir),
+});

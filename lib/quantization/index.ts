@@ -1,8 +1,4 @@
-export * from "./int8";
-export * from "./qtensor";
-export * from "./observer";
-export * from "./fakeQuantize";
+// PyTorch-style quantization front ends (torch.quantization): dynamic quantization, quantization-aware training, the int8 matmul timing demo.
 export * from "./dynamic";
-export * from "./quantizedPipeline";
 export * from "./qat";
 export * from "./matmulTiming";

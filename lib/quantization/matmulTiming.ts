@@ -8,9 +8,9 @@
 import * as ort from "onnxruntime-node";
 import { DataType, GraphBuilder, encodeModel, tensorProto } from "../onnx/graphBuilder";
 import { createModelForProvider } from "../onnx/session";
-import { measureLatency } from "../benchmark/performanceBenchmark";
-import { QTensor } from "./qtensor";
-import { computeScaleZeroPoint, roundHalfEven } from "./int8";
+import { measureLatency } from "../utils/latency";
+import { QTensor } from "../int8/qtensor";
+import { computeScaleZeroPoint, roundHalfEven } from "../int8/int8";
 
 export interface MatMulTiming {
   /** Mean and standard deviation (ms) of one product. */

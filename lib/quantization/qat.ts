@@ -18,8 +18,8 @@ import { QDQ_QUANTIZERS } from "../onnx/quantize/static";
 import type { TensorRange } from "../onnx/quantize/qdq";
 import type { CompressionConfig, CompressionHooks } from "../compression/types";
 import type { InputTransform, PreTrainedModel, WeightTransform } from "../models/modeling";
-import { computeScaleZeroPoint } from "./int8";
-import { fakeQuantizePerTensorAffine } from "./fakeQuantize";
+import { computeScaleZeroPoint } from "../int8/int8";
+import { fakeQuantizePerTensorAffine } from "../int8/fakeQuantize";
 
 /** Module types QAT knows; only dense (Linear) layers exist in our transformers. */
 export type QatModuleType = "Linear";

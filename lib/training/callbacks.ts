@@ -120,3 +120,23 @@ export class ProgressCallback implements TrainerCallback {
     this.write(`Training finished at step ${state.globalStep} in ${duration((Date.now() - this.start) / 1000)}`);
   }
 }
+
+/**
+ * HF's `DefaultFlowCallback`: after each step, decides from the arguments
+ * whether the loop logs (every `loggingSteps` and at each epoch's end),
+ * evaluates and saves (per `evaluationStrategy` / `saveStrategy`: every N
+ * steps, or at each epoch's end and the last step). The Trainer puts it
+ * first, so later callbacks see (and may override) its decisions.
+ *
+ * @example new Trainer({ …, callbacks: [] }).callbacks[0] instanceof DefaultFlowCallback; // true
+ */
+export class DefaultFlowCallback implements TrainerCallback {
+  onStepEnd(args: TrainingArguments, state: TrainerState, control: TrainerControl): void {
+    const step = state.globalStep;
+    const epochDone = step % state.stepsPerEpoch === 0;
+    const endOfEpoch = epochDone || step === state.maxSteps;
+    if (step % args.loggingSteps === 0 || epochDone) control.shouldLog = true;
+    if ((args.evaluationStrategy === "steps" && step % args.evalSteps === 0) || (args.evaluationStrategy === "epoch" && endOfEpoch)) control.shouldEvaluate = true;
+    if ((args.saveStrategy === "steps" && step % args.saveSteps === 0) || (args.saveStrategy === "epoch" && endOfEpoch)) control.shouldSave = true;
+  }
+}

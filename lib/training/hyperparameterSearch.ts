@@ -91,12 +91,12 @@ export async function runHyperparameterSearch(trainer: Trainer, options: Hyperpa
           }
         },
       };
-      trainer.callbacks.push(reporter);
+      trainer.addCallback(reporter);
       try {
         logger.info(`Trial ${trial.number}: ${JSON.stringify(hp)}`);
         await trainer.train();
       } finally {
-        trainer.callbacks.splice(trainer.callbacks.indexOf(reporter), 1);
+        trainer.removeCallback(reporter);
         restore();
       }
       if (pruned) throw new TrialPruned(`pruned at objective ${last}`);

@@ -5,7 +5,7 @@ import { PreTrainedModel } from "../models/modeling";
 import { BertTokenizer } from "../tokenizers";
 import { AdamW, linearScheduleWithWarmup } from "./optimizer";
 import { DataCollator, DataCollatorWithPadding, EncodedRow, TensorBatch, epochBatches, inferenceBatches } from "./data";
-import { LogEntry, ProgressCallback, TrainerCallback, TrainerControl, TrainerState } from "./callbacks";
+import { DefaultFlowCallback, LogEntry, ProgressCallback, TrainerCallback, TrainerControl, TrainerState } from "./callbacks";
 import { TrainingArguments, resolveTrainingArguments } from "./trainingArguments";
 import { crossEntropy } from "./loss";
 import { LossFunction, LossSpec, RowTargets, buildLoss } from "./losses";
@@ -13,8 +13,7 @@ import { ComputeLossContext, ComputeLossOutput, lossAndGradients } from "./step"
 import { latestCheckpoint, loadCheckpoint, rotateCheckpoints, saveCheckpoint } from "./checkpoint";
 import { argmax } from "../evaluation";
 import { GradientWorkerPool } from "./parallel/pool";
-import { CompressionManager, prepareCompression } from "../compression/manager";
-import type { CompressionConfig } from "../compression/types";
+import { parallelStep } from "./parallel/merge";
 import { logger } from "../utils/log";
 import { BestRun, HyperparameterSearchOptions, runHyperparameterSearch } from "./hyperparameterSearch";
 import type { Study } from "../hpo/study";
@@ -69,6 +68,22 @@ export interface TrainerOptions {
   dataCollator?: DataCollator;
 }
 
+/** What one call of train() sets up for its loop (the state that changes per step is `trainer.state`). */
+interface TrainingLoop {
+  model: PreTrainedModel;
+  train: Dataset<EncodedRow>;
+  /** Data-parallel workers, when they run. */
+  pool?: GradientWorkerPool;
+  /** Learning rate by global step. */
+  schedule: (step: number) => number;
+  /** The variables trained (the model's and the callbacks' trainable ones). */
+  vars: tf.Variable[];
+  /** tf variable name -> parameter name. */
+  paramOf: Map<string, string>;
+  /** Token count of each training row (after truncation), for batching. */
+  lengths: number[];
+}
+
 /** Raised when the loss stops being a finite number. */
 export class NonFiniteLossError extends Error {}
 
@@ -90,7 +105,7 @@ export class Trainer {
   readonly trainDataset?: Dataset<EncodedRow>;
   readonly evalDataset?: Dataset<EncodedRow>;
   readonly computeMetrics?: ComputeMetrics;
-  readonly callbacks: TrainerCallback[];
+  private readonly callbackList: TrainerCallback[];
   readonly collator: DataCollator;
   state: TrainerState;
   protected optimizer?: AdamW;
@@ -107,7 +122,7 @@ export class Trainer {
     this.trainDataset = options.trainDataset;
     this.evalDataset = options.evalDataset;
     this.computeMetrics = options.computeMetrics;
-    this.callbacks = [new ProgressCallback(), ...(options.callbacks ?? [])];
+    this.callbackList = [new DefaultFlowCallback(), new ProgressCallback(), ...(options.callbacks ?? [])];
     this.tokenMaskProb = options.tokenMaskProb ?? 0;
     const t = this.tokenizer;
     if (options.dataCollator && this.tokenMaskProb > 0) throw new Error("Trainer: tokenMaskProb applies to the default collator; pass it to your dataCollator instead");
@@ -238,32 +253,45 @@ export class Trainer {
   /** The model's parameters plus those the callbacks train with it, by name. */
   private trainedParams(model: PreTrainedModel): Map<string, tf.Variable> {
     const all = new Map(model.params);
-    for (const cb of this.callbacks) for (const [k, v] of cb.trainableParams?.() ?? []) all.set(k, v);
+    for (const cb of this.callbackList) for (const [k, v] of cb.trainableParams?.() ?? []) all.set(k, v);
     return all;
   }
 
+  /** The callbacks, in the order they are called (the default flow and the progress printer first). */
+  get callbacks(): readonly TrainerCallback[] {
+    return this.callbackList;
+  }
+
   /**
-   * Trains with compression (Intel Extension for Transformers'
-   * `trainer.distill`): a config, several (distillation + quantization-aware
-   * training + pruning), or a prepared manager. The manager's hooks join the
-   * callbacks, so the built-in loop and a hand-written one run the same hooks.
-   * Returns the trained model.
+   * HF's `add_callback`: appends a callback (an instance, or a class built
+   * with no arguments). Returns the instance, to remove it later.
+   *
+   * @example const cb = trainer.addCallback({ onEvaluate: (_a, _s, _c, m) => console.log(m) });
    */
-  async distill(compression: CompressionConfig | readonly CompressionConfig[] | CompressionManager): Promise<PreTrainedModel> {
-    if (!this.model) throw new Error("Trainer.distill: pass a model (modelInit is not supported with distill)");
-    let manager: CompressionManager;
-    if (compression instanceof CompressionManager) {
-      if (compression.model !== this.model) throw new Error("Trainer.distill: the compression manager was prepared for another model");
-      manager = compression;
-    } else manager = prepareCompression(this.model, compression as CompressionConfig | CompressionConfig[]);
-    const callback = manager.asTrainerCallback();
-    this.callbacks.push(callback);
-    try {
-      await this.train();
-    } finally {
-      this.callbacks.splice(this.callbacks.indexOf(callback), 1);
-    }
-    return this.model;
+  addCallback<C extends TrainerCallback>(callback: C | (new () => C)): C {
+    const cb = typeof callback === "function" ? new callback() : callback;
+    this.callbackList.push(cb);
+    return cb;
+  }
+
+  /**
+   * HF's `pop_callback`: removes the callback (that instance, or the first
+   * of that class) and returns it; undefined when it is not there.
+   *
+   * @example trainer.popCallback(ProgressCallback); // silence the progress lines
+   */
+  popCallback<C extends TrainerCallback>(callback: C | (new (...a: any[]) => C)): C | undefined {
+    const i = typeof callback === "function" ? this.callbackList.findIndex((c) => c instanceof callback) : this.callbackList.indexOf(callback);
+    return i < 0 ? undefined : (this.callbackList.splice(i, 1)[0] as C);
+  }
+
+  /**
+   * HF's `remove_callback`: like `popCallback` without returning it.
+   *
+   * @example trainer.removeCallback(cb);
+   */
+  removeCallback(callback: TrainerCallback | (new (...a: any[]) => TrainerCallback)): void {
+    this.popCallback(callback);
   }
 
   /** The running loop's control flags (evaluate() hands them to onEvaluate callbacks). */
@@ -274,7 +302,7 @@ export class Trainer {
   }
 
   private fire<K extends keyof TrainerCallback>(event: K, ...rest: any[]): void {
-    for (const cb of this.callbacks) (cb[event] as any)?.call(cb, this.args, this.state, ...rest);
+    for (const cb of this.callbackList) (cb[event] as any)?.call(cb, this.args, this.state, ...rest);
   }
 
   private batchOf(ds: Dataset<EncodedRow>, idx: number[], maxLength: number): EncodedRow[] {
@@ -317,7 +345,7 @@ export class Trainer {
       const paramOf = new Map<string, string>(); // tf variable name -> parameter name
       for (const [n, v] of trained) paramOf.set(v.name, n);
       pool = await this.startWorkers(model);
-      return await this.trainLoop(model, train, pool, schedule, vars, paramOf, stepsPerEpoch, maxSteps, lengths);
+      return await this.trainLoop({ model, train, pool, schedule, vars, paramOf, lengths });
     } finally {
       this.loopControl = undefined;
       await pool?.terminate();
@@ -362,72 +390,15 @@ export class Trainer {
       nameOf: paramOf,
       afterLoss: (inputs, { loss, outputs }) => {
         let out = loss;
-        for (const cb of this.callbacks) out = cb.onAfterComputeLoss?.(this.args, this.state, { inputs, outputs }, out) ?? out;
+        for (const cb of this.callbackList) out = cb.onAfterComputeLoss?.(this.args, this.state, { inputs, outputs }, out) ?? out;
         return out;
       },
     });
   }
 
-  /** A worker's gradients (by parameter, with respect to transformed weights) as gradients of what is trained. */
-  private untransformGradients(raw: Record<string, Float32Array>, shapes: Map<string, number[]>): Map<string, tf.Tensor> {
-    const model = this.model!;
-    const out = new Map<string, tf.Tensor>();
-    const add = (name: string, g: tf.Tensor) => {
-      const prev = out.get(name);
-      out.set(name, prev ? tf.add(prev, g) : g);
-      if (prev) tf.dispose([prev, g]);
-    };
-    for (const [name, data] of Object.entries(raw)) {
-      const g = tf.tensor(data, shapes.get(name));
-      const t = model.weightTransforms.get(name);
-      if (!t) {
-        add(name, g);
-        continue;
-      }
-      const { weight, extra } = t.backward!(g, model.params.get(name)!, name);
-      g.dispose();
-      add(name, weight);
-      for (const [k, e] of extra ?? []) add(k, e);
-    }
-    return out;
-  }
-
-  /** One batch split across this thread and the workers; gradients averaged by shard size. */
-  private async parallelStep(pool: GradientWorkerPool, rows: EncodedRow[], seed: number, vars: tf.Variable[], paramOf: Map<string, string>): Promise<{ loss: number; grads: Map<string, tf.Tensor> }> {
-    const paramShapes = new Map([...this.model!.params].map(([k, v]) => [k, v.shape]));
-    const parts = pool.size + 1;
-    const shards = Array.from({ length: parts }, (_, i) => rows.slice(Math.floor((i * rows.length) / parts), Math.floor(((i + 1) * rows.length) / parts))).filter((s) => s.length > 0);
-    const targets = shards.map((s) => this.rowTargets(s));
-    const remote = shards.slice(1).map((s, i) => pool.gradients(i, s, seed * 8 + i + 1, targets[i + 1]));
-    const local = lossAndGradients({ model: this.model!, collator: this.collator, rows: shards[0], seed: seed * 8, computeLoss: (ctx) => this.computeLoss(ctx), targets: targets[0], vars, nameOf: paramOf });
-    const others = await Promise.all(remote);
-    const n = rows.length;
-    const w0 = shards[0].length / n;
-    let loss = local.loss * w0;
-    // Workers return gradients with respect to the weights they were sent (transformed ones): map those
-    // back through each transform's backward, which also yields the transform's own variables' gradients.
-    const remoteGrads = others.map((o) => this.untransformGradients(o.grads, paramShapes));
-    const grads = new Map<string, tf.Tensor>();
-    for (const [name, g] of local.grads) {
-      grads.set(name, tf.tidy(() => remoteGrads.reduce((acc, r, i) => (r.has(name) ? tf.add(acc, tf.mul(r.get(name)!, shards[i + 1].length / n)) : acc), tf.mul(g, w0))));
-      g.dispose();
-    }
-    for (const r of remoteGrads) tf.dispose([...r.values()]);
-    others.forEach((o, i) => (loss += o.loss * (shards[i + 1].length / n)));
-    return { loss, grads };
-  }
-
-  private async trainLoop(
-    model: PreTrainedModel,
-    train: Dataset<EncodedRow>,
-    pool: GradientWorkerPool | undefined,
-    schedule: (step: number) => number,
-    vars: tf.Variable[],
-    paramOf: Map<string, string>,
-    stepsPerEpoch: number,
-    maxSteps: number,
-    lengths: number[],
-  ): Promise<TrainOutput> {
+  private async trainLoop(loop: TrainingLoop): Promise<TrainOutput> {
+    const { model, train, pool, schedule, vars, paramOf, lengths } = loop;
+    const { stepsPerEpoch, maxSteps } = this.state;
     const args = this.args;
     const control = this.control();
     this.loopControl = control;
@@ -450,7 +421,7 @@ export class Trainer {
         const seed = args.seed * 1_000_003 + this.state.globalStep;
         const rows = this.batchOf(train, batches[b], args.maxLength);
         const lr = schedule(this.state.globalStep);
-        const { loss: lossValue, grads } = pool ? await this.parallelStep(pool, rows, seed, vars, paramOf) : this.step(model, rows, seed, vars, paramOf);
+        const { loss: lossValue, grads } = pool ? await parallelStep({ pool, model, collator: this.collator, computeLoss: (ctx) => this.computeLoss(ctx), rowTargets: (r) => this.rowTargets(r), vars, paramOf }, rows, seed) : this.step(model, rows, seed, vars, paramOf);
         if (!Number.isFinite(lossValue)) {
           tf.dispose([...grads.values()]);
           throw new NonFiniteLossError(
@@ -469,15 +440,14 @@ export class Trainer {
         lossCount++;
         logLossSum += lossValue;
         logLossCount++;
-        if (this.state.globalStep % args.loggingSteps === 0 || b === batches.length - 1) {
+        // DefaultFlowCallback (first in the list) decides what happens after this step.
+        this.fire("onStepEnd", control);
+        if (control.shouldLog) {
           this.log({ loss: logLossSum / logLossCount, learningRate: lr }, control);
           logLossSum = 0;
           logLossCount = 0;
+          control.shouldLog = false;
         }
-        const endOfEpoch = b === batches.length - 1 || this.state.globalStep === maxSteps;
-        control.shouldEvaluate ||= (args.evaluationStrategy === "steps" && this.state.globalStep % args.evalSteps === 0) || (args.evaluationStrategy === "epoch" && endOfEpoch);
-        control.shouldSave ||= (args.saveStrategy === "steps" && this.state.globalStep % args.saveSteps === 0) || (args.saveStrategy === "epoch" && endOfEpoch);
-        this.fire("onStepEnd", control);
         let metrics: Record<string, number> | undefined;
         if (control.shouldEvaluate && this.evalDataset) {
           metrics = await this.evaluate();

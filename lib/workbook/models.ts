@@ -8,7 +8,7 @@ import * as path from "node:path";
 import { OUTPUTS_DIR, modelPath } from "./hub";
 import { loadWorkbookData, workbookModelDir } from "./data";
 import { STUDENT_RECIPE, TEACHER_RECIPE, pretrainMaskedLm, trainStudent, trainTeacher } from "./recipes";
-import { trainBagOfWords } from "../baseline/recipe";
+import { trainBagOfWords } from "./baselineRecipe";
 import { BertTokenizer } from "../tokenizers";
 
 /**

@@ -22,7 +22,7 @@ import { writeJsonAtomic } from "../utils/fs";
 import { BackendName, initBackend } from "../backend";
 import { nativeKernelsActive } from "../native";
 import { logger } from "../utils/log";
-import { BagOfWordsClassifier } from "../baseline/bagOfWords";
+import { BagOfWordsClassifier } from "../models/bagOfWords/model";
 import { EnsembleForSequenceClassification, combineLogits } from "../models/ensemble";
 import type { SequenceClassificationModel } from "../models/sequenceClassification";
 import { pipeline } from "../pipelines";

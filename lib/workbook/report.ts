@@ -2,7 +2,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { PerfMetrics } from "../benchmark/performanceBenchmark";
 import { loadDemoMetrics, loadPerfMetrics } from "../benchmark/store";
-import { plotMetrics } from "../plotting/charts";
+import { plotMetrics } from "../benchmark/plotMetrics";
 import { saveFigure } from "../plotting/figure";
 import { writeFileAtomic, writeJsonAtomic } from "../utils/fs";
 

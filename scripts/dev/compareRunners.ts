@@ -14,8 +14,8 @@
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { makeNotebook, readNotebook, writeNotebook, Notebook } from "../../lib/notebook/nbformat";
-import { executeNotebookFile } from "../../lib/notebook/runner";
+import { makeNotebook, readNotebook, writeNotebook, Notebook } from "../../tools/notebook/nbformat";
+import { executeNotebookFile } from "../../tools/notebook/runner";
 import { JUPYTER_PATH, ROOT, setupNotebooks } from "../setupNotebooks";
 
 const PY = "/usr/bin/python3";

@@ -9,7 +9,7 @@
 // Run: node --import tsx test/helpers/fakeKernel.ts <connection_file>
 import * as fs from "node:fs";
 import * as zmq from "zeromq";
-import { JupyterMessage, Session } from "../../lib/notebook/protocol";
+import { JupyterMessage, Session } from "../../tools/notebook/protocol";
 
 const info = JSON.parse(fs.readFileSync(process.argv[2], "utf8"));
 const session = new Session({ key: info.key });

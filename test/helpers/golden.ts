@@ -1,5 +1,6 @@
 // Short, fully seeded training runs whose per-step losses are recorded in
 // test/fixtures/training_golden.json (see make_training_golden.ts).
+import { distill } from "../../lib/compression";
 import * as tf from "@tensorflow/tfjs-core";
 import { ClassLabel, Dataset } from "../../lib/data";
 import { BertTokenizer } from "../../lib/tokenizers";
@@ -99,7 +100,7 @@ export const GOLDEN_RUNS: Record<string, Run> = {
     const student = studentInit(teacher, { init: "distilbert" });
     const config = new DistillationConfig({ teacherModel: teacher, criterion: new KnowledgeDistillationLossConfig({ temperature: 2, lossTypes: ["CE", "KL"], lossWeightRatio: [0.4, 0.6] }) });
     const t = new Trainer({ model: student, tokenizer: goldenTokenizer, args: { ...base, outputDir: dir }, trainDataset: goldenData() });
-    await t.distill(config);
+    await distill(t, config);
     const r = summarize(t, student);
     student.dispose();
     teacher.dispose();
@@ -113,7 +114,7 @@ export const GOLDEN_RUNS: Record<string, Run> = {
       criterion: new IntermediateLayersKnowledgeDistillationLossConfig({ layerMappings: [["hidden_states.1", "hidden_states.2"], ["hidden_states.2", "hidden_states.4"]], addOriginLoss: true }),
     });
     const t = new Trainer({ model: student, tokenizer: goldenTokenizer, args: { ...base, outputDir: dir }, trainDataset: goldenData() });
-    await t.distill(config);
+    await distill(t, config);
     const r = summarize(t, student);
     student.dispose();
     teacher.dispose();

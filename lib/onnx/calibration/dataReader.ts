@@ -1,6 +1,6 @@
 import * as ort from "onnxruntime-node";
 import { BertTokenizer } from "../../tokenizers";
-import { batchFeeds } from "../onnxPipeline";
+import { batchFeeds } from "../session";
 
 /** Model inputs for one calibration run, by graph input name. */
 export type CalibrationFeeds = Record<string, ort.Tensor>;

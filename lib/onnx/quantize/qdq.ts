@@ -4,7 +4,7 @@
 // DequantizeLinear. ONNX Runtime's optimizer then fuses each
 // DequantizeLinear → op → QuantizeLinear group into an integer kernel.
 import { onnx } from "onnx-proto";
-import { computeScaleZeroPoint, qRange } from "../../quantization/int8";
+import { computeScaleZeroPoint, qRange } from "../../int8/int8";
 import { DataType, tensorProto } from "../graphBuilder";
 import type { OnnxQuantizer } from "./quantizer";
 

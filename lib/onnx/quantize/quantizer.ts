@@ -1,5 +1,5 @@
 import { onnx } from "onnx-proto";
-import { QuantType, QuantizedTensor, quantizeTensor } from "../../quantization/int8";
+import { QuantType, QuantizedTensor, quantizeTensor } from "../../int8/int8";
 import { DataType, tensorProto } from "../graphBuilder";
 import { topologicalSort } from "../graphUtils";
 import { QdqTensors, TensorRange } from "./qdq";

@@ -1,5 +1,5 @@
 import * as fs from "node:fs";
-import { QuantType } from "../../quantization/int8";
+import { QuantType } from "../../int8/int8";
 import { decodeModel, saveModel } from "../graphBuilder";
 import { CalibrationDataReader } from "../calibration/dataReader";
 import { CALIBRATION_METHODS, CalibrationMethod, CalibrationOptions, TensorsRange, createCalibrator } from "../calibration/calibrator";

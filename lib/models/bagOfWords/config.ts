@@ -1,6 +1,6 @@
 // config.json of a bag-of-words classifier, in the snake_case style of the
 // Hugging Face configs beside it.
-import type { LabelMaps } from "../models/config";
+import type { LabelMaps } from "../config";
 import type { FeatureSettings } from "./features";
 
 export interface BagOfWordsConfig extends LabelMaps {

@@ -3,6 +3,8 @@
 // tells the user what to install when one is missing.
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { findChromiumBinary, which } from "../../lib/utils/which";
+export { findChromiumBinary, which } from "../../lib/utils/which";
 
 /** The Jupyter programs the workbook can use. */
 export type JupyterApp = "lab" | "notebook" | "nbconvert";
@@ -18,23 +20,6 @@ export const INSTALL_HINTS = {
   chromium: "Chromium is not installed: sudo apt-get install chromium",
 } as const;
 
-/**
- * The full path of an executable found on PATH, or undefined.
- *
- * @example which("jupyter-notebook"); // "/usr/bin/jupyter-notebook"
- */
-export function which(command: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
-  for (const dir of (env.PATH ?? "").split(path.delimiter).filter(Boolean)) {
-    const file = path.join(dir, command);
-    try {
-      fs.accessSync(file, fs.constants.X_OK);
-      if (fs.statSync(file).isFile()) return file;
-    } catch {
-      /* not here */
-    }
-  }
-  return undefined;
-}
 
 /**
  * The installed Jupyter programs (`jupyter lab` is `jupyter-lab` on PATH, and
@@ -51,12 +36,3 @@ export function findJupyter(env: NodeJS.ProcessEnv = process.env): Partial<Recor
   return found;
 }
 
-/**
- * The Chromium (or Chrome) binary on PATH (Debian: /usr/bin/chromium); used
- * only by the browser check.
- *
- * @example findChromiumBinary() ?? INSTALL_HINTS.chromium
- */
-export function findChromiumBinary(env: NodeJS.ProcessEnv = process.env): string | undefined {
-  return which("chromium", env) ?? which("chromium-browser", env) ?? which("google-chrome", env);
-}

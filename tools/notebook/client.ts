@@ -2,7 +2,7 @@
 // control DEALER sockets, an iopub SUBSCRIBER, a heartbeat; requests are
 // matched to replies and IOPub messages by their parent msg_id.
 import type * as Zmq from "zeromq";
-import { logger } from "../utils/log";
+import { logger } from "../../lib/utils/log";
 import { JupyterMessage, Session } from "./protocol";
 import type { ConnectionInfo } from "./kernelManager";
 

@@ -2,7 +2,7 @@
 // NotebookClient): outputs recorded as nbformat does, execution counts,
 // a per-cell timeout that interrupts the kernel, the kernel's death noticed,
 // the run stopped at the first failing cell, the kernel always shut down.
-import { logger } from "../utils/log";
+import { logger } from "../../lib/utils/log";
 import { KernelClient, TimeoutError, withTimeout } from "./client";
 import { KernelManager } from "./kernelManager";
 import { getKernelSpec, KernelSpec } from "./kernelspec";

@@ -1,6 +1,6 @@
 import { BertTokenizer } from "../tokenizers";
-import { ModelBatch, TextClassificationOptions, TextClassificationPipelineBase, TextClassificationPipelineCall } from "../pipelines/textClassification";
-import { DynamicQuantizedModel } from "./dynamic";
+import { ModelBatch, TextClassificationOptions, TextClassificationPipelineBase, TextClassificationPipelineCall } from "./textClassification";
+import { DynamicQuantizedModel } from "../quantization/dynamic";
 
 /**
  * `pipeline("text-classification")` over a dynamically quantized model: the

@@ -3,7 +3,7 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { writeFileAtomic } from "../utils/fs";
+import { writeFileAtomic } from "../../lib/utils/fs";
 
 /** How the kernel is interrupted: a SIGINT to its process group, or an interrupt_request on control. */
 export type InterruptMode = "signal" | "message";

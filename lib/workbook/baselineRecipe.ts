@@ -6,14 +6,14 @@ import { DatasetDict, loadClinc } from "../data";
 import { BertTokenizer } from "../tokenizers";
 import { IntentReport, intentReport } from "../evaluation";
 import { BackendName, initBackend } from "../backend";
-import { TEACHER_CHECKPOINT, OUTPUTS_DIR } from "../workbook/hub";
-import { saveOosThreshold, withFallback } from "../workbook/recipes";
+import { TEACHER_CHECKPOINT, OUTPUTS_DIR } from "./hub";
+import { saveOosThreshold, withFallback } from "./recipes";
 import { writeJsonAtomic } from "../utils/fs";
 import { logger } from "../utils/log";
-import { BagOfWordsClassifier } from "./bagOfWords";
-import { bagOfWordsConfig } from "./config";
-import { BagOfWordsFeaturizer } from "./features";
-import { BOW_TRAINING_DEFAULTS, BagOfWordsEpochLog, BagOfWordsExample, BagOfWordsTrainingArgs, predictBagOfWords, trainBagOfWordsClassifier } from "./trainer";
+import { BagOfWordsClassifier } from "../models/bagOfWords/model";
+import { bagOfWordsConfig } from "../models/bagOfWords/config";
+import { BagOfWordsFeaturizer } from "../models/bagOfWords/features";
+import { BOW_TRAINING_DEFAULTS, BagOfWordsEpochLog, BagOfWordsExample, BagOfWordsTrainingArgs, predictBagOfWords, trainBagOfWordsClassifier } from "../baseline/trainer";
 
 function withoutSeed({ seed: _seed, ...rest }: BagOfWordsTrainingArgs): Omit<BagOfWordsTrainingArgs, "seed"> {
   return rest;

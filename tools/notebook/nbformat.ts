@@ -1,6 +1,6 @@
 // Small helpers for reading, writing and checking .ipynb files (nbformat 4).
 import * as fs from "node:fs";
-import { writeFileAtomic } from "../utils/fs";
+import { writeFileAtomic } from "../../lib/utils/fs";
 
 /** One cell of an nbformat 4 notebook. */
 export interface NotebookCell {

@@ -8,7 +8,7 @@ import * as fs from "node:fs";
 import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
-import { logger } from "../utils/log";
+import { logger } from "../../lib/utils/log";
 import type { KernelSpec } from "./kernelspec";
 import type { KernelClient } from "./client";
 

@@ -1,12 +1,13 @@
+import { registerModelKind } from "../registry";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
-import type { ModelInputs } from "../models/modeling";
-import type { SequenceClassificationModel } from "../models/sequenceClassification";
-import { readSafetensors, toFloat32, writePretrainedFolder } from "../models/safetensors";
-import { dropout, embedding, linear, matMul } from "../ops";
-import { Random } from "../utils/random";
-import { readJson } from "../utils/fs";
+import type { ModelInputs } from "../modeling";
+import type { SequenceClassificationModel } from "../sequenceClassification";
+import { readSafetensors, toFloat32, writePretrainedFolder } from "../safetensors";
+import { dropout, embedding, linear, matMul } from "../../ops";
+import { Random } from "../../utils/random";
+import { readJson } from "../../utils/fs";
 import { BagOfWordsConfig, BagOfWordsConfigInput, bagOfWordsConfig, featureSettings, validateBagOfWordsConfig } from "./config";
 import { BagOfWordsFeaturizer, CompactBatch, compactRows } from "./features";
 
@@ -224,3 +225,5 @@ export class BagOfWordsClassifier implements SequenceClassificationModel {
     this.params.clear();
   }
 }
+
+registerModelKind({ name: "bag-of-words", modelTypes: ["bag-of-words"], load: (dir) => BagOfWordsClassifier.fromPretrained(dir) });
