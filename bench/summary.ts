@@ -1,7 +1,7 @@
 // The committed record of every bench: bench/results/summary.json keeps, per
 // bench, the rows of its latest run with the date, the machine and the git
-// commit; summary.md is the same as tables. The README quotes these tables
-// (scripts/readmeFigures.ts), so no figure there is typed by hand.
+// commit; summary.md is the same as tables. docs/benchmarks.md quotes these
+// tables (scripts/readmeFigures.ts), so no figure there is typed by hand.
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";

@@ -1,8 +1,8 @@
 // The whole workbook as the README's main command runs it (npm run bench --
 // workbook; WORKBOOK_BENCH_PROFILE, default "default"): every notebook
 // headless, its time, and the final perfMetrics table the notebooks built
-// (size, latency and accuracy per row), so the README's timings and the
-// chapter's closing comparison come from a recorded run; it writes the same
+// (size, latency and accuracy per row), so the timings and the chapter's
+// closing comparison in docs/benchmarks.md come from a recorded run; it writes the same
 // report as npm start (outputs/report/). `workbookOwnData`
 // does the same on the "your own data" example (scripts/makeExampleData.ts:
 // CSV files, 30 intents, no oos), training every model it needs from scratch.

@@ -1,8 +1,9 @@
-// Keeps the README's figures in step with their sources: every table between
-// `<!-- figures:NAME -->` and `<!-- /figures -->` is generated, from the
-// shipped models' training_report.json files (figures:models) or from the
-// committed bench summary, bench/results/summary.json (figures:bench:NAME).
-//   npm run readme:figures          # rewrite the README's figure blocks
+// Keeps the figures of README.md and docs/benchmarks.md in step with their
+// sources: every table between `<!-- figures:NAME -->` and `<!-- /figures -->`
+// is generated, from the shipped models' training_report.json files
+// (figures:models, the README's models table) or from the committed bench
+// summary, bench/results/summary.json (figures:bench:NAME, in docs/benchmarks.md).
+//   npm run readme:figures          # rewrite both files' figure blocks
 //   npm run readme:figures -- --check   # exit 1 when a block is stale (CI)
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -11,6 +12,9 @@ import { benchTable, loadSummary } from "../bench/summary";
 import { writeFileAtomic } from "../lib/utils/fs";
 
 export const README = path.resolve(__dirname, "..", "README.md");
+export const BENCHMARKS_DOC = path.resolve(__dirname, "..", "docs", "benchmarks.md");
+/** Every file with generated figure blocks. */
+export const FIGURE_FILES = [README, BENCHMARKS_DOC];
 const BLOCK = /<!-- figures:([\w:-]+) -->\n[\s\S]*?<!-- \/figures -->/g;
 
 const pct = (v: number | null | undefined) => (v === null || v === undefined ? "n/a" : v.toFixed(4));
@@ -55,8 +59,8 @@ export function modelsTable(dir = MODELS_DIR): string {
   return rows.join("\n");
 }
 
-/** The README with every figure block regenerated. */
-export function renderReadme(text: string, summaryFile?: string): string {
+/** A Markdown file (README.md, docs/benchmarks.md) with every figure block regenerated. */
+export function renderFigures(text: string, summaryFile?: string): string {
   const summary = loadSummary(summaryFile);
   return text.replace(BLOCK, (_m, name: string) => {
     let body: string;
@@ -64,22 +68,27 @@ export function renderReadme(text: string, summaryFile?: string): string {
     else if (name.startsWith("bench:")) {
       const run = summary[name.slice("bench:".length)];
       body = run ? `${benchTable(run)}\n\n_${run.date.slice(0, 10)}, ${run.machine}, ${run.backend}._` : `_No run of bench "${name.slice(6)}" recorded yet: \`npm run bench -- ${name.slice(6)}\`._`;
-    } else throw new Error(`README: unknown figures block "${name}"`);
+    } else throw new Error(`unknown figures block "${name}" (figures:models or figures:bench:NAME)`);
     return `<!-- figures:${name} -->\n${body}\n<!-- /figures -->`;
   });
 }
 
 if (require.main === module) {
-  const text = fs.readFileSync(README, "utf8");
-  const next = renderReadme(text);
-  if (process.argv.includes("--check")) {
-    if (next !== text) {
-      console.error("README figures are stale: run `npm run readme:figures` (they come from data/models/*/training_report.json and bench/results/summary.json)");
-      process.exit(1);
+  const check = process.argv.includes("--check");
+  let stale = 0;
+  for (const file of FIGURE_FILES) {
+    const rel = path.relative(path.resolve(__dirname, ".."), file);
+    const text = fs.readFileSync(file, "utf8");
+    const next = renderFigures(text);
+    if (check) {
+      if (next !== text) {
+        console.error(`${rel}: figures are stale: run \`npm run readme:figures\` (they come from data/models/*/training_report.json and bench/results/summary.json)`);
+        stale++;
+      } else console.log(`${rel}: figures match their sources.`);
+    } else {
+      writeFileAtomic(file, next);
+      console.log(next === text ? `${rel}: figures already up to date.` : `${rel}: figures regenerated.`);
     }
-    console.log("README figures match their sources.");
-  } else {
-    writeFileAtomic(README, next);
-    console.log(next === text ? "README figures already up to date." : "README figures regenerated.");
   }
+  if (stale) process.exit(1);
 }
