@@ -10,7 +10,7 @@ import { performance } from "node:perf_hooks";
 import { createStudy, RandomSampler, TPESampler, Sampler, PostgresStorage, bestSoFar, rosenbrock } from "../lib/hpo";
 import { ndtr } from "../lib/hpo/samplers/truncnorm";
 import { Random } from "../lib/utils/random";
-import { startPostgres } from "../test/helpers/postgres";
+import { startPostgres } from "../tools/postgres";
 import { setLogLevel } from "../lib/utils/log";
 
 /** Seeds 0…SEEDS-1 run 100 trials; the first LONG_SEEDS of them run on to 1000. */

@@ -27,7 +27,7 @@ import { argmax, intentReport } from "../lib/evaluation";
 import { OUTPUTS_DIR, bestShippedModel, modelPath } from "../lib/workbook/hub";
 import { MAX_LENGTH, oversampleOos } from "../lib/workbook/recipes";
 import { setLogLevel } from "../lib/utils/log";
-import type { BenchRow } from "./summary";
+import type { BenchRow } from "../tools/benchSummary";
 import { num } from "./env";
 
 

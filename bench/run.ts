@@ -5,7 +5,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { initBackend } from "../lib/backend";
-import { BenchRow, BenchRun, SUMMARY_JSON, gitCommit, machineDescription, recordRuns } from "./summary";
+import { BenchRow, BenchRun, SUMMARY_JSON, gitCommit, machineDescription, recordRuns } from "../tools/benchSummary";
 import { nativeKernelsActive } from "../lib/native";
 import { benchTeacher } from "./teacher";
 import { benchTrainSpeed } from "./trainSpeed";
@@ -19,7 +19,7 @@ import { benchBaseline, benchBaselineSearch } from "./baseline";
 import { benchRobust } from "./robust";
 import { benchAccuracy } from "./accuracy";
 import { benchPruning } from "./pruning";
-import { makeExampleData } from "../scripts/makeExampleData";
+import { makeExampleData } from "../tools/exampleData";
 import { workbookModelDir, workbookRunDir } from "../lib/workbook/data";
 import { benchWorkbook } from "./workbook";
 import { benchQat } from "./qat";

@@ -9,13 +9,13 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { projectNotebooks, runNotebooks } from "../scripts/runNotebooks";
+import { projectNotebooks, runNotebooks } from "../tools/notebook/runWorkbook";
 import { loadPerfMetrics, resetPerfMetrics } from "../lib/benchmark/store";
 import { writeWorkbookReport } from "../lib/workbook/report";
 import { OUTPUTS_DIR } from "../lib/workbook/hub";
 import { workbookDataName } from "../lib/workbook/data";
 import { workbookProfile } from "../lib/workbook/profile";
-import type { BenchRow } from "./summary";
+import type { BenchRow } from "../tools/benchSummary";
 
 export async function benchWorkbook(dataDir?: string): Promise<BenchRow[]> {
   const profile = workbookProfile(process.env.WORKBOOK_BENCH_PROFILE ?? "default");

@@ -15,7 +15,7 @@ if (!app) {
 
 // Only now: compile lib/, link "workbook", register the kernel.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const { JUPYTER_PATH, ROOT, setupNotebooks } = require("./setupNotebooks") as typeof import("./setupNotebooks");
+const { JUPYTER_PATH, ROOT, setupNotebooks } = require("../tools/notebook/setup") as typeof import("../tools/notebook/setup");
 setupNotebooks();
 const jupyterPath = [JUPYTER_PATH, process.env.JUPYTER_PATH].filter(Boolean).join(path.delimiter);
 // Jupyter refuses to run as root without this flag (containers, CI machines).

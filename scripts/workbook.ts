@@ -3,8 +3,8 @@
 // outputs/report/perf_metrics.{json,md,html,png}.
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { projectNotebooks, runNotebooks } from "./runNotebooks";
-import { ROOT } from "./setupNotebooks";
+import { projectNotebooks, runNotebooks } from "../tools/notebook/runWorkbook";
+import { ROOT } from "../tools/notebook/setup";
 import { resetPerfMetrics } from "../lib/benchmark/store";
 import { writeWorkbookReport } from "../lib/workbook/report";
 import { workbookProfile } from "../lib/workbook/profile";

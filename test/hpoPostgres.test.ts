@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import * as path from "node:path";
 import { spawn } from "node:child_process";
 import { Client } from "pg";
-import { startPostgres, TestPostgres } from "./helpers/postgres";
+import { startPostgres, TestPostgres } from "../tools/postgres";
 import { createStudy, loadStudy, PostgresStorage, RandomSampler, NopPruner, TrialPruned, rosenbrockObjective, retryFailedTrial, SCHEMA_VERSION, thisWorker } from "../lib/hpo";
 import { setLogLevel } from "../lib/utils/log";
 

@@ -6,8 +6,8 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { makeNotebook, writeNotebook } from "../tools/notebook/nbformat";
-import { browserCheckUnavailable, checkBrowser } from "../scripts/checkBrowser";
-import { ROOT } from "../scripts/setupNotebooks";
+import { browserCheckUnavailable, checkBrowser } from "../tools/notebook/checkBrowser";
+import { ROOT } from "../tools/notebook/setup";
 import { plotMetrics } from "../lib/benchmark/plotMetrics";
 
 const unavailable = browserCheckUnavailable();

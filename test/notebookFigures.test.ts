@@ -10,7 +10,7 @@ import { Figure, figureHtml, figureToPng, figureToSvg, mimeBundle, plotlyJs, plo
 import { plotMetrics } from "../lib/benchmark/plotMetrics";
 import { makeNotebook } from "../tools/notebook/nbformat";
 import { NotebookClient } from "../tools/notebook/notebookClient";
-import { JUPYTER_PATH, ROOT, setupNotebooks } from "../scripts/setupNotebooks";
+import { JUPYTER_PATH, ROOT, setupNotebooks } from "../tools/notebook/setup";
 
 const perf = {
   "BERT baseline": { sizeMb: 19.7, timeAvgMs: 7.1, timeStdMs: 0.3, accuracy: 0.772 },

@@ -5,7 +5,7 @@ import * as path from "node:path";
 import { spawnSync } from "node:child_process";
 import { makeNotebook, notebookProblems, Notebook, readNotebook, writeNotebook } from "../tools/notebook";
 import { findJupyter, INSTALL_HINTS } from "../tools/notebook/jupyter";
-import { JUPYTER_PATH, ROOT, setupNotebooks } from "../scripts/setupNotebooks";
+import { JUPYTER_PATH, ROOT, setupNotebooks } from "../tools/notebook/setup";
 
 const NOTEBOOKS = path.join(ROOT, "notebooks");
 

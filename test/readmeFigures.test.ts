@@ -2,8 +2,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { BENCHMARKS_DOC, FIGURE_FILES, README, renderFigures } from "../scripts/readmeFigures";
-import { loadSummary } from "../bench/summary";
+import { BENCHMARKS_DOC, FIGURE_FILES, README, renderFigures } from "../tools/figures";
+import { loadSummary } from "../tools/benchSummary";
 
 // Every figure table in README.md and docs/benchmarks.md is generated from the shipped training reports and the committed bench summary.
 test("the README's and docs/benchmarks.md's figure tables equal what their sources generate (npm run readme:figures)", () => {

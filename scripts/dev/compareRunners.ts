@@ -16,7 +16,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { makeNotebook, readNotebook, writeNotebook, Notebook } from "../../tools/notebook/nbformat";
 import { executeNotebookFile } from "../../tools/notebook/runner";
-import { JUPYTER_PATH, ROOT, setupNotebooks } from "../setupNotebooks";
+import { JUPYTER_PATH, ROOT, setupNotebooks } from "../../tools/notebook/setup";
 
 const PY = "/usr/bin/python3";
 const NBCLIENT = path.join(__dirname, "nbclient_run.py");

@@ -28,8 +28,8 @@ export interface BenchRun {
 
 export type BenchSummary = Record<string, BenchRun>;
 
-export const SUMMARY_JSON = path.join(__dirname, "results", "summary.json");
-export const SUMMARY_MD = path.join(__dirname, "results", "summary.md");
+export const SUMMARY_JSON = path.join(__dirname, "..", "bench", "results", "summary.json");
+export const SUMMARY_MD = path.join(__dirname, "..", "bench", "results", "summary.md");
 
 export function machineDescription(): string {
   const cpu = os.cpus()[0]?.model ?? "unknown CPU";

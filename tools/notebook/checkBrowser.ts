@@ -1,0 +1,160 @@
+// npm run check:browser: the interactive charts in a real browser. Starts the
+// classic Jupyter Notebook (Debian's jupyter-notebook) on a free local port
+// with the project's kernel, opens a copy of notebook 01 in headless Chromium
+// (puppeteer-core), runs all cells (WORKBOOK_PROFILE=smoke), and checks that
+// every code cell ran without an error output and that plotly charts were
+// drawn; saves a screenshot to outputs/browser-check.png.
+//
+//   npm run check:browser                      # notebooks/01_baseline.ipynb
+//   npm run check:browser -- path/to/other.ipynb
+import { spawn, ChildProcess } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { findChromiumBinary, findJupyter, INSTALL_HINTS } from "./jupyter";
+import { freePorts } from "./kernelManager";
+import { JUPYTER_PATH, ROOT, setupNotebooks } from "./setup";
+
+/** Chromium's flags: headless, no GPU, nothing fetched from the network, a fresh profile each run. */
+export const CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"];
+
+export interface BrowserCheckResult {
+  notebook: string;
+  codeCells: number;
+  executionCounts: (number | string | null)[];
+  /** Error outputs plus execute replies whose status was not ok. */
+  errorOutputs: number;
+  plotlyCharts: number;
+  /** Each chart's axis ranges as plotly drew them. */
+  ranges: { x: number[]; y: number[] }[];
+  screenshot: string;
+  seconds: number;
+}
+
+/** Why the check cannot run here (one line), or undefined when it can. */
+export function browserCheckUnavailable(): string | undefined {
+  if (!findJupyter().notebook) return INSTALL_HINTS.notebook;
+  if (!findChromiumBinary()) return INSTALL_HINTS.chromium;
+  return undefined;
+}
+
+async function waitForServer(url: string, server: ChildProcess, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (server.exitCode !== null) throw new Error(`jupyter-notebook exited (code ${server.exitCode}) before it served ${url}`);
+    try {
+      if ((await fetch(url)).ok) return;
+    } catch {
+      /* not up yet */
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`jupyter-notebook did not answer ${url} in ${timeoutMs / 1000} s`);
+}
+
+/**
+ * Runs the check; throws with the reason when a cell did not run, an error
+ * was shown, or no chart was drawn. Everything it starts is stopped.
+ */
+export async function checkBrowser(options: { notebook?: string; screenshot?: string; profile?: string; timeoutMs?: number } = {}): Promise<BrowserCheckResult> {
+  const unavailable = browserCheckUnavailable();
+  if (unavailable) throw new Error(unavailable);
+  const source = path.resolve(options.notebook ?? path.join(ROOT, "notebooks", "01_baseline.ipynb"));
+  if (!fs.existsSync(source)) throw new Error(`Notebook not found: ${source}`);
+  const screenshot = options.screenshot ?? path.join(ROOT, "outputs", "browser-check.png");
+  const timeoutMs = options.timeoutMs ?? 600_000;
+  const start = Date.now();
+  setupNotebooks({ quiet: true });
+  // A copy inside the project (so "workbook" resolves), never the committed notebook: the Notebook autosaves.
+  fs.mkdirSync(path.join(ROOT, "outputs"), { recursive: true });
+  const work = fs.mkdtempSync(path.join(ROOT, "outputs", "browser-check-"));
+  const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "workbook-browser-"));
+  const name = path.basename(source);
+  fs.copyFileSync(source, path.join(work, name));
+  const [port] = await freePorts(1);
+  const token = randomUUID().replaceAll("-", "");
+  const server = spawn(findJupyter().notebook!, ["--no-browser", "--ip=127.0.0.1", `--port=${port}`, "--port-retries=0", `--notebook-dir=${work}`, `--NotebookApp.token=${token}`, "--NotebookApp.password=", ...(process.getuid?.() === 0 ? ["--allow-root"] : [])], {
+    env: {
+      ...process.env,
+      JUPYTER_PATH: [JUPYTER_PATH, process.env.JUPYTER_PATH].filter(Boolean).join(path.delimiter),
+      JUPYTER_CONFIG_DIR: path.join(scratch, "config"), // no user config
+      JUPYTER_RUNTIME_DIR: path.join(scratch, "runtime"),
+      WORKBOOK_PROFILE: options.profile ?? process.env.WORKBOOK_PROFILE ?? "smoke",
+      PYDEVD_DISABLE_FILE_VALIDATION: "1",
+    },
+    stdio: ["ignore", "ignore", "pipe"],
+  });
+  let serverLog = "";
+  server.stderr!.on("data", (d) => (serverLog = (serverLog + d).slice(-4000)));
+  const base = `http://127.0.0.1:${port}`;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const puppeteer = require("puppeteer-core") as typeof import("puppeteer-core");
+  let browser: import("puppeteer-core").Browser | undefined;
+  try {
+    await waitForServer(`${base}/api?token=${token}`, server, 60_000);
+    browser = await puppeteer.launch({ executablePath: findChromiumBinary()!, headless: true, args: CHROMIUM_FLAGS, userDataDir: path.join(scratch, "chromium"), defaultViewport: { width: 1280, height: 900 } });
+    const page = await browser.newPage();
+    await page.goto(`${base}/notebooks/${encodeURIComponent(name)}?token=${token}`, { waitUntil: "load", timeout: 60_000 });
+    await page.waitForFunction("window.Jupyter && Jupyter.notebook && Jupyter.notebook.kernel && Jupyter.notebook.kernel.is_connected()", { timeout: 120_000 });
+    // Count failed replies too: tslab reports an exception on stderr with status "error", not as an error output.
+    await page.evaluate(`(() => {
+      const k = Jupyter.notebook.kernel, orig = k._handle_shell_reply.bind(k);
+      window.__failedReplies = 0;
+      k._handle_shell_reply = (reply) => {
+        if (reply.header.msg_type === "execute_reply" && reply.content.status !== "ok") window.__failedReplies++;
+        return orig(reply);
+      };
+      Jupyter.notebook.execute_all_cells();
+    })()`);
+    // tslab's busy/idle status goes idle after the first cell of a Run All: poll the execution counts instead.
+    type State = { counts: (number | string | null)[]; errors: number };
+    const state = (): Promise<State> =>
+      page.evaluate(`(() => {
+        const cells = Jupyter.notebook.get_cells().filter((c) => c.cell_type === "code" && c.get_text().trim());
+        return {
+          counts: cells.map((c) => c.input_prompt_number ?? null),
+          errors: window.__failedReplies + cells.reduce((n, c) => n + c.output_area.outputs.filter((o) => o.output_type === "error").length, 0),
+        };
+      })()`) as Promise<State>;
+    let s = await state();
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      s = await state();
+      if (s.counts.every((c) => typeof c === "number") || !s.counts.includes("*")) break;
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+    // Charts draw right after their cell; give the last one a moment.
+    await page.waitForSelector(".js-plotly-plot .plot-container", { timeout: 10_000 }).catch(() => undefined);
+    const charts = (await page.evaluate(`Array.from(document.querySelectorAll(".js-plotly-plot")).filter((gd) => gd.querySelector(".plot-container")).map((gd) => ({ x: gd._fullLayout.xaxis.range, y: gd._fullLayout.yaxis.range }))`)) as { x: number[]; y: number[] }[];
+    fs.mkdirSync(path.dirname(screenshot), { recursive: true });
+    const chart = await page.$(".js-plotly-plot");
+    if (chart) await chart.scrollIntoView();
+    await page.screenshot({ path: screenshot as `${string}.png`, fullPage: false });
+    const result: BrowserCheckResult = { notebook: source, codeCells: s.counts.length, executionCounts: s.counts, errorOutputs: s.errors, plotlyCharts: charts.length, ranges: charts, screenshot, seconds: (Date.now() - start) / 1000 };
+    const problems: string[] = [];
+    const notRun = s.counts.map((c, i) => (typeof c === "number" ? -1 : i + 1)).filter((i) => i > 0);
+    if (notRun.length) problems.push(`code cells ${notRun.join(", ")} did not run (prompts ${JSON.stringify(s.counts)})`);
+    if (s.errors) problems.push(`${s.errors} cell(s) failed or showed an error`);
+    if (!charts.length) problems.push("no plotly chart (.js-plotly-plot .plot-container) was drawn");
+    if (problems.length) throw Object.assign(new Error(`Browser check of ${name} failed: ${problems.join("; ")} (screenshot: ${path.relative(ROOT, screenshot)})`), { result });
+    return result;
+  } finally {
+    await browser?.close().catch(() => undefined);
+    // Stop the kernels through the server, then the server itself.
+    try {
+      const kernels = (await (await fetch(`${base}/api/kernels?token=${token}`)).json()) as { id: string }[];
+      await Promise.all(kernels.map((k) => fetch(`${base}/api/kernels/${k.id}?token=${token}`, { method: "DELETE" })));
+    } catch {
+      /* server already gone */
+    }
+    if (server.exitCode === null) {
+      server.kill("SIGTERM");
+      await Promise.race([new Promise((r) => server.once("exit", r)), new Promise((r) => setTimeout(r, 15_000))]);
+      if (server.exitCode === null && server.signalCode === null) server.kill("SIGKILL");
+    }
+    fs.rmSync(work, { recursive: true, force: true });
+    fs.rmSync(scratch, { recursive: true, force: true });
+    if (process.env.WORKBOOK_DEBUG_BROWSER) console.error(serverLog);
+  }
+}
