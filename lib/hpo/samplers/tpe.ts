@@ -64,7 +64,7 @@ type Score = [step: number, value: number];
  * added it in 3.5). Measured here on Rosenbrock (200 trials, 400 seeds), the
  * 3.1 form reached a median best of 0.049 (95% CI 0.039–0.057) and the scaled
  * one 0.060 (0.048–0.074), a small edge (Mann–Whitney p = 0.01), so the 3.1
- * behaviour is kept. test/hpoTpeReplay.test.ts checks that, drawing from
+ * behaviour is kept. test/hpo/tpeReplay.test.ts checks that, drawing from
  * numpy's stream, this sampler suggests exactly what Optuna 3.1's does.
  *
  * @example

@@ -1,0 +1,36 @@
+// The interactive charts in a real browser (classic Notebook + headless
+// Chromium), on a tiny notebook; npm run check:browser does the same on
+// notebook 01. Skipped where Jupyter Notebook or Chromium is not installed.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { makeNotebook, writeNotebook } from "../../tools/notebook/nbformat";
+import { browserCheckUnavailable, checkBrowser } from "../../tools/notebook/checkBrowser";
+import { ROOT } from "../../tools/notebook/setup";
+import { plotMetrics } from "../../lib/benchmark/plotMetrics";
+
+const unavailable = browserCheckUnavailable();
+
+test("plotly charts draw in the classic Notebook under headless Chromium, and every cell runs", { skip: unavailable ?? false, timeout: 180_000 }, async () => {
+  fs.mkdirSync(path.join(ROOT, "outputs"), { recursive: true });
+  const dir = fs.mkdtempSync(path.join(ROOT, "outputs", "nb-browser-"));
+  const nb = path.join(dir, "charts.ipynb");
+  writeNotebook(makeNotebook([
+    ["markdown", "# Charts"],
+    ["code", 'import { showFigure, plotMetrics, lineChart } from "workbook";\nconst perf = { "BERT baseline": { sizeMb: 19.7, timeAvgMs: 7.1, timeStdMs: 0.3, accuracy: 0.772 }, Distillation: { sizeMb: 13.6, timeAvgMs: 3.9, timeStdMs: 0.2, accuracy: 0.78 } };\nshowFigure(plotMetrics(perf, "Distillation"));'],
+    ["code", 'showFigure(lineChart([{ name: "T=1", x: [1, 2, 3], y: [0.2, 0.5, 0.3] }]));'],
+  ]), nb);
+  try {
+    const r = await checkBrowser({ notebook: nb, screenshot: path.join(dir, "shot.png"), timeoutMs: 120_000 });
+    assert.deepEqual(r.executionCounts, [1, 2]);
+    assert.equal(r.errorOutputs, 0);
+    assert.equal(r.plotlyCharts, 2, "each chart draws, the second without plotly.js of its own");
+    const expected = plotMetrics({ "BERT baseline": { sizeMb: 19.7, timeAvgMs: 7.1, timeStdMs: 0.3, accuracy: 0.772 }, Distillation: { sizeMb: 13.6, timeAvgMs: 3.9, timeStdMs: 0.2, accuracy: 0.78 } }, "Distillation").layout;
+    const near = (a: number[], b: number[]) => a.every((v, i) => Math.abs(v - b[i]) < 1e-9);
+    assert.ok(near(r.ranges[0].x, expected.xaxis.range) && near(r.ranges[0].y, expected.yaxis.range), `the interactive chart has the figure's ranges, as its PNG: ${JSON.stringify(r.ranges[0])}`);
+    assert.ok(fs.statSync(r.screenshot).size > 10_000);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
