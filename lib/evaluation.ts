@@ -9,6 +9,12 @@ export interface IntentReport {
   n: number;
 }
 
+/**
+ * Index of the largest value of a row (the first one on a tie).
+ *
+ * @example
+ * argmax([0.1, 2.3, -1]); // 1
+ */
 export function argmax(row: ArrayLike<number>): number {
   let best = 0;
   for (let j = 1; j < row.length; j++) if (row[j] > row[best]) best = j;
@@ -19,6 +25,11 @@ export function argmax(row: ArrayLike<number>): number {
  * Accuracy, in-scope accuracy and oos recall from logits rows (or predicted
  * ids) and true ids. Without an oos class (`oosId` undefined) the last two
  * are null: not applicable, never a false 0.
+ *
+ * @example
+ * const test = await trainer.predict(encodedTest);
+ * intentReport(test.predictions, test.labelIds, clinc.test.features.intent.str2int("oos")); // { accuracy, inScopeAccuracy, oosRecall, n }
+ * intentReport([[0.1, 2.3, -1], 2, [3, 0, 0], 1], [1, 2, 0, 2], 2); // { accuracy: 0.75, inScopeAccuracy: 1, oosRecall: 0.5, n: 4 }
  */
 export function intentReport(predictions: readonly (ArrayLike<number> | number)[], labels: readonly number[], oosId: number | undefined): IntentReport {
   if (predictions.length !== labels.length) throw new Error(`intentReport: ${predictions.length} predictions for ${labels.length} labels`);

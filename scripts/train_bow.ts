@@ -1,4 +1,4 @@
-// npm run train:bow: trains the "Bag-of-words baseline" (lib/baseline/recipe.ts) on the
+// npm run train:bow: trains the "Bag-of-words baseline" (lib/workbook/baselineRecipe.ts) on the
 // workbook's data (CLINC150, or WORKBOOK_DATA) with the teacher's tokenizer and writes
 // data/models/bow-clinc (or outputs/<data>/models/bow-clinc). Overrides: BOW_SEED, --out DIR.
 import { trainBagOfWords } from "../lib/workbook/baselineRecipe";

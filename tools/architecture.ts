@@ -134,3 +134,26 @@ export function toolViolations(root: string): string[] {
   }
   return problems;
 }
+
+/**
+ * Runtime exports of lib/ (functions, classes, constants, enums; barrels
+ * skipped) whose TSDoc has no `@example`, as "file:line name".
+ *
+ * @example exportsWithoutExample("."); // [] when every export shows its use
+ */
+export function exportsWithoutExample(root: string): string[] {
+  const missing: string[] = [];
+  for (const file of sourceFiles(path.join(root, "lib"))) {
+    if (path.basename(file) === "index.ts" || !file.endsWith(".ts")) continue;
+    const src = fs.readFileSync(file, "utf8");
+    const seen = new Set<string>(); // an overloaded function is documented on its first signature
+    for (const m of src.matchAll(/^export (?:async )?(?:abstract )?(?:function|class|const|let|enum) (\w+)/gm)) {
+      if (seen.has(m[1])) continue;
+      seen.add(m[1]);
+      const before = src.slice(0, m.index).trimEnd();
+      const doc = before.endsWith("*/") ? before.slice(before.lastIndexOf("/**")) : "";
+      if (!doc.includes("@example")) missing.push(`${path.relative(root, file)}:${src.slice(0, m.index).split("\n").length} ${m[1]}`);
+    }
+  }
+  return missing;
+}

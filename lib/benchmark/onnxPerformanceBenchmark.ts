@@ -4,7 +4,13 @@ import { Dataset } from "../data/dataset";
 import { IntentRow } from "../data/intents";
 import { PerformanceBenchmark, BenchmarkablePipeline, BenchmarkOptions } from "./performanceBenchmark";
 
-/** The book's `OnnxPerformanceBenchmark`: the size is that of the .onnx file. */
+/**
+ * The book's `OnnxPerformanceBenchmark`: the size is that of the .onnx file.
+ *
+ * @example
+ * const pb = new OnnxPerformanceBenchmark(new OnnxPipeline(session, tokenizer, model.config), testSet, "Distillation + ORT", "outputs/onnx/model.onnx");
+ * perfMetrics = savePerfMetrics(await pb.runBenchmark()); // sizeMb is the .onnx file's
+ */
 export class OnnxPerformanceBenchmark extends PerformanceBenchmark {
   constructor(pipeline: OnnxClassifier, dataset: Dataset<IntentRow>, optimType: string, readonly modelPath: string, options: BenchmarkOptions = {}) {
     super(pipeline as unknown as BenchmarkablePipeline, dataset, optimType, options);

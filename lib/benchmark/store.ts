@@ -3,15 +3,31 @@ import * as path from "node:path";
 import { PerfMetrics } from "./performanceBenchmark";
 import { readJson, writeJsonAtomic } from "../utils/fs";
 
-/** Where the notebooks collect their benchmark rows (outputs/ is not committed). */
+/**
+ * Where the notebooks collect their benchmark rows (outputs/ is not committed).
+ *
+ * @example
+ * loadPerfMetrics(PERF_METRICS_FILE); // the same as loadPerfMetrics(): "<repo>/outputs/perf_metrics.json"
+ */
 export const PERF_METRICS_FILE = path.resolve(__dirname, "..", "..", "outputs", "perf_metrics.json");
 
-/** The perf_metrics table gathered so far (empty when none). */
+/**
+ * The perf_metrics table gathered so far (empty when none).
+ *
+ * @example
+ * const perfMetrics = loadPerfMetrics(); // { "BERT baseline": { sizeMb, timeAvgMs, timeStdMs, accuracy }, … }
+ */
 export function loadPerfMetrics(file = PERF_METRICS_FILE): PerfMetrics {
   return fs.existsSync(file) ? readJson<PerfMetrics>(file, "perf metrics") : {};
 }
 
-/** Merges rows into the stored table (atomically) and returns the whole table. */
+/**
+ * Merges rows into the stored table (atomically) and returns the whole table.
+ *
+ * @example
+ * perfMetrics = savePerfMetrics(await pb.runBenchmark()); // the whole table, this row merged in
+ * showFigure(plotMetrics(perfMetrics, optimType));
+ */
 export function savePerfMetrics(rows: PerfMetrics, file = PERF_METRICS_FILE): PerfMetrics {
   const all = { ...loadPerfMetrics(file), ...rows };
   writeJsonAtomic(file, all);
@@ -23,20 +39,38 @@ export function savePerfMetrics(rows: PerfMetrics, file = PERF_METRICS_FILE): Pe
  * are measured like optimisations but kept in their own store, so the
  * workbook's charts and final report show only real rows; the report lists
  * demonstrations in a table of their own.
+ *
+ * @example
+ * loadDemoMetrics(DEMO_METRICS_FILE); // the same as loadDemoMetrics(): "<repo>/outputs/demo_metrics.json"
  */
 export const DEMO_METRICS_FILE = path.resolve(__dirname, "..", "..", "outputs", "demo_metrics.json");
 
-/** Merges demonstration rows into their store and returns all of them. */
+/**
+ * Merges demonstration rows into their store and returns all of them.
+ *
+ * @example
+ * saveDemoMetrics(await new PerformanceBenchmark(pipe, testSet, "One-epoch student").runBenchmark()); // kept off the final chart
+ */
 export function saveDemoMetrics(rows: PerfMetrics, file = DEMO_METRICS_FILE): PerfMetrics {
   return savePerfMetrics(rows, file);
 }
 
-/** The demonstration rows gathered so far (empty when none). */
+/**
+ * The demonstration rows gathered so far (empty when none).
+ *
+ * @example
+ * Object.keys(loadDemoMetrics()); // ["One-epoch student", …]
+ */
 export function loadDemoMetrics(file = DEMO_METRICS_FILE): PerfMetrics {
   return loadPerfMetrics(file);
 }
 
-/** Empties both stores: the first notebook starts the comparison afresh (as `npm start` does for a whole run). */
+/**
+ * Empties both stores: the first notebook starts the comparison afresh (as `npm start` does for a whole run).
+ *
+ * @example
+ * resetPerfMetrics(); // the first notebook starts an empty comparison
+ */
 export function resetPerfMetrics(file = PERF_METRICS_FILE, demoFile = DEMO_METRICS_FILE): void {
   for (const f of [file, demoFile]) fs.rmSync(f, { force: true });
 }

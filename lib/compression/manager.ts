@@ -10,7 +10,7 @@ import type { CompressionConfig, CompressionHooks } from "./types";
 
 /**
  * Runs compression during training. Call its hooks from your loop (see the
- * example) or pass it (or its configs) to `trainer.distill()`.
+ * example) or pass it (or its configs) to `distill(trainer, …)`.
  *
  * @example
  * const manager = prepareCompression(student, [distillationConfig, qatConfig]);

@@ -4,7 +4,12 @@ import { Dataset } from "./dataset";
 import { IntentDataset, toIntentRow } from "./intents";
 import { readJson } from "../utils/fs";
 
-/** The shipped copy of CLINC150 ("plus"), see data/clinc150/README.md. */
+/**
+ * The shipped copy of CLINC150 ("plus"), see data/clinc150/README.md.
+ *
+ * @example
+ * loadClinc(CLINC_DIR); // the same as loadClinc(): "<repo>/data/clinc150"
+ */
 export const CLINC_DIR = path.resolve(__dirname, "..", "..", "data", "clinc150");
 
 export interface DatasetDict {

@@ -9,6 +9,11 @@ export interface Features {
 /**
  * A small in-memory table in the spirit of `datasets.Dataset`: rows, length,
  * `select`, `shuffle`, `map`, `filter`. Rows are plain objects.
+ *
+ * @example
+ * const ds = new Dataset([{ text: "refund my order", intent: 0 }, { text: "where is my parcel", intent: 1 }], { intent: new ClassLabel(["refund", "delivery"]) });
+ * ds.column("intent"); // [0, 1]
+ * ds.shuffle(42).filter((r) => r.intent === 1).at(0).text; // "where is my parcel"
  */
 export class Dataset<Row extends object> {
   constructor(
@@ -61,6 +66,9 @@ export class Dataset<Row extends object> {
 /**
  * Rows of several datasets with the same features, one after another, as
  * `datasets.concatenate_datasets`. Used, for example, to oversample a class.
+ *
+ * @example
+ * const oversampled = concatenateDatasets([train, train.filter((r) => r.intent === oosId)]); // the oos rows twice
  */
 export function concatenateDatasets<Row extends object>(datasets: Dataset<Row>[]): Dataset<Row> {
   if (!datasets.length) throw new Error("concatenateDatasets: no datasets given");

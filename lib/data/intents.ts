@@ -20,7 +20,12 @@ export interface IntentRow {
 
 export type IntentDataset = Dataset<IntentRow>;
 
-/** Checks one (text, label) pair and turns the label into its id. */
+/**
+ * Checks one (text, label) pair and turns the label into its id.
+ *
+ * @example
+ * toIntentRow("where is my parcel", "delivery", new ClassLabel(["refund", "delivery"]), "train.csv line 3"); // { text: "where is my parcel", intent: 1 }
+ */
 export function toIntentRow(text: unknown, label: unknown, classLabel: ClassLabel, where: string): IntentRow {
   if (typeof text !== "string" || text.trim().length === 0) {
     throw new Error(`${where}: empty or non-string text`);
@@ -254,7 +259,19 @@ function toDataset(rows: readonly RawRow[], names: readonly string[], classLabel
  * const ds = loadIntentDataset("my_intents.csv"); // one file: a Dataset
  */
 export function loadIntentDataset(file: string, options?: LoadIntentOptions): IntentDataset;
+/**
+ * The `{ train, test, validation? }` form: three splits over the training file's label list (see the single-file form above).
+ *
+ * @example
+ * const { train, validation, test } = loadIntentDataset({ train: "shop/train.csv", validation: "shop/val.csv", test: "shop/test.csv" }, { labelColumn: "category" });
+ */
 export function loadIntentDataset(files: IntentDataFiles, options?: LoadIntentSplitsOptions): DatasetDict;
+/**
+ * Implementation of both forms above.
+ *
+ * @example
+ * loadIntentDataset("my_intents.csv").length; // the file's row count
+ */
 export function loadIntentDataset(source: string | IntentDataFiles, options: LoadIntentSplitsOptions = {}): IntentDataset | DatasetDict {
   const textColumn = options.textColumn ?? "text";
   const labelColumn = options.labelColumn ?? "label";

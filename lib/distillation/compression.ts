@@ -24,6 +24,10 @@ function checkWeights(where: string, w: readonly number[], n: number): void {
  * Logit distillation: loss = w0 · L0(student, labels) + w1 · T² · L1(student/T, teacher/T),
  * with L0 in CE | MSE (the student's own loss, as computed by the loop) and
  * L1 in CE (soft cross-entropy) | KL | MSE.
+ *
+ * @example
+ * const criterion = new KnowledgeDistillationLossConfig({ temperature: 2, lossTypes: ["CE", "KL"], lossWeightRatio: [0.5, 0.5] });
+ * new DistillationConfig({ teacherModel: teacher, criterion });
  */
 export class KnowledgeDistillationLossConfig {
   readonly kind = "logits" as const;
@@ -51,6 +55,10 @@ export type LayerRef = string;
  * Intermediate-layer distillation: match the student's hidden states (or
  * attentions) to the teacher's on mapped layers, with a learned linear
  * projection when their widths differ.
+ *
+ * @example
+ * new IntermediateLayersKnowledgeDistillationLossConfig({ layerMappings: [["hidden_states.2", "hidden_states.4"], ["hidden_states.0"]] });
+ * // layerMappings [["hidden_states.2", "hidden_states.4"], ["hidden_states.0", "hidden_states.0"]], lossTypes ["MSE", "MSE"], lossWeightRatio [0.5, 0.5]
  */
 export class IntermediateLayersKnowledgeDistillationLossConfig {
   readonly kind = "layers" as const;
@@ -74,6 +82,13 @@ export class IntermediateLayersKnowledgeDistillationLossConfig {
   }
 }
 
+/**
+ * Parses a layer reference (`"hidden_states.<i>"` or `"attentions.<i>"`) into the model output it names and its index; an error names `where` otherwise.
+ *
+ * @example
+ * parseLayerRef("hidden_states.2"); // { output: "hiddenStates", index: 2 }
+ * parseLayerRef("attentions.0");    // { output: "attentions", index: 0 }
+ */
 export function parseLayerRef(ref: LayerRef, where = "layer mapping"): { output: "hiddenStates" | "attentions"; index: number } {
   const m = /^(hidden_states|attentions)\.(\d+)$/.exec(ref);
   if (!m) throw new Error(`${where}: "${ref}" is not a layer reference (use "hidden_states.<i>" or "attentions.<i>")`);
@@ -82,7 +97,13 @@ export function parseLayerRef(ref: LayerRef, where = "layer mapping"): { output:
 
 export type DistillationCriterion = KnowledgeDistillationLossConfig | IntermediateLayersKnowledgeDistillationLossConfig;
 
-/** Which teacher, and which criterion (INC's DistillationConfig). */
+/**
+ * Which teacher, and which criterion (INC's DistillationConfig).
+ *
+ * @example
+ * const manager = prepareCompression(student, [new DistillationConfig({ teacherModel: teacher, criterion: new KnowledgeDistillationLossConfig({ temperature: 2 }) })]);
+ * await distill(trainer, [new DistillationConfig({ teacherModel: teacher }), new QuantizationAwareTrainingConfig()]);
+ */
 export class DistillationConfig implements CompressionConfig {
   readonly kind = "distillation";
   readonly teacherModel: PreTrainedModel;

@@ -35,7 +35,13 @@ export function kdLoss(studentLogits: tf.Tensor, teacherLogits: tf.Tensor, tempe
   });
 }
 
-/** alpha · CE + (1 − alpha) · kdLoss, the DistillationTrainer's loss. */
+/**
+ * alpha · CE + (1 − alpha) · kdLoss, the DistillationTrainer's loss.
+ *
+ * @example
+ * const loss = distillationLoss(crossEntropy(logits, labels, 0), logits, teacherLogits, 0.5, 2); // 0.5·CE + 0.5·kdLoss(…, T = 2)
+ * distillationLoss(ce, logits, teacherLogits, 1, 2) === ce; // true: alpha 1 is the student alone
+ */
 export function distillationLoss(ce: tf.Scalar, studentLogits: tf.Tensor2D, teacherLogits: tf.Tensor2D, alpha: number, temperature: number): tf.Scalar {
   if (alpha === 1) return ce; // the student alone: no teacher term (and no teacher pass needed)
   return tf.tidy(() => tf.add(tf.mul(ce, alpha), tf.mul(kdLoss(studentLogits, teacherLogits, temperature), 1 - alpha)) as tf.Scalar);

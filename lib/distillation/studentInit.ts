@@ -13,7 +13,13 @@ export interface StudentInitOptions {
   seed?: number;
 }
 
-/** Teacher layers a DistilBERT-style student copies: evenly spaced, starting at 0 (every other layer for half the depth). */
+/**
+ * Teacher layers a DistilBERT-style student copies: evenly spaced, starting at 0 (every other layer for half the depth).
+ *
+ * @example
+ * distilbertLayerMap(12, 6); // [0, 2, 4, 6, 8, 10]: BERT-base → DistilBERT
+ * distilbertLayerMap(4, 2);  // [0, 2]: the chapter's teacher → student
+ */
 export function distilbertLayerMap(teacherLayers: number, studentLayers: number): number[] {
   if (!(Number.isInteger(studentLayers) && studentLayers >= 1 && studentLayers <= teacherLayers)) {
     throw new Error(`studentInit: numLayers must be an integer in [1, ${teacherLayers}] (the teacher's depth), got ${studentLayers}`);

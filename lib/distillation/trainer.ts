@@ -16,6 +16,13 @@ export interface DistillationTrainingArguments extends TrainingArguments {
   temperature: number;
 }
 
+/**
+ * The distillation knobs of `args` with the book's defaults (alpha 0.5, temperature 2), validated.
+ *
+ * @example
+ * resolveDistillationArgs({ alpha: 0.3 }); // { alpha: 0.3, temperature: 2 }
+ * resolveDistillationArgs({ alpha: 1.5 }); // Error: DistillationTrainingArguments.alpha must be in [0, 1], got 1.5
+ */
 export function resolveDistillationArgs(args: Partial<DistillationTrainingArguments>): { alpha: number; temperature: number } {
   const alpha = args.alpha ?? 0.5;
   const temperature = args.temperature ?? 2.0;

@@ -114,14 +114,27 @@ function sameChoice(a: CategoricalChoice, b: CategoricalChoice): boolean {
   return a === b || (typeof a === "number" && typeof b === "number" && Number.isNaN(a) && Number.isNaN(b));
 }
 
-/** Whether the distribution has one possible value (nothing to sample). */
+/**
+ * Whether the distribution has one possible value (nothing to sample).
+ *
+ * @example
+ * isSingle(intDistribution(3, 3)); // true
+ * isSingle(categoricalDistribution(["adam"])); // true
+ * isSingle(floatDistribution(0, 1)); // false
+ */
 export function isSingle(d: Distribution): boolean {
   if (d.type === "categorical") return d.choices.length === 1;
   if (d.low === d.high) return true;
   return d.step !== null && d.low + d.step > d.high;
 }
 
-/** Same distribution, field by field. */
+/**
+ * Same distribution, field by field.
+ *
+ * @example
+ * distributionsEqual(floatDistribution(0, 1), floatDistribution(0, 1)); // true
+ * distributionsEqual(floatDistribution(0, 1), floatDistribution(0, 1, { step: 0.5 })); // false
+ */
 export function distributionsEqual(a: Distribution, b: Distribution): boolean {
   if (a.type !== b.type) return false;
   if (a.type === "categorical") {
@@ -132,7 +145,13 @@ export function distributionsEqual(a: Distribution, b: Distribution): boolean {
   return a.low === n.low && a.high === n.high && a.log === n.log && a.step === n.step;
 }
 
-/** One line describing a distribution, for messages. */
+/**
+ * One line describing a distribution, for messages.
+ *
+ * @example
+ * describeDistribution(floatDistribution(1e-5, 1e-2, { log: true })); // "float(0.00001, 0.01, log)"
+ * describeDistribution(intDistribution(0, 10, { step: 2 })); // "int(0, 10, step 2)"
+ */
 export function describeDistribution(d: Distribution): string {
   if (d.type === "categorical") return `categorical(${JSON.stringify(d.choices)})`;
   return `${d.type}(${d.low}, ${d.high}${d.log ? ", log" : ""}${d.step !== null && !(d.type === "int" && d.step === 1) ? `, step ${d.step}` : ""})`;
@@ -152,7 +171,13 @@ export function checkDistributionCompatibility(name: string, prev: Distribution,
   if (prev.type === "categorical" && !distributionsEqual(prev, next)) throw new Error(`Parameter "${name}" was ${describeDistribution(prev)} in an earlier trial and is now ${describeDistribution(next)}: categorical choices cannot change`);
 }
 
-/** External value → the number samplers work with (a categorical's index). */
+/**
+ * External value → the number samplers work with (a categorical's index).
+ *
+ * @example
+ * toInternal(categoricalDistribution(["adam", "sgd"]), "sgd"); // 1
+ * toInternal(floatDistribution(0, 1), 0.25); // 0.25
+ */
 export function toInternal(d: Distribution, value: ParamValue): number {
   if (d.type === "categorical") {
     const i = d.choices.findIndex((c) => sameChoice(c, value));
@@ -163,14 +188,26 @@ export function toInternal(d: Distribution, value: ParamValue): number {
   return value;
 }
 
-/** Internal number → the value the objective sees. */
+/**
+ * Internal number → the value the objective sees.
+ *
+ * @example
+ * toExternal(categoricalDistribution(["adam", "sgd"]), 1); // "sgd"
+ * toExternal(intDistribution(0, 10), 3.4); // 3
+ */
 export function toExternal(d: Distribution, internal: number): ParamValue {
   if (d.type === "categorical") return d.choices[Math.round(internal)];
   if (d.type === "int") return Math.round(internal);
   return internal;
 }
 
-/** Whether an internal value lies in the distribution (on its step grid). */
+/**
+ * Whether an internal value lies in the distribution (on its step grid).
+ *
+ * @example
+ * contains(intDistribution(0, 10, { step: 2 }), 4); // true
+ * contains(intDistribution(0, 10, { step: 2 }), 5); // false (off the step grid)
+ */
 export function contains(d: Distribution, internal: number): boolean {
   if (d.type === "categorical") return Number.isInteger(internal) && internal >= 0 && internal < d.choices.length;
   if (!(internal >= d.low && internal <= d.high)) return false;
@@ -178,7 +215,13 @@ export function contains(d: Distribution, internal: number): boolean {
   return d.step === null || isMultiple(internal - d.low, d.step);
 }
 
-/** Reads a distribution back from JSON, validating it (storage rows, journal lines). */
+/**
+ * Reads a distribution back from JSON, validating it (storage rows, journal lines).
+ *
+ * @example
+ * distributionFromJson('{"type":"int","low":16,"high":128,"log":true,"step":1}'); // {type: "int", low: 16, high: 128, log: true, step: 1}
+ * distributionFromJson({ type: "float", low: 0, high: 1 }); // {type: "float", low: 0, high: 1, log: false, step: null}
+ */
 export function distributionFromJson(json: unknown): Distribution {
   const o = (typeof json === "string" ? JSON.parse(json) : json) as Record<string, any>;
   if (o?.type === "float") return floatDistribution(o.low, o.high, { log: o.log, step: o.step });

@@ -7,9 +7,22 @@ import type { Distribution, ParamValue } from "./distributions";
 /** Optuna's TrialState: WAITING (enqueued), RUNNING, then one of the finished states. */
 export type TrialState = "RUNNING" | "COMPLETE" | "PRUNED" | "FAIL" | "WAITING";
 
+/**
+ * Every TrialState, in the order of Optuna's TrialState enum.
+ *
+ * @example
+ * TRIAL_STATES.filter(isFinished); // ["COMPLETE", "PRUNED", "FAIL"]
+ * study.getTrials({ states: TRIAL_STATES }); // every trial, as study.getTrials()
+ */
 export const TRIAL_STATES: readonly TrialState[] = ["RUNNING", "COMPLETE", "PRUNED", "FAIL", "WAITING"];
 
-/** Whether a state is final (COMPLETE, PRUNED, FAIL): the trial never changes again. */
+/**
+ * Whether a state is final (COMPLETE, PRUNED, FAIL): the trial never changes again.
+ *
+ * @example
+ * isFinished("PRUNED"); // true
+ * isFinished("RUNNING"); // false
+ */
 export function isFinished(state: TrialState): boolean {
   return state === "COMPLETE" || state === "PRUNED" || state === "FAIL";
 }
@@ -26,7 +39,12 @@ export interface WorkerInfo {
 
 const THIS_WORKER: WorkerInfo = { host: os.hostname(), pid: process.pid, id: randomUUID() };
 
-/** This process's identity, recorded on every trial it runs. */
+/**
+ * This process's identity, recorded on every trial it runs.
+ *
+ * @example
+ * thisWorker(); // { host: os.hostname(), pid: process.pid, id: "eb3a493b-…" }, the same object for every call in this process
+ */
 export function thisWorker(): WorkerInfo {
   return THIS_WORKER;
 }
@@ -55,7 +73,13 @@ export interface FrozenTrial {
   worker: WorkerInfo | null;
 }
 
-/** The largest step with a reported value, or undefined. */
+/**
+ * The largest step with a reported value, or undefined.
+ *
+ * @example
+ * lastStep(newFrozenTrial({ trialId: 0, number: 0, intermediateValues: { 0: 0.71, 1: 0.8, 2: 0.84 } })); // 2
+ * lastStep(newFrozenTrial({ trialId: 1, number: 1 })); // undefined (nothing reported)
+ */
 export function lastStep(t: FrozenTrial): number | undefined {
   let last: number | undefined;
   for (const k of Object.keys(t.intermediateValues)) {
@@ -65,7 +89,13 @@ export function lastStep(t: FrozenTrial): number | undefined {
   return last;
 }
 
-/** A deep copy (Dates and nested objects), so callers cannot change a storage's record. */
+/**
+ * A deep copy (Dates and nested objects), so callers cannot change a storage's record.
+ *
+ * @example
+ * const copy = cloneTrial(trial);
+ * copy.userAttrs.note = "edited"; // trial.userAttrs is unchanged
+ */
 export function cloneTrial(t: FrozenTrial): FrozenTrial {
   return {
     ...t,
@@ -80,7 +110,13 @@ export function cloneTrial(t: FrozenTrial): FrozenTrial {
   };
 }
 
-/** A new record with defaults (used by storages and tests). */
+/**
+ * A new record with defaults (used by storages and tests).
+ *
+ * @example
+ * newFrozenTrial({ trialId: 0, number: 0, state: "COMPLETE", value: 0.88 });
+ * // { trialId: 0, number: 0, state: "COMPLETE", value: 0.88, params: {}, distributions: {}, intermediateValues: {}, …, worker: null }
+ */
 export function newFrozenTrial(fields: Partial<FrozenTrial> & { trialId: number; number: number }): FrozenTrial {
   return {
     state: "RUNNING",
@@ -111,7 +147,13 @@ export class TrialPruned extends Error {
   }
 }
 
-/** Thrown when creating a study whose name is taken (pass loadIfExists: true to reuse it). */
+/**
+ * Thrown when creating a study whose name is taken (pass loadIfExists: true to reuse it).
+ *
+ * @example
+ * await createStudy({ studyName: "rosenbrock", storage }); // a second time: throws DuplicatedStudyError
+ * const study = await createStudy({ studyName: "rosenbrock", storage, loadIfExists: true }); // loads it instead
+ */
 export class DuplicatedStudyError extends Error {
   constructor(name: string) {
     super(`Another study named "${name}" already exists in this storage: pass loadIfExists: true to reuse it, or pick another studyName`);
@@ -119,7 +161,12 @@ export class DuplicatedStudyError extends Error {
   }
 }
 
-/** Thrown when a study name or id is not in the storage. */
+/**
+ * Thrown when a study name or id is not in the storage.
+ *
+ * @example
+ * await loadStudy({ studyName: "no-such-study", storage }); // throws StudyNotFoundError: No study named "no-such-study" in this storage
+ */
 export class StudyNotFoundError extends Error {
   constructor(what: string) {
     super(`No study ${what} in this storage`);

@@ -530,7 +530,13 @@ export async function loadStudy(options: { studyName: string; storage: Storage |
   return study;
 }
 
-/** Deletes a study and its trials from a storage. */
+/**
+ * Deletes a study and its trials from a storage.
+ *
+ * @example
+ * await deleteStudy({ studyName: "rosenbrock", storage: "journal:outputs/hpo.jsonl" });
+ * await loadStudy({ studyName: "rosenbrock", storage: "journal:outputs/hpo.jsonl" }); // now throws StudyNotFoundError
+ */
 export async function deleteStudy(options: { studyName: string; storage: Storage | string }): Promise<void> {
   const storage = resolveStorage(options.storage);
   await storage.deleteStudy(await storage.getStudyIdFromName(options.studyName));

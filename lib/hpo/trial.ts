@@ -203,7 +203,13 @@ export class Trial {
   }
 }
 
-/** Throws unless the value survives JSON (storages keep attributes as JSON). */
+/**
+ * Throws unless the value survives JSON (storages keep attributes as JSON).
+ *
+ * @example
+ * checkJson(`Trial 0: setUserAttr("accuracy")`, { accuracy: 0.88 }); // passes
+ * checkJson(`Trial 0: setUserAttr("f")`, () => 1); // throws: Trial 0: setUserAttr("f"): the value is not JSON-serialisable (function)
+ */
 export function checkJson(where: string, value: unknown): void {
   let text: string | undefined;
   try {

@@ -2,7 +2,12 @@ import { BertConfig, bertConfig, isMaskedLm, LabelMaps } from "./config";
 import { LOAD_OPTIONS, LoadWeightsOptions, ParamScheme, PreTrainedModel, loadInto, readConfig } from "./modeling";
 import { checkOptionKeys } from "../utils/options";
 
-/** Hugging Face's BERT parameter names (`bert.*`, the pooler, `classifier`). */
+/**
+ * Hugging Face's BERT parameter names (`bert.*`, the pooler, `classifier`).
+ *
+ * @example
+ * BERT_SCHEME.layer(0).query; // "bert.encoder.layer.0.attention.self.query"
+ */
 export const BERT_SCHEME: ParamScheme = {
   wordEmbeddings: "bert.embeddings.word_embeddings",
   positionEmbeddings: "bert.embeddings.position_embeddings",

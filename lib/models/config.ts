@@ -63,7 +63,12 @@ export interface DistilBertConfig extends LabelMaps {
 
 export type ModelConfig = BertConfig | DistilBertConfig;
 
-/** Label maps from a list of names (ids in list order). */
+/**
+ * Label maps from a list of names (ids in list order).
+ *
+ * @example
+ * labelMaps(["greeting", "oos"]); // { id2label: { "0": "greeting", "1": "oos" }, label2id: { greeting: 0, oos: 1 } }
+ */
 export function labelMaps(names: readonly string[]): LabelMaps {
   const id2label: Record<string, string> = {};
   const label2id: Record<string, number> = {};
@@ -74,6 +79,13 @@ export function labelMaps(names: readonly string[]): LabelMaps {
   return { id2label, label2id };
 }
 
+/**
+ * The number of labels a config names (the size of its `id2label`).
+ *
+ * @example
+ * numLabels(labelMaps(["greeting", "oos"])); // 2
+ * numLabels(readConfig("data/models/bert-clinc-teacher")); // 151
+ */
 export function numLabels(config: LabelMaps): number {
   return Object.keys(config.id2label ?? {}).length;
 }
@@ -103,7 +115,13 @@ function checkLabels(c: LabelMaps): void {
 const posInt = (v: unknown) => Number.isInteger(v) && (v as number) > 0;
 const prob = (v: unknown) => typeof v === "number" && v >= 0 && v < 1;
 
-/** A BertConfig with Hugging Face's defaults for every field not given. */
+/**
+ * A BertConfig with Hugging Face's defaults for every field not given.
+ *
+ * @example
+ * const config = bertConfig({ hidden_size: 256, num_hidden_layers: 4, num_attention_heads: 4, intermediate_size: 1024, ...labelMaps(names) });
+ * config.vocab_size; // 30522 (HF's default)
+ */
 export function bertConfig(partial: Partial<BertConfig> & LabelMaps): BertConfig {
   const c: BertConfig = {
     model_type: "bert",
@@ -132,7 +150,13 @@ export function bertConfig(partial: Partial<BertConfig> & LabelMaps): BertConfig
   return c;
 }
 
-/** A DistilBertConfig with Hugging Face's defaults for every field not given. */
+/**
+ * A DistilBertConfig with Hugging Face's defaults for every field not given.
+ *
+ * @example
+ * const config = distilBertConfig({ dim: 256, n_layers: 2, n_heads: 4, hidden_dim: 1024, ...labelMaps(names) });
+ * config.seq_classif_dropout; // 0.2 (HF's default)
+ */
 export function distilBertConfig(partial: Partial<DistilBertConfig> & LabelMaps): DistilBertConfig {
   const c: DistilBertConfig = {
     model_type: "distilbert",
@@ -161,7 +185,13 @@ export function distilBertConfig(partial: Partial<DistilBertConfig> & LabelMaps)
   return c;
 }
 
-/** Rejects configs the models cannot run, naming the field. */
+/**
+ * Rejects configs the models cannot run, naming the field.
+ *
+ * @example
+ * validateConfig({ ...readConfig("data/models/bert-clinc-teacher"), hidden_size: 250 });
+ * // Error: Invalid model config: hidden_size (250) must be a multiple of num_attention_heads (4)
+ */
 export function validateConfig(c: ModelConfig): void {
   if (c.model_type === "bert") {
     for (const k of ["vocab_size", "hidden_size", "num_hidden_layers", "num_attention_heads", "intermediate_size", "max_position_embeddings", "type_vocab_size"] as const) {
@@ -201,7 +231,13 @@ function checkPrunedHeads(pruned: unknown, layers: number, heads: number): void 
   }
 }
 
-/** Whether a config describes a masked-language model (`architectures: ["BertForMaskedLM"]`), which has no labels. */
+/**
+ * Whether a config describes a masked-language model (`architectures: ["BertForMaskedLM"]`), which has no labels.
+ *
+ * @example
+ * isMaskedLm({ architectures: ["BertForMaskedLM"] }); // true
+ * isMaskedLm(readConfig("data/models/bert-clinc-teacher")); // false
+ */
 export function isMaskedLm(c: { architectures?: unknown }): boolean {
   return Array.isArray(c.architectures) && c.architectures.some((a) => typeof a === "string" && a.endsWith("ForMaskedLM"));
 }
@@ -237,6 +273,13 @@ function headsOf(pruned: PrunedHeads | undefined, layers: number, heads: number,
   return { headDim: hidden / heads, layerHeads: prunedHeads.map((p) => heads - p.length), prunedHeads };
 }
 
+/**
+ * The encoder shape of a BERT or DistilBERT config under the names both share (`pruned_heads` applied per layer).
+ *
+ * @example
+ * const spec = encoderSpec(readConfig("data/models/distilbert-clinc-pruned"));
+ * spec.layerHeads; // [2, 2]: pruned_heads removed two of the 4 heads in each layer
+ */
 export function encoderSpec(c: ModelConfig): EncoderSpec {
   if (c.model_type === "bert") {
     return {

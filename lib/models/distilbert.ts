@@ -26,6 +26,11 @@ const DISTILBERT_SCHEME: ParamScheme = {
  * Hugging Face's `DistilBertForSequenceClassification` in TensorFlow.js: no
  * token types, no pooler; [CLS] → pre_classifier → ReLU → dropout →
  * classifier. The chapter's student architecture.
+ *
+ * @example
+ * const student = DistilBertForSequenceClassification.fromPretrained("data/models/distilbert-clinc-distilled");
+ * student.spec.layers; // 2 (the teacher has 4)
+ * const { logits } = student.call({ input_ids, attention_mask }); // [batch, 151]
  */
 export class DistilBertForSequenceClassification extends PreTrainedModel {
   declare readonly config: DistilBertConfig;

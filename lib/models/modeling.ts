@@ -114,7 +114,13 @@ function firstNonFinite(data: Float32Array): number {
   return -1;
 }
 
-/** The keys LoadWeightsOptions has (others are a misspelling: an error). */
+/**
+ * The keys LoadWeightsOptions has (others are a misspelling: an error).
+ *
+ * @example
+ * LOAD_OPTIONS; // ["strict", "quiet", "newParameters", "unusedWeights"]
+ * checkOptionKeys({ stict: false }, LOAD_OPTIONS, "fromPretrained"); // Error: fromPretrained: unknown option "stict" (did you mean "strict"?)…
+ */
 export const LOAD_OPTIONS: readonly string[] = Object.freeze(["strict", "quiet", "newParameters", "unusedWeights"]);
 
 /** Weights by HF name, as float32 arrays in HF layout. */
@@ -137,6 +143,11 @@ export interface LoadWeightsOptions {
  * map keyed by Hugging Face state_dict names, `savePretrained` writes
  * config.json + model.safetensors and `fromPretrained` reads them back (also
  * from a real HF checkpoint folder of the same architecture).
+ *
+ * @example
+ * const model: PreTrainedModel = AutoModelForSequenceClassification.fromPretrained("data/models/bert-clinc-teacher");
+ * const { logits } = model.call({ input_ids, attention_mask }); // logits: [batch, 151]
+ * model.savePretrained("outputs/models/my-teacher"); // config.json + model.safetensors
  */
 export abstract class PreTrainedModel {
   readonly config: ModelConfig;
@@ -509,7 +520,12 @@ export function loadInto<M extends PreTrainedModel>(model: M, dir: string, optio
   }
 }
 
-/** A safetensors file's tensors as float32 arrays, by name. */
+/**
+ * A safetensors file's tensors as float32 arrays, by name.
+ *
+ * @example
+ * readWeights("data/models/bert-clinc-teacher/model.safetensors").get("classifier.weight")!.shape; // [151, 256] (PyTorch's [out, in])
+ */
 export function readWeights(file: string): Map<string, { shape: number[]; data: Float32Array }> {
   const { tensors } = readSafetensors(file);
   const weights = new Map<string, { shape: number[]; data: Float32Array }>();
@@ -517,7 +533,12 @@ export function readWeights(file: string): Map<string, { shape: number[]; data: 
   return weights;
 }
 
-/** Reads and validates a folder's config.json. */
+/**
+ * Reads and validates a folder's config.json.
+ *
+ * @example
+ * readConfig("data/models/distilbert-clinc").model_type; // "distilbert"
+ */
 export function readConfig(dir: string): ModelConfig {
   if (!fs.existsSync(dir)) throw new Error(`Model folder not found: ${dir}`);
   const config = readJson<ModelConfig>(path.join(dir, "config.json"), "Model config");

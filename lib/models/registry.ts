@@ -83,7 +83,12 @@ export function registeredModelKinds(): readonly ModelKind[] {
   return [...KINDS.values()];
 }
 
-/** A folder's config.json (a clear error when the folder or the file is missing or corrupt). */
+/**
+ * A folder's config.json (a clear error when the folder or the file is missing or corrupt).
+ *
+ * @example
+ * readFolderConfig("data/models/bow-clinc").model_type; // "bag-of-words"
+ */
 export function readFolderConfig(dir: string): FolderConfig {
   if (!fs.existsSync(dir)) throw new Error(`Model folder not found: ${dir}`);
   const config = readJson<FolderConfig>(path.join(dir, "config.json"), "Model config");

@@ -38,7 +38,13 @@ function viewOf(dtype: SafeDType, buf: ArrayBuffer, offset: number, count: numbe
   }
 }
 
-/** Parses safetensors bytes, validating the header against the data. */
+/**
+ * Parses safetensors bytes, validating the header against the data.
+ *
+ * @example
+ * const { tensors } = parseSafetensors(serializeSafetensors({ w: { dtype: "F32", shape: [2], data: Float32Array.of(1, 2) } }));
+ * tensors.get("w"); // { dtype: "F32", shape: [2], data: Float32Array [1, 2] }
+ */
 export function parseSafetensors(bytes: Uint8Array, source = "safetensors data"): SafetensorsFile {
   const bad = (why: string) => new Error(`Corrupt safetensors file ${source}: ${why}`);
   if (bytes.byteLength < 8) throw bad(`only ${bytes.byteLength} bytes, no header`);
@@ -83,13 +89,25 @@ export function parseSafetensors(bytes: Uint8Array, source = "safetensors data")
   return { tensors, metadata };
 }
 
-/** Reads a `.safetensors` file, naming it in any error. */
+/**
+ * Reads a `.safetensors` file, naming it in any error.
+ *
+ * @example
+ * const { tensors, metadata } = readSafetensors("data/models/bert-clinc-teacher/model.safetensors");
+ * metadata; // { format: "pt" }
+ */
 export function readSafetensors(file: string): SafetensorsFile {
   if (!fs.existsSync(file)) throw new Error(`safetensors file not found: ${file}`);
   return parseSafetensors(new Uint8Array(fs.readFileSync(file)), file);
 }
 
-/** Serialises tensors (sorted by name) with optional string metadata. */
+/**
+ * Serialises tensors (sorted by name) with optional string metadata.
+ *
+ * @example
+ * const bytes = serializeSafetensors({ "classifier.bias": { dtype: "F32", shape: [2], data: Float32Array.of(0.5, -1) } }, { format: "pt" });
+ * parseSafetensors(bytes).metadata; // { format: "pt" }
+ */
 export function serializeSafetensors(tensors: Map<string, SafeTensor> | Record<string, SafeTensor>, metadata?: Record<string, string>): Uint8Array {
   const entries = [...(tensors instanceof Map ? tensors.entries() : Object.entries(tensors))].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   const header: Record<string, unknown> = {};
@@ -117,7 +135,12 @@ export function serializeSafetensors(tensors: Map<string, SafeTensor> | Record<s
   return out;
 }
 
-/** Writes a `.safetensors` file atomically. */
+/**
+ * Writes a `.safetensors` file atomically.
+ *
+ * @example
+ * writeSafetensors("outputs/weights.safetensors", { "classifier.bias": { dtype: "F32", shape: [2], data: Float32Array.of(0.5, -1) } }, { format: "pt" });
+ */
 export function writeSafetensors(file: string, tensors: Map<string, SafeTensor> | Record<string, SafeTensor>, metadata?: Record<string, string>): void {
   writeFileAtomic(file, serializeSafetensors(tensors, metadata));
 }
@@ -125,6 +148,9 @@ export function writeSafetensors(file: string, tensors: Map<string, SafeTensor> 
 /**
  * A model folder as `savePretrained` writes it: `model.safetensors` (float32,
  * PyTorch's metadata) and `config.json`, each atomically.
+ *
+ * @example
+ * writePretrainedFolder("outputs/models/my-student", student.stateDict(), student.config); // what student.savePretrained(…) does
  */
 export function writePretrainedFolder(dir: string, stateDict: Iterable<[string, { shape: number[]; data: Float32Array }]>, config: object): void {
   fs.mkdirSync(dir, { recursive: true });
@@ -143,7 +169,12 @@ function f16ToF32(h: number): number {
   return s * 2 ** (e - 15) * (1 + f / 1024);
 }
 
-/** Any numeric safetensors tensor as Float32Array (F16/BF16 decoded). */
+/**
+ * Any numeric safetensors tensor as Float32Array (F16/BF16 decoded).
+ *
+ * @example
+ * toFloat32({ dtype: "F16", shape: [1], data: Uint16Array.of(0x3c00) }); // Float32Array [1]
+ */
 export function toFloat32(t: SafeTensor): Float32Array {
   switch (t.dtype) {
     case "F32": return t.data as Float32Array;

@@ -3,6 +3,13 @@
 import { onnx } from "onnx-proto";
 import { writeFileAtomic } from "../utils/fs";
 
+/**
+ * ONNX's element types (`onnx.TensorProto.DataType`), for inputs, outputs and initializers.
+ *
+ * @example
+ * [DataType.FLOAT, DataType.UINT8, DataType.INT8, DataType.INT64]; // [1, 2, 3, 7]
+ * g.input("input_ids", DataType.INT64, ["batch", "sequence"]); // as exportToOnnx declares them
+ */
 export const DataType = onnx.TensorProto.DataType;
 
 export type Dim = number | string;
@@ -25,11 +32,24 @@ function attribute(name: string, v: AttrValue): onnx.IAttributeProto {
   return { name, type: AT.TENSOR, t: v };
 }
 
-/** A tensor proto with little-endian raw data. */
+/**
+ * A tensor proto with little-endian raw data.
+ *
+ * @example
+ * tensorProto("classifier.bias", DataType.FLOAT, [2], Float32Array.of(0.5, -0.5)); // { name: "classifier.bias", dataType: 1, dims: [2], rawData: Uint8Array(8) }
+ */
 export function tensorProto(name: string, dataType: number, dims: number[], data: Float32Array | BigInt64Array | Int8Array | Uint8Array | Int32Array): onnx.ITensorProto {
   return { name, dataType, dims, rawData: new Uint8Array(data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength)) };
 }
 
+/**
+ * Builds an ONNX graph (inputs, initializers, nodes with unique names, outputs); `model(opset)` wraps it in a ModelProto.
+ *
+ * @example
+ * const g = new GraphBuilder("scale");
+ * g.output(g.op("Mul", [g.input("x", DataType.FLOAT, ["batch", 4]), g.scalar("two", 2)], { output: "y" }), DataType.FLOAT, ["batch", 4]);
+ * saveModel(g.model(13), "outputs/onnx/scale.onnx"); // y = 2x, runs in ONNX Runtime
+ */
 export class GraphBuilder {
   readonly nodes: onnx.INodeProto[] = [];
   readonly initializers: onnx.ITensorProto[] = [];
@@ -107,17 +127,33 @@ export class GraphBuilder {
   }
 }
 
-/** Serialises a model proto to bytes. */
+/**
+ * Serialises a model proto to bytes.
+ *
+ * @example
+ * const session = await ort.InferenceSession.create(encodeModel(g.model(13))); // no file needed
+ */
 export function encodeModel(model: onnx.IModelProto): Uint8Array {
   return onnx.ModelProto.encode(model as onnx.ModelProto).finish();
 }
 
-/** Writes a model proto to a `.onnx` file atomically. */
+/**
+ * Writes a model proto to a `.onnx` file atomically.
+ *
+ * @example
+ * saveModel(buildOnnxModel(exportSourceOf(model)), "onnx/model.onnx"); // what exportToOnnx does
+ */
 export function saveModel(model: onnx.IModelProto, file: string): void {
   writeFileAtomic(file, encodeModel(model));
 }
 
-/** Parses `.onnx` bytes, with a clear error for a corrupt file. */
+/**
+ * Parses `.onnx` bytes, with a clear error for a corrupt file.
+ *
+ * @example
+ * const model = decodeModel(new Uint8Array(fs.readFileSync("onnx/model.onnx")), "onnx/model.onnx");
+ * decodeModel(Uint8Array.of(1, 2, 3), "bad.onnx"); // throws: Corrupt ONNX file bad.onnx: index out of range: …
+ */
 export function decodeModel(bytes: Uint8Array, source = "ONNX model"): onnx.ModelProto {
   try {
     const m = onnx.ModelProto.decode(bytes);

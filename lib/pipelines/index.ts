@@ -57,7 +57,7 @@ export function pipeline(task: PipelineTask, model: SequenceClassificationModel 
   checkOptionKeys(options, [...TEXT_CLASSIFICATION_OPTIONS, "tokenizer", "strict", "dtype"], "pipeline");
   const { tokenizer: tok, strict, dtype, ...rest } = options;
   if (typeof model !== "string") {
-    if (!tok) throw new Error("pipeline: pass options.tokenizer when the model is given as an object");
+    if (!tok) throw new Error(isLogitsRunner(model) ? "pipeline: pass options.tokenizer with a quantized model (or any model object that runs in ONNX Runtime)" : "pipeline: pass options.tokenizer when the model is given as an object");
     if (dtype) throw new Error("pipeline: dtype applies to a model folder, not a model object");
     if (isLogitsRunner(model)) return new RunnerTextClassificationPipeline(model, tok, rest) as RunnerTextClassifier;
     return new TextClassificationPipeline<SequenceClassificationModel>(model, tok, rest) as TextClassifier<SequenceClassificationModel>;

@@ -41,7 +41,14 @@ export interface SavedOosFallback {
   tuned_on?: string;
 }
 
-/** The out-of-scope fallback saved in a config, if any (validated). */
+/**
+ * The out-of-scope fallback saved in a config, if any (validated).
+ *
+ * @example
+ * savedOosFallback(BertForSequenceClassification.fromPretrained("data/models/bert-clinc-teacher").config); // { oos_threshold: 0.2, oos_label: "oos", tuned_on: "validation" }
+ * savedOosFallback({ task_specific_params: { "text-classification": { oos_threshold: 0.3 } } }); // { oos_threshold: 0.3, oos_label: "oos" }
+ * savedOosFallback({}); // undefined (no fallback saved)
+ */
 export function savedOosFallback(config: object | undefined): SavedOosFallback | undefined {
   const saved = ((config as { task_specific_params?: unknown } | undefined)?.task_specific_params as Record<string, Partial<SavedOosFallback>> | undefined)?.["text-classification"];
   if (!saved || saved.oos_threshold === undefined) return undefined;
@@ -56,7 +63,13 @@ export interface TextClassificationPipelineCall {
   (inputs: readonly string[], options?: TextClassificationOptions): Promise<ClassificationResult[][]>;
 }
 
-/** The options a pipeline and each call accept (anything else is an error with a did-you-mean). */
+/**
+ * The options a pipeline and each call accept (anything else is an error with a did-you-mean).
+ *
+ * @example
+ * [...TEXT_CLASSIFICATION_OPTIONS]; // ["topK", "oosThreshold", "oosLabel", "batchSize", "maxLength"]
+ * checkOptionKeys({ topk: 3 }, TEXT_CLASSIFICATION_OPTIONS, "text-classification pipeline"); // throws: unknown option "topk" (did you mean "topK"?); …
+ */
 export const TEXT_CLASSIFICATION_OPTIONS = Object.freeze(["topK", "oosThreshold", "oosLabel", "batchSize", "maxLength"] as const);
 
 /** What a pipeline needs to know about its model besides the labels. */
@@ -97,6 +110,11 @@ export interface TextClassificationPipelineBase extends TextClassificationPipeli
  * pipeline overrides only `_forward`. Every option, input and output is
  * checked: unknown options, bad inputs (by their index in the caller's
  * array) and a model whose outputs id2label does not cover are errors.
+ *
+ * @example
+ * class FixedPipeline extends TextClassificationPipelineBase { async _forward(b: ModelBatch) { return b.input_ids.map(() => Float32Array.of(2, 0)); } }
+ * const pipe = new FixedPipeline(BertTokenizer.fromPretrained("data/models/bert-clinc-teacher"), { 0: "car_rental", 1: "oos" });
+ * await pipe("rent a van in Paris"); // [{ label: "car_rental", score: 0.8807… }]
  */
 export abstract class TextClassificationPipelineBase extends Callable {
   readonly task = "text-classification";
@@ -251,7 +269,14 @@ export abstract class TextClassificationPipelineBase extends Callable {
 }
 
 
-/** Text classification with one of our TensorFlow.js models (a transformer, the bag-of-words baseline, an ensemble). */
+/**
+ * Text classification with one of our TensorFlow.js models (a transformer, the bag-of-words baseline, an ensemble).
+ *
+ * @example
+ * const pipe = new TextClassificationPipeline(BertForSequenceClassification.fromPretrained(dir), BertTokenizer.fromPretrained(dir), { topK: 3 }); // dir = "data/models/bert-clinc-teacher"
+ * await pipe("Hey, I'd like to rent a vehicle from Nov 1st to Nov 15th in Paris and I need a 15 passenger van"); // [{ label: "car_rental", score: 0.92… }, { label: "book_flight", … }, { label: "jump_start", … }]
+ * await pipe(["how do I transfer money to my savings account", "what is the meaning of life"], { topK: 1 }); // [[{ label: "transfer", … }], [{ label: "meaning_of_life", … }]]
+ */
 export class TextClassificationPipeline<M extends SequenceClassificationModel = PreTrainedModel> extends TextClassificationPipelineBase {
   constructor(readonly model: M, tokenizer: BertTokenizer, options: TextClassificationOptions = {}) {
     const vocabSize = (model as { spec?: { vocabSize?: number } }).spec?.vocabSize;

@@ -1,6 +1,11 @@
 import { Figure, Trace } from "./figure";
 
-/** Histogram of values (e.g. a weight matrix before quantization). */
+/**
+ * Histogram of values (e.g. a weight matrix before quantization).
+ *
+ * @example
+ * showFigure(histogram(weights.data, { bins: 250, title: `Values of ${weightName}`, xTitle: "weight value" }));
+ */
 export function histogram(values: ArrayLike<number>, options: { bins?: number; title?: string; xTitle?: string } = {}): Figure {
   const xs = Array.from(values);
   if (xs.length === 0) throw new Error("histogram: no values");
@@ -43,7 +48,12 @@ export function overlaidHistograms(series: Record<string, ArrayLike<number>>, op
   return { data, layout: { title: { text: options.title ?? "" }, xaxis: { title: { text: options.xTitle ?? "" } }, yaxis: { title: { text: "Count" } }, template: "plotly_white" } };
 }
 
-/** Lines, one per series (e.g. softmax at several temperatures). */
+/**
+ * Lines, one per series (e.g. softmax at several temperatures).
+ *
+ * @example
+ * showFigure(lineChart([1, 2, 5].map((T) => ({ name: `T = ${T}`, x: [1, 2, 3, 4, 5], y: softmaxT(T) })), { xTitle: "rank", yTitle: "probability" }));
+ */
 export function lineChart(series: { name: string; x: number[]; y: number[] }[], options: { title?: string; xTitle?: string; yTitle?: string } = {}): Figure {
   if (series.length === 0) throw new Error("lineChart: no series");
   return {
@@ -52,7 +62,12 @@ export function lineChart(series: { name: string; x: number[]; y: number[] }[], 
   };
 }
 
-/** A contour plot of z over an (x, y) grid (e.g. accuracy over alpha and temperature). */
+/**
+ * A contour plot of z over an (x, y) grid (e.g. accuracy over alpha and temperature).
+ *
+ * @example
+ * showFigure(contour([2, 5, 10], [0.1, 0.5, 0.9], accuracy, { xTitle: "temperature", yTitle: "alpha" })); // accuracy: 3 rows (alpha) of 3 values
+ */
 export function contour(x: number[], y: number[], z: number[][], options: { title?: string; xTitle?: string; yTitle?: string } = {}): Figure {
   if (z.length !== y.length || z.some((r) => r.length !== x.length)) throw new Error(`contour: z must be ${y.length} rows of ${x.length} values`);
   return {

@@ -27,6 +27,12 @@ export interface Figure {
   layout: Record<string, any>;
 }
 
+/**
+ * The mime type of a plotly figure's JSON (JupyterLab's plotly renderer draws it).
+ *
+ * @example
+ * mimeBundle(fig)[PLOTLY_MIME] === fig; // true; PLOTLY_MIME is "application/vnd.plotly.v1+json"
+ */
 export const PLOTLY_MIME = "application/vnd.plotly.v1+json";
 
 function esc(s: string): string {
@@ -103,6 +109,9 @@ function parcoordsSvg(fig: Figure, t: Trace, width: number, height: number): str
  * subplots (traces on xaxis "x2", "x3"… placed by each axis's domain). Axis ranges come
  * from the layout when set. Not all of plotly: enough for the workbook's charts, so they
  * read without JavaScript (GitHub, exported HTML).
+ *
+ * @example
+ * fs.writeFileSync("chart.svg", figureToSvg(fig)); // a static chart, 780×440 unless long legend names widen it
  */
 export function figureToSvg(fig: Figure, width = 780, height = 440): string {
   const par = fig.data.find((t) => t.type === "parcoords");

@@ -1,7 +1,7 @@
 // PruningConfig: gradual pruning during fine-tuning as a compression config
 // (Neural Compressor's WeightPruningConfig), so it composes with
 // distillation in prepareCompression([distillationConfig, pruningConfig]),
-// in trainer.distill(...) or a DistillationTrainer. Masks act through the
+// in distill(trainer, ...) or a DistillationTrainer. Masks act through the
 // model's weight transforms (forward pass and gradients), are refreshed on
 // the sparsity schedule, and are made permanent when training ends.
 import * as tf from "@tensorflow/tfjs-core";
@@ -93,7 +93,7 @@ const KEYS: readonly (keyof PruningConfigOptions)[] = ["pruningType", "targetSpa
  *
  * @example
  * const pConf = new PruningConfig({ pruningType: "movement", targetSparsity: 0.9, endStep: 400 });
- * await trainer.distill([new DistillationConfig({ teacherModel: teacher }), pConf]);
+ * await distill(trainer, [new DistillationConfig({ teacherModel: teacher }), pConf]);
  * modelSparsity(student); // 0.9 of the encoder's linear weights are zero
  */
 export class PruningConfig implements CompressionConfig {

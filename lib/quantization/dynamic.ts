@@ -7,8 +7,8 @@
 // Runtime: the model is written as an ONNX graph whose Linear layers are
 // DynamicQuantizeLinear + MatMulInteger on exactly these int8 weights.
 //
-// Naming: this is `quantizeDynamicModel` (also `torchQuantization.quantizeDynamic`),
-// PyTorch's function on a model; `quantizeDynamic(modelPath, outPath)` in
+// Naming: this is `quantizeDynamicModel`, PyTorch's
+// `torch.quantization.quantize_dynamic` on a model (one public name); `quantizeDynamic(modelPath, outPath)` in
 // lib/onnx/quantize is ONNX Runtime's function on a .onnx file.
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -35,7 +35,13 @@ export type DynamicQuantModuleType = "Linear";
 /** Weight dtypes it writes (torch's `dtype=torch.qint8`). */
 export type DynamicQuantDtype = "qint8";
 
-/** The module types `quantizeDynamicModel` knows. */
+/**
+ * The module types `quantizeDynamicModel` knows.
+ *
+ * @example
+ * DYNAMIC_QUANT_MODULE_TYPES; // ["Linear"]
+ * const quantized = quantizeDynamicModel(model, DYNAMIC_QUANT_MODULE_TYPES, "qint8"); // torch.quantization.quantize_dynamic(model, {nn.Linear}, dtype=torch.qint8)
+ */
 export const DYNAMIC_QUANT_MODULE_TYPES: readonly DynamicQuantModuleType[] = Object.freeze(["Linear"] as const);
 
 /** Options of `quantizeDynamicModel`. */
@@ -307,14 +313,6 @@ export function quantizeDynamicModel(
   }
   return new DynamicQuantizedModel(model.config, model.spec, model.scheme, model.constructor.name, linears, floats, perChannel);
 }
-
-/**
- * PyTorch's `torch.quantization` names, for readers of the chapter:
- * `torchQuantization.quantizeDynamic(model, ["Linear"], "qint8")`.
- *
- * @example const modelQuantized = torchQuantization.quantizeDynamic(model, ["Linear"], "qint8");
- */
-export const torchQuantization = Object.freeze({ quantizeDynamic: quantizeDynamicModel });
 
 registerModelKind({
   name: "dynamic-int8",

@@ -51,6 +51,11 @@ const ACTIVATION_RANGE: [number, number] = [0, 255];
  * A moving-average min/max of a layer's inputs (PyTorch's
  * MovingAverageMinMaxObserver): the first batch sets the range, later ones
  * move it by `averagingConstant`.
+ *
+ * @example
+ * const observer = new MovingAverageMinMaxObserver(0.01);
+ * observer.observe(-1, 2); observer.observe(-3, 4); // [minVal, maxVal]: [-1, 2], then [-1.02, 2.02]
+ * observer.qparams(); // { scale: 0.01192…, zeroPoint: 86 }
  */
 export class MovingAverageMinMaxObserver {
   minVal = Infinity;
@@ -128,7 +133,14 @@ export interface QatState {
 
 const STATE = new WeakMap<PreTrainedModel, QatState>();
 
-/** The QAT state of a prepared model, if any. */
+/**
+ * The QAT state of a prepared model, if any.
+ *
+ * @example
+ * qatState(student); // undefined (not prepared)
+ * prepareCompression(student, [new QuantizationAwareTrainingConfig()]);
+ * qatState(student)!.layers; // ["distilbert.transformer.layer.0.attention.q_lin", …, "pre_classifier", "classifier"]
+ */
 export function qatState(model: PreTrainedModel): QatState | undefined {
   return STATE.get(model);
 }
@@ -136,11 +148,11 @@ export function qatState(model: PreTrainedModel): QatState | undefined {
 /**
  * Neural Compressor's QuantizationAwareTrainingConfig: fake-quantize the
  * model's dense layers during training. Pass it to `prepareCompression` or
- * `trainer.distill()`, alone or after a DistillationConfig.
+ * `distill(trainer, …)`, alone or after a DistillationConfig.
  *
  * @example
  * const qConf = new QuantizationAwareTrainingConfig();
- * await new Trainer({ model: student, … }).distill([distillationConfig, qConf]);
+ * await distill(new Trainer({ model: student, … }), [distillationConfig, qConf]);
  * await exportQatToOnnx(student, "outputs/onnx/qat/model_int8.onnx");
  */
 export class QuantizationAwareTrainingConfig implements CompressionConfig {
@@ -210,7 +222,7 @@ export class QuantizationAwareTrainingConfig implements CompressionConfig {
  */
 export function exportQatToOnnx(model: PreTrainedModel, path: string, options: { quantizeEmbeddings?: boolean } = {}): { quantizedNodes: string[]; tensorsRange: Record<string, TensorRange> } {
   const state = STATE.get(model);
-  if (!state) throw new Error("exportQatToOnnx: the model was not prepared for quantization-aware training (pass a QuantizationAwareTrainingConfig to prepareCompression or trainer.distill first)");
+  if (!state) throw new Error("exportQatToOnnx: the model was not prepared for quantization-aware training (pass a QuantizationAwareTrainingConfig to prepareCompression or distill(trainer, …) first)");
   const never = state.layers.filter((l) => state.observers.get(l)!.observations === 0);
   if (never.length) throw new Error(`exportQatToOnnx: ${never.length} layers never saw a training batch, so their activation ranges are unknown (first: ${never[0]}); train first`);
   const graph = buildOnnxModel(exportSourceOf(model));

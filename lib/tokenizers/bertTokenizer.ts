@@ -4,6 +4,12 @@ import { bertNormalize, bertPreTokenize, nextSafeSplit } from "./normalize";
 import { readJson, writeJsonAtomic, writeFileAtomic } from "../utils/fs";
 import { checkOptionKeys } from "../utils/options";
 
+/**
+ * BERT's special tokens, in the order of their ids in bert-base-uncased; a trimmed vocabulary always keeps them.
+ *
+ * @example
+ * SPECIAL_TOKENS.map((t) => BertTokenizer.bertBaseUncased().tokenToId(t)); // [0, 100, 101, 102, 103]
+ */
 export const SPECIAL_TOKENS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"] as const;
 
 export interface EncodeOptions {

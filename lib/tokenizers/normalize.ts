@@ -29,13 +29,27 @@ export function isControl(ch: string): boolean {
   return CONTROL.test(ch);
 }
 
+/**
+ * BERT's punctuation: every non-alphanumeric ASCII symbol plus Unicode P*.
+ *
+ * @example
+ * isPunctuation("?"); // true
+ * isPunctuation("$"); // true (every ASCII symbol counts, as in BERT)
+ * isPunctuation("a"); // false
+ */
 export function isPunctuation(ch: string): boolean {
   const cp = ch.codePointAt(0)!;
   if ((cp >= 33 && cp <= 47) || (cp >= 58 && cp <= 64) || (cp >= 91 && cp <= 96) || (cp >= 123 && cp <= 126)) return true;
   return PUNCT.test(ch);
 }
 
-/** BertNormalizer: clean text, pad CJK characters, strip accents, lowercase. */
+/**
+ * BertNormalizer: clean text, pad CJK characters, strip accents, lowercase.
+ *
+ * @example
+ * bertNormalize("Héllo\tWörld!"); // "hello world!"
+ * bertNormalize("Héllo", false); // "Héllo" (cased: accents kept)
+ */
 export function bertNormalize(text: string, lowercase = true): string {
   let out = "";
   for (const ch of text) {
@@ -52,7 +66,12 @@ export function bertNormalize(text: string, lowercase = true): string {
   return out;
 }
 
-/** BertPreTokenizer: split on whitespace, and isolate each punctuation character. */
+/**
+ * BertPreTokenizer: split on whitespace, and isolate each punctuation character.
+ *
+ * @example
+ * bertPreTokenize("what's my balance?"); // ["what", "'", "s", "my", "balance", "?"]
+ */
 export function bertPreTokenize(text: string): string[] {
   const words: string[] = [];
   let cur = "";

@@ -74,6 +74,11 @@ function duration(s: number): string {
  * Prints what the HF Trainer shows in a notebook: a progress line
  * (`[ 120/4770 01:02 < 40:10, Epoch 0.13/5]`) and, after each evaluation, a
  * row of the table `Epoch | Training Loss | Validation Loss | <metrics>`.
+ *
+ * @example
+ * const lines: string[] = [];
+ * trainer.popCallback(ProgressCallback);
+ * trainer.addCallback(new ProgressCallback((line) => lines.push(line), 10)); // a progress line every 10 s, into lines
  */
 export class ProgressCallback implements TrainerCallback {
   private start = 0;

@@ -19,7 +19,12 @@ const CHECKPOINT = /^checkpoint-(\d+)$/;
 /** What a complete checkpoint folder holds (the optimizer file only when saved with one). */
 const REQUIRED = ["config.json", "model.safetensors", "trainer_state.json"];
 
-/** Complete checkpoint-<step> folders of a run, oldest first (temporary and incomplete folders are ignored). */
+/**
+ * Complete checkpoint-<step> folders of a run, oldest first (temporary and incomplete folders are ignored).
+ *
+ * @example
+ * listCheckpoints("runs/x"); // ["runs/x/checkpoint-500", "runs/x/checkpoint-1000"]
+ */
 export function listCheckpoints(outputDir: string): string[] {
   if (!fs.existsSync(outputDir)) return [];
   return fs
@@ -29,6 +34,12 @@ export function listCheckpoints(outputDir: string): string[] {
     .map((d) => path.join(outputDir, d));
 }
 
+/**
+ * The newest complete checkpoint-<step> folder of a run, or undefined when there is none.
+ *
+ * @example
+ * latestCheckpoint("runs/x"); // "runs/x/checkpoint-1000", or undefined before the first save
+ */
 export function latestCheckpoint(outputDir: string): string | undefined {
   return listCheckpoints(outputDir).at(-1);
 }
@@ -36,6 +47,9 @@ export function latestCheckpoint(outputDir: string): string | undefined {
 /**
  * Writes a checkpoint folder atomically: everything goes to a sibling
  * temporary folder that is renamed to `dir` when complete.
+ *
+ * @example
+ * saveCheckpoint("runs/x/checkpoint-500", { model, tokenizer, optimizer, state: trainer.state, args: trainer.args }); // "runs/x/checkpoint-500"
  */
 export function saveCheckpoint(dir: string, parts: { model: PreTrainedModel; tokenizer: BertTokenizer; optimizer?: AdamW; state: TrainerState; args: Readonly<TrainingArguments> }): string {
   const tmp = path.join(path.dirname(dir), `.${path.basename(dir)}.${process.pid}.tmp`);
@@ -66,6 +80,10 @@ export function saveCheckpoint(dir: string, parts: { model: PreTrainedModel; tok
  * model's shapes, optimizer entries against its parameters, the state's
  * steps per epoch against this run); only then are the model and optimizer
  * changed, so a failed resume leaves both as they were.
+ *
+ * @example
+ * const state = loadCheckpoint(latestCheckpoint("runs/x")!, { model, optimizer, stepsPerEpoch: trainer.state.stepsPerEpoch });
+ * state.globalStep; // 1000
  */
 export function loadCheckpoint(dir: string, parts: { model: PreTrainedModel; optimizer: AdamW; stepsPerEpoch: number }): TrainerState {
   if (!fs.existsSync(dir)) throw new Error(`Trainer: checkpoint not found: ${dir}`);
@@ -100,6 +118,9 @@ export function loadCheckpoint(dir: string, parts: { model: PreTrainedModel; opt
 /**
  * Deletes the oldest checkpoints beyond `limit`, never the best one
  * (HF's save_total_limit with load_best_model_at_end).
+ *
+ * @example
+ * rotateCheckpoints("runs/x", 2, trainer.state.bestModelCheckpoint); // keeps the best and the newest other one
  */
 export function rotateCheckpoints(outputDir: string, limit: number, bestCheckpoint?: string): void {
   if (limit <= 0) return;

@@ -13,6 +13,10 @@ export interface EncodedRow {
 /**
  * Tokenizes an intent dataset (truncating to `maxLength`, [SEP] kept), as the
  * chapter's `clinc.map(tokenize_text, batched=True)`.
+ *
+ * @example
+ * const encoded = tokenizeDataset(clinc.train, tokenizer, 64);
+ * encoded.at(0).label === clinc.train.at(0).intent; // true; input_ids start with [CLS] and end with [SEP]
  */
 export function tokenizeDataset(ds: Dataset<IntentRow>, tokenizer: BertTokenizer, maxLength = 64): Dataset<EncodedRow> {
   return ds.map((r) => ({ input_ids: tokenizer.encode(r.text, { maxLength }).input_ids, label: r.intent }));
@@ -53,6 +57,10 @@ export interface PaddingCollatorOptions {
 /**
  * Pads a list of rows to the longest one (dynamic padding, like HF's
  * DataCollatorWithPadding) and builds the tensors.
+ *
+ * @example
+ * const collator = new DataCollatorWithPadding({ padTokenId: 0 });
+ * collator.call([{ input_ids: [2, 7, 3], label: 1 }, { input_ids: [2, 3], label: 0 }]).input_ids.arraySync(); // [[2, 7, 3], [2, 3, 0]]
  */
 export class DataCollatorWithPadding implements DataCollator {
   readonly usesLabels = true;
@@ -159,7 +167,13 @@ export class DataCollatorForLanguageModeling implements DataCollator {
   }
 }
 
-/** The collator a set of options describes (workers rebuild the Trainer's from its options). */
+/**
+ * The collator a set of options describes (workers rebuild the Trainer's from its options).
+ *
+ * @example
+ * createCollator({ padTokenId: 0 }); // a DataCollatorWithPadding
+ * createCollator({ kind: "mlm", padTokenId: 0, maskTokenId: 103, vocabSize: 30522, specialIds: [0, 100, 101, 102, 103] }); // a DataCollatorForLanguageModeling
+ */
 export function createCollator(options: CollatorOptions): DataCollator {
   return options.kind === "mlm" ? new DataCollatorForLanguageModeling(options) : new DataCollatorWithPadding(options);
 }
@@ -168,6 +182,10 @@ export function createCollator(options: CollatorOptions): DataCollator {
  * Batches of indices for one epoch. With `groupByLength`, as HF's
  * LengthGroupedSampler: shuffle, cut into mega-batches of 50 batches, sort
  * each by length, split, then shuffle the batch order. Deterministic in seed.
+ *
+ * @example
+ * epochBatches([5, 2, 9, 3, 7], 2, 0, false, false); // [[0, 1], [2, 3], [4]]
+ * const batches = epochBatches(lengths, args.perDeviceTrainBatchSize, args.seed + epoch, args.groupByLength); // shuffled, seeded
  */
 export function epochBatches(lengths: readonly number[], batchSize: number, seed: number, groupByLength: boolean, shuffle = true): number[][] {
   const rng = new Random(seed);
@@ -186,7 +204,12 @@ export function epochBatches(lengths: readonly number[], batchSize: number, seed
   return batches;
 }
 
-/** Batches sorted by length for inference (least padding); `order` maps back to row indices. */
+/**
+ * Batches sorted by length for inference (least padding); `order` maps back to row indices.
+ *
+ * @example
+ * inferenceBatches([5, 2, 9, 3], 2); // [[1, 3], [0, 2]] (shortest rows first)
+ */
 export function inferenceBatches(lengths: readonly number[], batchSize: number): number[][] {
   const order = lengths.map((_, i) => i).sort((a, b) => lengths[a] - lengths[b]);
   const batches: number[][] = [];

@@ -50,7 +50,13 @@ export interface HyperparameterSearchOptions {
 
 const KEYS = new Set(["hpSpace", "computeObjective", "nTrials", "direction", "backend", "sampler", "pruner", "storage", "studyName", "loadIfExists", "timeout", "seed"]);
 
-/** HF's default_compute_objective: the evaluation loss when it is the only metric, else the sum of the metrics (speed and epoch excluded). */
+/**
+ * HF's default_compute_objective: the evaluation loss when it is the only metric, else the sum of the metrics (speed and epoch excluded).
+ *
+ * @example
+ * defaultComputeObjective({ evalLoss: 0.4, evalAccuracy: 0.8, epoch: 2 }); // 0.8
+ * defaultComputeObjective({ evalLoss: 0.4, epoch: 2 }); // 0.4 (the loss alone)
+ */
 export function defaultComputeObjective(metrics: Record<string, number>): number {
   const rest = Object.entries(metrics).filter(([k]) => k !== "evalLoss" && k !== "epoch" && !/Runtime$|PerSecond$/.test(k));
   return rest.length === 0 ? metrics.evalLoss : rest.reduce((a, [, v]) => a + v, 0);
@@ -60,6 +66,10 @@ export function defaultComputeObjective(metrics: Record<string, number>): number
  * Runs the search for a trainer built with `modelInit`. The trainer's
  * arguments are restored afterwards; it is left holding the last trial's
  * model. Returns the best run and the study (trials, plots).
+ *
+ * @example
+ * const best = await runHyperparameterSearch(trainer, { nTrials: 10, direction: "maximize", hpSpace: (trial) => ({ learningRate: trial.suggestFloat("learningRate", 1e-5, 1e-3, { log: true }) }), computeObjective: (m) => m.evalAccuracy });
+ * // { runId: "6", objective: 0.87, hyperparameters: { learningRate: 0.00042 }, study }
  */
 export async function runHyperparameterSearch(trainer: Trainer, options: HyperparameterSearchOptions): Promise<BestRun & { study: Study }> {
   const where = "Trainer.hyperparameterSearch";

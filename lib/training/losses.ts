@@ -62,22 +62,44 @@ function entry(spec: LossSpec): LossEntry {
   return e;
 }
 
-/** The loss function a spec describes. */
+/**
+ * The loss function a spec describes.
+ *
+ * @example
+ * const lossFn = buildLoss({ kind: "ce", labelSmoothing: 0.1 });
+ * const loss = lossFn({ outputs, inputs, targets: {}, training: true }); // tf.Scalar
+ */
 export function buildLoss(spec: LossSpec): LossFunction {
   return entry(spec).build(spec);
 }
 
-/** The file that registers a spec's kind, for workers to require. */
+/**
+ * The file that registers a spec's kind, for workers to require.
+ *
+ * @example
+ * lossModule({ kind: "ce" }); // "/…/lib/training/loss.ts"
+ */
 export function lossModule(spec: LossSpec): string {
   return entry(spec).module;
 }
 
-/** The RowTargets a spec's loss reads (e.g. ["teacherLogits"]). */
+/**
+ * The RowTargets a spec's loss reads (e.g. ["teacherLogits"]).
+ *
+ * @example
+ * lossTargets({ kind: "kd", alpha: 0.5, temperature: 2 }); // ["teacherLogits"]
+ * lossTargets({ kind: "ce" }); // []
+ */
 export function lossTargets(spec: LossSpec): readonly string[] {
   return entry(spec).targets;
 }
 
-/** Registered kinds, for messages and tests. */
+/**
+ * Registered kinds, for messages and tests.
+ *
+ * @example
+ * registeredLosses(); // ["ce", "kd"] once lib/training and lib/distillation are loaded
+ */
 export function registeredLosses(): string[] {
   return [...REGISTRY.keys()];
 }

@@ -9,13 +9,23 @@ export interface AdamWOptions {
   noDecay?: (name: string) => boolean;
 }
 
-/** HF Trainer's rule: no decay for biases and LayerNorm weights. */
+/**
+ * HF Trainer's rule: no decay for biases and LayerNorm weights.
+ *
+ * @example
+ * hfNoDecay("bert.encoder.layer.0.output.LayerNorm.weight"); // true
+ * hfNoDecay("classifier.weight"); // false
+ */
 export const hfNoDecay = (name: string) => name.endsWith(".bias") || /LayerNorm|layer_norm/.test(name);
 
 /**
  * AdamW (decoupled weight decay, bias-corrected moments), as
  * `torch.optim.AdamW`. The learning rate is passed per step so a schedule
  * stays outside. Its state saves and loads for exact resumption.
+ *
+ * @example
+ * const optimizer = new AdamW(model.params, { weightDecay: 0.01 });
+ * optimizer.applyGradients(grads, schedule(optimizer.step)); // grads: Map<parameter name, tf.Tensor>
  */
 export class AdamW {
   readonly beta1: number;
@@ -100,7 +110,14 @@ export class AdamW {
   }
 }
 
-/** Linear warmup from 0 to `lr`, then linear decay to 0 (HF's get_linear_schedule_with_warmup). */
+/**
+ * Linear warmup from 0 to `lr`, then linear decay to 0 (HF's get_linear_schedule_with_warmup).
+ *
+ * @example
+ * const schedule = linearScheduleWithWarmup(5e-5, 100, 1000);
+ * schedule(50); // 2.5e-5 (warming up)
+ * schedule(550); // 2.5e-5 (decaying to 0 at step 1000)
+ */
 export function linearScheduleWithWarmup(lr: number, warmupSteps: number, totalSteps: number): (step: number) => number {
   return (step) => {
     if (step < warmupSteps) return (lr * step) / Math.max(1, warmupSteps);

@@ -24,7 +24,12 @@ export interface ComputeLossOutput {
   outputs: SequenceClassifierOutput;
 }
 
-/** RowTargets as tensors, one [rows, width] tensor per name. */
+/**
+ * RowTargets as tensors, one [rows, width] tensor per name.
+ *
+ * @example
+ * targetTensors({ teacherLogits: [Float32Array.of(1, 2, 3), Float32Array.of(4, 5, 6)] }, 2).teacherLogits.shape; // [2, 3]
+ */
 export function targetTensors(targets: RowTargets | undefined, rows: number): Record<string, tf.Tensor> {
   const out: Record<string, tf.Tensor> = {};
   for (const [name, list] of Object.entries(targets ?? {})) {
@@ -45,6 +50,11 @@ export function targetTensors(targets: RowTargets | undefined, rows: number): Re
  * collator augments), runs `computeLoss` under the gradient tape and returns
  * the loss and the gradients of `vars` by parameter name. `afterLoss` may
  * replace the loss (the Trainer's onAfterComputeLoss callbacks).
+ *
+ * @example
+ * const vars = [...model.params.values()], nameOf = new Map([...model.params].map(([name, v]) => [v.name, name]));
+ * const { loss, grads } = lossAndGradients({ model, collator: trainer.collator, rows: batch, seed: 42, computeLoss: (ctx) => trainer.computeLoss(ctx), vars, nameOf });
+ * // loss: number; grads: Map<parameter name, tf.Tensor>
  */
 export function lossAndGradients(options: {
   model: PreTrainedModel;

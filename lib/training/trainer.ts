@@ -29,7 +29,12 @@ export interface EvalPrediction {
 
 export type ComputeMetrics = (pred: EvalPrediction) => Record<string, number>;
 
-/** Accuracy of argmax predictions, the chapter's metric. */
+/**
+ * Accuracy of argmax predictions, the chapter's metric.
+ *
+ * @example
+ * computeAccuracy({ predictions: [Float32Array.of(0.1, 0.9), Float32Array.of(0.8, 0.2)], labelIds: [1, 1] }); // { accuracy: 0.5 }
+ */
 export function computeAccuracy(pred: EvalPrediction): { accuracy: number } {
   let correct = 0;
   pred.predictions.forEach((row, i) => {
@@ -84,7 +89,14 @@ interface TrainingLoop {
   lengths: number[];
 }
 
-/** Raised when the loss stops being a finite number. */
+/**
+ * Raised when the loss stops being a finite number.
+ *
+ * @example
+ * await trainer.train().catch((err) => {
+ *   if (err instanceof NonFiniteLossError) console.log(err.message); // "Training stopped: the loss is NaN at step … Lower the learning rate …"
+ * });
+ */
 export class NonFiniteLossError extends Error {}
 
 /**
@@ -592,7 +604,13 @@ export class Trainer {
   }
 }
 
-/** Scales gradients in place so their global L2 norm is at most maxNorm (torch's clip_grad_norm_). */
+/**
+ * Scales gradients in place so their global L2 norm is at most maxNorm (torch's clip_grad_norm_).
+ *
+ * @example
+ * const grads = new Map([["w", tf.tensor1d([3, 4])]]);
+ * clipByGlobalNorm(grads, 1); // 5 (the norm before clipping); grads.get("w") is now [0.6, 0.8]
+ */
 export function clipByGlobalNorm(grads: Map<string, tf.Tensor>, maxNorm: number): number {
   const normT = tf.tidy(() => tf.sqrt(tf.addN([...grads.values()].map((g) => tf.sum(tf.square(g))))));
   const norm = normT.dataSync()[0];

@@ -58,6 +58,13 @@ export interface TrainingArguments {
   dataParallelWorkers: number;
 }
 
+/**
+ * The default of every TrainingArguments field except outputDir (what resolveTrainingArguments fills in).
+ *
+ * @example
+ * TRAINING_ARGUMENT_DEFAULTS.learningRate; // 5e-5
+ * TRAINING_ARGUMENT_DEFAULTS.perDeviceTrainBatchSize; // 8
+ */
 export const TRAINING_ARGUMENT_DEFAULTS: Omit<TrainingArguments, "outputDir"> = {
   numTrainEpochs: 3,
   learningRate: 5e-5,
@@ -89,7 +96,13 @@ function fail(field: string, value: unknown, want: string): never {
   throw new Error(`TrainingArguments.${field} must be ${want}, got ${JSON.stringify(value)}`);
 }
 
-/** Every field TrainingArguments has (anything else is a misspelling or another library's name). */
+/**
+ * Every field TrainingArguments has (anything else is a misspelling or another library's name).
+ *
+ * @example
+ * TRAINING_ARGUMENT_NAMES.includes("learningRate"); // true
+ * TRAINING_ARGUMENT_NAMES.includes("learning_rate"); // false (HF's spelling)
+ */
 export const TRAINING_ARGUMENT_NAMES: readonly string[] = Object.freeze(["outputDir", ...Object.keys(TRAINING_ARGUMENT_DEFAULTS), "greaterIsBetter"]);
 
 /**

@@ -1,6 +1,10 @@
 /**
  * Base class whose instances are functions: `pipe(text)` calls `pipe._call(text)`,
  * as Hugging Face pipelines are called (the transformers.js idiom).
+ *
+ * @example
+ * class Shout extends Callable { _call(text: string) { return text.toUpperCase(); } }
+ * (new Shout() as Shout & ((text: string) => string))("hi"); // "HI"
  */
 export const Callable: new () => object = class {
   constructor() {

@@ -19,12 +19,23 @@ export function writeFileAtomic(file: string, data: string | Uint8Array): void {
   }
 }
 
-/** Writes pretty JSON atomically. */
+/**
+ * Writes pretty JSON atomically.
+ *
+ * @example
+ * writeJsonAtomic("outputs/report/summary.json", { accuracy: 0.87 }); // pretty-printed, newline-terminated
+ */
 export function writeJsonAtomic(file: string, value: unknown): void {
   writeFileAtomic(file, JSON.stringify(value, null, 2) + "\n");
 }
 
-/** Reads a JSON file, naming the file in the error when it is missing or corrupt. */
+/**
+ * Reads a JSON file, naming the file in the error when it is missing or corrupt.
+ *
+ * @example
+ * const config = readJson<{ id2label: Record<string, string> }>("outputs/model/config.json", "model config");
+ * // a missing file throws "model config not found: outputs/model/config.json"
+ */
 export function readJson<T = unknown>(file: string, what = "JSON file"): T {
   if (!fs.existsSync(file)) throw new Error(`${what} not found: ${file}`);
   const text = fs.readFileSync(file, "utf8");

@@ -28,7 +28,13 @@ function parseLevel(value: string | undefined, where: string): LogLevel | undefi
 let level: LogLevel = parseLevel(process.env.WORKBOOK_LOG_LEVEL, "WORKBOOK_LOG_LEVEL") ?? "info";
 let sink: LogSink = consoleSink;
 
-/** Sets the lowest level that is printed ("silent" prints nothing). Returns the previous level. */
+/**
+ * Sets the lowest level that is printed ("silent" prints nothing). Returns the previous level.
+ *
+ * @example
+ * const prev = setLogLevel("warn"); // only warnings and errors from here on
+ * setLogLevel(prev);
+ */
 export function setLogLevel(next: LogLevel): LogLevel {
   const parsed = parseLevel(next, "setLogLevel");
   if (!parsed) throw new Error("setLogLevel: a level is required");
@@ -37,11 +43,24 @@ export function setLogLevel(next: LogLevel): LogLevel {
   return prev;
 }
 
+/**
+ * The level now in force (WORKBOOK_LOG_LEVEL, else "info", until setLogLevel changes it).
+ *
+ * @example
+ * getLogLevel(); // "info" (or WORKBOOK_LOG_LEVEL when set)
+ */
 export function getLogLevel(): LogLevel {
   return level;
 }
 
-/** Replaces where lines go (undefined restores the console). Returns the previous sink. */
+/**
+ * Replaces where lines go (undefined restores the console). Returns the previous sink.
+ *
+ * @example
+ * const lines: string[] = [];
+ * const prev = setLogSink({ out: (l) => lines.push(l), err: (l) => lines.push(l) }); // capture, as the tests do
+ * setLogSink(prev); // or setLogSink(undefined) for the console
+ */
 export function setLogSink(next: LogSink | undefined): LogSink {
   const prev = sink;
   sink = next ?? consoleSink;
@@ -77,7 +96,12 @@ export const logger = {
   isEnabled: enabled,
 };
 
-/** Runs `f` with the level set to `tmp`, restoring it afterwards (also on error). */
+/**
+ * Runs `f` with the level set to `tmp`, restoring it afterwards (also on error).
+ *
+ * @example
+ * const out = await withLogLevel("warn", () => trainer.train()); // no progress lines; the level is restored after
+ */
 export async function withLogLevel<T>(tmp: LogLevel, f: () => Promise<T> | T): Promise<T> {
   const prev = setLogLevel(tmp);
   try {

@@ -5,8 +5,20 @@ import { intentFileColumns, loadIntentDataset } from "../data/intents";
 import { MODELS_DIR, OUTPUTS_DIR } from "./hub";
 import { logger } from "../utils/log";
 
-/** Column names tried, in order, when WORKBOOK_TEXT_COLUMN / WORKBOOK_LABEL_COLUMN are not set. */
+/**
+ * Column names tried, in order, when WORKBOOK_TEXT_COLUMN / WORKBOOK_LABEL_COLUMN are not set.
+ *
+ * @example
+ * TEXT_COLUMNS.includes("utterance"); // true: a train.csv with an "utterance" column needs no WORKBOOK_TEXT_COLUMN
+ */
 export const TEXT_COLUMNS = ["text", "sentence", "query", "utterance"] as const;
+
+/**
+ * Label column names tried, in order, when WORKBOOK_LABEL_COLUMN is not set.
+ *
+ * @example
+ * LABEL_COLUMNS.includes("intent"); // true: a train.csv with an "intent" column needs no WORKBOOK_LABEL_COLUMN
+ */
 export const LABEL_COLUMNS = ["label", "intent", "category", "class"] as const;
 
 const SPLITS = ["train", "validation", "test"] as const;

@@ -5,6 +5,12 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { readJson } from "../utils/fs";
 
+/**
+ * The committed record of the benches, `bench/results/summary.json` (what `committedBenchRun` reads by default).
+ *
+ * @example
+ * committedBenchRun("pruning", BENCH_SUMMARY)?.date; // when `npm run bench` last recorded the pruning bench
+ */
 export const BENCH_SUMMARY = path.resolve(__dirname, "..", "..", "bench", "results", "summary.json");
 
 /** One bench's latest committed run: when, where, at which commit, and its figures by metric. */

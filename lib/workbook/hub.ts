@@ -1,13 +1,29 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 
-/** The project's "hub": HF-layout model folders trained by this project and shipped in data/models/. */
+/**
+ * The project's "hub": HF-layout model folders trained by this project and shipped in data/models/.
+ *
+ * @example
+ * fs.readdirSync(MODELS_DIR); // ["bert-clinc-teacher", "bow-clinc", "distilbert-clinc", "distilbert-clinc-distilled", …]
+ */
 export const MODELS_DIR = path.resolve(__dirname, "..", "..", "data", "models");
 
-/** The chapter's teacher, `transformersbook/bert-base-uncased-finetuned-clinc` here. */
+/**
+ * The chapter's teacher, `transformersbook/bert-base-uncased-finetuned-clinc` here.
+ *
+ * @example
+ * const teacher = AutoModelForSequenceClassification.fromPretrained(TEACHER_CHECKPOINT); // a BertForSequenceClassification, 151 labels
+ */
 export const TEACHER_CHECKPOINT = path.join(MODELS_DIR, "bert-clinc-teacher");
 
-/** Path of a shipped model folder, with a clear error when it is missing. */
+/**
+ * Path of a shipped model folder, with a clear error when it is missing.
+ *
+ * @example
+ * modelPath("distilbert-clinc-distilled"); // "…/data/models/distilbert-clinc-distilled"
+ * modelPath("no-such-model"); // Error: Model "no-such-model" not found at … (shipped models: bert-clinc-teacher, bow-clinc, …)
+ */
 export function modelPath(name: string): string {
   const dir = path.isAbsolute(name) ? name : path.join(MODELS_DIR, name);
   if (!fs.existsSync(path.join(dir, "config.json"))) {
@@ -17,7 +33,12 @@ export function modelPath(name: string): string {
   return dir;
 }
 
-/** Where notebooks and scripts write what is not committed (exports, executed notebooks, reports). */
+/**
+ * Where notebooks and scripts write what is not committed (exports, executed notebooks, reports).
+ *
+ * @example
+ * writeWorkbookReport(OUTPUTS_DIR, run); // outputs/perf_metrics.json, .md, .html, .png
+ */
 export const OUTPUTS_DIR = path.resolve(__dirname, "..", "..", "outputs");
 
 /**
@@ -25,6 +46,10 @@ export const OUTPUTS_DIR = path.resolve(__dirname, "..", "..", "outputs");
  * (WORKBOOK_DATA) the one trained for it under outputs/<data>/models/; under
  * WORKBOOK_PROFILE=full the copy an earlier notebook retrained into
  * outputs/models/ when there is one; otherwise the shipped checkpoint.
+ *
+ * @example
+ * profileModelPath("bert-clinc-teacher"); // "…/data/models/bert-clinc-teacher" in the default profile
+ * profileModelPath("bert-clinc-teacher", "full"); // "…/outputs/models/bert-clinc-teacher" once notebook 01 has retrained it
  */
 export function profileModelPath(name: string, profileName = process.env.WORKBOOK_PROFILE ?? "default"): string {
   const own = process.env.WORKBOOK_DATA;
@@ -42,6 +67,9 @@ export function profileModelPath(name: string, profileName = process.env.WORKBOO
  * The student the compression notebooks start from, as the chapter takes its
  * best student: the tuned distilled student (notebook 03) when present, else
  * the distilled one, else the teacher. `optimType` names its benchmark row.
+ *
+ * @example
+ * bestShippedModel(); // { name: "distilbert-clinc-tuned", dir: "…/data/models/distilbert-clinc-tuned", optimType: "Distillation (tuned)" }
  */
 export function bestShippedModel(): { name: string; dir: string; optimType: string } {
   const find = (name: string) => {

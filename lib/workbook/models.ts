@@ -26,7 +26,12 @@ export async function notebookModel(name: string, train: (out: string) => Promis
   return dir;
 }
 
-/** The teacher for the data in use (masked-LM pretraining first when the recipe starts from it). */
+/**
+ * The teacher for the data in use (masked-LM pretraining first when the recipe starts from it).
+ *
+ * @example
+ * const teacherDir = await workbookTeacher(); // "…/data/models/bert-clinc-teacher" for CLINC150 (trained into outputs/ first under WORKBOOK_DATA or WORKBOOK_PROFILE=full)
+ */
 export async function workbookTeacher(): Promise<string> {
   return notebookModel("bert-clinc-teacher", async (out) => {
     const dataset = loadWorkbookData();
@@ -35,13 +40,24 @@ export async function workbookTeacher(): Promise<string> {
   });
 }
 
-/** The bag-of-words baseline for the data in use (on the teacher's tokenizer). */
+/**
+ * The bag-of-words baseline for the data in use (on the teacher's tokenizer).
+ *
+ * @example
+ * const bowDir = await workbookBagOfWords(); // "…/data/models/bow-clinc" for CLINC150
+ */
 export async function workbookBagOfWords(): Promise<string> {
   const teacherDir = await workbookTeacher();
   return notebookModel("bow-clinc", (out) => trainBagOfWords({ seed: 42, dataset: loadWorkbookData(), tokenizer: BertTokenizer.fromPretrained(teacherDir), out }));
 }
 
-/** A student ("alone": the DistilBERT row, "distill": the Distillation row) for the data in use. */
+/**
+ * A student ("alone": the DistilBERT row, "distill": the Distillation row) for the data in use.
+ *
+ * @example
+ * const studentDir = await workbookStudent("alone");    // "…/data/models/distilbert-clinc" for CLINC150
+ * const distilledDir = await workbookStudent("distill"); // "…/data/models/distilbert-clinc-distilled"
+ */
 export async function workbookStudent(mode: "alone" | "distill"): Promise<string> {
   const teacherDir = await workbookTeacher();
   const bowDir = mode === "distill" && STUDENT_RECIPE.teacher === "ensemble" ? await workbookBagOfWords() : undefined;

@@ -6,7 +6,12 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { logger } from "../utils/log";
 
-/** lib/ beside this file's package root (this file runs from lib/ under tsx, or from dist/ in notebooks). */
+/**
+ * lib/ beside this file's package root (this file runs from lib/ under tsx, or from dist/ in notebooks).
+ *
+ * @example
+ * fs.existsSync(path.join(LIB_DIR, "distillation", "loss.ts")); // true: getSource and printSource read the sources here
+ */
 export const LIB_DIR = path.resolve(__dirname, "..", "..", "lib");
 
 function libFiles(dir = LIB_DIR): string[] {

@@ -39,6 +39,13 @@ export interface PruningRecipe extends StudentRecipe {
   importanceBatches: number;
 }
 
+/**
+ * The recipe of the shipped pruned student (`distilbert-clinc-pruned`); `pruneStudent` options override its fields.
+ *
+ * @example
+ * PRUNING_RECIPE.heads; // 4 heads removed in all, ffnKeep 512 neurons kept per layer
+ * await pruneStudent({ heads: 2, out: "outputs/models/distilbert-clinc-pruned-2" }); // the rest as PRUNING_RECIPE
+ */
 export const PRUNING_RECIPE: PruningRecipe = {
   heads: 4,
   ffnKeep: 512,
@@ -85,6 +92,11 @@ function importanceBatches(teacher: SequenceClassificationModel, rows: readonly 
  * the file's header), written to `out` (`distilbert-clinc-pruned` by
  * default) with `onnx/model.onnx`, `onnx/model_quantized.onnx` and a
  * training report that records what each step removed.
+ *
+ * @example
+ * const { steps, onnx, test } = await pruneStudent({ out: "outputs/models/distilbert-clinc-pruned" });
+ * steps.prunedHeads; // e.g. { "0": [0, 1], "1": [1, 2] } (the shipped folder's)
+ * onnx.quantized; // "outputs/models/distilbert-clinc-pruned/onnx/model_quantized.onnx"
  */
 export async function pruneStudent(options: Partial<PruningRecipe> & { dataset?: DatasetDict; out?: string; studentDir?: string; teacherDir?: string; bowDir?: string } = {}): Promise<RecipeResult & { steps: PruningSteps; onnx: { fp32: string; quantized: string } }> {
   const backend = await initBackend();

@@ -6,7 +6,13 @@ import { plotMetrics } from "../benchmark/plotMetrics";
 import { saveFigure } from "../plotting/figure";
 import { writeFileAtomic, writeJsonAtomic } from "../utils/fs";
 
-/** The perf_metrics table as Markdown, one row per optimisation, in the order measured. */
+/**
+ * The perf_metrics table as Markdown, one row per optimisation, in the order measured.
+ *
+ * @example
+ * perfMetricsMarkdown(loadPerfMetrics());
+ * // "| Optimisation | Size (MB) | Latency (ms) | Accuracy | Size vs first | Speed-up vs first |\n|---|…" then one row per saved optimisation
+ */
 export function perfMetricsMarkdown(perf: PerfMetrics): string {
   const rows = Object.entries(perf);
   const base = rows[0]?.[1];
@@ -24,6 +30,10 @@ export function perfMetricsMarkdown(perf: PerfMetrics): string {
  * showing only the
  * optimisation rows; demonstration runs, if given, are listed in a table of
  * their own (and in the JSON under `demos`), never on the chart.
+ *
+ * @example
+ * writeReport(loadPerfMetrics(), "outputs", { profile: "default" }, loadDemoMetrics());
+ * // { files: ["outputs/perf_metrics.json", "outputs/perf_metrics.md", "outputs/perf_metrics.html", "outputs/perf_metrics.png"] }
  */
 export function writeReport(perf: PerfMetrics, dir: string, meta: Record<string, unknown> = {}, demos: PerfMetrics = {}): { files: string[] } {
   const names = Object.keys(perf);
@@ -41,6 +51,10 @@ export function writeReport(perf: PerfMetrics, dir: string, meta: Record<string,
 /**
  * The report of a workbook run (npm start, bench workbook): the rows the
  * notebooks saved, with the run's profile, notebooks and times, and the machine.
+ *
+ * @example
+ * writeWorkbookReport(OUTPUTS_DIR, { profile: "default", notebooks: [{ notebook: "notebooks/01_baseline.ipynb", seconds: 95 }], totalSeconds: 95 });
+ * // { files: ["…/outputs/perf_metrics.json", "…/outputs/perf_metrics.md", "…/outputs/perf_metrics.html", "…/outputs/perf_metrics.png"] }
  */
 export function writeWorkbookReport(dir: string, run: { profile: string; notebooks: readonly { notebook: string; seconds: number }[]; totalSeconds: number }): { files: string[] } {
   return writeReport(loadPerfMetrics(), dir, {

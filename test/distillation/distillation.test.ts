@@ -30,7 +30,10 @@ test("kdLoss = T² · batch-mean KL(softmax(teacher/T) ‖ softmax(student/T)), 
     });
     const expected = (T * T * kl) / s.length;
     assert.ok(Math.abs(kdLoss(tf.tensor2d(s), tf.tensor2d(t), T).dataSync()[0] - expected) < 1e-5, `T=${T}`);
+    // The element-wise mean (KLDivLoss's default, the DistillationConfig KL route) divides by the classes too.
+    assert.ok(Math.abs(kdLoss(tf.tensor2d(s), tf.tensor2d(t), T, "mean").dataSync()[0] - expected / 3) < 1e-5, `T=${T}, mean`);
   }
+  assert.throws(() => kdLoss(tf.tensor2d(s), tf.tensor2d(t), 2, "sum" as never), /reduction must be "batchmean" or "mean", got "sum"/);
   assert.ok(Math.abs(kdLoss(tf.tensor2d(s), tf.tensor2d(s), 2).dataSync()[0]) < 1e-6); // identical logits: no KL
   const labels = tf.tensor1d([1, 2], "int32");
   const ce = crossEntropy(tf.tensor2d(s), labels);

@@ -18,7 +18,7 @@ import { ClassLabel } from "../../lib/data/classLabel";
 import { loadClinc } from "../../lib/data";
 import { createModelForProvider, decodeModel, encodeModel, exportToOnnx } from "../../lib/onnx";
 import { OnnxPipeline } from "../../lib/pipelines";
-import { DynamicQuantizedModel, quantizeDynamicModel, torchQuantization } from "../../lib/quantization";
+import { DynamicQuantizedModel, quantizeDynamicModel } from "../../lib/quantization";
 import { argmax } from "../../lib/evaluation";
 import { modelPath } from "../../lib/workbook/hub";
 
@@ -82,7 +82,7 @@ function tinyBert(): PreTrainedModel {
 test("a dynamically quantized BERT: int8 Linear weights only (embeddings and LayerNorms fp32), MatMulInteger on exactly those weights, fused by ORT; pipeline and PerformanceBenchmark run it; int8 bytes on disk; fromPretrained round trip", async () => {
   await ready;
   const model = tinyBert();
-  const q = torchQuantization.quantizeDynamic(model, ["Linear"], "qint8");
+  const q = quantizeDynamicModel(model, ["Linear"], "qint8");
   assert.ok(q instanceof DynamicQuantizedModel);
   // 2 layers × 6 Linear + pooler + classifier; no embedding or LayerNorm among them.
   assert.equal(q.linears.size, 14);

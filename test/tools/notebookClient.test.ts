@@ -165,7 +165,7 @@ test("the runner's SIGTERM (or Ctrl-C) shuts the kernel down before it exits", {
   const pidFile = path.join(dir, "kernel.pid");
   const nb = path.join(dir, "hang.ipynb");
   fs.writeFileSync(nb, JSON.stringify(makeNotebook([["code", `require("fs").writeFileSync(${JSON.stringify(pidFile)}, String(process.pid));\nawait new Promise(() => {});`]])));
-  const script = `require(${JSON.stringify(path.join(ROOT, "lib", "notebook", "runner.ts"))}).executeNotebookFile(${JSON.stringify(nb)}, ${JSON.stringify(path.join(dir, "out.ipynb"))}, { kernelSpec: ${JSON.stringify(TSLAB)} })`;
+  const script = `require(${JSON.stringify(path.join(ROOT, "tools", "notebook", "runner.ts"))}).executeNotebookFile(${JSON.stringify(nb)}, ${JSON.stringify(path.join(dir, "out.ipynb"))}, { kernelSpec: ${JSON.stringify(TSLAB)} })`;
   try {
     for (const signal of ["SIGTERM", "SIGINT"] as const) {
       fs.rmSync(pidFile, { force: true });

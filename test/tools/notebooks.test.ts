@@ -35,7 +35,7 @@ test("npm run notebooks executes notebooks without Python and names the failing 
   const out = path.join(dir, "executed");
   // No python3 or jupyter on PATH: only node.
   const run = (nb: string) =>
-    spawnSync(process.execPath, ["--import", "tsx", "-e", `require(${JSON.stringify(path.join(ROOT, "scripts", "runNotebooks.ts"))}).runNotebooks([${JSON.stringify(nb)}], ${JSON.stringify(out)}).then((r) => process.exit(r[0].ok ? 0 : 1))`], {
+    spawnSync(process.execPath, ["--import", "tsx", "-e", `require(${JSON.stringify(path.join(ROOT, "tools", "notebook", "runWorkbook.ts"))}).runNotebooks([${JSON.stringify(nb)}], ${JSON.stringify(out)}).then((r) => process.exit(r[0].ok ? 0 : 1))`], {
       env: { ...process.env, WORKBOOK_PROFILE: "smoke", PATH: path.dirname(process.execPath) },
       encoding: "utf8",
       cwd: ROOT,

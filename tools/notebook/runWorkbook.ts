@@ -1,5 +1,5 @@
 // Executes the notebooks in order, headless, with the tslab kernel over the
-// Jupyter protocol (lib/notebook: our own client, no Python); executed copies
+// Jupyter protocol (tools/notebook: our own client, no Python); executed copies
 // go to outputs/notebooks/ (never over the committed sources). Stops at the
 // first failing notebook, naming the cell.
 //

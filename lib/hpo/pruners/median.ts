@@ -16,7 +16,13 @@ export interface PercentilePrunerOptions {
 
 const KNOWN = ["nStartupTrials", "nWarmupSteps", "intervalSteps", "nMinTrials"];
 
-/** NumPy's nanpercentile with linear interpolation. */
+/**
+ * NumPy's nanpercentile with linear interpolation.
+ *
+ * @example
+ * nanPercentile([0.8, 0.7, NaN, 0.9], 50); // 0.8 (NaN ignored)
+ * nanPercentile([1, 2, 3, 4], 25); // 1.75
+ */
 export function nanPercentile(values: number[], q: number): number {
   const v = values.filter((x) => !Number.isNaN(x)).sort((a, b) => a - b);
   if (v.length === 0) return NaN;

@@ -45,7 +45,13 @@ export interface Sampler {
   reseedRng?(): void;
 }
 
-/** A seed when none is given: fresh per sampler. */
+/**
+ * A seed when none is given: fresh per sampler.
+ *
+ * @example
+ * freshSeed(); // e.g. 1502893517: an integer in [0, 2³¹)
+ * new RandomSampler({ seed: freshSeed() }); // what new RandomSampler() does
+ */
 export function freshSeed(): number {
   return Math.floor(Math.random() * 2 ** 31);
 }

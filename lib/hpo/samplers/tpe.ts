@@ -18,7 +18,13 @@ export function defaultGamma(n: number): number {
   return Math.min(Math.ceil(0.1 * n), 25);
 }
 
-/** Hyperopt's gamma, min(⌈0.25 √n⌉, 25). */
+/**
+ * Hyperopt's gamma, min(⌈0.25 √n⌉, 25).
+ *
+ * @example
+ * hyperoptDefaultGamma(100); // 3
+ * const sampler = new TPESampler({ gamma: hyperoptDefaultGamma });
+ */
 export function hyperoptDefaultGamma(n: number): number {
   return Math.min(Math.ceil(0.25 * Math.sqrt(n)), 25);
 }

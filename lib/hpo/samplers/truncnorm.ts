@@ -7,12 +7,24 @@ import erfcinv from "@stdlib/math-base-special-erfcinv";
 const SQRT2 = Math.SQRT2;
 const LOG_SQRT_2PI = 0.5 * Math.log(2 * Math.PI);
 
-/** Standard normal CDF Φ(x). */
+/**
+ * Standard normal CDF Φ(x).
+ *
+ * @example
+ * ndtr(0); // 0.5
+ * ndtr(1.96); // 0.97500…
+ */
 export function ndtr(x: number): number {
   return 0.5 * erfc(-x / SQRT2);
 }
 
-/** log Φ(x), without underflow for very negative x (asymptotic series below -20). */
+/**
+ * log Φ(x), without underflow for very negative x (asymptotic series below -20).
+ *
+ * @example
+ * logNdtr(0); // -0.6931… (log 0.5)
+ * logNdtr(-40); // -804.608…, where Math.log(ndtr(-40)) is -Infinity
+ */
 export function logNdtr(x: number): number {
   if (x > 6) return -ndtr(-x); // log(1 - ε) ≈ -ε
   if (x > -20) return Math.log(ndtr(x));
@@ -30,7 +42,13 @@ export function logNdtr(x: number): number {
   return base + Math.log(sum);
 }
 
-/** log(exp(p) + exp(q)). */
+/**
+ * log(exp(p) + exp(q)).
+ *
+ * @example
+ * logAddExp(Math.log(2), Math.log(3)); // 1.6094… (log 5)
+ * logAddExp(-1000, -1000); // -999.3068… (no underflow)
+ */
 export function logAddExp(p: number, q: number): number {
   if (p === -Infinity) return q;
   if (q === -Infinity) return p;
@@ -43,7 +61,13 @@ function logDiff(p: number, q: number): number {
   return p + Math.log1p(-Math.exp(q - p));
 }
 
-/** log of the standard normal mass in [a, b]. */
+/**
+ * log of the standard normal mass in [a, b].
+ *
+ * @example
+ * Math.exp(logGaussMass(-1, 1)); // 0.6826… (within one sigma)
+ * logGaussMass(30, 31); // -454.32…, where ndtr(31) - ndtr(30) is 0
+ */
 export function logGaussMass(a: number, b: number): number {
   if (b <= 0) return logDiff(logNdtr(b), logNdtr(a));
   if (a > 0) return logDiff(logNdtr(-a), logNdtr(-b));
@@ -51,7 +75,13 @@ export function logGaussMass(a: number, b: number): number {
   return Math.log1p(-ndtr(a) - ndtr(-b));
 }
 
-/** x with log Φ(x) = y (y <= 0). */
+/**
+ * x with log Φ(x) = y (y <= 0).
+ *
+ * @example
+ * ndtriExp(Math.log(0.975)); // 1.9599…
+ * ndtriExp(logNdtr(-40)); // -40.000…
+ */
 export function ndtriExp(y: number): number {
   if (y >= 0) return Infinity;
   if (y > -Math.LN2) {
@@ -70,7 +100,13 @@ export function ndtriExp(y: number): number {
   return 0.5 * (lo + hi);
 }
 
-/** Quantile q of the standard normal truncated to [a, b]. */
+/**
+ * Quantile q of the standard normal truncated to [a, b].
+ *
+ * @example
+ * truncnormPpf(0.5, 0, Infinity); // 0.6744… (the half-normal's median)
+ * truncnormPpf(0.5, -1, 1); // 0
+ */
 export function truncnormPpf(q: number, a: number, b: number): number {
   if (q <= 0) return a;
   if (q >= 1) return b;
@@ -80,7 +116,13 @@ export function truncnormPpf(q: number, a: number, b: number): number {
   return -ndtriExp(logAddExp(logNdtr(-b), Math.log1p(-q) + mass));
 }
 
-/** log density at x of N(loc, scale²) truncated to [loc + a·scale, loc + b·scale]. */
+/**
+ * log density at x of N(loc, scale²) truncated to [loc + a·scale, loc + b·scale].
+ *
+ * @example
+ * truncnormLogPdf(0.5, 0, Infinity, 0, 1); // -0.3507… (log of the half-normal density at 0.5)
+ * truncnormLogPdf(3, -1, 1, 0, 1); // -Infinity (outside [-1, 1])
+ */
 export function truncnormLogPdf(x: number, a: number, b: number, loc: number, scale: number): number {
   const z = (x - loc) / scale;
   if (z < a || z > b) return -Infinity;

@@ -97,7 +97,13 @@ export interface Storage {
   close(): Promise<void>;
 }
 
-/** Rejects unknown option keys, naming the known ones. */
+/**
+ * Rejects unknown option keys, naming the known ones.
+ *
+ * @example
+ * checkKeys("loadStudy", options, ["studyName", "storage", "sampler", "pruner"]);
+ * checkKeys("createStudy", { nTrial: 3 }, ["studyName", "direction"]); // throws: createStudy: unknown option "nTrial" (known: studyName, direction)
+ */
 export function checkKeys(where: string, options: object | undefined, known: readonly string[]): void {
   for (const k of Object.keys(options ?? {})) if (!known.includes(k)) throw new Error(`${where}: unknown option "${k}" (known: ${known.join(", ")})`);
 }

@@ -9,6 +9,11 @@ import type { Storage, StorageOptions, StudySummary, TrialTemplate } from "./bas
  * A storage whose every change is an `Operation` applied to a `StorageState`.
  * Subclasses decide how an operation is made durable (`commit`), and may
  * bring the state up to date first (`sync`).
+ *
+ * @example
+ * const storage: OperationStorage = new JournalStorage("outputs/hpo/study.jsonl"); // or new InMemoryStorage()
+ * await storage.createNewStudy("rosenbrock", "minimize"); // 0 (the study id)
+ * await storage.getStudyIdFromName("rosenbrock"); // 0
  */
 export abstract class OperationStorage implements Storage {
   protected state = new StorageState();

@@ -11,7 +11,13 @@ import { OperationStorage } from "./inMemory";
 import { StorageOptions, checkKeys } from "./base";
 import { logger } from "../../utils/log";
 
-/** Whether a process with this pid exists on this machine. */
+/**
+ * Whether a process with this pid exists on this machine.
+ *
+ * @example
+ * pidAlive(process.pid); // true
+ * pidAlive(trial.worker!.pid); // false once that worker (on this host) has exited: its RUNNING trial is stale
+ */
 export function pidAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);

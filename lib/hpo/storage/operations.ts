@@ -44,12 +44,24 @@ export type Operation =
   | { op: "set_trial_intermediate_value"; trial_id: number; step: number; value: number | string }
   | { op: "set_trial_user_attr" | "set_trial_system_attr"; trial_id: number; key: string; value: unknown };
 
-/** A number as JSON holds it: non-finite ones become "NaN", "Infinity", "-Infinity". */
+/**
+ * A number as JSON holds it: non-finite ones become "NaN", "Infinity", "-Infinity".
+ *
+ * @example
+ * encodeNumber(-Infinity); // "-Infinity"
+ * encodeNumber(0.5); // 0.5
+ */
 export function encodeNumber(v: number): number | string {
   return Number.isFinite(v) ? v : String(v);
 }
 
-/** The inverse of encodeNumber. */
+/**
+ * The inverse of encodeNumber.
+ *
+ * @example
+ * decodeNumber("NaN"); // NaN
+ * decodeNumber(encodeNumber(-Infinity)); // -Infinity
+ */
 export function decodeNumber(v: number | string): number {
   return typeof v === "number" ? v : Number(v);
 }
@@ -66,6 +78,11 @@ interface StudyRecord {
 /**
  * The state of every study and trial, changed only through `apply`. Records
  * are replaced, never mutated, so trials handed out stay valid snapshots.
+ *
+ * @example
+ * const state = new StorageState();
+ * state.apply({ op: "create_study", study_id: state.nextStudy, study_name: "rosenbrock", direction: "minimize" });
+ * state.studyIdFromName("rosenbrock"); // 0
  */
 export class StorageState {
   private studies = new Map<number, StudyRecord>();

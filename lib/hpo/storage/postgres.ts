@@ -9,7 +9,12 @@ import { distributionFromJson } from "../distributions";
 import { DuplicatedStudyError, FrozenTrial, StudyDirection, StudyNotFoundError, TrialState, WorkerInfo, isFinished, thisWorker } from "../frozenTrial";
 import { Storage, StorageOptions, StudySummary, TrialTemplate, checkKeys } from "./base";
 
-/** The schema this library writes; a database with a newer one is refused. */
+/**
+ * The schema this library writes; a database with a newer one is refused.
+ *
+ * @example
+ * SCHEMA_VERSION; // 1, written to hpo_version_info.schema_version when PostgresStorage creates the tables
+ */
 export const SCHEMA_VERSION = 1;
 const LIBRARY_VERSION = "workbook-hpo 1";
 /** Serialises schema creation across workers that start together. */
@@ -342,7 +347,12 @@ function toTrial(r: any): FrozenTrial {
   };
 }
 
-/** The URL without its password, for messages. */
+/**
+ * The URL without its password, for messages.
+ *
+ * @example
+ * redact("postgresql://hpo:s3cret@db.internal:5432/hpo"); // "postgresql://hpo:***@db.internal:5432/hpo"
+ */
 export function redact(url: string): string {
   return url.replace(/(\/\/[^:/@]+:)[^@]*@/, "$1***@");
 }

@@ -30,7 +30,13 @@ export function plotRosenbrockContour(options: { study?: StudyView; gridSize?: n
   return { data, layout: { title: { text: "Rosenbrock function, log10 f" }, xaxis: { title: { text: "x" }, range: [-2, 2] }, yaxis: { title: { text: "y" }, range: [-2, 2] } } };
 }
 
-/** Best value after each trial (running minimum of the COMPLETE values; FAIL/PRUNED repeat the last best). */
+/**
+ * Best value after each trial (running minimum of the COMPLETE values; FAIL/PRUNED repeat the last best).
+ *
+ * @example
+ * await study.optimize(rosenbrockObjective, { nTrials: 30 });
+ * bestSoFar(study); // e.g. [361.5…, 139.3…, 139.3…, 139.3…, 3.008…, …]: 30 values, never increasing
+ */
 export function bestSoFar(study: StudyView): number[] {
   const out: number[] = [];
   let best = study.direction === "minimize" ? Infinity : -Infinity;

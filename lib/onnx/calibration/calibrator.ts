@@ -16,7 +16,13 @@ import { TensorHistogram, entropyRange, percentileRange } from "./histogram";
 /** ORT's `CalibrationMethod` (Distribution, for float 8, is not implemented). */
 export type CalibrationMethod = "MinMax" | "Percentile" | "Entropy";
 
-/** The calibration methods, in ORT's order. */
+/**
+ * The calibration methods, in ORT's order.
+ *
+ * @example
+ * CALIBRATION_METHODS; // ["MinMax", "Percentile", "Entropy"]
+ * for (const calibrateMethod of CALIBRATION_METHODS) await quantizeStatic("onnx/model.onnx", `onnx/model_${calibrateMethod}.onnx`, new TextCalibrationDataReader(tokenizer, texts), { calibrateMethod });
+ */
 export const CALIBRATION_METHODS: readonly CalibrationMethod[] = Object.freeze(["MinMax", "Percentile", "Entropy"] as const);
 
 /** ORT's calibration extra options, typed. */

@@ -24,7 +24,7 @@ export const DYNAMIC_QUANTIZERS: Readonly<Record<string, OpQuantizerCtor>> = Obj
 /**
  * ONNX Runtime's `quantize_dynamic`, in TypeScript (a model file in, a
  * model file out; PyTorch's `quantize_dynamic` on a model object is
- * `quantizeDynamicModel` / `torchQuantization.quantizeDynamic`): weights of MatMul and
+ * `quantizeDynamicModel`): weights of MatMul and
  * Gather become 8-bit initializers with scales and zero points; activations
  * are quantized on the fly. Returns the names of the quantized nodes.
  *

@@ -13,6 +13,11 @@ type Pending = { resolve: (m: FromWorker) => void; reject: (e: Error) => void };
  * Worker threads that each hold a model replica and compute gradients of
  * batch shards, so training uses every core: the wasm backend runs one
  * thread per process, and two side by side nearly double throughput.
+ *
+ * @example
+ * const pool = await GradientWorkerPool.start(1, model, trainer.collator.options, { kind: "ce" });
+ * const { loss, grads } = await pool.gradients(0, shard, seed); // grads: Record<parameter name, Float32Array>
+ * pool.syncWeights(model); // after the optimizer step; await pool.terminate() when done
  */
 export class GradientWorkerPool {
   private readonly pending: Pending[][];

@@ -1,0 +1,91 @@
+// One model registry: pipeline() loads every kind of folder the workbook
+// writes, and AutoModel, ensemble members and pipeline() agree on what a
+// folder is.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { ready, tmpDir } from "../helpers/setup";
+import { BertTokenizer } from "../../lib/tokenizers";
+import { AutoModelForSequenceClassification, BagOfWordsClassifier, BagOfWordsFeaturizer, BertForSequenceClassification, EnsembleForSequenceClassification, folderKind, labelMaps, loadSequenceClassificationModel, registeredModelKinds } from "../../lib/models";
+import { pipeline } from "../../lib/pipelines";
+import { exportOnnxFolder } from "../../lib/onnx";
+import { quantizeDynamicModel } from "../../lib/quantization";
+import { saveSparse } from "../../lib/pruning";
+import { setLogLevel } from "../../lib/utils/log";
+
+const tokenizer = new BertTokenizer(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", ..."abcdefghijklmnopqrst".split("")], { modelMaxLength: 16 });
+const LABELS = ["no", "maybe", "yes"];
+const TEXTS = ["a b c", "d e", "f g h i j", "k"];
+
+const bert = (seed = 3) =>
+  BertForSequenceClassification.fromConfig({ vocab_size: tokenizer.vocabSize, hidden_size: 16, num_hidden_layers: 2, num_attention_heads: 2, intermediate_size: 32, max_position_embeddings: 16, ...labelMaps(LABELS) }, { seed });
+function bow(seed = 5): BagOfWordsClassifier {
+  const docs = Array.from({ length: 12 }, (_, i) => [2, 5 + (i % 7), 6 + (i % 5), 3]);
+  const f = BagOfWordsFeaturizer.fit(docs, { vocabSize: tokenizer.vocabSize, numBuckets: 16, ignoredTokenIds: [0, 2, 3, 4], sublinearTf: true });
+  return BagOfWordsClassifier.fromConfig({ vocab_size: tokenizer.vocabSize, ignored_token_ids: [0, 2, 3, 4], num_buckets: 16, hidden_size: 8, initializer_range: 1, max_length: 16, ...labelMaps(LABELS) }, f.idf, { seed });
+}
+
+/** A folder of each kind the workbook writes, all from the same BERT (and a bag of words for the ensemble). */
+function writeFolders(): Record<string, string> {
+  const root = tmpDir();
+  const dirs: Record<string, string> = {};
+  const model = bert();
+  const save = (name: string, write: (dir: string) => void) => {
+    const dir = path.join(root, name);
+    write(dir);
+    tokenizer.savePretrained(dir);
+    dirs[name] = dir;
+  };
+  const prev = setLogLevel("warn");
+  save("bert", (d) => model.savePretrained(d));
+  save("bag-of-words", (d) => bow().savePretrained(d));
+  save("ensemble", (d) => new EnsembleForSequenceClassification([bert(), bow()], { weights: [0.5, 0.5] }).savePretrained(d));
+  save("dynamic-int8", (d) => quantizeDynamicModel(model, ["Linear"], "qint8").savePretrained(d));
+  save("onnx", (d) => exportOnnxFolder(model, tokenizer, d));
+  save("sparse", (d) => {
+    saveSparse(model, d);
+  });
+  setLogLevel(prev);
+  return dirs;
+}
+
+test("pipeline() loads every folder kind the workbook writes, each through the registry kind that owns it", async () => {
+  await ready;
+  const dirs = writeFolders();
+  const reference = await pipeline("text-classification", dirs.bert)(TEXTS);
+  for (const [kind, dir] of Object.entries(dirs)) {
+    assert.equal(folderKind(dir).name, kind, `${dir} is a ${kind} folder`);
+    const pipe = pipeline("text-classification", dir);
+    const out = await pipe(TEXTS);
+    assert.equal(out.length, TEXTS.length, kind);
+    for (const rows of out) assert.ok(LABELS.includes(rows[0].label) && rows[0].score > 0 && rows[0].score <= 1, `${kind}: ${JSON.stringify(rows)}`);
+    // Every kind made from the same BERT predicts what it predicts (int8 and sparse storage keep the argmax on 4 texts).
+    if (!["bag-of-words", "ensemble"].includes(kind)) assert.deepEqual(out.map((r) => r[0].label), reference.map((r) => r[0].label), kind);
+    pipe.dispose();
+  }
+  // The ONNX folder's quantized file, asked for by dtype, as transformers.js does.
+  const q8 = pipeline("text-classification", dirs.onnx, { dtype: "q8" });
+  assert.equal((q8 as unknown as { model: { file: string } }).model.file, path.join(dirs.onnx, "onnx", "model_quantized.onnx"));
+  assert.equal((await q8(TEXTS)).length, TEXTS.length);
+  q8.dispose();
+});
+
+test("AutoModel and ensemble members ask the same registry; what they cannot load is a clear error", async () => {
+  await ready;
+  const dirs = writeFolders();
+  assert.ok(AutoModelForSequenceClassification.fromPretrained(dirs.bert, { quiet: true }) instanceof BertForSequenceClassification);
+  assert.throws(() => AutoModelForSequenceClassification.fromPretrained(dirs["bag-of-words"]), /is a "bag-of-words" folder, not a transformer; load it with loadSequenceClassifier\(dir\) or pipeline/);
+  assert.ok(loadSequenceClassificationModel(dirs["bag-of-words"]) instanceof BagOfWordsClassifier);
+  assert.throws(() => loadSequenceClassificationModel(dirs.onnx), /runs in ONNX Runtime; ensemble members and teachers must be TensorFlow.js model folders/);
+  assert.throws(() => pipeline("text-classification", dirs.bert, { dtype: "q8" }), /has no ONNX file for dtype "q8"/);
+  fs.writeFileSync(path.join(dirs.bert, "config.json"), JSON.stringify({ model_type: "gpt2", id2label: { 0: "a" } }));
+  assert.throws(
+    () => pipeline("text-classification", dirs.bert),
+    (err: Error) => /Unsupported model_type "gpt2" in .*config\.json \(supported: /.test(err.message) && ["bert", "distilbert", "bag-of-words", "ensemble"].every((t) => err.message.includes(t)),
+  );
+  assert.deepEqual(
+    registeredModelKinds().map((k) => k.name).sort(),
+    ["bag-of-words", "bert", "distilbert", "dynamic-int8", "ensemble", "onnx", "sparse"],
+  );
+});
