@@ -9,3 +9,4 @@ export * from "./data";
 export * from "./models";
 export * from "./pruningRecipe";
 export * from "./evidence";
+export * from "./chapter";
