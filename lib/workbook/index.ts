@@ -10,3 +10,4 @@ export * from "./models";
 export * from "./pruningRecipe";
 export * from "./evidence";
 export * from "./baselineRecipe";
+export * from "./chapter";

@@ -20,6 +20,34 @@ export interface WorkbookProfile {
   trainEpochs: number;
   /** Trials of a hyperparameter search. */
   nTrials: number;
+  /** Hide the trainers' progress bars (a log line per epoch instead): smoke, whose short runs are read in CI logs. */
+  disableTqdm: boolean;
+  /** Notebook 02: training rows of the short distillation run (a seeded random subset) when not retraining. */
+  distillationDemoTrainRows: number;
+  /** Notebook 02: validation rows it evaluates on (a seeded random subset) when not retraining. */
+  distillationDemoEvalRows: number;
+  /** Notebook 03: trials of the TPE study on the Rosenbrock function. */
+  rosenbrockTrials: number;
+  /** Notebook 03: seeds of the TPE vs random-search comparison (the curve is their median). */
+  samplerComparisonSeeds: readonly number[];
+  /** Notebook 03: trials of each study in that comparison. */
+  samplerComparisonTrials: number;
+  /** Notebook 03: replay the journal of the chapter's search shipped with the tuned student (CLINC150 only) instead of searching. */
+  replayShippedSearch: boolean;
+  /** Notebook 04: validation queries that calibrate static quantization. */
+  calibrationRows: number;
+  /** Notebook 04: epochs of quantization-aware training. */
+  qatEpochs: number;
+  /** Notebook 04: QAT's training rows (a seeded random subset), or null for the whole training split. */
+  qatTrainRows: number | null;
+  /** Notebook 04: QAT's evaluation rows (the first ones of the validation split), or null for all of it. */
+  qatEvalRows: number | null;
+  /** Notebook 06: training rows of pruning while distilling (a seeded random subset), or null for the whole training split. */
+  pruningTrainRows: number | null;
+  /** Notebook 06: epochs of pruning while distilling. */
+  pruningEpochs: number;
+  /** Notebook 06: training batches (64 rows each) that score heads and neurons for structured pruning. */
+  importanceBatches: number;
 }
 
 /** The rows a notebook benchmarks on: all of them, or (smoke) a fixed random subset of testRows. */
@@ -33,9 +61,21 @@ export function profileBenchmarkOptions(profile: WorkbookProfile): { warmupRuns:
 }
 
 const PROFILES: Record<ProfileName, WorkbookProfile> = {
-  smoke: { name: "smoke", testRows: 550, warmupRuns: 3, timedRuns: 20, retrain: false, trainRows: 512, trainEpochs: 1, nTrials: 2 },
-  default: { name: "default", testRows: 5500, warmupRuns: 10, timedRuns: 100, retrain: false, trainRows: 15250, trainEpochs: 3, nTrials: 4 },
-  full: { name: "full", testRows: 5500, warmupRuns: 10, timedRuns: 100, retrain: true, trainRows: 15250, trainEpochs: 14, nTrials: 20 },
+  smoke: {
+    name: "smoke", testRows: 550, warmupRuns: 3, timedRuns: 20, retrain: false, trainRows: 512, trainEpochs: 1, nTrials: 2, disableTqdm: true,
+    distillationDemoTrainRows: 512, distillationDemoEvalRows: 256, rosenbrockTrials: 200, samplerComparisonSeeds: [1, 2], samplerComparisonTrials: 100, replayShippedSearch: false,
+    calibrationRows: 64, qatEpochs: 1, qatTrainRows: 512, qatEvalRows: 256, pruningTrainRows: 640, pruningEpochs: 1, importanceBatches: 2,
+  },
+  default: {
+    name: "default", testRows: 5500, warmupRuns: 10, timedRuns: 100, retrain: false, trainRows: 15250, trainEpochs: 3, nTrials: 4, disableTqdm: false,
+    distillationDemoTrainRows: 2048, distillationDemoEvalRows: 1024, rosenbrockTrials: 1000, samplerComparisonSeeds: [1, 2, 3, 4, 5], samplerComparisonTrials: 300, replayShippedSearch: true,
+    calibrationRows: 512, qatEpochs: 2, qatTrainRows: null, qatEvalRows: null, pruningTrainRows: null, pruningEpochs: 0.5, importanceBatches: 8,
+  },
+  full: {
+    name: "full", testRows: 5500, warmupRuns: 10, timedRuns: 100, retrain: true, trainRows: 15250, trainEpochs: 14, nTrials: 20, disableTqdm: false,
+    distillationDemoTrainRows: 2048, distillationDemoEvalRows: 1024, rosenbrockTrials: 1000, samplerComparisonSeeds: [1, 2, 3, 4, 5], samplerComparisonTrials: 300, replayShippedSearch: false,
+    calibrationRows: 512, qatEpochs: 4, qatTrainRows: null, qatEvalRows: null, pruningTrainRows: null, pruningEpochs: 0.5, importanceBatches: 8,
+  },
 };
 
 /** The profile named by WORKBOOK_PROFILE (default "default"); an unknown name is an error. */
