@@ -13,7 +13,11 @@ import { loadWorkbookData, workbookDataName } from "./data";
 import { workbookStudent, workbookTeacher } from "./models";
 import { bestShippedModel } from "./hub";
 
-/** The name of the teacher's row in the perf table: every chart compares against it. */
+/**
+ * The name of the teacher's row in the perf table: every chart compares against it.
+ *
+ * @example perfMetrics[BASELINE_ROW].accuracy; // the teacher's accuracy on the profile's test rows
+ */
 export const BASELINE_ROW = "BERT baseline";
 
 /** A model a notebook compresses: its folder and the name of its row in the perf table. */

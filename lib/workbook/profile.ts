@@ -50,12 +50,20 @@ export interface WorkbookProfile {
   importanceBatches: number;
 }
 
-/** The rows a notebook benchmarks on: all of them, or (smoke) a fixed random subset of testRows. */
+/**
+ * The rows a notebook benchmarks on: all of them, or (smoke) a fixed random subset of testRows.
+ *
+ * @example profileTestSet(workbookProfile("smoke"), clinc.test).length; // 550
+ */
 export function profileTestSet<Row extends object>(profile: WorkbookProfile, split: Dataset<Row>): Dataset<Row> {
   return profile.testRows >= split.length ? split : split.shuffle(0).head(profile.testRows);
 }
 
-/** PerformanceBenchmark's warm-up and timed runs for a profile. */
+/**
+ * PerformanceBenchmark's warm-up and timed runs for a profile.
+ *
+ * @example profileBenchmarkOptions(workbookProfile("default")); // { warmupRuns: 10, timedRuns: 100 }
+ */
 export function profileBenchmarkOptions(profile: WorkbookProfile): { warmupRuns: number; timedRuns: number } {
   return { warmupRuns: profile.warmupRuns, timedRuns: profile.timedRuns };
 }
@@ -78,7 +86,11 @@ const PROFILES: Record<ProfileName, WorkbookProfile> = {
   },
 };
 
-/** The profile named by WORKBOOK_PROFILE (default "default"); an unknown name is an error. */
+/**
+ * The profile named by WORKBOOK_PROFILE (default "default"); an unknown name is an error.
+ *
+ * @example workbookProfile("smoke").qatEpochs; // 1
+ */
 export function workbookProfile(name = process.env.WORKBOOK_PROFILE ?? "default"): WorkbookProfile {
   const p = PROFILES[name as ProfileName];
   if (!p) throw new Error(`WORKBOOK_PROFILE must be smoke, default or full, got "${name}"`);
