@@ -67,7 +67,7 @@ export function pipeline(task: PipelineTask, model: SequenceClassificationModel 
     const tokenizer = tok ?? BertTokenizer.fromPretrained(model);
     const vocab = (m as { spec?: { vocabSize?: number } }).spec?.vocabSize ?? (m.config as { vocab_size?: unknown }).vocab_size;
     if (typeof vocab === "number" && tokenizer.vocabSize > vocab) {
-      throw new Error(`pipeline: ${tok ? "the tokenizer" : path.join(model, "tokenizer.json")} has ${tokenizer.vocabSize} tokens but ${path.join(model, "config.json")} has vocab_size ${vocab} (the rows of the model's embedding table); ids from ${vocab} up would index past it`);
+      throw new Error(`pipeline: ${tok ? "the tokenizer" : path.join(model, "tokenizer.json")} has ${tokenizer.vocabSize} tokens but ${path.join(model, "config.json")} has vocab_size ${vocab} (the rows of ${isLogitsRunner(m) ? "the model's" : "model.safetensors'"} embedding table); ids from ${vocab} up would index past it`);
     }
     if (isLogitsRunner(m)) return new RunnerTextClassificationPipeline(m, tokenizer, rest) as RunnerTextClassifier;
     return new TextClassificationPipeline<SequenceClassificationModel>(m, tokenizer, rest) as TextClassifier<SequenceClassificationModel>;

@@ -170,7 +170,13 @@ test("the runner's SIGTERM (or Ctrl-C) shuts the kernel down before it exits", {
     for (const signal of ["SIGTERM", "SIGINT"] as const) {
       fs.rmSync(pidFile, { force: true });
       const runner = spawn(process.execPath, ["--import", "tsx", "-e", script], { cwd: ROOT, stdio: "ignore" });
-      while (!fs.existsSync(pidFile) || !fs.readFileSync(pidFile, "utf8")) await new Promise((r) => setTimeout(r, 100));
+      let exited: number | null = null;
+      runner.once("exit", (c) => (exited = c ?? -1));
+      while (!fs.existsSync(pidFile) || !fs.readFileSync(pidFile, "utf8")) {
+        // A runner that fails to start (a moved module, say) must fail the test, not hang it.
+        if (exited !== null) assert.fail(`the runner exited with code ${exited} before the kernel ran the cell`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
       const kernelPid = Number(fs.readFileSync(pidFile, "utf8"));
       assert.ok(!gone(kernelPid), "the kernel runs the hanging cell");
       runner.kill(signal);
