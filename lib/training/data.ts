@@ -216,3 +216,17 @@ export function inferenceBatches(lengths: readonly number[], batchSize: number):
   for (let b = 0; b < order.length; b += batchSize) batches.push(order.slice(b, b + batchSize));
   return batches;
 }
+
+/**
+ * The rows of a batch (`idx` into the dataset), each cut to `maxLength`
+ * tokens keeping its final [SEP].
+ *
+ * @example batchRows(ds, [0, 5, 9], 64).map((r) => r.input_ids.length); // each ≤ 64
+ */
+export function batchRows(ds: Dataset<EncodedRow>, idx: readonly number[], maxLength: number): EncodedRow[] {
+  return idx.map((i) => {
+    const r = ds.rows[i];
+    if (r.input_ids.length <= maxLength) return r;
+    return { ...r, input_ids: [...r.input_ids.slice(0, maxLength - 1), r.input_ids[r.input_ids.length - 1]] };
+  });
+}

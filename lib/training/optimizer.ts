@@ -124,3 +124,24 @@ export function linearScheduleWithWarmup(lr: number, warmupSteps: number, totalS
     return lr * Math.max(0, (totalSteps - step) / Math.max(1, totalSteps - warmupSteps));
   };
 }
+
+/**
+ * Scales gradients in place so their global L2 norm is at most maxNorm (torch's clip_grad_norm_).
+ *
+ * @example
+ * const grads = new Map([["w", tf.tensor1d([3, 4])]]);
+ * clipByGlobalNorm(grads, 1); // 5 (the norm before clipping); grads.get("w") is now [0.6, 0.8]
+ */
+export function clipByGlobalNorm(grads: Map<string, tf.Tensor>, maxNorm: number): number {
+  const normT = tf.tidy(() => tf.sqrt(tf.addN([...grads.values()].map((g) => tf.sum(tf.square(g))))));
+  const norm = normT.dataSync()[0];
+  normT.dispose();
+  if (norm > maxNorm) {
+    const scale = maxNorm / (norm + 1e-6);
+    for (const [k, g] of grads) {
+      grads.set(k, tf.mul(g, scale));
+      g.dispose();
+    }
+  }
+  return norm;
+}

@@ -3,13 +3,14 @@ import * as tf from "@tensorflow/tfjs-core";
 import { Dataset } from "../data/dataset";
 import { PreTrainedModel } from "../models/modeling";
 import { BertTokenizer } from "../tokenizers";
-import { AdamW, linearScheduleWithWarmup } from "./optimizer";
-import { DataCollator, DataCollatorWithPadding, EncodedRow, TensorBatch, epochBatches, inferenceBatches } from "./data";
+import { AdamW, clipByGlobalNorm, linearScheduleWithWarmup } from "./optimizer";
+import { DataCollator, DataCollatorWithPadding, EncodedRow, TensorBatch, batchRows, epochBatches, inferenceBatches } from "./data";
 import { DefaultFlowCallback, LogEntry, ProgressCallback, TrainerCallback, TrainerControl, TrainerState } from "./callbacks";
 import { TrainingArguments, resolveTrainingArguments } from "./trainingArguments";
 import { crossEntropy } from "./loss";
 import { LossFunction, LossSpec, RowTargets, buildLoss } from "./losses";
 import { ComputeLossContext, ComputeLossOutput, lossAndGradients } from "./step";
+import { evaluateMaskedLm } from "./maskedLmEvaluation";
 import { latestCheckpoint, loadCheckpoint, rotateCheckpoints, saveCheckpoint } from "./checkpoint";
 import { argmax } from "../evaluation";
 import { GradientWorkerPool } from "./parallel/pool";
@@ -317,15 +318,6 @@ export class Trainer {
     for (const cb of this.callbackList) (cb[event] as any)?.call(cb, this.args, this.state, ...rest);
   }
 
-  private batchOf(ds: Dataset<EncodedRow>, idx: number[], maxLength: number): EncodedRow[] {
-    return idx.map((i) => {
-      const r = ds.rows[i];
-      if (r.input_ids.length <= maxLength) return r;
-      // Truncate keeping the final [SEP].
-      return { ...r, input_ids: [...r.input_ids.slice(0, maxLength - 1), r.input_ids[r.input_ids.length - 1]] };
-    });
-  }
-
   /** Trains; `resumeFromCheckpoint` continues a run (true = the latest checkpoint in outputDir). */
   async train(options: { resumeFromCheckpoint?: string | boolean } = {}): Promise<TrainOutput> {
     const args = this.args;
@@ -431,7 +423,7 @@ export class Trainer {
         this.fire("onStepBegin", control);
         // Per-step seeds derived from (seed, step): resuming replays the same randomness.
         const seed = args.seed * 1_000_003 + this.state.globalStep;
-        const rows = this.batchOf(train, batches[b], args.maxLength);
+        const rows = batchRows(train, batches[b], args.maxLength);
         const lr = schedule(this.state.globalStep);
         const { loss: lossValue, grads } = pool ? await parallelStep({ pool, model, collator: this.collator, computeLoss: (ctx) => this.computeLoss(ctx), rowTargets: (r) => this.rowTargets(r), vars, paramOf }, rows, seed) : this.step(model, rows, seed, vars, paramOf);
         if (!Number.isFinite(lossValue)) {
@@ -509,13 +501,13 @@ export class Trainer {
     if (!model) throw new Error("Trainer.predict: no model (call train() first when using modelInit)");
     if (dataset.length === 0) throw new Error("Trainer.predict: the dataset is empty");
     this.checkDataset(dataset);
-    if (!this.collator.usesLabels) return this.predictMaskedLm(model, dataset, metricKeyPrefix);
+    if (!this.collator.usesLabels) return { predictions: [], labelIds: [], metrics: await evaluateMaskedLm(model, dataset, { collator: this.collator, maxLength: this.args.maxLength, batchSize: this.args.perDeviceEvalBatchSize, prefix: metricKeyPrefix }) };
     const start = performance.now();
     const lengths = dataset.rows.map((r) => Math.min(r.input_ids.length, this.args.maxLength));
     const predictions: Float32Array[] = new Array(dataset.length);
     let lossSum = 0;
     for (const idx of inferenceBatches(lengths, this.args.perDeviceEvalBatchSize)) {
-      const inputs = this.collator.call(this.batchOf(dataset, idx, this.args.maxLength));
+      const inputs = this.collator.call(batchRows(dataset, idx, this.args.maxLength));
       const [logits, loss] = tf.tidy(() => {
         const out = model.call(inputs);
         return [out.logits, crossEntropy(out.logits, inputs.labels, 0)];
@@ -534,33 +526,6 @@ export class Trainer {
     metrics[`${p}Runtime`] = runtime;
     metrics[`${p}SamplesPerSecond`] = dataset.length / runtime;
     return { predictions, labelIds, metrics };
-  }
-
-  /**
-   * Masked-LM evaluation: the collator masks each batch from its fixed
-   * evaluation seed; the loss is the mean cross-entropy over masked tokens
-   * and `accuracy` the share of them predicted exactly.
-   */
-  private async predictMaskedLm(model: PreTrainedModel, dataset: Dataset<EncodedRow>, p: string): Promise<PredictionOutput> {
-    const start = performance.now();
-    const lengths = dataset.rows.map((r) => Math.min(r.input_ids.length, this.args.maxLength));
-    let lossSum = 0;
-    let correct = 0;
-    let tokens = 0;
-    for (const idx of inferenceBatches(lengths, this.args.perDeviceEvalBatchSize)) {
-      const inputs = this.collator.call(this.batchOf(dataset, idx, this.args.maxLength));
-      const [loss, hits] = tf.tidy(() => {
-        const logits = model.call(inputs).logits;
-        return [crossEntropy(logits, inputs.labels, 0), tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), inputs.labels), "float32"))];
-      }) as [tf.Scalar, tf.Scalar];
-      const n = inputs.labels.shape[0];
-      lossSum += (await loss.data())[0] * n;
-      correct += (await hits.data())[0];
-      tokens += n;
-      tf.dispose([loss, hits, ...Object.values(inputs)]);
-    }
-    const runtime = (performance.now() - start) / 1000;
-    return { predictions: [], labelIds: [], metrics: { [`${p}Loss`]: lossSum / tokens, [`${p}Accuracy`]: correct / tokens, [`${p}Runtime`]: runtime, [`${p}SamplesPerSecond`]: dataset.length / runtime } };
   }
 
   /** Loss and computeMetrics on the eval set, keys prefixed "eval" (evalLoss, evalAccuracy, …). */
@@ -602,25 +567,4 @@ export class Trainer {
     this.state = { ...saved, maxSteps: this.state.maxSteps };
     logger.info(`Resuming from ${dir} at step ${this.state.globalStep} (epoch ${this.state.epoch.toFixed(2)})`);
   }
-}
-
-/**
- * Scales gradients in place so their global L2 norm is at most maxNorm (torch's clip_grad_norm_).
- *
- * @example
- * const grads = new Map([["w", tf.tensor1d([3, 4])]]);
- * clipByGlobalNorm(grads, 1); // 5 (the norm before clipping); grads.get("w") is now [0.6, 0.8]
- */
-export function clipByGlobalNorm(grads: Map<string, tf.Tensor>, maxNorm: number): number {
-  const normT = tf.tidy(() => tf.sqrt(tf.addN([...grads.values()].map((g) => tf.sum(tf.square(g))))));
-  const norm = normT.dataSync()[0];
-  normT.dispose();
-  if (norm > maxNorm) {
-    const scale = maxNorm / (norm + 1e-6);
-    for (const [k, g] of grads) {
-      grads.set(k, tf.mul(g, scale));
-      g.dispose();
-    }
-  }
-  return norm;
 }
