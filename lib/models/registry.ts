@@ -50,6 +50,8 @@ export interface ModelKind {
   readonly name: string;
   /** The config.json `model_type` values this kind loads. */
   readonly modelTypes?: readonly string[];
+  /** Where its models run: TensorFlow.js (the default) or ONNX Runtime (their loaders return a `LogitsRunner`). */
+  readonly runtime?: "tfjs" | "onnxruntime";
   /**
    * For kinds that share a `model_type` with others (a quantized BERT, an
    * ONNX export of one): whether this folder is one. Checked before the

@@ -81,11 +81,11 @@ export class OnnxModelForSequenceClassification implements LogitsRunner {
   }
 }
 
-/** A folder is loaded from ONNX when asked for a dtype, or when it has an ONNX file and no TF.js weights. */
+/** A folder is loaded from ONNX when it has the ONNX file of the dtype asked for, or an ONNX file and no TF.js weights. */
 function isOnnxFolder(dir: string, _config: unknown, options: RegistryLoadOptions): boolean {
-  if (options.dtype) return true;
+  if (options.dtype) return onnxFileOf(dir, options.dtype) !== undefined;
   const tfjsWeights = ["model.safetensors", "model.sparse.safetensors"].some((f) => fs.existsSync(path.join(dir, f)));
   return !tfjsWeights && onnxFileOf(dir) !== undefined;
 }
 
-registerModelKind({ name: "onnx", matches: isOnnxFolder, load: (dir, o) => OnnxModelForSequenceClassification.fromPretrained(dir, { dtype: o.dtype }) });
+registerModelKind({ name: "onnx", runtime: "onnxruntime", matches: isOnnxFolder, load: (dir, o) => OnnxModelForSequenceClassification.fromPretrained(dir, { dtype: o.dtype }) });

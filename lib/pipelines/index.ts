@@ -1,6 +1,6 @@
 import type { PreTrainedModel } from "../models/modeling";
 import type { SequenceClassificationModel } from "../models/sequenceClassification";
-import { isLogitsRunner, loadSequenceClassifier, LogitsRunner, RegistryLoadOptions } from "../models/registry";
+import { folderKind, isLogitsRunner, LogitsRunner, RegistryLoadOptions } from "../models/registry";
 import { BertTokenizer } from "../tokenizers";
 import * as path from "node:path";
 import { TEXT_CLASSIFICATION_OPTIONS, TextClassificationOptions, TextClassificationPipeline, TextClassificationPipelineCall } from "./textClassification";
@@ -30,7 +30,11 @@ export interface PipelineOptions extends TextClassificationOptions {
   tokenizer?: BertTokenizer;
   /** Load a model folder strictly (default): missing or unexpected weights are an error; false warns instead. */
   strict?: boolean;
-  /** For a folder with ONNX files: "fp32" or "q8" (onnx/model_quantized.onnx), as in transformers.js; loads it in ONNX Runtime. */
+  /**
+   * Run the folder in ONNX Runtime, as transformers.js names it: "fp32"
+   * (onnx/model.onnx) or "q8" (onnx/model_quantized.onnx, or a dynamically
+   * quantized folder's int8 weights). Required for folders that run only there.
+   */
   dtype?: RegistryLoadOptions["dtype"];
 }
 
@@ -47,10 +51,15 @@ export interface PipelineOptions extends TextClassificationOptions {
  * await pipe("Hey, I'd like to rent a vehicle from Nov 1st to Nov 15th in Paris and I need a 15 passenger van");
  * // [{ label: "car_rental", score: 0.9… }]
  * pipeline("text-classification", "data/models/distilbert-clinc-pruned", { dtype: "q8" }); // its int8 ONNX file in ONNX Runtime
+ *
+ * Without `dtype` a folder loads in TensorFlow.js and the pipeline's `model`
+ * is that folder's model (a transformer; the bag-of-words model, an ensemble
+ * or sparse storage for those folders); with `dtype` it runs in ONNX Runtime.
  * pipeline("text-classification", bow, { tokenizer }); // any SequenceClassificationModel object
  */
 export function pipeline(task: PipelineTask, model: LogitsRunner, options: PipelineOptions & { tokenizer: BertTokenizer }): RunnerTextClassifier;
-export function pipeline(task: PipelineTask, model: string, options?: PipelineOptions): TextClassifier<SequenceClassificationModel> | RunnerTextClassifier;
+export function pipeline(task: PipelineTask, model: string, options: PipelineOptions & { dtype: "fp32" | "q8" }): RunnerTextClassifier;
+export function pipeline(task: PipelineTask, model: string, options?: PipelineOptions & { dtype?: undefined }): TextClassifier;
 export function pipeline<M extends SequenceClassificationModel>(task: PipelineTask, model: M, options?: PipelineOptions): TextClassifier<M>;
 export function pipeline(task: PipelineTask, model: SequenceClassificationModel | string | LogitsRunner, options: PipelineOptions = {}): TextClassifier<SequenceClassificationModel> | RunnerTextClassifier {
   if (!(task in SUPPORTED_TASKS)) throw new Error(`pipeline: unknown task "${task}" (supported: ${Object.keys(SUPPORTED_TASKS).join(", ")})`);
@@ -62,7 +71,11 @@ export function pipeline(task: PipelineTask, model: SequenceClassificationModel 
     if (isLogitsRunner(model)) return new RunnerTextClassificationPipeline(model, tok, rest) as RunnerTextClassifier;
     return new TextClassificationPipeline<SequenceClassificationModel>(model, tok, rest) as TextClassifier<SequenceClassificationModel>;
   }
-  const m = loadSequenceClassifier(model, { quiet: true, strict, dtype });
+  const kind = folderKind(model, { dtype });
+  if (kind.runtime === "onnxruntime" && !dtype) throw new Error(`pipeline: ${model} is a "${kind.name}" folder, which runs in ONNX Runtime; pass { dtype: "q8" }${kind.name === "onnx" ? ' (or "fp32")' : ""}`);
+  if (dtype && kind.runtime !== "onnxruntime") throw new Error(`pipeline: ${model} has no ONNX file for dtype "${dtype}" (looked for ${dtype === "q8" ? "onnx/model_quantized.onnx" : "onnx/model.onnx, model.onnx"}); export one with exportOnnxFolder, or load the folder without dtype`);
+  if (kind.name === "dynamic-int8" && dtype !== "q8") throw new Error(`pipeline: ${model} holds dynamically quantized int8 weights; pass { dtype: "q8" }`);
+  const m = kind.load(model, { quiet: true, strict, dtype });
   try {
     const tokenizer = tok ?? BertTokenizer.fromPretrained(model);
     const vocab = (m as { spec?: { vocabSize?: number } }).spec?.vocabSize ?? (m.config as { vocab_size?: unknown }).vocab_size;

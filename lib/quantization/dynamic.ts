@@ -316,6 +316,7 @@ export function quantizeDynamicModel(
 
 registerModelKind({
   name: "dynamic-int8",
+  runtime: "onnxruntime",
   matches: (_dir, config) => (config.quantization_config as { quant_method?: string } | undefined)?.quant_method === "dynamic",
   load: (dir) => DynamicQuantizedModel.fromPretrained(dir),
 });

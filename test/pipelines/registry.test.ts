@@ -56,7 +56,9 @@ test("pipeline() loads every folder kind the workbook writes, each through the r
   const reference = await pipeline("text-classification", dirs.bert)(TEXTS);
   for (const [kind, dir] of Object.entries(dirs)) {
     assert.equal(folderKind(dir).name, kind, `${dir} is a ${kind} folder`);
-    const pipe = pipeline("text-classification", dir);
+    const dtype = kind === "dynamic-int8" ? "q8" : kind === "onnx" ? "fp32" : undefined;
+    if (dtype) assert.throws(() => pipeline("text-classification", dir), new RegExp(`is a "${kind}" folder, which runs in ONNX Runtime; pass \\{ dtype: "q8" \\}`));
+    const pipe = dtype ? pipeline("text-classification", dir, { dtype }) : pipeline("text-classification", dir);
     const out = await pipe(TEXTS);
     assert.equal(out.length, TEXTS.length, kind);
     for (const rows of out) assert.ok(LABELS.includes(rows[0].label) && rows[0].score > 0 && rows[0].score <= 1, `${kind}: ${JSON.stringify(rows)}`);
@@ -66,7 +68,7 @@ test("pipeline() loads every folder kind the workbook writes, each through the r
   }
   // The ONNX folder's quantized file, asked for by dtype, as transformers.js does.
   const q8 = pipeline("text-classification", dirs.onnx, { dtype: "q8" });
-  assert.equal((q8 as unknown as { model: { file: string } }).model.file, path.join(dirs.onnx, "onnx", "model_quantized.onnx"));
+  assert.equal(q8.model.file, path.join(dirs.onnx, "onnx", "model_quantized.onnx"));
   assert.equal((await q8(TEXTS)).length, TEXTS.length);
   q8.dispose();
 });
@@ -79,6 +81,7 @@ test("AutoModel and ensemble members ask the same registry; what they cannot loa
   assert.ok(loadSequenceClassificationModel(dirs["bag-of-words"]) instanceof BagOfWordsClassifier);
   assert.throws(() => loadSequenceClassificationModel(dirs.onnx), /runs in ONNX Runtime; ensemble members and teachers must be TensorFlow.js model folders/);
   assert.throws(() => pipeline("text-classification", dirs.bert, { dtype: "q8" }), /has no ONNX file for dtype "q8"/);
+  assert.throws(() => pipeline("text-classification", dirs["dynamic-int8"], { dtype: "fp32" }), /holds dynamically quantized int8 weights; pass \{ dtype: "q8" \}/);
   fs.writeFileSync(path.join(dirs.bert, "config.json"), JSON.stringify({ model_type: "gpt2", id2label: { 0: "a" } }));
   assert.throws(
     () => pipeline("text-classification", dirs.bert),
