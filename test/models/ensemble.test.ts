@@ -4,10 +4,8 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
 import { ready, tmpDir, maxAbsDiff, values } from "../helpers/setup";
-import { BertTokenizer } from "../../lib/tokenizers";
 import { BertForSequenceClassification, DistilBertForSequenceClassification, PreTrainedModel, labelMaps } from "../../lib/models";
 import { EnsembleForSequenceClassification, loadSequenceClassificationModel } from "../../lib/models/ensemble";
-import { BagOfWordsFeaturizer } from "../../lib/models";
 import { BagOfWordsClassifier } from "../../lib/models";
 import { DistillationTrainer, studentInit } from "../../lib/distillation";
 import { ClassLabel, Dataset } from "../../lib/data";
@@ -16,20 +14,7 @@ import type { EncodedRow } from "../../lib/training";
 import { DataCollatorWithPadding } from "../../lib/training";
 import { pipeline } from "../../lib/pipelines";
 import { PerformanceBenchmark } from "../../lib/benchmark";
-
-const tokenizer = new BertTokenizer(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", ..."abcdefghijklmnopqrst".split("")], { modelMaxLength: 16 });
-const LABELS = ["no", "maybe", "yes"];
-
-const bert = (seed = 3, labels = LABELS) =>
-  BertForSequenceClassification.fromConfig({ vocab_size: tokenizer.vocabSize, hidden_size: 16, num_hidden_layers: 2, num_attention_heads: 2, intermediate_size: 32, max_position_embeddings: 16, ...labelMaps(labels) }, { seed });
-const distilbert = (seed = 4) =>
-  DistilBertForSequenceClassification.fromConfig({ vocab_size: tokenizer.vocabSize, dim: 16, n_layers: 1, n_heads: 2, hidden_dim: 32, max_position_embeddings: 12, ...labelMaps(LABELS) }, { seed });
-function bow(seed = 5): BagOfWordsClassifier {
-  const docs = Array.from({ length: 12 }, (_, i) => [2, 5 + (i % 7), 6 + (i % 5), 3]);
-  const f = BagOfWordsFeaturizer.fit(docs, { vocabSize: tokenizer.vocabSize, numBuckets: 16, ignoredTokenIds: [0, 2, 3, 4], sublinearTf: true });
-  // A wide init so its logits are far from zero and differ from the transformers'.
-  return BagOfWordsClassifier.fromConfig({ vocab_size: tokenizer.vocabSize, ignored_token_ids: [0, 2, 3, 4], num_buckets: 16, hidden_size: 8, initializer_range: 1, max_length: 16, ...labelMaps(LABELS) }, f.idf, { seed });
-}
+import { LABELS, bert, bow, distilbert, tokenizer } from "../helpers/tinyModels";
 
 function batchOf(texts: string[]) {
   const enc = tokenizer.call(texts, { padding: "longest" });

@@ -6,25 +6,15 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { ready, tmpDir } from "../helpers/setup";
-import { BertTokenizer } from "../../lib/tokenizers";
-import { AutoModelForSequenceClassification, BagOfWordsClassifier, BagOfWordsFeaturizer, BertForSequenceClassification, EnsembleForSequenceClassification, folderKind, labelMaps, loadSequenceClassificationModel, registeredModelKinds } from "../../lib/models";
+import { AutoModelForSequenceClassification, BagOfWordsClassifier, BertForSequenceClassification, EnsembleForSequenceClassification, folderKind, loadSequenceClassificationModel, registeredModelKinds } from "../../lib/models";
 import { pipeline } from "../../lib/pipelines";
 import { exportOnnxFolder } from "../../lib/onnx";
 import { quantizeDynamicModel } from "../../lib/quantization";
 import { saveSparse } from "../../lib/pruning";
 import { setLogLevel } from "../../lib/utils/log";
+import { LABELS, bert, bow, tokenizer } from "../helpers/tinyModels";
 
-const tokenizer = new BertTokenizer(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", ..."abcdefghijklmnopqrst".split("")], { modelMaxLength: 16 });
-const LABELS = ["no", "maybe", "yes"];
 const TEXTS = ["a b c", "d e", "f g h i j", "k"];
-
-const bert = (seed = 3) =>
-  BertForSequenceClassification.fromConfig({ vocab_size: tokenizer.vocabSize, hidden_size: 16, num_hidden_layers: 2, num_attention_heads: 2, intermediate_size: 32, max_position_embeddings: 16, ...labelMaps(LABELS) }, { seed });
-function bow(seed = 5): BagOfWordsClassifier {
-  const docs = Array.from({ length: 12 }, (_, i) => [2, 5 + (i % 7), 6 + (i % 5), 3]);
-  const f = BagOfWordsFeaturizer.fit(docs, { vocabSize: tokenizer.vocabSize, numBuckets: 16, ignoredTokenIds: [0, 2, 3, 4], sublinearTf: true });
-  return BagOfWordsClassifier.fromConfig({ vocab_size: tokenizer.vocabSize, ignored_token_ids: [0, 2, 3, 4], num_buckets: 16, hidden_size: 8, initializer_range: 1, max_length: 16, ...labelMaps(LABELS) }, f.idf, { seed });
-}
 
 /** A folder of each kind the workbook writes, all from the same BERT (and a bag of words for the ensemble). */
 function writeFolders(): Record<string, string> {
