@@ -23,6 +23,7 @@ import { makeExampleData } from "../tools/exampleData";
 import { workbookModelDir, workbookRunDir } from "../lib/workbook/data";
 import { benchWorkbook } from "./workbook";
 import { benchQat } from "./qat";
+import { benchMutation } from "./mutation";
 
 const DISTILLATION_TARGETS: Record<string, [string, (v: number) => boolean]> = {
   distilledMinusAlonePoints: ["> 0 (distilled beats alone)", (v) => v > 0],
@@ -52,7 +53,7 @@ const QUANTIZATION_TARGETS: Record<string, [string, (v: number) => boolean]> = {
 };
 
 /** Benches that run only when named (long, or diagnostic). */
-const BY_NAME_ONLY = new Set(["kdLogits", "kdLayers", "kernels", "baselineSearch", "workbook", "workbookOwnData"]);
+const BY_NAME_ONLY = new Set(["kdLogits", "kdLayers", "kernels", "baselineSearch", "workbook", "workbookOwnData", "mutation"]);
 
 const PRUNING_TARGETS: Record<string, [string, (v: number) => boolean]> = {
   structuredSpeedup: [">= 1.3x (ORT fp32, vs the unpruned student)", (v) => v >= 1.3],
@@ -149,6 +150,7 @@ const BENCHES: Record<string, () => Promise<Row[]>> = {
     return benchWorkbook(dir);
   },
   qat: benchQat,
+  mutation: benchMutation,
   trainSpeed: async () => {
     const r = await benchTrainSpeed();
     const kernels = `${r.backend}${r.native ? " + native" : ""}`;

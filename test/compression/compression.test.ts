@@ -137,4 +137,6 @@ test("intermediate-layer distillation trains a projection when widths differ and
   assert.equal(projectionBefore.length, 8 * 16);
   assert.ok(projection.dataSync().some((v, i) => v !== projectionBefore[i]), "the projection was trained with the student");
   await assert.rejects(() => distill(new Trainer({ model: teacher, tokenizer, args: { outputDir: tmpDir() }, trainDataset: toy(16) }), manager), /prepared for another model/);
+  // A trainer that builds its model at train() (modelInit) would train another model than the one the hooks were made for.
+  await assert.rejects(() => distill(new Trainer({ modelInit: () => studentInit(teacher), tokenizer, args: { outputDir: tmpDir() }, trainDataset: toy(16) }), manager), /distill: the trainer needs a model \(modelInit is not supported with distill\)/);
 });
