@@ -3,7 +3,7 @@
 // scored per folder. Slow (every mutant re-runs the test files that cover
 // it), so it runs only when named and never in CI. Stryker's incremental
 // file (bench/results/stryker-incremental.json) lets a later run re-test only
-// what changed; WORKBOOK_MUTATE narrows the files (a glob, e.g.
+// what changed; WORKBOOK_MUTATE narrows the files (comma-separated globs, e.g.
 // "lib/compression/**/*.ts") to spread a first full run over several sessions.
 import * as fs from "node:fs";
 import * as path from "node:path";
