@@ -20,7 +20,7 @@ interface OrtCase {
   entropy_2048_128: Pair;
   entropy_512_64: Pair;
 }
-const ORT = readJson<{ onnxruntime_version: string; cases: OrtCase[] }>(path.join(FIXTURES, "entropy_reference.json"));
+const ORT = readJson<{ onnxruntime_version: string; cases: OrtCase[]; more: { values: number[]; entropy: Record<string, Pair> }[] }>(path.join(FIXTURES, "entropy_reference.json"));
 const TENSORS = readJson<{ onnx: { histogram: { values: number[] }[] } }>(path.join(FIXTURES, "quantization_reference.json")).onnx.histogram;
 
 function histogram(values: Float32Array, mode: "value" | "absolute", bins: number): TensorHistogram {
@@ -53,3 +53,18 @@ for (let i = 0; i < TENSORS.length; i++) {
     assert.deepEqual(pair(percentileRange(histogram(values, "value", 2048), 75, false)), ort.percentile_75_asymmetric);
   });
 }
+
+test(`${ORT.more.length} more tensors (normal, skewed with outliers, heavy-tailed, mixtures): all 4 bin settings equal ORT ${ORT.onnxruntime_version}'s Entropy ranges`, () => {
+  assert.equal(ORT.more.length, 24);
+  const differ: string[] = [];
+  for (const [i, c] of ORT.more.entries()) {
+    const values = Float32Array.from(c.values);
+    assert.equal(Object.keys(c.entropy).length, 4);
+    for (const [setting, want] of Object.entries(c.entropy)) {
+      const [bins, quantizedBins] = setting.split("_").map(Number);
+      const got = pair(entropyRange(histogram(values, "value", bins), quantizedBins));
+      if (got[0] !== want[0] || got[1] !== want[1]) differ.push(`tensor ${i}, ${bins} bins / ${quantizedBins} levels: [${got}] vs ORT [${want}]`);
+    }
+  }
+  assert.deepEqual(differ, []);
+});
