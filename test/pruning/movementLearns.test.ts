@@ -5,11 +5,12 @@
 // +W·∂L/∂W) or scores that do not train fail these tests.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { quietly, ready, tmpDir } from "../helpers/setup";
+import * as tf from "@tensorflow/tfjs-core";
+import { maxAbsDiff, quietly, ready, tmpDir, values } from "../helpers/setup";
 import { BertForSequenceClassification, labelMaps } from "../../lib/models";
 import { BertTokenizer } from "../../lib/tokenizers";
 import { ClassLabel, Dataset } from "../../lib/data";
-import { EncodedRow, Trainer } from "../../lib/training";
+import { DataCollatorWithPadding, EncodedRow, Trainer } from "../../lib/training";
 import { prepareCompression, distill } from "../../lib/compression";
 import { PruningConfig, defaultPrunedParameters } from "../../lib/pruning";
 import { Random } from "../../lib/utils/random";
@@ -69,6 +70,33 @@ test("movement scores after training: weights that moved away from zero score hi
   const byMagnitude = moves.map((_, i) => i).sort((a, b) => Math.abs(moves[b]) - Math.abs(moves[a])).slice(0, Math.floor(moves.length / 2));
   const agree = byMagnitude.filter((i) => Math.sign(s[i]) === Math.sign(moves[i])).length / byMagnitude.length;
   assert.ok(agree > 0.9, `only ${(agree * 100).toFixed(1)}% of clearly moving weights have a score of the movement's sign`);
+  manager.dispose();
+  model.dispose();
+});
+
+test("one step: the scores' gradient is scoreScale · ∂L/∂W ⊙ W, so gradient descent adds −W·∂L/∂W to S", async () => {
+  await ready;
+  const model = tinyBert();
+  const pConf = new PruningConfig({ pruningType: "movement", targetSparsity: 0.5, startStep: 1000, endStep: 1001, scoreScale: 4 });
+  const manager = prepareCompression(model, pConf);
+  const scores = manager.trainableParams();
+  const rows = toyData().rows.slice(0, 16);
+  const inputs = new DataCollatorWithPadding({ padTokenId: 0 }).call(rows);
+  const labels = tf.oneHot(tf.tensor1d(rows.map((r) => r.label as number), "int32"), 2);
+  for (const name of ["bert.encoder.layer.0.attention.self.query.weight", "bert.encoder.layer.1.output.dense.weight"]) {
+    const w = model.params.get(name)! as tf.Variable;
+    const sVar = scores.get(name.replace(/\.weight$/, ".mask_scores"))!;
+    const { value, grads } = tf.variableGrads(() => tf.losses.softmaxCrossEntropy(labels, model.call(inputs).logits) as tf.Scalar, [w, sVar]);
+    const gw = grads[w.name];
+    const gs = grads[sVar.name];
+    const expected = tf.tidy(() => tf.mul(tf.mul(gw, w), 4));
+    assert.ok(tf.tidy(() => tf.norm(gs).dataSync()[0]) > 1e-7, `${name}: the scores get no gradient`);
+    assert.ok(maxAbsDiff(values(gs), values(expected)) <= 1e-6 * Math.max(...Array.from(values(expected), Math.abs)), `${name}: ∂L/∂S′ ≠ scale · ∂L/∂W ⊙ W`);
+    // Descent on S′ (S = scale·S′) moves S by −lr·scale²·W·∂L/∂W: up where W·∂L/∂W < 0, i.e. where the weight's own step grows |W|.
+    const wv = values(w), gwv = values(gw), gsv = values(gs);
+    for (let i = 0; i < wv.length; i++) if (gwv[i] !== 0 && wv[i] !== 0) assert.equal(Math.sign(-gsv[i]), Math.sign(-wv[i] * gwv[i]), `${name}[${i}]`);
+    tf.dispose([value, gw, gs, expected]);
+  }
   manager.dispose();
   model.dispose();
 });
