@@ -11,7 +11,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import { onnx } from "onnx-proto";
 import { ready, FIXTURES, tmpDir, maxAbsDiff } from "../helpers/setup";
 import { readJson } from "../../lib/utils/fs";
-import { CalibrationDataReader, DataType, GraphBuilder, TensorHistogram, TextCalibrationDataReader, createCalibrator, createModelForProvider, decodeModel, entropyRange, exportToOnnx, percentileRange, quantizeStatic, saveModel } from "../../lib/onnx";
+import { CalibrationDataReader, DataType, GraphBuilder, TensorHistogram, TextCalibrationDataReader, createCalibrator, createModelForProvider, decodeModel, exportToOnnx, percentileRange, quantizeStatic, saveModel } from "../../lib/onnx";
 import { OnnxPipeline } from "../../lib/pipelines";
 import { BertForSequenceClassification, labelMaps } from "../../lib/models";
 import { BertTokenizer } from "../../lib/tokenizers";
@@ -23,9 +23,6 @@ interface HistCase {
   percentile_symmetric: [number, number];
   percentile_99_symmetric: [number, number];
   percentile_99_asymmetric: [number, number];
-  entropy_default: [number, number];
-  entropy_2048_128: [number, number];
-  entropy_512_64: [number, number];
 }
 interface StaticRef {
   calibration: number[][];
@@ -151,7 +148,8 @@ test("quantizeStatic options: per channel (a DequantizeLinear with axis 1 and on
   assert.equal(noOut.graph.node!.filter((n) => n.opType === "QuantizeLinear").length, 1);
 });
 
-test("histogram calibration equals ORT's calibrate.py on fixed tensors (Percentile symmetric/asymmetric, Entropy with several bin counts)", () => {
+// Entropy ranges against ORT's own calibrate.py: test/onnx/entropyCalibration.test.ts.
+test("histogram calibration equals ORT's calibrate.py on fixed tensors (Percentile symmetric/asymmetric), filled batch by batch", () => {
   for (const c of ONNX.histogram) {
     const v = Float32Array.from(c.values);
     const hist = (mode: "value" | "absolute", bins: number) => {
@@ -168,9 +166,6 @@ test("histogram calibration equals ORT's calibrate.py on fixed tensors (Percenti
     assert.deepEqual(pair(percentileRange(hist("value", 2048), 99, false)), c.percentile_99_asymmetric);
     assert.deepEqual(pair(percentileRange(hist("absolute", 2048), 75, true)), c.percentile_75_symmetric);
     assert.deepEqual(pair(percentileRange(hist("value", 2048), 75, false)), c.percentile_75_asymmetric);
-    assert.deepEqual(pair(entropyRange(hist("value", 128), 128)), c.entropy_default);
-    assert.deepEqual(pair(entropyRange(hist("value", 2048), 128)), c.entropy_2048_128);
-    assert.deepEqual(pair(entropyRange(hist("value", 512), 64)), c.entropy_512_64);
   }
 });
 

@@ -112,26 +112,60 @@ export function percentileRange(h: TensorHistogram, percentile: number, symmetri
   return { lowest: Math.max(lowest, h.min), highest: Math.min(highest, h.max) };
 }
 
-/** ORT's `smooth_distribution`: zeros become eps, taken evenly off the non-zero bins; null when all are zero. */
-function smooth(p: Float64Array, eps = 0.0001): Float64Array | null {
+const f32 = Math.fround;
+
+/**
+ * numpy's sum of a float32 array (pairwise summation in float32, blocks of
+ * 8 accumulators up to 128 values), so sums round as ORT's do.
+ */
+function sumFloat32(a: Float32Array, from = 0, n = a.length): number {
+  if (n < 8) {
+    let res = 0;
+    for (let i = 0; i < n; i++) res = f32(res + a[from + i]);
+    return res;
+  }
+  if (n <= 128) {
+    const r = Array.from(a.subarray(from, from + 8));
+    let i = 8;
+    for (; i < n - (n % 8); i += 8) for (let j = 0; j < 8; j++) r[j] = f32(r[j] + a[from + i + j]);
+    let res = f32(f32(f32(r[0] + r[1]) + f32(r[2] + r[3])) + f32(f32(r[4] + r[5]) + f32(r[6] + r[7])));
+    for (; i < n; i++) res = f32(res + a[from + i]);
+    return res;
+  }
+  let n2 = Math.floor(n / 2);
+  n2 -= n2 % 8;
+  return f32(sumFloat32(a, from, n2) + sumFloat32(a, from + n2, n - n2));
+}
+
+/** ORT's `smooth_distribution` (quant_utils.py), in its float32: zeros become eps, taken evenly off the non-zero bins; null when all are zero. */
+function smooth(p: Float64Array, eps = 0.0001): Float32Array | null {
   let zeros = 0;
   for (const v of p) if (v === 0) zeros++;
   const nonzeros = p.length - zeros;
   if (nonzeros === 0) return null;
   const eps1 = (eps * zeros) / nonzeros;
-  return p.map((v) => (v === 0 ? eps : v - eps1));
+  const add0 = f32(eps), add1 = f32(-eps1);
+  return Float32Array.from(p, (v) => f32(f32(v) + (v === 0 ? add0 : add1)));
 }
 
-/** scipy.stats.entropy(p, q): KL divergence of the normalised distributions. */
-function klDivergence(p: Float64Array, q: Float64Array): number {
-  const sp = p.reduce((a, b) => a + b, 0);
-  const sq = q.reduce((a, b) => a + b, 0);
-  let kl = 0;
+/**
+ * ORT's `entropy(p, q)` (calibrate.py's float32 stand-in for scipy.stats.entropy):
+ * both normalised in float32, rel_entr per bin, summed as numpy sums float32.
+ * Candidates whose divergences round to the same float32 tie, and the first wins.
+ * The log is Math.log rounded to float32, which can differ from numpy's float32
+ * log in the last bit; test/onnx/entropyCalibration.test.ts checks the chosen
+ * ranges against ORT's own code on 27 tensors.
+ */
+function klDivergence(p: Float32Array, q: Float32Array): number {
+  const sp = sumFloat32(p), sq = sumFloat32(q);
+  const terms = new Float32Array(p.length);
   for (let i = 0; i < p.length; i++) {
-    const pi = p[i] / sp;
-    if (pi > 0) kl += pi * Math.log(pi / (q[i] / sq));
+    const pi = f32(p[i] / sp), qi = f32(q[i] / sq);
+    if (pi === 0 && qi >= 0) terms[i] = 0;
+    else if (!(pi > 0 && qi > 0)) terms[i] = Infinity;
+    else terms[i] = f32(pi * f32(Math.log(f32(pi / qi))));
   }
-  return kl;
+  return sumFloat32(terms);
 }
 
 /**
