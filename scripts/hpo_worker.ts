@@ -6,7 +6,7 @@ import * as path from "node:path";
 import { pathToFileURL } from "node:url";
 import { createStudy, retryFailedTrial, Objective, Storage } from "../lib/hpo";
 import { JournalStorage } from "../lib/hpo/storage/journal";
-import { PostgresStorage } from "../lib/hpo/storage/postgres";
+import { PostgresStorage, redact } from "../lib/hpo/storage/postgres";
 import { TPESampler } from "../lib/hpo/samplers/tpe";
 import { RandomSampler } from "../lib/hpo/samplers/random";
 import { rosenbrockObjective } from "../lib/hpo/rosenbrock";
@@ -56,7 +56,7 @@ async function main(): Promise<void> {
   let storage: Storage;
   if (args.storage.startsWith("journal:")) storage = new JournalStorage(args.storage.slice(8), { failedTrialCallback });
   else if (/^postgres(ql)?:\/\//.test(args.storage)) storage = new PostgresStorage(args.storage, { failedTrialCallback, heartbeatInterval: args.heartbeat ? Number(args.heartbeat) : undefined });
-  else throw new Error(`--storage must be journal:<file> or postgresql://…, got "${args.storage}"`);
+  else throw new Error(`--storage must be journal:<file> or postgresql://…, got "${redact(args.storage)}"`);
   const seed = args.seed !== undefined ? Number(args.seed) : undefined;
   const sampler = (args.sampler ?? "tpe") === "tpe" ? new TPESampler({ seed }) : args.sampler === "random" ? new RandomSampler({ seed }) : undefined;
   if (!sampler) throw new Error(`--sampler must be tpe or random, got "${args.sampler}"`);
@@ -75,7 +75,8 @@ async function main(): Promise<void> {
 
 if (require.main === module) {
   main().catch((err) => {
-    console.error(`hpo worker: ${err instanceof Error ? err.message : err}`);
+    // Any message may quote the storage URL: never print its password.
+    console.error(redact(`hpo worker: ${err instanceof Error ? err.message : err}`));
     process.exit(1);
   });
 }

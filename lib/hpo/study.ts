@@ -10,7 +10,7 @@ import { TPESampler } from "./samplers/tpe";
 import type { Pruner } from "./pruners/base";
 import { MedianPruner } from "./pruners/median";
 import type { Storage } from "./storage/base";
-import { checkKeys } from "./storage/base";
+import { checkKeys, redact } from "./storage/base";
 import { InMemoryStorage } from "./storage/inMemory";
 import { JournalStorage, pidAlive } from "./storage/journal";
 import { PostgresStorage } from "./storage/postgres";
@@ -476,11 +476,11 @@ export function resolveStorage(storage: Storage | string | undefined): Storage {
   if (typeof storage !== "string") return storage;
   if (storage.startsWith("journal:")) {
     const file = storage.slice("journal:".length);
-    if (!file) throw new Error(`Storage "${storage}" names no file: use "journal:<path to a .jsonl file>"`);
+    if (!file) throw new Error(`Storage "${redact(storage)}" names no file: use "journal:<path to a .jsonl file>"`);
     return new JournalStorage(file);
   }
   if (/^postgres(ql)?:\/\//.test(storage)) return new PostgresStorage(storage);
-  throw new Error(`Unknown storage "${storage}": use "journal:<file>", "postgresql://user@host:port/database", or a Storage object`);
+  throw new Error(`Unknown storage "${redact(storage)}": use "journal:<file>", "postgresql://user@host:port/database", or a Storage object`);
 }
 
 const DIRECTIONS: readonly StudyDirection[] = ["minimize", "maximize"];

@@ -107,3 +107,17 @@ export interface Storage {
 export function checkKeys(where: string, options: object | undefined, known: readonly string[]): void {
   for (const k of Object.keys(options ?? {})) if (!known.includes(k)) throw new Error(`${where}: unknown option "${k}" (known: ${known.join(", ")})`);
 }
+
+/**
+ * Hides the password of every URL in a text (a storage URL, or a message
+ * that quotes one), for errors and log lines. Everything between the user's
+ * colon and the last "@" of the URL is hidden, so a password holding "@" or
+ * ":" does not leak a tail.
+ *
+ * @example
+ * redact("postgresql://hpo:s3cret@db.internal:5432/hpo"); // "postgresql://hpo:***@db.internal:5432/hpo"
+ * redact('cannot open "postgres://u:p@ss@h/db"'); // 'cannot open "postgres://u:***@h/db"'
+ */
+export function redact(text: string): string {
+  return String(text).replace(/([a-z][a-z0-9+.-]*:\/\/[^\s:/?#@"'`]*:)[^\s/?#"'`]*@/gi, "$1***@");
+}

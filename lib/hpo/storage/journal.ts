@@ -158,6 +158,55 @@ export class JournalFileLock {
   }
 }
 
+/**
+ * Creates the journal's folder and file if missing, or fails at once with an
+ * error naming the path. The folders are made one level at a time: Node's
+ * recursive mkdir never returns on some paths (e.g. under /proc).
+ *
+ * @example
+ * openJournalFile("outputs/hpo/study.jsonl"); // creates outputs/hpo/ and an empty study.jsonl
+ * openJournalFile("/proc/x/study.jsonl"); // throws: Cannot use journal file /proc/x/study.jsonl: …
+ */
+export function openJournalFile(file: string): void {
+  const fail = (why: string): never => {
+    throw new Error(`Cannot use journal file ${file}: ${why}`);
+  };
+  const missing: string[] = [];
+  let dir = path.dirname(path.resolve(file));
+  for (;;) {
+    let st: fs.Stats | undefined;
+    try {
+      st = fs.statSync(dir);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code !== "ENOENT") fail(`cannot read ${dir} (${code ?? (err as Error).message})`);
+    }
+    if (st) {
+      if (!st.isDirectory()) fail(`${dir} is not a folder`);
+      break;
+    }
+    missing.unshift(dir);
+    const up = path.dirname(dir);
+    if (up === dir) fail(`no folder of the path exists`);
+    dir = up;
+  }
+  for (const d of missing) {
+    try {
+      fs.mkdirSync(d);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code !== "EEXIST") fail(`cannot create the folder ${d} (${code ?? (err as Error).message})`);
+    }
+  }
+  try {
+    if (fs.existsSync(file) && !fs.statSync(file).isFile()) fail("it is not a regular file");
+    fs.closeSync(fs.openSync(file, "a"));
+  } catch (err) {
+    if ((err as Error).message.startsWith("Cannot use journal file")) throw err;
+    fail(`cannot open it for appending (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+  }
+}
+
 export interface JournalStorageOptions extends StorageOptions, JournalFileLockOptions {}
 
 /**
@@ -185,8 +234,7 @@ export class JournalStorage extends OperationStorage {
     if (options.heartbeatInterval !== undefined) throw new Error("JournalStorage: heartbeatInterval is not supported (a journal is shared by processes on one machine, whose dead trials are found by pid); use PostgresStorage for heartbeats");
     super(options);
     this.file = path.resolve(file);
-    fs.mkdirSync(path.dirname(this.file), { recursive: true });
-    fs.closeSync(fs.openSync(this.file, "a"));
+    openJournalFile(this.file);
     this.lock = new JournalFileLock(this.file, { staleLockSeconds: options.staleLockSeconds, timeoutSeconds: options.timeoutSeconds });
     this.sync();
   }

@@ -7,7 +7,9 @@ import { Pool, PoolClient, QueryResultRow } from "pg";
 import type { Distribution, ParamValue } from "../distributions";
 import { distributionFromJson } from "../distributions";
 import { DuplicatedStudyError, FrozenTrial, StudyDirection, StudyNotFoundError, TrialState, WorkerInfo, isFinished, thisWorker } from "../frozenTrial";
-import { Storage, StorageOptions, StudySummary, TrialTemplate, checkKeys } from "./base";
+import { Storage, StorageOptions, StudySummary, TrialTemplate, checkKeys, redact } from "./base";
+
+export { redact };
 
 /**
  * The schema this library writes; a database with a newer one is refused.
@@ -345,14 +347,4 @@ function toTrial(r: any): FrozenTrial {
     datetimeComplete: r.datetime_complete,
     worker: r.worker,
   };
-}
-
-/**
- * The URL without its password, for messages.
- *
- * @example
- * redact("postgresql://hpo:s3cret@db.internal:5432/hpo"); // "postgresql://hpo:***@db.internal:5432/hpo"
- */
-export function redact(url: string): string {
-  return url.replace(/(\/\/[^:/@]+:)[^@]*@/, "$1***@");
 }
