@@ -347,6 +347,36 @@ test("MedianPruner: startup trials, warm-up, interval steps, median at the step,
   assert.equal(new PercentilePruner(25, { nStartupTrials: 0 }).prune(view("minimize", done), curve(9, [1, 0.78], "RUNNING")), true);
 });
 
+test("MedianPruner counts COMPLETE trials only, as Optuna: RUNNING, PRUNED and FAIL curves at the step are left out", () => {
+  const done = [curve(0, [1, 0.8]), curve(1, [1, 0.7]), curve(2, [1, 0.9])]; // median 0.8 at step 1
+  // Other trials, all far better at step 1: counted, they would pull the median down to 0.1 and prune 0.75.
+  const others = [curve(3, [0, 0.1], "RUNNING"), curve(4, [0, 0.1], "PRUNED"), curve(5, [0, 0.1], "FAIL"), curve(6, [0, 0.1], "RUNNING"), curve(7, [0, 0.1], "PRUNED")];
+  const p = new MedianPruner({ nStartupTrials: 3 });
+  assert.equal(p.prune(view("minimize", [...done, ...others]), curve(9, [1, 0.75], "RUNNING")), false);
+  assert.equal(p.prune(view("minimize", [...done, ...others]), curve(9, [1, 0.85], "RUNNING")), true);
+  // Nor do they count towards nStartupTrials or nMinTrials.
+  assert.equal(new MedianPruner({ nStartupTrials: 4 }).prune(view("minimize", [...done, ...others]), curve(9, [5, 5], "RUNNING")), false);
+  assert.equal(new MedianPruner({ nStartupTrials: 0, nMinTrials: 4 }).prune(view("minimize", [...done, ...others]), curve(9, [5, 5], "RUNNING")), false);
+  assert.equal(new MedianPruner({ nStartupTrials: 0, nMinTrials: 3 }).prune(view("minimize", [...done, ...others]), curve(9, [5, 5], "RUNNING")), true);
+});
+
+test("TPE and random search handle a finite range wider than the largest double ([-1e308, 1e308], ±MAX_VALUE): finite values inside, no crash", async () => {
+  for (const [low, high] of [[-1e308, 1e308], [-Number.MAX_VALUE, Number.MAX_VALUE]]) {
+    const target = 3e307;
+    const study = await createStudy({ sampler: new TPESampler({ seed: 1, nStartupTrials: 5 }) });
+    await study.optimize((t) => Math.abs(t.suggestFloat("x", low, high) - target), { nTrials: 30 });
+    const xs = study.trials.map((t) => t.params.x as number);
+    assert.ok(study.trials.every((t) => t.state === "COMPLETE"), JSON.stringify(study.trials.map((t) => [t.state, t.systemAttrs.fail_reason])));
+    assert.ok(xs.every((x) => Number.isFinite(x) && x >= low && x <= high), JSON.stringify(xs));
+    assert.ok(xs.some((x) => x < 0) && xs.some((x) => x > 0) && new Set(xs).size === xs.length, `spread over the range: ${JSON.stringify(xs)}`);
+    assert.ok(study.bestValue < 0.05 * high, `TPE got within 5% of the range of the target: best ${study.bestValue}`);
+    const pe = new ParzenEstimator([1e307, -2e307], floatDistribution(low, high), { considerPrior: true, priorWeight: 1, considerMagicClip: true, considerEndpoints: false, weights: defaultWeights });
+    const ll = pe.logPdf([0, 1e307, high, low]);
+    assert.ok(ll.every(Number.isFinite), `log densities ${ll}`);
+    assert.ok(ll[1] > ll[2] && ll[1] > ll[3], "denser at an observation than at the bounds");
+  }
+});
+
 test("SuccessiveHalvingPruner: rungs at minResource·η^k; promotes the top 1/η; records completed_rung_k", () => {
   const sh = new SuccessiveHalvingPruner({ minResource: 1, reductionFactor: 2 });
   // Rung 0 at step 1. Three trials already recorded there: 0.2, 0.5, 0.9 (minimize).
