@@ -3,11 +3,13 @@
 // operation, and RUNNING trials of dead workers are failed by heartbeat.
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import * as fs from "node:fs";
 import * as path from "node:path";
 import { spawn } from "node:child_process";
-import { createStudy, resolveStorage, PostgresStorage } from "../../lib/hpo";
+import { createStudy, resolveStorage, PostgresStorage, JournalStorage, RandomSampler } from "../../lib/hpo";
+import { tmpDir } from "../helpers/setup";
 import { redact } from "../../lib/hpo/storage/base";
-import { setLogLevel } from "../../lib/utils/log";
+import { setLogLevel, setLogSink } from "../../lib/utils/log";
 
 setLogLevel("error");
 const ROOT = path.resolve(__dirname, "..", "..");
@@ -59,4 +61,61 @@ test("an impossible journal path fails at once with an error naming it", () => {
     assert.throws(() => resolveStorage(`journal:${file}`), why);
     assert.ok(Date.now() - t0 < 2000, `${file}: took ${Date.now() - t0} ms`);
   }
+});
+
+test("journal replay validates each operation: no ghost trials, no overwriting a finished trial, no malformed lines", async () => {
+  const file = path.join(tmpDir("hpo-replay-"), "study.jsonl");
+  const d = { type: "float", low: 0, high: 1, log: false, step: null };
+  const trial = (id: number, number: number, extra: object = {}) => ({ op: "create_trial", study_id: 0, trial_id: id, number, state: "RUNNING", value: null, params: {}, distributions: {}, intermediate_values: {}, user_attrs: {}, system_attrs: {}, datetime_start: "2026-01-01T00:00:00.000Z", datetime_complete: null, worker: null, ...extra });
+  const ops: unknown[] = [
+    { op: "create_study", study_id: 0, study_name: "s", direction: "minimize" },
+    trial(0, 0),
+    { op: "set_trial_param", trial_id: 0, name: "x", value: 0.5, distribution: d },
+    { op: "set_trial_intermediate_value", trial_id: 0, step: 0, value: 2 },
+    { op: "set_trial_state", trial_id: 0, state: "COMPLETE", value: 1, datetime_complete: "2026-01-01T00:01:00.000Z" },
+    // every line below is invalid and must be skipped
+    { op: "set_trial_state", trial_id: 0, state: "FAIL", value: null, datetime_complete: null }, // overwrite a finished trial
+    { op: "set_trial_param", trial_id: 0, name: "x", value: 0.9, distribution: d },
+    { op: "set_trial_intermediate_value", trial_id: 0, step: 1, value: 3 },
+    { op: "set_trial_user_attr", trial_id: 0, key: "k", value: 1 },
+    { op: "claim_trial", trial_id: 0, datetime_start: "2026-01-01T00:00:00.000Z", worker: null },
+    { op: "set_trial_intermediate_value", trial_id: 7, step: 0, value: 1 }, // a ghost trial
+    { op: "set_trial_state", trial_id: 3, state: "COMPLETE", value: 0, datetime_complete: null },
+    trial(5, 1), // an id out of sequence
+    trial(0, 0), // overwriting trial 0
+    trial(1, 4), // a number out of sequence
+    { ...trial(1, 1), study_id: 9 }, // an unknown study
+    { ...trial(1, 1), state: "DONE" },
+    { ...trial(1, 1), distributions: { x: { type: "beta" } } },
+    { op: "create_study", study_id: 5, study_name: "t", direction: "minimize" },
+    { op: "create_study", study_id: 1, study_name: "s", direction: "minimize" },
+    { op: "set_trial_state", trial_id: 0 },
+    { op: "explode", trial_id: 0 },
+    { op: "heartbeat", trial_id: 0, time: "2026-01-01T00:00:00.000Z" },
+    "just a string",
+  ];
+  fs.writeFileSync(file, ops.map((o) => JSON.stringify(o)).join("\n") + "\n");
+  const warnings: string[] = [];
+  const prevSink = setLogSink({ out: () => undefined, err: (l) => void warnings.push(l) });
+  setLogLevel("warn");
+  let storage: JournalStorage;
+  try {
+    storage = new JournalStorage(file);
+  } finally {
+    setLogSink(prevSink);
+    setLogLevel("error");
+  }
+  assert.equal(warnings.length, ops.length - 5, warnings.join("\n"));
+  assert.ok(warnings.every((w) => /line \d+: skipped an invalid operation/.test(w)));
+  assert.match(warnings[0], /line 6: .*Trial 0 has already finished \(COMPLETE\)/);
+  assert.match(warnings.find((w) => w.includes("line 11"))!, /No trial with id 7/);
+  assert.match(warnings.find((w) => w.includes("line 13"))!, /trial id 5 is not the next one \(1\)/);
+  const trials = await storage.getAllTrials(0);
+  assert.equal(trials.length, 1);
+  assert.deepEqual([trials[0].state, trials[0].value, trials[0].params, trials[0].intermediateValues, trials[0].userAttrs], ["COMPLETE", 1, { x: 0.5 }, { 0: 2 }, {}]);
+  assert.deepEqual((await storage.getAllStudies()).map((s) => s.studyName), ["s"]);
+  // The next writer carries on from the valid state: trial id 1, number 1.
+  const study = await createStudy({ studyName: "s", storage, loadIfExists: true, sampler: new RandomSampler({ seed: 0 }) });
+  await study.optimize((t) => t.suggestFloat("x", 0, 1), { nTrials: 1 });
+  assert.deepEqual(study.trials.map((t) => [t.trialId, t.number, t.state]), [[0, 0, "COMPLETE"], [1, 1, "COMPLETE"]]);
 });

@@ -263,6 +263,14 @@ export class JournalStorage extends OperationStorage {
       } catch (err) {
         throw new Error(`Journal ${this.file} line ${this.lineNumber} is not valid JSON (${(err as Error).message}); the file is corrupt`);
       }
+      // Replay validates as the writer did (Optuna skips a log that is not applicable):
+      // a ghost trial, or an update of a finished one, is never applied.
+      try {
+        this.state.check(o);
+      } catch (err) {
+        logger.warn(`Journal ${this.file} line ${this.lineNumber}: skipped an invalid operation (${(err as Error).message})`);
+        continue;
+      }
       this.state.apply(o);
     }
     this.offset += end + 1;
