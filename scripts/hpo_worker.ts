@@ -13,14 +13,14 @@ import { rosenbrockObjective } from "../lib/hpo/rosenbrock";
 import { setLogLevel } from "../lib/utils/log";
 
 const USAGE = `usage: npm run hpo:worker -- --storage <journal:file | postgresql://user@host:port/db> --study <name> --trials <N> --objective <rosenbrock | module.ts[#export]>
-  [--direction minimize|maximize] [--sampler tpe|random] [--seed N] [--retry-failed <maxRetry>] [--heartbeat <seconds>] [--quiet]`;
+  [--direction minimize|maximize] [--sampler tpe|random] [--seed N] [--retry-failed <maxRetry>] [--heartbeat <seconds> [--grace-period <seconds>]] [--quiet]`;
 
 const BUILT_IN: Record<string, Objective> = { rosenbrock: rosenbrockObjective };
 
 function parseArgs(argv: string[]): Record<string, string> {
   const out: Record<string, string> = {};
   const flags = ["quiet"];
-  const known = ["storage", "study", "trials", "objective", "direction", "sampler", "seed", "retry-failed", "heartbeat", ...flags];
+  const known = ["storage", "study", "trials", "objective", "direction", "sampler", "seed", "retry-failed", "heartbeat", "grace-period", ...flags];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (!a.startsWith("--")) throw new Error(`unexpected argument "${a}"\n${USAGE}`);
@@ -54,8 +54,9 @@ async function main(): Promise<void> {
   const retry = args["retry-failed"] !== undefined ? Number(args["retry-failed"]) : undefined;
   const failedTrialCallback = retry !== undefined ? retryFailedTrial({ maxRetry: retry }) : undefined;
   let storage: Storage;
-  if (args.storage.startsWith("journal:")) storage = new JournalStorage(args.storage.slice(8), { failedTrialCallback });
-  else if (/^postgres(ql)?:\/\//.test(args.storage)) storage = new PostgresStorage(args.storage, { failedTrialCallback, heartbeatInterval: args.heartbeat ? Number(args.heartbeat) : undefined });
+  const heartbeat = { heartbeatInterval: args.heartbeat !== undefined ? Number(args.heartbeat) : undefined, gracePeriod: args["grace-period"] !== undefined ? Number(args["grace-period"]) : undefined };
+  if (args.storage.startsWith("journal:")) storage = new JournalStorage(args.storage.slice(8), { failedTrialCallback, ...heartbeat });
+  else if (/^postgres(ql)?:\/\//.test(args.storage)) storage = new PostgresStorage(args.storage, { failedTrialCallback, ...heartbeat });
   else throw new Error(`--storage must be journal:<file> or postgresql://…, got "${redact(args.storage)}"`);
   const seed = args.seed !== undefined ? Number(args.seed) : undefined;
   const sampler = (args.sampler ?? "tpe") === "tpe" ? new TPESampler({ seed }) : args.sampler === "random" ? new RandomSampler({ seed }) : undefined;

@@ -4,9 +4,10 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import { spawn } from "node:child_process";
-import { createStudy, resolveStorage, PostgresStorage, JournalStorage, RandomSampler } from "../../lib/hpo";
+import { createStudy, loadStudy, resolveStorage, retryFailedTrial, rosenbrockObjective, PostgresStorage, JournalStorage, RandomSampler } from "../../lib/hpo";
 import { tmpDir } from "../helpers/setup";
 import { redact } from "../../lib/hpo/storage/base";
 import { setLogLevel, setLogSink } from "../../lib/utils/log";
@@ -118,4 +119,62 @@ test("journal replay validates each operation: no ghost trials, no overwriting a
   const study = await createStudy({ studyName: "s", storage, loadIfExists: true, sampler: new RandomSampler({ seed: 0 }) });
   await study.optimize((t) => t.suggestFloat("x", 0, 1), { nTrials: 1 });
   assert.deepEqual(study.trials.map((t) => [t.trialId, t.number, t.state]), [[0, 0, "COMPLETE"], [1, 1, "COMPLETE"]]);
+});
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const XY = { x: { type: "float", low: -2, high: 2, log: false, step: null }, y: { type: "float", low: -2, high: 2, log: false, step: null } } as const;
+
+test("journal heartbeat: RUNNING trials of a dead worker on another host, or whose pid was reused, are failed and retried; a beating one is kept", async () => {
+  const file = path.join(tmpDir("hpo-heartbeat-"), "study.jsonl");
+  const options = { heartbeatInterval: 0.1, gracePeriod: 1, failedTrialCallback: retryFailedTrial() };
+  const storage = new JournalStorage(file, options);
+  const study = await createStudy({ studyName: "hb", storage, sampler: new RandomSampler({ seed: 0 }) });
+  // Another machine sharing the file (its pid means nothing here), and this machine's pid
+  // reused by a live process (the parent of this test) after the worker died.
+  const elsewhere = await storage.createNewTrial(study.studyId, { params: { x: 0.5, y: 0.25 }, distributions: XY }, { host: "another-machine", pid: 1, id: "ghost" });
+  const reused = await storage.createNewTrial(study.studyId, { params: { x: -1, y: 1 }, distributions: XY }, { host: os.hostname(), pid: process.ppid, id: "reused" });
+  await storage.recordHeartbeat(elsewhere.trialId);
+  await storage.recordHeartbeat(reused.trialId);
+  // A worker that is alive and beating: another Study object (another worker) on its own storage.
+  const alive = await loadStudy({ studyName: "hb", storage: new JournalStorage(file, options), sampler: new RandomSampler({ seed: 1 }) });
+  const running = await alive.ask();
+  await sleep(1600);
+  assert.deepEqual(await study.failStaleTrials().then((f) => f.map((t) => t.number).sort()), [elsewhere.number, reused.number]);
+  await study.refresh();
+  const byNumber = (n: number) => study.trials.find((t) => t.number === n)!;
+  for (const n of [elsewhere.number, reused.number]) {
+    assert.equal(byNumber(n).state, "FAIL");
+    assert.equal(byNumber(n).systemAttrs.fail_reason, "stale: its heartbeat stopped");
+  }
+  assert.equal(byNumber(running.number).state, "RUNNING", "a trial whose worker beats is not stale");
+  const retries = study.trials.filter((t) => t.state === "WAITING");
+  assert.deepEqual(retries.map((t) => [t.params, t.systemAttrs.failed_trial]).sort(), [[{ x: -1, y: 1 }, reused.number], [{ x: 0.5, y: 0.25 }, elsewhere.number]].sort());
+  await alive.tell(running, 1);
+  // A new worker's optimize runs the retries.
+  await study.optimize(rosenbrockObjective, { nTrials: 2 });
+  assert.equal(study.trials.filter((t) => t.state === "COMPLETE").length, 3);
+  assert.ok(study.trials.every((t) => t.state !== "RUNNING" && t.state !== "WAITING"));
+  // The journal holds the heartbeats, and another process replays the same states.
+  assert.ok(fs.readFileSync(file, "utf8").includes('"op":"heartbeat"'));
+  assert.deepEqual((await new JournalStorage(file).getAllTrials(study.studyId)).map((t) => t.state), study.trials.map((t) => t.state));
+});
+
+test("journal without a heartbeat: a reused pid or another host keeps its RUNNING trial (the heartbeat is what catches them)", async () => {
+  const file = path.join(tmpDir("hpo-noheartbeat-"), "study.jsonl");
+  const storage = new JournalStorage(file);
+  const study = await createStudy({ studyName: "nohb", storage });
+  await storage.createNewTrial(study.studyId, {}, { host: "another-machine", pid: 1, id: "ghost" });
+  await storage.createNewTrial(study.studyId, {}, { host: os.hostname(), pid: process.ppid, id: "reused" });
+  assert.deepEqual(await study.failStaleTrials(), []);
+  assert.deepEqual(await storage.getStaleTrialIds(study.studyId), []);
+});
+
+test("heartbeat options are checked: positive seconds, and a grace period needs an interval", () => {
+  const file = path.join(tmpDir("hpo-hbopt-"), "study.jsonl");
+  assert.throws(() => new JournalStorage(file, { heartbeatInterval: 0 }), /JournalStorage: heartbeatInterval must be a positive number of seconds, got 0/);
+  assert.throws(() => new JournalStorage(file, { heartbeatInterval: NaN }), /heartbeatInterval must be a positive number of seconds, got NaN/);
+  assert.throws(() => new JournalStorage(file, { heartbeatInterval: 1, gracePeriod: -1 }), /gracePeriod must be a positive number of seconds, got -1/);
+  assert.throws(() => new JournalStorage(file, { gracePeriod: 5 }), /gracePeriod needs heartbeatInterval/);
+  assert.throws(() => new PostgresStorage("postgresql://u@h/db", { gracePeriod: 5 }), /PostgresStorage: gracePeriod needs heartbeatInterval/);
+  assert.equal(new JournalStorage(file, { heartbeatInterval: 3 }).options.gracePeriod, 6);
 });

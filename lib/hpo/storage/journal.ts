@@ -8,7 +8,7 @@ import * as path from "node:path";
 import { randomUUID } from "node:crypto";
 import { Operation, StorageState } from "./operations";
 import { OperationStorage } from "./inMemory";
-import { StorageOptions, checkKeys } from "./base";
+import { StorageOptions, checkKeys, heartbeatOptions } from "./base";
 import { logger } from "../../utils/log";
 
 /**
@@ -217,7 +217,13 @@ export interface JournalStorageOptions extends StorageOptions, JournalFileLockOp
  * and several processes on one machine can share the file.
  *
  * A process killed while writing leaves a torn last line; the next writer
- * (holding the lock) cuts it off before appending.
+ * (holding the lock) cuts it off before appending. With `heartbeatInterval`
+ * (seconds), each RUNNING trial appends a heartbeat line that often, and a
+ * trial silent for `gracePeriod` (default twice the interval) is marked FAIL
+ * by the next worker that starts a trial, even if its pid was reused or it
+ * ran on another host sharing the file (Optuna's heartbeat). The objective
+ * must yield to the event loop (await) within the grace period, or its own
+ * trial looks dead.
  *
  * @example
  * const storage = new JournalStorage("outputs/hpo/study.jsonl");
@@ -231,8 +237,7 @@ export class JournalStorage extends OperationStorage {
 
   constructor(file: string, options: JournalStorageOptions = {}) {
     checkKeys("JournalStorage", options, ["heartbeatInterval", "gracePeriod", "failedTrialCallback", "staleLockSeconds", "timeoutSeconds"]);
-    if (options.heartbeatInterval !== undefined) throw new Error("JournalStorage: heartbeatInterval is not supported (a journal is shared by processes on one machine, whose dead trials are found by pid); use PostgresStorage for heartbeats");
-    super(options);
+    super(heartbeatOptions("JournalStorage", options));
     this.file = path.resolve(file);
     openJournalFile(this.file);
     this.lock = new JournalFileLock(this.file, { staleLockSeconds: options.staleLockSeconds, timeoutSeconds: options.timeoutSeconds });
@@ -293,6 +298,33 @@ export class JournalStorage extends OperationStorage {
       this.sync();
       return o;
     });
+  }
+
+  /**
+   * Appends a heartbeat for a RUNNING trial (a `heartbeat` line with this
+   * machine's time); nothing once the trial has finished.
+   */
+  async recordHeartbeat(trialId: number): Promise<void> {
+    this.commit((s) => (s.trial(trialId).state === "RUNNING" ? { op: "heartbeat", trial_id: trialId, time: new Date().toISOString() } : null));
+  }
+
+  /**
+   * RUNNING trials whose last heartbeat is older than the grace period, by
+   * this machine's clock, whatever their pid or host (Optuna's
+   * _get_stale_trial_ids). A trial that never recorded a heartbeat is not
+   * judged (as Optuna). Empty without heartbeatInterval.
+   */
+  async getStaleTrialIds(studyId: number): Promise<number[]> {
+    const grace = this.options.gracePeriod;
+    if (!this.options.heartbeatInterval || grace === undefined) return [];
+    this.sync();
+    const limit = Date.now() - grace * 1000;
+    const out: number[] = [];
+    for (const t of this.state.allTrials(studyId, ["RUNNING"])) {
+      const beat = this.state.lastHeartbeat(t.trialId);
+      if (beat !== undefined && beat < limit) out.push(t.trialId);
+    }
+    return out;
   }
 
   /** With the lock held: a last line without its newline was left by a writer that died; drop it. */

@@ -7,7 +7,7 @@ import { Pool, PoolClient, QueryResultRow } from "pg";
 import type { Distribution, ParamValue } from "../distributions";
 import { distributionFromJson } from "../distributions";
 import { DuplicatedStudyError, FrozenTrial, StudyDirection, StudyNotFoundError, TrialState, WorkerInfo, isFinished, thisWorker } from "../frozenTrial";
-import { Storage, StorageOptions, StudySummary, TrialTemplate, checkKeys, redact } from "./base";
+import { Storage, StorageOptions, StudySummary, TrialTemplate, checkKeys, heartbeatOptions, redact } from "./base";
 
 export { redact };
 
@@ -100,8 +100,7 @@ export class PostgresStorage implements Storage {
       throw new Error(`PostgresStorage: "${redact(url)}" is not a URL; use postgresql://user:password@host:port/database`);
     }
     if (!/^postgres(ql)?:$/.test(parsed.protocol)) throw new Error(`PostgresStorage: "${redact(url)}" must start with postgresql://`);
-    if (options.heartbeatInterval !== undefined && !(options.heartbeatInterval > 0)) throw new Error(`PostgresStorage: heartbeatInterval must be > 0 seconds, got ${options.heartbeatInterval}`);
-    this.options = { ...options, gracePeriod: options.gracePeriod ?? (options.heartbeatInterval ? 2 * options.heartbeatInterval : undefined) };
+    this.options = heartbeatOptions("PostgresStorage", options);
     this.host = decodeURIComponent(parsed.hostname) || "localhost";
     this.port = Number(parsed.port || 5432);
     this.pool = new Pool({ connectionString: url, max: options.poolSize ?? 4, connectionTimeoutMillis: (options.connectTimeout ?? 10) * 1000, allowExitOnIdle: true });
