@@ -3,7 +3,7 @@
 import * as os from "node:os";
 import { randomUUID } from "node:crypto";
 import { Distribution, ParamValue, checkDistributionCompatibility } from "./distributions";
-import { FrozenTrial, StudyDirection, StudyNotFoundError, TrialPruned, TrialState, cloneTrial, isFinished, lastStep, thisWorker } from "./frozenTrial";
+import { FrozenTrial, StudyDirection, StudyNotFoundError, TrialPruned, TrialState, cloneTrial, isFinished, lastStep, processStart, thisWorker } from "./frozenTrial";
 import { Trial, checkJson } from "./trial";
 import type { Sampler, StudyView } from "./samplers/base";
 import { TPESampler } from "./samplers/tpe";
@@ -366,7 +366,8 @@ export class Study implements StudyView {
 
   /**
    * Marks FAIL the RUNNING trials whose process is gone: one on this machine
-   * whose pid no longer runs (or runs another process), or one whose
+   * whose pid no longer runs, or runs another process (told apart by the
+   * process start time on Linux), or one (on any machine) whose
    * heartbeat is older than the storage's grace period (Optuna's
    * fail_stale_trials). Runs the storage's `failedTrialCallback` for each
    * trial this call failed (another process racing on the same trial loses).
@@ -381,6 +382,11 @@ export class Study implements StudyView {
       const w = t.worker;
       if (w.host !== os.hostname() || w.id === me.id) continue;
       if (w.pid === me.pid || !pidAlive(w.pid)) stale.set(t.trialId, `its process (pid ${w.pid} on ${w.host}) is gone`);
+      else if (w.start !== undefined) {
+        // The pid runs, but is it still the worker's process? Its start time tells a reused pid apart.
+        const now = processStart(w.pid);
+        if (now !== undefined && now !== w.start) stale.set(t.trialId, `its process (pid ${w.pid} on ${w.host}) is gone; the pid now belongs to another process`);
+      }
     }
     if (this.storage.getStaleTrialIds) {
       for (const id of await this.storage.getStaleTrialIds(this.studyId)) if (!this.live.has(id) && !stale.has(id)) stale.set(id, "its heartbeat stopped");

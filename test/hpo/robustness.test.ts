@@ -7,7 +7,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { spawn } from "node:child_process";
-import { createStudy, loadStudy, resolveStorage, retryFailedTrial, rosenbrockObjective, PostgresStorage, JournalStorage, RandomSampler } from "../../lib/hpo";
+import { processStart, thisWorker, createStudy, loadStudy, resolveStorage, retryFailedTrial, rosenbrockObjective, PostgresStorage, JournalStorage, RandomSampler } from "../../lib/hpo";
 import { tmpDir } from "../helpers/setup";
 import { redact } from "../../lib/hpo/storage/base";
 import { setLogLevel, setLogSink } from "../../lib/utils/log";
@@ -159,7 +159,7 @@ test("journal heartbeat: RUNNING trials of a dead worker on another host, or who
   assert.deepEqual((await new JournalStorage(file).getAllTrials(study.studyId)).map((t) => t.state), study.trials.map((t) => t.state));
 });
 
-test("journal without a heartbeat: a reused pid or another host keeps its RUNNING trial (the heartbeat is what catches them)", async () => {
+test("journal without a heartbeat: another host's trial, or one whose worker record has no start time, stays RUNNING (the heartbeat is what catches them)", async () => {
   const file = path.join(tmpDir("hpo-noheartbeat-"), "study.jsonl");
   const storage = new JournalStorage(file);
   const study = await createStudy({ studyName: "nohb", storage });
@@ -177,4 +177,27 @@ test("heartbeat options are checked: positive seconds, and a grace period needs 
   assert.throws(() => new JournalStorage(file, { gracePeriod: 5 }), /gracePeriod needs heartbeatInterval/);
   assert.throws(() => new PostgresStorage("postgresql://u@h/db", { gracePeriod: 5 }), /PostgresStorage: gracePeriod needs heartbeatInterval/);
   assert.equal(new JournalStorage(file, { heartbeatInterval: 3 }).options.gracePeriod, 6);
+});
+
+test("without a heartbeat, on this machine, a worker whose pid was reused by another process is told apart by its start time", async (t) => {
+  if (processStart(process.pid) === undefined) return t.skip("no /proc here: process start times are unknown");
+  assert.equal(thisWorker().start, processStart(process.pid));
+  const child = spawn(process.execPath, ["-e", "setTimeout(() => {}, 60000)"], { stdio: "ignore" });
+  try {
+    const pid = child.pid!;
+    const start = processStart(pid)!;
+    assert.match(start, /^[-0-9a-f]*:\d+$/);
+    const storage = new JournalStorage(path.join(tmpDir("hpo-reused-"), "study.jsonl"));
+    const study = await createStudy({ studyName: "reused", storage });
+    // The dead worker had this pid but started at another time: the pid was reused.
+    const reused = await storage.createNewTrial(study.studyId, {}, { host: os.hostname(), pid, id: "dead", start: `${start.split(":")[0]}:1` });
+    // The live process itself: not stale.
+    const live = await storage.createNewTrial(study.studyId, {}, { host: os.hostname(), pid, id: "live", start });
+    const failed = await study.failStaleTrials();
+    assert.deepEqual(failed.map((x) => x.number), [reused.number]);
+    assert.match(String(failed[0].systemAttrs.fail_reason), /the pid now belongs to another process/);
+    assert.equal((await storage.getTrial(live.trialId)).state, "RUNNING");
+  } finally {
+    child.kill("SIGKILL");
+  }
 });
