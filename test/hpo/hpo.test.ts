@@ -375,6 +375,10 @@ test("TPE and random search handle a finite range wider than the largest double 
     assert.ok(ll.every(Number.isFinite), `log densities ${ll}`);
     assert.ok(ll[1] > ll[2] && ll[1] > ll[3], "denser at an observation than at the bounds");
   }
+  // Where the range cannot be honoured exactly, a clear error instead of a wrong grid.
+  assert.throws(() => floatDistribution(-1e308, 1e308, { step: 1e300 }, "w"), /suggestFloat\("w"\): with a step, the range high - low must be a finite double, but 1e\+308 - \(-1e\+308\) overflows/);
+  assert.throws(() => intDistribution(0, 1e300, {}, "n"), /suggestInt\("n"\): high \(1e\+300\) is beyond the exact integers of a double/);
+  assert.throws(() => intDistribution(-(2 ** 52), 2 ** 52, {}, "n"), /suggestInt\("n"\): the range high - low = 9007199254740992 is beyond the exact integers/);
 });
 
 test("SuccessiveHalvingPruner: rungs at minResource·η^k; promotes the top 1/η; records completed_rung_k", () => {
