@@ -201,3 +201,15 @@ test("without a heartbeat, on this machine, a worker whose pid was reused by ano
     child.kill("SIGKILL");
   }
 });
+
+test("hpo:worker --heartbeat on a journal records heartbeats; a bad --grace-period is a clear error", async () => {
+  const file = path.join(tmpDir("hpo-worker-hb-"), "study.jsonl");
+  const ok = await runWorker(["--storage", `journal:${file}`, "--study", "s", "--trials", "3", "--objective", "rosenbrock", "--heartbeat", "5", "--grace-period", "30"]);
+  assert.equal(ok.code, 0, ok.out);
+  const lines = fs.readFileSync(file, "utf8").trim().split("\n").map((l) => JSON.parse(l));
+  assert.equal(lines.filter((o) => o.op === "heartbeat").length, 3, "one heartbeat at the start of each trial");
+  assert.deepEqual((await new JournalStorage(file).getAllTrials(0)).map((t) => t.state), ["COMPLETE", "COMPLETE", "COMPLETE"]);
+  const bad = await runWorker(["--storage", `journal:${file}`, "--study", "s", "--trials", "1", "--objective", "rosenbrock", "--heartbeat", "5", "--grace-period", "soon"]);
+  assert.equal(bad.code, 1);
+  assert.match(bad.out, /JournalStorage: gracePeriod must be a positive number of seconds, got NaN/);
+});

@@ -34,7 +34,12 @@ export type FailedTrialCallback = (storage: Storage, studyId: number, failed: Fr
 
 /** Options every persistent storage takes. */
 export interface StorageOptions {
-  /** Seconds between heartbeats of a RUNNING trial (journal and PostgreSQL; off when unset, as Optuna). */
+  /**
+   * Seconds between heartbeats of a RUNNING trial (journal and PostgreSQL; off
+   * when unset, as Optuna). Heartbeats are timers on the event loop: an
+   * objective must await (yield) more often than the grace period, or other
+   * workers judge its trial dead.
+   */
   heartbeatInterval?: number;
   /** Seconds without a heartbeat after which a RUNNING trial is stale (default 2 × heartbeatInterval, as Optuna). */
   gracePeriod?: number;
