@@ -381,6 +381,28 @@ test("TPE and random search handle a finite range wider than the largest double 
   assert.throws(() => intDistribution(-(2 ** 52), 2 ** 52, {}, "n"), /suggestInt\("n"\): the range high - low = 9007199254740992 is beyond the exact integers/);
 });
 
+test("MedianPruner and PercentilePruner decide as Optuna 3.1's on histories with RUNNING, PRUNED and FAIL trials (fixture)", () => {
+  const ref = JSON.parse(fs.readFileSync(path.join(__dirname, "..", "fixtures", "hpo_pruner_reference.json"), "utf8"));
+  assert.equal(ref.optuna, "3.1.0");
+  const iv = (o: Record<string, number | string>) => Object.fromEntries(Object.entries(o).map(([s, v]) => [Number(s), Number(v)]));
+  let decisions = 0;
+  let pruned = 0;
+  for (const c of ref.cases) {
+    const trials = (c.history as { state: FrozenTrial["state"]; value: number | null; intermediateValues: Record<string, number | string> }[]).map((h, i) =>
+      newFrozenTrial({ trialId: i, number: i, state: h.state, value: h.value, intermediateValues: iv(h.intermediateValues) }),
+    );
+    assert.ok(trials.some((t) => t.state !== "COMPLETE" && Object.keys(t.intermediateValues).length), "the history has curves that must not count");
+    const pruner = c.percentile === 50 ? new MedianPruner(c.options) : new PercentilePruner(c.percentile, c.options);
+    for (const [j, cand] of (c.candidates as { intermediateValues: Record<string, number | string>; prune: boolean }[]).entries()) {
+      const t = newFrozenTrial({ trialId: 100 + j, number: 100 + j, state: "RUNNING", intermediateValues: iv(cand.intermediateValues) });
+      assert.equal(pruner.prune(view(c.direction, trials), t), cand.prune, `${c.direction} ${c.percentile} ${JSON.stringify(c.options)}, candidate ${j}: ${JSON.stringify(cand.intermediateValues)}`);
+      decisions++;
+      if (cand.prune) pruned++;
+    }
+  }
+  assert.ok(decisions === 200 && pruned > 20 && pruned < 180, `${pruned} of ${decisions} pruned`);
+});
+
 test("SuccessiveHalvingPruner: rungs at minResource·η^k; promotes the top 1/η; records completed_rung_k", () => {
   const sh = new SuccessiveHalvingPruner({ minResource: 1, reductionFactor: 2 });
   // Rung 0 at step 1. Three trials already recorded there: 0.2, 0.5, 0.9 (minimize).
