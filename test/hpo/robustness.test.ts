@@ -7,6 +7,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { spawn } from "node:child_process";
+import { inspect } from "node:util";
 import { processStart, thisWorker, createStudy, loadStudy, resolveStorage, retryFailedTrial, rosenbrockObjective, PostgresStorage, JournalStorage, RandomSampler } from "../../lib/hpo";
 import { tmpDir } from "../helpers/setup";
 import { redact } from "../../lib/hpo/storage/base";
@@ -35,6 +36,11 @@ test("storage URLs are redacted in the errors of resolveStorage, PostgresStorage
   assert.throws(() => resolveStorage("mysql://u:topsecret@h/db"), (e: Error) => /Unknown storage "mysql:\/\/u:\*\*\*@h\/db"/.test(e.message) && !e.message.includes("topsecret"));
   assert.throws(() => new PostgresStorage("postgresql://u:topsecret@h:notaport/db"), (e: Error) => !e.message.includes("topsecret") && /\*\*\*/.test(e.message));
   const storage = new PostgresStorage("postgresql://u:topsecret@127.0.0.1:1/db", { connectTimeout: 2 });
+  // Showing the storage (console.log, a notebook cell, JSON) shows no password either.
+  for (const shown of [inspect(storage), inspect({ study: { storage } }, { depth: 5 }), JSON.stringify(storage), storage.url]) {
+    assert.ok(!shown.includes("topsecret"), shown);
+    assert.match(shown, /postgresql:\/\/u:\*\*\*@127\.0\.0\.1:1\/db/);
+  }
   try {
     await assert.rejects(createStudy({ storage }), (e: Error) => /Cannot reach PostgreSQL at 127\.0\.0\.1:1/.test(e.message) && !e.message.includes("topsecret"));
   } finally {
