@@ -6,21 +6,21 @@ import * as path from "node:path";
 import { pathToFileURL } from "node:url";
 import { createStudy, retryFailedTrial, Objective, Storage } from "../lib/hpo";
 import { JournalStorage } from "../lib/hpo/storage/journal";
-import { PostgresStorage } from "../lib/hpo/storage/postgres";
+import { PostgresStorage, redact } from "../lib/hpo/storage/postgres";
 import { TPESampler } from "../lib/hpo/samplers/tpe";
 import { RandomSampler } from "../lib/hpo/samplers/random";
 import { rosenbrockObjective } from "../lib/hpo/rosenbrock";
 import { setLogLevel } from "../lib/utils/log";
 
 const USAGE = `usage: npm run hpo:worker -- --storage <journal:file | postgresql://user@host:port/db> --study <name> --trials <N> --objective <rosenbrock | module.ts[#export]>
-  [--direction minimize|maximize] [--sampler tpe|random] [--seed N] [--retry-failed <maxRetry>] [--heartbeat <seconds>] [--quiet]`;
+  [--direction minimize|maximize] [--sampler tpe|random] [--seed N] [--retry-failed <maxRetry>] [--heartbeat <seconds> [--grace-period <seconds>]] [--quiet]`;
 
 const BUILT_IN: Record<string, Objective> = { rosenbrock: rosenbrockObjective };
 
 function parseArgs(argv: string[]): Record<string, string> {
   const out: Record<string, string> = {};
   const flags = ["quiet"];
-  const known = ["storage", "study", "trials", "objective", "direction", "sampler", "seed", "retry-failed", "heartbeat", ...flags];
+  const known = ["storage", "study", "trials", "objective", "direction", "sampler", "seed", "retry-failed", "heartbeat", "grace-period", ...flags];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (!a.startsWith("--")) throw new Error(`unexpected argument "${a}"\n${USAGE}`);
@@ -54,9 +54,10 @@ async function main(): Promise<void> {
   const retry = args["retry-failed"] !== undefined ? Number(args["retry-failed"]) : undefined;
   const failedTrialCallback = retry !== undefined ? retryFailedTrial({ maxRetry: retry }) : undefined;
   let storage: Storage;
-  if (args.storage.startsWith("journal:")) storage = new JournalStorage(args.storage.slice(8), { failedTrialCallback });
-  else if (/^postgres(ql)?:\/\//.test(args.storage)) storage = new PostgresStorage(args.storage, { failedTrialCallback, heartbeatInterval: args.heartbeat ? Number(args.heartbeat) : undefined });
-  else throw new Error(`--storage must be journal:<file> or postgresql://…, got "${args.storage}"`);
+  const heartbeat = { heartbeatInterval: args.heartbeat !== undefined ? Number(args.heartbeat) : undefined, gracePeriod: args["grace-period"] !== undefined ? Number(args["grace-period"]) : undefined };
+  if (args.storage.startsWith("journal:")) storage = new JournalStorage(args.storage.slice(8), { failedTrialCallback, ...heartbeat });
+  else if (/^postgres(ql)?:\/\//.test(args.storage)) storage = new PostgresStorage(args.storage, { failedTrialCallback, ...heartbeat });
+  else throw new Error(`--storage must be journal:<file> or postgresql://…, got "${redact(args.storage)}"`);
   const seed = args.seed !== undefined ? Number(args.seed) : undefined;
   const sampler = (args.sampler ?? "tpe") === "tpe" ? new TPESampler({ seed }) : args.sampler === "random" ? new RandomSampler({ seed }) : undefined;
   if (!sampler) throw new Error(`--sampler must be tpe or random, got "${args.sampler}"`);
@@ -75,7 +76,8 @@ async function main(): Promise<void> {
 
 if (require.main === module) {
   main().catch((err) => {
-    console.error(`hpo worker: ${err instanceof Error ? err.message : err}`);
+    // Any message may quote the storage URL: never print its password.
+    console.error(redact(`hpo worker: ${err instanceof Error ? err.message : err}`));
     process.exit(1);
   });
 }

@@ -68,6 +68,7 @@ export function floatDistribution(low: number, high: number, options: SuggestOpt
   if (log && low <= 0) throw new Error(`${where}: a log distribution needs low > 0 (low=${low}, high=${high})`);
   if (step !== null) {
     if (!(step > 0) || !Number.isFinite(step)) throw new Error(`${where}: step must be a positive number, got ${step}`);
+    if (!Number.isFinite(high - low)) throw new Error(`${where}: with a step, the range high - low must be a finite double, but ${high} - (${low}) overflows; narrow it, or drop the step (a continuous range of any finite width works)`);
     if (!isMultiple(high - low, step)) throw new Error(`${where}: step (${step}) does not divide the range high - low = ${high - low}; pick a step that does or move high to a multiple`);
   }
   return { type: "float", low, high, log, step };
@@ -87,6 +88,9 @@ export function intDistribution(low: number, high: number, options: SuggestOptio
   const step = options.step ?? 1;
   if (!Number.isInteger(low)) throw new Error(`${where}: low must be an integer, got ${low}`);
   if (!Number.isInteger(high)) throw new Error(`${where}: high must be an integer, got ${high}`);
+  // Beyond 2^53 a double skips integers: the grid and its steps would be silently wrong.
+  for (const [k, v] of [["low", low], ["high", high]] as const) if (!Number.isSafeInteger(v)) throw new Error(`${where}: ${k} (${v}) is beyond the exact integers of a double (±${Number.MAX_SAFE_INTEGER}); use suggestFloat for so wide a range`);
+  if (!Number.isSafeInteger(high - low)) throw new Error(`${where}: the range high - low = ${high - low} is beyond the exact integers of a double (${Number.MAX_SAFE_INTEGER}); use suggestFloat for so wide a range`);
   if (low > high) throw new Error(`${where}: low (${low}) must be <= high (${high})`);
   if (log && step !== 1) throw new Error(`${where}: step must be 1 with log=true (got step ${step})`);
   if (log && low < 1) throw new Error(`${where}: a log distribution needs low >= 1 (low=${low}, high=${high})`);

@@ -1,5 +1,6 @@
 // The record of one trial, as storages keep it (Optuna's FrozenTrial), and
 // the small helpers every part of the package shares.
+import * as fs from "node:fs";
 import * as os from "node:os";
 import { randomUUID } from "node:crypto";
 import type { Distribution, ParamValue } from "./distributions";
@@ -35,9 +36,41 @@ export interface WorkerInfo {
   pid: number;
   /** Unique per process (a reused pid gets a new id). */
   id: string;
+  /** When the process started, as `processStart` reads it (Linux), so a reused pid is told apart. */
+  start?: string;
 }
 
-const THIS_WORKER: WorkerInfo = { host: os.hostname(), pid: process.pid, id: randomUUID() };
+/**
+ * When process `pid` of this machine started: the boot id and the start time
+ * in clock ticks from /proc (Linux), unique to that process even after its
+ * pid is reused. Undefined where /proc is missing or no such process runs.
+ *
+ * @example
+ * processStart(process.pid); // "584b61e0-…:328145" on Linux, undefined elsewhere
+ */
+export function processStart(pid: number): string | undefined {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+    // Fields after the command name (in parentheses, which may hold spaces): state is field 3, starttime field 22.
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    const ticks = fields[19];
+    if (!ticks || !/^\d+$/.test(ticks)) return undefined;
+    return `${BOOT_ID}:${ticks}`;
+  } catch {
+    return undefined;
+  }
+}
+
+const BOOT_ID = (() => {
+  try {
+    return fs.readFileSync("/proc/sys/kernel/random/boot_id", "utf8").trim();
+  } catch {
+    return "";
+  }
+})();
+
+const THIS_START = processStart(process.pid);
+const THIS_WORKER: WorkerInfo = { host: os.hostname(), pid: process.pid, id: randomUUID(), ...(THIS_START !== undefined ? { start: THIS_START } : {}) };
 
 /**
  * This process's identity, recorded on every trial it runs.

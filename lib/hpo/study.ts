@@ -3,14 +3,14 @@
 import * as os from "node:os";
 import { randomUUID } from "node:crypto";
 import { Distribution, ParamValue, checkDistributionCompatibility } from "./distributions";
-import { FrozenTrial, StudyDirection, StudyNotFoundError, TrialPruned, TrialState, cloneTrial, isFinished, lastStep, thisWorker } from "./frozenTrial";
+import { FrozenTrial, StudyDirection, StudyNotFoundError, TrialPruned, TrialState, cloneTrial, isFinished, lastStep, processStart, thisWorker } from "./frozenTrial";
 import { Trial, checkJson } from "./trial";
 import type { Sampler, StudyView } from "./samplers/base";
 import { TPESampler } from "./samplers/tpe";
 import type { Pruner } from "./pruners/base";
 import { MedianPruner } from "./pruners/median";
 import type { Storage } from "./storage/base";
-import { checkKeys } from "./storage/base";
+import { checkKeys, redact } from "./storage/base";
 import { InMemoryStorage } from "./storage/inMemory";
 import { JournalStorage, pidAlive } from "./storage/journal";
 import { PostgresStorage } from "./storage/postgres";
@@ -366,7 +366,8 @@ export class Study implements StudyView {
 
   /**
    * Marks FAIL the RUNNING trials whose process is gone: one on this machine
-   * whose pid no longer runs (or runs another process), or one whose
+   * whose pid no longer runs, or runs another process (told apart by the
+   * process start time on Linux), or one (on any machine) whose
    * heartbeat is older than the storage's grace period (Optuna's
    * fail_stale_trials). Runs the storage's `failedTrialCallback` for each
    * trial this call failed (another process racing on the same trial loses).
@@ -381,6 +382,11 @@ export class Study implements StudyView {
       const w = t.worker;
       if (w.host !== os.hostname() || w.id === me.id) continue;
       if (w.pid === me.pid || !pidAlive(w.pid)) stale.set(t.trialId, `its process (pid ${w.pid} on ${w.host}) is gone`);
+      else if (w.start !== undefined) {
+        // The pid runs, but is it still the worker's process? Its start time tells a reused pid apart.
+        const now = processStart(w.pid);
+        if (now !== undefined && now !== w.start) stale.set(t.trialId, `its process (pid ${w.pid} on ${w.host}) is gone; the pid now belongs to another process`);
+      }
     }
     if (this.storage.getStaleTrialIds) {
       for (const id of await this.storage.getStaleTrialIds(this.studyId)) if (!this.live.has(id) && !stale.has(id)) stale.set(id, "its heartbeat stopped");
@@ -476,11 +482,11 @@ export function resolveStorage(storage: Storage | string | undefined): Storage {
   if (typeof storage !== "string") return storage;
   if (storage.startsWith("journal:")) {
     const file = storage.slice("journal:".length);
-    if (!file) throw new Error(`Storage "${storage}" names no file: use "journal:<path to a .jsonl file>"`);
+    if (!file) throw new Error(`Storage "${redact(storage)}" names no file: use "journal:<path to a .jsonl file>"`);
     return new JournalStorage(file);
   }
   if (/^postgres(ql)?:\/\//.test(storage)) return new PostgresStorage(storage);
-  throw new Error(`Unknown storage "${storage}": use "journal:<file>", "postgresql://user@host:port/database", or a Storage object`);
+  throw new Error(`Unknown storage "${redact(storage)}": use "journal:<file>", "postgresql://user@host:port/database", or a Storage object`);
 }
 
 const DIRECTIONS: readonly StudyDirection[] = ["minimize", "maximize"];

@@ -347,6 +347,64 @@ test("MedianPruner: startup trials, warm-up, interval steps, median at the step,
   assert.equal(new PercentilePruner(25, { nStartupTrials: 0 }).prune(view("minimize", done), curve(9, [1, 0.78], "RUNNING")), true);
 });
 
+test("MedianPruner counts COMPLETE trials only, as Optuna: RUNNING, PRUNED and FAIL curves at the step are left out", () => {
+  const done = [curve(0, [1, 0.8]), curve(1, [1, 0.7]), curve(2, [1, 0.9])]; // median 0.8 at step 1
+  // Other trials, all far better at step 1: counted, they would pull the median down to 0.1 and prune 0.75.
+  const others = [curve(3, [0, 0.1], "RUNNING"), curve(4, [0, 0.1], "PRUNED"), curve(5, [0, 0.1], "FAIL"), curve(6, [0, 0.1], "RUNNING"), curve(7, [0, 0.1], "PRUNED")];
+  const p = new MedianPruner({ nStartupTrials: 3 });
+  assert.equal(p.prune(view("minimize", [...done, ...others]), curve(9, [1, 0.75], "RUNNING")), false);
+  assert.equal(p.prune(view("minimize", [...done, ...others]), curve(9, [1, 0.85], "RUNNING")), true);
+  // Nor do they count towards nStartupTrials or nMinTrials.
+  assert.equal(new MedianPruner({ nStartupTrials: 4 }).prune(view("minimize", [...done, ...others]), curve(9, [5, 5], "RUNNING")), false);
+  assert.equal(new MedianPruner({ nStartupTrials: 0, nMinTrials: 4 }).prune(view("minimize", [...done, ...others]), curve(9, [5, 5], "RUNNING")), false);
+  assert.equal(new MedianPruner({ nStartupTrials: 0, nMinTrials: 3 }).prune(view("minimize", [...done, ...others]), curve(9, [5, 5], "RUNNING")), true);
+});
+
+test("TPE and random search handle a finite range wider than the largest double ([-1e308, 1e308], ±MAX_VALUE): finite values inside, no crash", async () => {
+  for (const options of [{}, { considerMagicClip: false, considerEndpoints: true }, { considerPrior: false, constantLiar: true }]) {
+    for (const [low, high] of [[-1e308, 1e308], [-Number.MAX_VALUE, Number.MAX_VALUE]]) {
+      const target = 3e307;
+      const study = await createStudy({ sampler: new TPESampler({ seed: 1, nStartupTrials: 5, ...options }) });
+      await study.optimize((t) => Math.abs(t.suggestFloat("x", low, high) - target), { nTrials: 30 });
+      const xs = study.trials.map((t) => t.params.x as number);
+      assert.ok(study.trials.every((t) => t.state === "COMPLETE"), JSON.stringify(study.trials.map((t) => [t.state, t.systemAttrs.fail_reason])));
+      assert.ok(xs.every((x) => Number.isFinite(x) && x >= low && x <= high), JSON.stringify(xs));
+      assert.ok(xs.some((x) => x < 0) && xs.some((x) => x > 0) && new Set(xs).size === xs.length, `spread over the range: ${JSON.stringify(xs)}`);
+      if (!Object.keys(options).length) assert.ok(study.bestValue < 0.05 * high, `TPE got within 5% of the range of the target: best ${study.bestValue}`);
+      const pe = new ParzenEstimator([1e307, -2e307], floatDistribution(low, high), { considerPrior: true, priorWeight: 1, considerMagicClip: true, considerEndpoints: false, weights: defaultWeights });
+      const ll = pe.logPdf([0, 1e307, high, low]);
+      assert.ok(ll.every(Number.isFinite), `log densities ${ll}`);
+      assert.ok(ll[1] > ll[2] && ll[1] > ll[3], "denser at an observation than at the bounds");
+    }
+  }
+  // Where the range cannot be honoured exactly, a clear error instead of a wrong grid.
+  assert.throws(() => floatDistribution(-1e308, 1e308, { step: 1e300 }, "w"), /suggestFloat\("w"\): with a step, the range high - low must be a finite double, but 1e\+308 - \(-1e\+308\) overflows/);
+  assert.throws(() => intDistribution(0, 1e300, {}, "n"), /suggestInt\("n"\): high \(1e\+300\) is beyond the exact integers of a double/);
+  assert.throws(() => intDistribution(-(2 ** 52), 2 ** 52, {}, "n"), /suggestInt\("n"\): the range high - low = 9007199254740992 is beyond the exact integers/);
+});
+
+test("MedianPruner and PercentilePruner decide as Optuna 3.1's on histories with RUNNING, PRUNED and FAIL trials (fixture)", () => {
+  const ref = JSON.parse(fs.readFileSync(path.join(__dirname, "..", "fixtures", "hpo_pruner_reference.json"), "utf8"));
+  assert.equal(ref.optuna, "3.1.0");
+  const iv = (o: Record<string, number | string>) => Object.fromEntries(Object.entries(o).map(([s, v]) => [Number(s), Number(v)]));
+  let decisions = 0;
+  let pruned = 0;
+  for (const c of ref.cases) {
+    const trials = (c.history as { state: FrozenTrial["state"]; value: number | null; intermediateValues: Record<string, number | string> }[]).map((h, i) =>
+      newFrozenTrial({ trialId: i, number: i, state: h.state, value: h.value, intermediateValues: iv(h.intermediateValues) }),
+    );
+    assert.ok(trials.some((t) => t.state !== "COMPLETE" && Object.keys(t.intermediateValues).length), "the history has curves that must not count");
+    const pruner = c.percentile === 50 ? new MedianPruner(c.options) : new PercentilePruner(c.percentile, c.options);
+    for (const [j, cand] of (c.candidates as { intermediateValues: Record<string, number | string>; prune: boolean }[]).entries()) {
+      const t = newFrozenTrial({ trialId: 100 + j, number: 100 + j, state: "RUNNING", intermediateValues: iv(cand.intermediateValues) });
+      assert.equal(pruner.prune(view(c.direction, trials), t), cand.prune, `${c.direction} ${c.percentile} ${JSON.stringify(c.options)}, candidate ${j}: ${JSON.stringify(cand.intermediateValues)}`);
+      decisions++;
+      if (cand.prune) pruned++;
+    }
+  }
+  assert.ok(decisions === 200 && pruned > 20 && pruned < 180, `${pruned} of ${decisions} pruned`);
+});
+
 test("SuccessiveHalvingPruner: rungs at minResource·η^k; promotes the top 1/η; records completed_rung_k", () => {
   const sh = new SuccessiveHalvingPruner({ minResource: 1, reductionFactor: 2 });
   // Rung 0 at step 1. Three trials already recorded there: 0.2, 0.5, 0.9 (minimize).

@@ -1,5 +1,6 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
+import * as os from "node:os";
 import * as path from "node:path";
 import { spawn } from "node:child_process";
 import { Client } from "pg";
@@ -133,4 +134,21 @@ test("PostgreSQL: a RUNNING trial whose heartbeat stopped is marked FAIL and ret
   assert.deepEqual(trials[1].params, { x: 0.5, y: 0.25 });
   assert.equal(trials[1].systemAttrs.failed_trial, 0);
   assert.equal(trials.length, 3);
+});
+
+test("PostgreSQL heartbeat: a trial whose pid on this host was reused is failed; one whose worker beats is kept", async (t) => {
+  if (skip) return t.skip(skip);
+  const options = { heartbeatInterval: 0.2, gracePeriod: 1 };
+  const storage = open(options);
+  const study = await createStudy({ studyName: "heartbeat-reused", storage, sampler: new RandomSampler({ seed: 3 }) });
+  // This machine, a pid now held by a live process (the parent of this test): the pid check cannot tell.
+  const reused = await storage.createNewTrial(study.studyId, {}, { host: os.hostname(), pid: process.ppid, id: "reused" });
+  const alive = await loadStudy({ studyName: "heartbeat-reused", storage: open(options), sampler: new RandomSampler({ seed: 4 }) });
+  const running = await alive.ask();
+  await new Promise((r) => setTimeout(r, 1800));
+  assert.deepEqual((await study.failStaleTrials()).map((x) => x.number), [reused.number]);
+  await study.refresh();
+  assert.equal(study.trials.find((x) => x.number === reused.number)!.systemAttrs.fail_reason, "stale: its heartbeat stopped");
+  assert.equal(study.trials.find((x) => x.number === running.number)!.state, "RUNNING");
+  await alive.tell(running, 1);
 });

@@ -117,7 +117,8 @@ test("journal lock: a lock left by a dead process is broken; a live holder times
   assert.throws(() => new JournalFileLock(file, { timeoutSeconds: 0.2 }).acquire(), /Timed out after 0 s waiting for .*j\.jsonl\.lock \(held by elsewhere pid 1\)/);
   fs.writeFileSync(`${file}.lock`, JSON.stringify({ host: "elsewhere", pid: 1, id: "y", time: Date.now() - 60_000 }));
   new JournalFileLock(file, { staleLockSeconds: 30 }).withLock(() => undefined); // older than staleLockSeconds
-  assert.throws(() => new JournalStorage(file, { heartbeatInterval: 5 }), /heartbeatInterval is not supported/);
+  // Heartbeats are supported (test/hpo/robustness.test.ts); a bad interval is still a clear error.
+  assert.throws(() => new JournalStorage(file, { heartbeatInterval: -5 }), /JournalStorage: heartbeatInterval must be a positive number of seconds, got -5/);
 });
 
 test("an unreachable PostgreSQL URL is a clear error naming host and port", async () => {

@@ -29,6 +29,8 @@ function numpyTpe(seed: number, options: TPESamplerOptions = {}): TPESampler {
 
 /** The fixture's gamma functions, by name. */
 const GAMMAS: Record<string, (n: number) => number> = { hyperopt: hyperoptDefaultGamma, allButTwo: (n) => Math.max(n - 2, 0) };
+/** The fixture's weight functions, by name (ascending_weights there: 1, 2, …, n). */
+const WEIGHTS: Record<string, (n: number) => number[]> = { ascending: (n) => Array.from({ length: n }, (_, i) => i + 1) };
 
 const same = (ours: ParamValue, theirs: ParamValue) =>
   typeof ours === "number" && typeof theirs === "number" ? Math.abs(ours - theirs) <= 1e-9 * Math.max(1, Math.abs(theirs)) : ours === theirs;
@@ -60,11 +62,14 @@ test("TPE on Rosenbrock with numpy's stream: 100 trials (10 random, 90 TPE) equa
   }
 });
 
-test("TPE with numpy's stream over every parameter kind, with pruned/failed/running history and maximize, equals Optuna 3.1", async () => {
-  assert.equal(REF.mixed.length, 5);
+test("TPE with numpy's stream over every parameter kind, with pruned/failed/running history and maximize, equals Optuna 3.1 with every option (considerPrior, constantLiar, custom weights, …)", async () => {
+  assert.equal(REF.mixed.length, 9);
+  // Every TPE option is checked against Optuna by at least one case.
+  const checked = new Set(REF.mixed.flatMap((m: { options: object }) => Object.keys(m.options)));
+  for (const k of ["considerPrior", "priorWeight", "considerMagicClip", "considerEndpoints", "nStartupTrials", "nEiCandidates", "gamma", "weights", "seed", "constantLiar"]) assert.ok(checked.has(k), `no fixture case sets ${k}`);
   for (const { options, history, asked } of REF.mixed) {
-    const { seed, gamma, ...rest } = options;
-    const study = await createStudy({ direction: "maximize", sampler: numpyTpe(seed, { ...rest, ...(gamma ? { gamma: GAMMAS[gamma] } : {}) }) });
+    const { seed, gamma, weights, ...rest } = options;
+    const study = await createStudy({ direction: "maximize", sampler: numpyTpe(seed, { ...rest, ...(gamma ? { gamma: GAMMAS[gamma] } : {}), ...(weights ? { weights: WEIGHTS[weights] } : {}) }) });
     for (const h of history) {
       const distributions = Object.fromEntries(Object.keys(h.params).map((k) => [k, SPACE[k]]));
       const intermediateValues = Object.fromEntries(Object.entries<number>(h.intermediateValues).map(([s, v]) => [Number(s), v]));

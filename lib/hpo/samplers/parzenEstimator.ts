@@ -55,6 +55,8 @@ export class ParzenEstimator {
   readonly high = 0;
   /** Grid step in the transformed space (ints, stepped floats), else null. */
   readonly q: number | null = null;
+  /** Factor from values to the transformed space: 1, or 0.5 where high - low overflows. */
+  readonly scale: number = 1;
   private readonly logWeights: number[];
   private readonly logMass: number[] = [];
 
@@ -97,8 +99,16 @@ export class ParzenEstimator {
       q = null;
     }
     if (!(low < high)) throw new Error(`ParzenEstimator: empty range [${low}, ${high}]`);
-    Object.assign(this, { low, high, q });
-    const obs = d.log ? observations.map(Math.log) : [...observations];
+    // A finite range wider than the largest double (e.g. [-1e308, 1e308]) overflows high - low:
+    // work on halved values there (exact, and a constant factor cancels in l(x)/g(x)).
+    const scale = Number.isFinite(high - low) ? 1 : 0.5;
+    if (scale !== 1) {
+      low *= scale;
+      high *= scale;
+      if (q !== null) q *= scale;
+    }
+    Object.assign(this, { low, high, q, scale });
+    const obs = d.log ? observations.map(Math.log) : observations.map((x) => x * scale);
     const mus = considerPrior ? [...obs, 0.5 * (low + high)] : obs;
     // Each width is the larger gap to a neighbour (the bounds count as neighbours) …
     // Repeated values (ints, steps) stay in trial order; Optuna's np.argsort is stable
@@ -169,8 +179,9 @@ export class ParzenEstimator {
     const clip = (v: number) => Math.min(Math.max(v, d.low), d.high);
     if (d.type === "float") {
       if (d.log) return Math.exp(x);
+      x /= this.scale;
       if (d.step !== null) return clip(Math.round((x - d.low) / d.step) * d.step + d.low);
-      return x;
+      return clip(x);
     }
     if (d.log) return clip(Math.round(Math.exp(x)));
     return clip(Math.round((x - d.low) / d.step) * d.step + d.low);
@@ -188,7 +199,7 @@ export class ParzenEstimator {
       });
     }
     return values.map((v) => {
-      const x = d.log ? Math.log(v) : v;
+      const x = d.log ? Math.log(v) : v * this.scale;
       let out = -Infinity;
       for (let j = 0; j < nComp; j++) {
         const mu = this.mus[j];

@@ -16,7 +16,12 @@ export function sampleUniform(rng: Random, d: Distribution): ParamValue {
   if (d.low === d.high) return d.low;
   if (d.type === "float") {
     if (d.log) return Math.min(Math.exp(Math.log(d.low) + rng.next() * (Math.log(d.high) - Math.log(d.low))), d.high);
-    if (d.step === null) return Math.min(d.low + rng.next() * (d.high - d.low), d.high);
+    if (d.step === null) {
+      const u = rng.next();
+      // A finite range wider than the largest double: halve, draw, double (never Infinity or NaN).
+      const x = Number.isFinite(d.high - d.low) ? d.low + u * (d.high - d.low) : 2 * (d.low / 2 + u * (d.high / 2 - d.low / 2));
+      return Math.min(Math.max(x, d.low), d.high);
+    }
     const n = Math.round((d.high - d.low) / d.step);
     return Math.min(d.low + rng.int(n + 1) * d.step, d.high);
   }

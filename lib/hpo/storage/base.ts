@@ -34,7 +34,12 @@ export type FailedTrialCallback = (storage: Storage, studyId: number, failed: Fr
 
 /** Options every persistent storage takes. */
 export interface StorageOptions {
-  /** Seconds between heartbeats of a RUNNING trial (PostgreSQL; off when unset, as Optuna). */
+  /**
+   * Seconds between heartbeats of a RUNNING trial (journal and PostgreSQL; off
+   * when unset, as Optuna). Heartbeats are timers on the event loop: an
+   * objective must await (yield) more often than the grace period, or other
+   * workers judge its trial dead.
+   */
   heartbeatInterval?: number;
   /** Seconds without a heartbeat after which a RUNNING trial is stale (default 2 × heartbeatInterval, as Optuna). */
   gracePeriod?: number;
@@ -106,4 +111,35 @@ export interface Storage {
  */
 export function checkKeys(where: string, options: object | undefined, known: readonly string[]): void {
   for (const k of Object.keys(options ?? {})) if (!known.includes(k)) throw new Error(`${where}: unknown option "${k}" (known: ${known.join(", ")})`);
+}
+
+/**
+ * Hides the password of every URL in a text (a storage URL, or a message
+ * that quotes one), for errors and log lines. Everything between the user's
+ * colon and the last "@" of the URL is hidden, so a password holding "@" or
+ * ":" does not leak a tail.
+ *
+ * @example
+ * redact("postgresql://hpo:s3cret@db.internal:5432/hpo"); // "postgresql://hpo:***@db.internal:5432/hpo"
+ * redact('cannot open "postgres://u:p@ss@h/db"'); // 'cannot open "postgres://u:***@h/db"'
+ */
+export function redact(text: string): string {
+  return String(text).replace(/([a-z][a-z0-9+.-]*:\/\/[^\s:/?#@"'`]*:)[^\s/?#"'`]*@/gi, "$1***@");
+}
+
+/**
+ * Checks heartbeat options and fills in Optuna's default grace period (twice
+ * the interval). Throws, naming the storage, on a non-positive interval or
+ * grace period, or a grace period without an interval.
+ *
+ * @example
+ * heartbeatOptions("JournalStorage", { heartbeatInterval: 60 }); // { heartbeatInterval: 60, gracePeriod: 120 }
+ * heartbeatOptions("JournalStorage", { gracePeriod: 10 }); // throws: gracePeriod needs heartbeatInterval
+ */
+export function heartbeatOptions<T extends StorageOptions>(where: string, options: T): T {
+  const { heartbeatInterval, gracePeriod } = options;
+  if (heartbeatInterval !== undefined && !(typeof heartbeatInterval === "number" && heartbeatInterval > 0 && Number.isFinite(heartbeatInterval))) throw new Error(`${where}: heartbeatInterval must be a positive number of seconds, got ${heartbeatInterval}`);
+  if (gracePeriod !== undefined && !(typeof gracePeriod === "number" && gracePeriod > 0 && Number.isFinite(gracePeriod))) throw new Error(`${where}: gracePeriod must be a positive number of seconds, got ${gracePeriod}`);
+  if (gracePeriod !== undefined && heartbeatInterval === undefined) throw new Error(`${where}: gracePeriod needs heartbeatInterval (no heartbeat is recorded without it)`);
+  return { ...options, gracePeriod: gracePeriod ?? (heartbeatInterval !== undefined ? 2 * heartbeatInterval : undefined) };
 }

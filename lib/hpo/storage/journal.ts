@@ -8,7 +8,7 @@ import * as path from "node:path";
 import { randomUUID } from "node:crypto";
 import { Operation, StorageState } from "./operations";
 import { OperationStorage } from "./inMemory";
-import { StorageOptions, checkKeys } from "./base";
+import { StorageOptions, checkKeys, heartbeatOptions } from "./base";
 import { logger } from "../../utils/log";
 
 /**
@@ -158,6 +158,55 @@ export class JournalFileLock {
   }
 }
 
+/**
+ * Creates the journal's folder and file if missing, or fails at once with an
+ * error naming the path. The folders are made one level at a time: Node's
+ * recursive mkdir never returns on some paths (e.g. under /proc).
+ *
+ * @example
+ * openJournalFile("outputs/hpo/study.jsonl"); // creates outputs/hpo/ and an empty study.jsonl
+ * openJournalFile("/proc/x/study.jsonl"); // throws: Cannot use journal file /proc/x/study.jsonl: …
+ */
+export function openJournalFile(file: string): void {
+  const fail = (why: string): never => {
+    throw new Error(`Cannot use journal file ${file}: ${why}`);
+  };
+  const missing: string[] = [];
+  let dir = path.dirname(path.resolve(file));
+  for (;;) {
+    let st: fs.Stats | undefined;
+    try {
+      st = fs.statSync(dir);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code !== "ENOENT") fail(`cannot read ${dir} (${code ?? (err as Error).message})`);
+    }
+    if (st) {
+      if (!st.isDirectory()) fail(`${dir} is not a folder`);
+      break;
+    }
+    missing.unshift(dir);
+    const up = path.dirname(dir);
+    if (up === dir) fail(`no folder of the path exists`);
+    dir = up;
+  }
+  for (const d of missing) {
+    try {
+      fs.mkdirSync(d);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code !== "EEXIST") fail(`cannot create the folder ${d} (${code ?? (err as Error).message})`);
+    }
+  }
+  try {
+    if (fs.existsSync(file) && !fs.statSync(file).isFile()) fail("it is not a regular file");
+    fs.closeSync(fs.openSync(file, "a"));
+  } catch (err) {
+    if ((err as Error).message.startsWith("Cannot use journal file")) throw err;
+    fail(`cannot open it for appending (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+  }
+}
+
 export interface JournalStorageOptions extends StorageOptions, JournalFileLockOptions {}
 
 /**
@@ -168,7 +217,13 @@ export interface JournalStorageOptions extends StorageOptions, JournalFileLockOp
  * and several processes on one machine can share the file.
  *
  * A process killed while writing leaves a torn last line; the next writer
- * (holding the lock) cuts it off before appending.
+ * (holding the lock) cuts it off before appending. With `heartbeatInterval`
+ * (seconds), each RUNNING trial appends a heartbeat line that often, and a
+ * trial silent for `gracePeriod` (default twice the interval) is marked FAIL
+ * by the next worker that starts a trial, even if its pid was reused or it
+ * ran on another host sharing the file (Optuna's heartbeat). The objective
+ * must yield to the event loop (await) within the grace period, or its own
+ * trial looks dead.
  *
  * @example
  * const storage = new JournalStorage("outputs/hpo/study.jsonl");
@@ -182,11 +237,9 @@ export class JournalStorage extends OperationStorage {
 
   constructor(file: string, options: JournalStorageOptions = {}) {
     checkKeys("JournalStorage", options, ["heartbeatInterval", "gracePeriod", "failedTrialCallback", "staleLockSeconds", "timeoutSeconds"]);
-    if (options.heartbeatInterval !== undefined) throw new Error("JournalStorage: heartbeatInterval is not supported (a journal is shared by processes on one machine, whose dead trials are found by pid); use PostgresStorage for heartbeats");
-    super(options);
+    super(heartbeatOptions("JournalStorage", options));
     this.file = path.resolve(file);
-    fs.mkdirSync(path.dirname(this.file), { recursive: true });
-    fs.closeSync(fs.openSync(this.file, "a"));
+    openJournalFile(this.file);
     this.lock = new JournalFileLock(this.file, { staleLockSeconds: options.staleLockSeconds, timeoutSeconds: options.timeoutSeconds });
     this.sync();
   }
@@ -215,6 +268,14 @@ export class JournalStorage extends OperationStorage {
       } catch (err) {
         throw new Error(`Journal ${this.file} line ${this.lineNumber} is not valid JSON (${(err as Error).message}); the file is corrupt`);
       }
+      // Replay validates as the writer did (Optuna skips a log that is not applicable):
+      // a ghost trial, or an update of a finished one, is never applied.
+      try {
+        this.state.check(o);
+      } catch (err) {
+        logger.warn(`Journal ${this.file} line ${this.lineNumber}: skipped an invalid operation (${(err as Error).message})`);
+        continue;
+      }
       this.state.apply(o);
     }
     this.offset += end + 1;
@@ -237,6 +298,33 @@ export class JournalStorage extends OperationStorage {
       this.sync();
       return o;
     });
+  }
+
+  /**
+   * Appends a heartbeat for a RUNNING trial (a `heartbeat` line with this
+   * machine's time); nothing once the trial has finished.
+   */
+  async recordHeartbeat(trialId: number): Promise<void> {
+    this.commit((s) => (s.trial(trialId).state === "RUNNING" ? { op: "heartbeat", trial_id: trialId, time: new Date().toISOString() } : null));
+  }
+
+  /**
+   * RUNNING trials whose last heartbeat is older than the grace period, by
+   * this machine's clock, whatever their pid or host (Optuna's
+   * _get_stale_trial_ids). A trial that never recorded a heartbeat is not
+   * judged (as Optuna). Empty without heartbeatInterval.
+   */
+  async getStaleTrialIds(studyId: number): Promise<number[]> {
+    const grace = this.options.gracePeriod;
+    if (!this.options.heartbeatInterval || grace === undefined) return [];
+    this.sync();
+    const limit = Date.now() - grace * 1000;
+    const out: number[] = [];
+    for (const t of this.state.allTrials(studyId, ["RUNNING"])) {
+      const beat = this.state.lastHeartbeat(t.trialId);
+      if (beat !== undefined && beat < limit) out.push(t.trialId);
+    }
+    return out;
   }
 
   /** With the lock held: a last line without its newline was left by a writer that died; drop it. */

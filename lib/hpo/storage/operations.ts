@@ -42,7 +42,8 @@ export type Operation =
   | { op: "set_trial_param"; trial_id: number; name: string; value: ParamValue; distribution: Distribution }
   | { op: "set_trial_state"; trial_id: number; state: TrialState; value: number | string | null; datetime_complete: string | null }
   | { op: "set_trial_intermediate_value"; trial_id: number; step: number; value: number | string }
-  | { op: "set_trial_user_attr" | "set_trial_system_attr"; trial_id: number; key: string; value: unknown };
+  | { op: "set_trial_user_attr" | "set_trial_system_attr"; trial_id: number; key: string; value: unknown }
+  | { op: "heartbeat"; trial_id: number; time: string };
 
 /**
  * A number as JSON holds it: non-finite ones become "NaN", "Infinity", "-Infinity".
@@ -89,6 +90,13 @@ export class StorageState {
   private trials: FrozenTrial[] = [];
   private trialStudy: number[] = [];
   private nextStudyId = 0;
+  /** Each trial's last heartbeat (ms since the epoch), as recorded by `heartbeat` operations. */
+  private heartbeats = new Map<number, number>();
+
+  /** The last heartbeat of a trial (ms since the epoch), if it ever recorded one. */
+  lastHeartbeat(trialId: number): number | undefined {
+    return this.heartbeats.get(trialId);
+  }
 
   /** The next study id `create_study` should carry. */
   get nextStudy(): number {
@@ -144,32 +152,105 @@ export class StorageState {
 
   /**
    * Throws (with a message for the user) when the operation may not be
-   * applied now; `apply` assumes this passed. Run by the writer before
-   * appending, so a journal never holds an invalid operation.
+   * applied now: a malformed line, an id that is not the next one (a ghost
+   * trial or study), a trial or study that does not exist, an update of a
+   * finished trial. `apply` assumes this passed. Run by the writer before
+   * appending, and by every replay before applying, so a journal line that
+   * breaks these rules (hand-edited, or from another tool) is never applied.
    */
   check(o: Operation): void {
+    if (typeof o !== "object" || o === null || typeof (o as { op?: unknown }).op !== "string") throw new Error(`not an operation: ${JSON.stringify(o)}`);
+    const f = o as Record<string, unknown>;
+    const int = (k: string) => {
+      if (!Number.isInteger(f[k]) || (f[k] as number) < 0) throw new Error(`${o.op}: ${k} must be an integer >= 0, got ${JSON.stringify(f[k])}`);
+    };
+    const str = (k: string) => {
+      if (typeof f[k] !== "string") throw new Error(`${o.op}: ${k} must be a string, got ${JSON.stringify(f[k])}`);
+    };
+    const num = (k: string, nullable = false) => {
+      const v = f[k];
+      if (!(typeof v === "number" || (typeof v === "string" && !Number.isNaN(Number(v))) || v === "NaN" || (nullable && v === null))) throw new Error(`${o.op}: ${k} must be a number, got ${JSON.stringify(v)}`);
+    };
+    const obj = (k: string) => {
+      if (typeof f[k] !== "object" || f[k] === null || Array.isArray(f[k])) throw new Error(`${o.op}: ${k} must be an object, got ${JSON.stringify(f[k])}`);
+    };
+    const state = (k: string) => {
+      if (!TRIAL_STATES.includes(f[k] as TrialState)) throw new Error(`${o.op}: unknown trial state ${JSON.stringify(f[k])}`);
+    };
+    const updatable = (): FrozenTrial => {
+      int("trial_id");
+      const t = this.trial(f.trial_id as number);
+      if (isFinished(t.state)) throw new Error(`Trial ${t.number} has already finished (${t.state}) and cannot be updated`);
+      return t;
+    };
     switch (o.op) {
       case "create_study":
+        int("study_id");
+        str("study_name");
+        if (o.direction !== "minimize" && o.direction !== "maximize") throw new Error(`create_study: direction must be "minimize" or "maximize", got ${JSON.stringify(o.direction)}`);
+        if (o.study_id !== this.nextStudyId) throw new Error(`create_study: study id ${o.study_id} is not the next one (${this.nextStudyId})`);
         if (this.hasStudyName(o.study_name)) throw new DuplicatedStudyError(o.study_name);
         return;
       case "delete_study":
       case "set_study_user_attr":
       case "set_study_system_attr":
+        int("study_id");
+        if (o.op !== "delete_study") str("key");
         this.study(o.study_id);
         return;
-      case "create_trial":
-        this.study(o.study_id);
-        if (!TRIAL_STATES.includes(o.state)) throw new Error(`Unknown trial state "${o.state}"`);
+      case "create_trial": {
+        int("study_id");
+        int("trial_id");
+        int("number");
+        state("state");
+        num("value", true);
+        for (const k of ["params", "distributions", "intermediate_values", "user_attrs", "system_attrs"]) obj(k);
+        const s = this.study(o.study_id);
+        if (o.trial_id !== this.nextTrial) throw new Error(`create_trial: trial id ${o.trial_id} is not the next one (${this.nextTrial})`);
+        if (o.number !== s.trialIds.length) throw new Error(`create_trial: trial number ${o.number} is not the study's next one (${s.trialIds.length})`);
+        for (const d of Object.values(o.distributions)) distributionFromJson(d);
+        for (const [step, v] of Object.entries(o.intermediate_values)) {
+          if (!/^\d+$/.test(step)) throw new Error(`create_trial: intermediate value step "${step}" is not an integer >= 0`);
+          if (typeof v !== "number" && Number.isNaN(Number(v)) && v !== "NaN") throw new Error(`create_trial: intermediate value ${JSON.stringify(v)} at step ${step} is not a number`);
+        }
         return;
-      case "claim_trial":
-        if (this.trial(o.trial_id).state !== "WAITING") throw new Error(`Trial ${this.trial(o.trial_id).number} is ${this.trial(o.trial_id).state}, not WAITING`);
-        return;
-      default: {
-        const t = this.trial(o.trial_id);
-        if (isFinished(t.state)) throw new Error(`Trial ${t.number} has already finished (${t.state}) and cannot be updated`);
-        if (o.op === "set_trial_state" && !isFinished(o.state)) throw new Error(`set_trial_state: ${o.state} is not a finished state`);
-        if (o.op === "set_trial_intermediate_value" && !(Number.isInteger(o.step) && o.step >= 0)) throw new Error(`The step must be a non-negative integer, got ${o.step}`);
       }
+      case "claim_trial": {
+        int("trial_id");
+        str("datetime_start");
+        const t = this.trial(o.trial_id);
+        if (t.state !== "WAITING") throw new Error(`Trial ${t.number} is ${t.state}, not WAITING`);
+        return;
+      }
+      case "set_trial_param":
+        updatable();
+        str("name");
+        distributionFromJson(o.distribution);
+        return;
+      case "set_trial_state":
+        updatable();
+        state("state");
+        if (!isFinished(o.state)) throw new Error(`set_trial_state: ${o.state} is not a finished state`);
+        num("value", true);
+        return;
+      case "set_trial_intermediate_value":
+        updatable();
+        if (!(Number.isInteger(o.step) && o.step >= 0)) throw new Error(`The step must be a non-negative integer, got ${o.step}`);
+        num("value");
+        return;
+      case "set_trial_user_attr":
+      case "set_trial_system_attr":
+        updatable();
+        str("key");
+        return;
+      case "heartbeat":
+        int("trial_id");
+        str("time");
+        if (Number.isNaN(Date.parse(o.time))) throw new Error(`heartbeat: time ${JSON.stringify(o.time)} is not a date`);
+        if (this.trial(o.trial_id).state !== "RUNNING") throw new Error(`heartbeat: trial ${this.trial(o.trial_id).number} is ${this.trial(o.trial_id).state}, not RUNNING`);
+        return;
+      default:
+        throw new Error(`unknown operation "${(o as { op: string }).op}"`);
     }
   }
 
@@ -240,6 +321,9 @@ export class StorageState {
         this.trials[o.trial_id] = { ...t, [key]: { ...t[key], [o.key]: structuredClone(o.value) } };
         return;
       }
+      case "heartbeat":
+        this.heartbeats.set(o.trial_id, Date.parse(o.time));
+        return;
       default:
         throw new Error(`Unknown storage operation ${JSON.stringify(o)}`);
     }

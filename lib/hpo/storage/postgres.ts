@@ -3,11 +3,14 @@
 // transaction; claiming an enqueued trial uses FOR UPDATE SKIP LOCKED, so two
 // workers never take the same one, and trial numbers come from a counter on
 // the study row, so they never collide.
+import { inspect } from "node:util";
 import { Pool, PoolClient, QueryResultRow } from "pg";
 import type { Distribution, ParamValue } from "../distributions";
 import { distributionFromJson } from "../distributions";
 import { DuplicatedStudyError, FrozenTrial, StudyDirection, StudyNotFoundError, TrialState, WorkerInfo, isFinished, thisWorker } from "../frozenTrial";
-import { Storage, StorageOptions, StudySummary, TrialTemplate, checkKeys } from "./base";
+import { Storage, StorageOptions, StudySummary, TrialTemplate, checkKeys, heartbeatOptions, redact } from "./base";
+
+export { redact };
 
 /**
  * The schema this library writes; a database with a newer one is refused.
@@ -82,6 +85,8 @@ const FINISHED = "('COMPLETE', 'PRUNED', 'FAIL')";
  */
 export class PostgresStorage implements Storage {
   readonly options: PostgresStorageOptions;
+  /** The storage URL with its password hidden (what messages and inspection show). */
+  readonly url: string;
   readonly host: string;
   readonly port: number;
   private readonly pool: Pool;
@@ -98,13 +103,21 @@ export class PostgresStorage implements Storage {
       throw new Error(`PostgresStorage: "${redact(url)}" is not a URL; use postgresql://user:password@host:port/database`);
     }
     if (!/^postgres(ql)?:$/.test(parsed.protocol)) throw new Error(`PostgresStorage: "${redact(url)}" must start with postgresql://`);
-    if (options.heartbeatInterval !== undefined && !(options.heartbeatInterval > 0)) throw new Error(`PostgresStorage: heartbeatInterval must be > 0 seconds, got ${options.heartbeatInterval}`);
-    this.options = { ...options, gracePeriod: options.gracePeriod ?? (options.heartbeatInterval ? 2 * options.heartbeatInterval : undefined) };
+    this.options = heartbeatOptions("PostgresStorage", options);
+    this.url = redact(url);
     this.host = decodeURIComponent(parsed.hostname) || "localhost";
     this.port = Number(parsed.port || 5432);
     this.pool = new Pool({ connectionString: url, max: options.poolSize ?? 4, connectionTimeoutMillis: (options.connectTimeout ?? 10) * 1000, allowExitOnIdle: true });
     // An idle client losing its server must not crash the process; the next query reports it.
     this.pool.on("error", () => undefined);
+  }
+
+  /** console.log / a notebook shows the redacted URL, never the pool (whose options hold the password). */
+  [inspect.custom](): string {
+    return `PostgresStorage { url: ${JSON.stringify(this.url)}, heartbeatInterval: ${this.options.heartbeatInterval ?? "off"} }`;
+  }
+  toJSON(): object {
+    return { type: "PostgresStorage", url: this.url, heartbeatInterval: this.options.heartbeatInterval ?? null, gracePeriod: this.options.gracePeriod ?? null };
   }
 
   private describeError(err: unknown): Error {
@@ -345,14 +358,4 @@ function toTrial(r: any): FrozenTrial {
     datetimeComplete: r.datetime_complete,
     worker: r.worker,
   };
-}
-
-/**
- * The URL without its password, for messages.
- *
- * @example
- * redact("postgresql://hpo:s3cret@db.internal:5432/hpo"); // "postgresql://hpo:***@db.internal:5432/hpo"
- */
-export function redact(url: string): string {
-  return url.replace(/(\/\/[^:/@]+:)[^@]*@/, "$1***@");
 }
