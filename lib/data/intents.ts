@@ -98,15 +98,20 @@ function findColumn(columns: readonly string[], wanted: string, option: string, 
  * @example intentFileColumns("shop/train.csv"); // ["text", "category"]
  */
 export function intentFileColumns(file: string): string[] {
-  if (path.extname(file).toLowerCase() === ".csv" && fs.existsSync(file) && fs.statSync(file).isFile()) return csvHeader(file);
+  const ext = path.extname(file).toLowerCase();
+  if ((ext === ".csv" || ext === ".jsonl") && fs.existsSync(file) && fs.statSync(file).isFile()) return ext === ".csv" ? csvHeader(file) : jsonLinesColumns(file);
   const { records, kind, values } = readStructured(file);
   if (kind === "csv") return records[0]?.fields.map((h) => h.trim()) ?? [];
   const first = values.find((v) => v.value && typeof v.value === "object" && !Array.isArray(v.value));
   return first ? Object.keys(first.value as object) : [];
 }
 
-/** A CSV file's header, from its first bytes only (64 KiB, more when the header is longer): a large file is not parsed twice. */
-function csvHeader(file: string): string[] {
+/**
+ * Reads a file's first bytes (64 KiB, four times more while `parse` asks for
+ * more) up to the last newline byte (never inside a UTF-8 sequence), so a
+ * large file's header is found without reading the whole file.
+ */
+function readHead<T>(file: string, parse: (text: string, whole: boolean) => T | undefined): T {
   const fd = fs.openSync(file, "r");
   try {
     const size = fs.fstatSync(fd).size;
@@ -114,21 +119,46 @@ function csvHeader(file: string): string[] {
       const buf = Buffer.alloc(Math.min(length, size));
       const n = fs.readSync(fd, buf, 0, buf.length, 0);
       const whole = n >= size;
-      // Up to the last newline byte (never inside a UTF-8 sequence), unless the whole file is read.
       const end = whole ? n : buf.lastIndexOf(0x0a, n - 1) + 1;
-      if (end > 0) {
-        try {
-          const [head] = parseCsvRecords(decodeUtf8(buf.subarray(0, end), file), file, 1);
-          if (head || whole) return head?.fields.map((h) => h.trim()) ?? [];
-        } catch (err) {
-          if (whole || !/unterminated quoted field/.test((err as Error).message)) throw err; // a quoted header field may go on past the chunk
-        }
-      }
-      if (whole) return [];
+      const found = end > 0 || whole ? parse(decodeUtf8(buf.subarray(0, end), file), whole) : undefined;
+      if (found !== undefined) return found;
+      if (whole) throw new Error(`${file}: could not read its first row`);
     }
   } finally {
     fs.closeSync(fd);
   }
+}
+
+/** A CSV file's header, from its first bytes only: a large file is not parsed twice. */
+function csvHeader(file: string): string[] {
+  return readHead(file, (text, whole) => {
+    try {
+      const [head] = parseCsvRecords(text, file, 1);
+      return head ? head.fields.map((h) => h.trim()) : whole ? [] : undefined;
+    } catch (err) {
+      if (whole || !/unterminated quoted field/.test((err as Error).message)) throw err; // a quoted header field may go on past the chunk
+      return undefined;
+    }
+  });
+}
+
+/** The keys of a JSON Lines file's first object, from its first lines only. */
+function jsonLinesColumns(file: string): string[] {
+  return readHead(file, (text, whole) => {
+    const lines = text.split(/\r?\n/);
+    for (let i = 0; i < lines.length; i++) {
+      if (lines[i].trim() === "" || (!whole && i === lines.length - 1)) continue;
+      let value: unknown;
+      try {
+        value = JSON.parse(lines[i]);
+      } catch (err) {
+        throw new Error(`${file} line ${i + 1}: not valid JSON (${(err as Error).message})`);
+      }
+      if (value && typeof value === "object" && !Array.isArray(value)) return Object.keys(value); // [text, label] pairs have no columns: look further
+
+    }
+    return whole ? [] : undefined;
+  });
 }
 
 /** A data file's records: CSV records, or JSON values, each with its line. */

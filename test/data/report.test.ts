@@ -127,6 +127,12 @@ test("intentFileColumns reads a CSV's header from its first bytes, not the whole
   const long = path.join(dir, "long.csv");
   fs.writeFileSync(long, `"text\n${"x".repeat(70000)}",label\nhi,greet\n`);
   assert.deepEqual(intentFileColumns(long), [`text\n${"x".repeat(70000)}`, "label"]);
+  const jsonl = path.join(dir, "big.jsonl");
+  fs.writeFileSync(jsonl, '\n["pair", "greet"]\n{"query": "hi", "intent": "greet"}\n' + '{"query": "hi", "intent": "greet"}\n'.repeat(5000) + "{broken\n");
+  assert.deepEqual(intentFileColumns(jsonl), ["query", "intent"]);
+  assert.throws(() => loadIntentDataset(jsonl, { textColumn: "query", labelColumn: "intent" }), /line 5004: not valid JSON/);
+  fs.writeFileSync(jsonl, "\n{oops\n");
+  assert.throws(() => intentFileColumns(jsonl), /big\.jsonl line 2: not valid JSON/);
   const empty = path.join(dir, "empty.csv");
   fs.writeFileSync(empty, "");
   assert.deepEqual(intentFileColumns(empty), []);
