@@ -30,7 +30,13 @@ const OOS_ALIASES = new Set(["oos", "outofscope", "outofdomain", "ood", "outscop
 
 /** The form texts are compared in: trimmed, whitespace collapsed, lowercased (the uncased tokenizer sees the same). */
 function normalise(text: string): string {
-  return text.trim().replace(/\s+/g, " ").toLowerCase();
+  // Fast path: no whitespace to collapse or trim (most texts).
+  let plain = text.length > 0 && text.charCodeAt(0) !== 32 && text.charCodeAt(text.length - 1) !== 32;
+  for (let i = 0; plain && i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if ((c === 32 && text.charCodeAt(i + 1) === 32) || (c < 32 && c !== 0) || c === 0xa0 || c > 0x167f) plain = false;
+  }
+  return (plain ? text : text.trim().replace(/\s+/g, " ")).toLowerCase();
 }
 
 /**
@@ -113,7 +119,8 @@ export function dataReport(data: Dataset<IntentRow> | DatasetDict | Record<strin
   // One pass over every row (train first): per normalised text its labels and (split, label) pairs with their counts; small arrays, not a Set per text.
   const order = [trainName, ...names.filter((n) => n !== trainName)];
   const PAIR = 1 << 20;
-  type Entry = { text: string; labels: number[]; pairs: number[]; counts: number[] };
+  // The first (split, label) pair of a text inline; a second one moves them to arrays (few texts have one).
+  type Entry = { text: string; pair: number; count: number; more?: { pairs: number[]; counts: number[] } };
   const byText = new Map<string, Entry>();
   const leaked: Record<string, unknown>[] = [];
   const leakedBySplit: Record<string, number> = {};
@@ -122,37 +129,43 @@ export function dataReport(data: Dataset<IntentRow> | DatasetDict | Record<strin
     for (const row of splits[name].rows) {
       const key = normalise(row.text);
       const pair = s * PAIR + row.intent;
-      let e = byText.get(key);
-      if (!e) byText.set(key, (e = { text: row.text, labels: [row.intent], pairs: [pair], counts: [1] }));
+      const e = byText.get(key);
+      if (!e) {
+        byText.set(key, { text: row.text, pair, count: 1 });
+        continue;
+      }
+      if (!e.more && e.pair === pair) e.count++;
       else {
-        if (!e.labels.includes(row.intent)) e.labels.push(row.intent);
-        const k = e.pairs.indexOf(pair);
-        if (k >= 0) e.counts[k]++;
+        e.more ??= { pairs: [e.pair], counts: [e.count] };
+        const k = e.more.pairs.indexOf(pair);
+        if (k >= 0) e.more.counts[k]++;
         else {
-          e.pairs.push(pair);
-          e.counts.push(1);
+          e.more.pairs.push(pair);
+          e.more.counts.push(1);
         }
       }
-      if (s > 0 && e.pairs[0] < PAIR) {
-        // The text's first pair is a training row: leakage.
+      if (s > 0 && e.pair < PAIR) {
+        // The text's first row is a training row: leakage.
         leakedRows++;
         leakedBySplit[name] = (leakedBySplit[name] ?? 0) + 1;
-        if (leaked.length < keep) leaked.push({ split: name, text: row.text, label: label(row.intent), trainLabel: label(e.pairs[0]) });
+        if (leaked.length < keep) leaked.push({ split: name, text: row.text, label: label(row.intent), trainLabel: label(e.pair) });
       }
     }
   });
   const dupExamples: Record<string, unknown>[] = [];
   const dupBySplit: Record<string, number> = {};
   let duplicates = 0;
-  const conflicts: Entry[] = [];
+  const conflicts: { text: string; pairs: number[] }[] = [];
   for (const e of byText.values()) {
-    if (e.labels.length > 1) conflicts.push(e);
-    e.counts.forEach((c, k) => {
+    const pairs = e.more ? e.more.pairs : [e.pair];
+    const counts = e.more ? e.more.counts : [e.count];
+    if (e.more && new Set(pairs.map((p) => p % PAIR)).size > 1) conflicts.push({ text: e.text, pairs });
+    counts.forEach((c, k) => {
       if (c < 2) return;
-      const split = order[Math.floor(e.pairs[k] / PAIR)];
+      const split = order[Math.floor(pairs[k] / PAIR)];
       duplicates += c - 1;
       dupBySplit[split] = (dupBySplit[split] ?? 0) + c - 1;
-      if (dupExamples.length < keep) dupExamples.push({ split, text: e.text, label: label(e.pairs[k] % PAIR), copies: c });
+      if (dupExamples.length < keep) dupExamples.push({ split, text: e.text, label: label(pairs[k] % PAIR), copies: c });
     });
   }
   if (duplicates) {
@@ -164,7 +177,7 @@ export function dataReport(data: Dataset<IntentRow> | DatasetDict | Record<strin
       kind: "conflicting-labels",
       count: conflicts.length,
       message: `${plural(conflicts.length, "text has", "texts have")} two or more labels (no model can get them all right)`,
-      examples: conflicts.slice(0, keep).map((c) => ({ text: c.text, labels: c.labels.map(label), splits: [...new Set(c.pairs.map((p) => order[Math.floor(p / PAIR)]))] })),
+      examples: conflicts.slice(0, keep).map((c) => ({ text: c.text, labels: [...new Set(c.pairs.map((p) => p % PAIR))].map(label), splits: [...new Set(c.pairs.map((p) => order[Math.floor(p / PAIR)]))] })),
     });
   }
   if (leakedRows) {

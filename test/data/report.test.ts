@@ -54,6 +54,10 @@ test("dataReport: the same text with two labels (within and across splits)", () 
     { text: "delivery query 2", labels: ["delivery", "refund"], splits: ["train", "test"] },
   ]);
   assert.match(report.toString(), /conflicting-labels: 2 texts have two or more labels/);
+  // A row repeated after the same text with another label is still a duplicate.
+  const aba = dataReport(ds([["x", "refund"], ["x", "delivery"], ["x", "refund"], ...many("refund", 10), ...many("delivery", 10), ...many("account", 10)]));
+  assert.deepEqual(aba.find("duplicate-rows")!.examples, [{ split: "data", text: "x", label: "refund", copies: 2 }]);
+  assert.equal(aba.find("conflicting-labels")!.count, 1);
 });
 
 test("dataReport: test and validation texts that also appear in training (leakage)", () => {
