@@ -2,7 +2,9 @@
 // in the smoke and default profiles; trained here, once, under
 // WORKBOOK_PROFILE=full (as the book does) or for your own data
 // (WORKBOOK_DATA: nothing is shipped for it). Later notebooks reuse what an
-// earlier one trained.
+// earlier one trained, as long as its training report records the data in
+// use (each file's sha256), the workbook's recipe for it, and a teacher no
+// newer than it; otherwise it is retrained, with a warning that says why.
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { OUTPUTS_DIR, modelPath } from "./hub";
