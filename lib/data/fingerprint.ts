@@ -53,14 +53,15 @@ const sources = new WeakMap<object, DataFingerprint>();
 
 /**
  * Records what a loaded dataset came from (the loaders call it), on the
- * object and on each of its splits, so a recipe given `{ ...data, test }`
- * still finds it through `data.train`.
+ * object and on its `train` split, so a recipe given `{ ...data, test: subset }`
+ * still finds it through `data.train` (while `{ ...data, train: other }` has none).
  *
  * @example attachDataFingerprint(data, { files: { train: fileFingerprint("train.csv"), test: fileFingerprint("test.csv") }, options: {} });
  */
 export function attachDataFingerprint<T extends object>(data: T, fingerprint: DataFingerprint): T {
   sources.set(data, fingerprint);
-  for (const split of Object.values(data)) if (split && typeof split === "object") sources.set(split, fingerprint);
+  const train = (data as { train?: unknown }).train;
+  if (train && typeof train === "object") sources.set(train, fingerprint);
   return data;
 }
 

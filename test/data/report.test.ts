@@ -160,4 +160,8 @@ test("loaded data carries each file's sha256 (dataFingerprintOf); a changed file
   assert.equal(changes.length, 2, "test.csv is both the test and the validation file");
   assert.match(changes[0], /^test\.csv changed \(sha256 [0-9a-f]{8}… → [0-9a-f]{8}…, 29 → 54 bytes\)$/);
   assert.equal(dataFingerprintOf({ train: new Dataset([], { intent: LABELS }) }), undefined, "data built in memory has none");
+  const loaded = loadIntentDataset({ train, test, validation: test });
+  assert.equal(dataFingerprintOf({ ...loaded, test: loaded.test.head(1) }), dataFingerprintOf(loaded), "the same training rows: the same files");
+  assert.equal(dataFingerprintOf({ ...loaded, train: loaded.validation }), undefined, "other training rows: none");
+  assert.equal(dataFingerprintOf({ ...loaded, train: loaded.train.head(1) }), undefined);
 });
