@@ -3,6 +3,7 @@ import { ClassLabel } from "./classLabel";
 import { Dataset } from "./dataset";
 import { IntentDataset, toIntentRow } from "./intents";
 import { readJson } from "../utils/fs";
+import { attachDataFingerprint, fileFingerprint } from "./fingerprint";
 
 /**
  * The shipped copy of CLINC150 ("plus"), see data/clinc150/README.md.
@@ -41,5 +42,6 @@ export function loadClinc(dir: string = CLINC_DIR): DatasetDict {
       { intent },
     );
   };
-  return { train: split("train", "oos_train"), validation: split("val", "oos_val"), test: split("test", "oos_test") };
+  const data = { train: split("train", "oos_train"), validation: split("val", "oos_val"), test: split("test", "oos_test") };
+  return attachDataFingerprint(data, { files: { labels: fileFingerprint(path.join(dir, "intents.json")), data: fileFingerprint(path.join(dir, "data_oos_plus.json")) }, options: {} });
 }

@@ -9,3 +9,7 @@ export { parseCsvRecords } from "./csv";
 export type { CsvRecord } from "./csv";
 export { decodeUtf8, firstInvalidUtf8 } from "./text";
 export { stratifiedSplit } from "./split";
+export { dataReport, DataReport } from "./report";
+export type { DataFinding, DataFindingKind, DataReportOptions } from "./report";
+export { attachDataFingerprint, dataFingerprintOf, dataFingerprintChanges, fileFingerprint, sha256Hex } from "./fingerprint";
+export type { DataFingerprint, DataFileFingerprint } from "./fingerprint";

@@ -7,6 +7,8 @@ import { decodeUtf8 } from "./text";
 import { CsvRecord, parseCsvRecords } from "./csv";
 import { jsonArrayElementLines, parseJson, parseJsonLines } from "./json";
 import { stratifiedSplit } from "./split";
+import { DataFileFingerprint, attachDataFingerprint, sha256Hex } from "./fingerprint";
+import { dataReport } from "./report";
 import { checkOptionKeys, didYouMean } from "../utils/options";
 import { logger } from "../utils/log";
 
@@ -96,31 +98,90 @@ function findColumn(columns: readonly string[], wanted: string, option: string, 
  * @example intentFileColumns("shop/train.csv"); // ["text", "category"]
  */
 export function intentFileColumns(file: string): string[] {
+  const ext = path.extname(file).toLowerCase();
+  if ((ext === ".csv" || ext === ".jsonl") && fs.existsSync(file) && fs.statSync(file).isFile()) return ext === ".csv" ? csvHeader(file) : jsonLinesColumns(file);
   const { records, kind, values } = readStructured(file);
   if (kind === "csv") return records[0]?.fields.map((h) => h.trim()) ?? [];
   const first = values.find((v) => v.value && typeof v.value === "object" && !Array.isArray(v.value));
   return first ? Object.keys(first.value as object) : [];
 }
 
+/**
+ * Reads a file's first bytes (64 KiB, four times more while `parse` asks for
+ * more) up to the last newline byte (never inside a UTF-8 sequence), so a
+ * large file's header is found without reading the whole file.
+ */
+function readHead<T>(file: string, parse: (text: string, whole: boolean) => T | undefined): T {
+  const fd = fs.openSync(file, "r");
+  try {
+    const size = fs.fstatSync(fd).size;
+    for (let length = 1 << 16; ; length *= 4) {
+      const buf = Buffer.alloc(Math.min(length, size));
+      const n = fs.readSync(fd, buf, 0, buf.length, 0);
+      const whole = n >= size;
+      const end = whole ? n : buf.lastIndexOf(0x0a, n - 1) + 1;
+      const found = end > 0 || whole ? parse(decodeUtf8(buf.subarray(0, end), file), whole) : undefined;
+      if (found !== undefined) return found;
+      if (whole) throw new Error(`${file}: could not read its first row`);
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** A CSV file's header, from its first bytes only: a large file is not parsed twice. */
+function csvHeader(file: string): string[] {
+  return readHead(file, (text, whole) => {
+    try {
+      const [head] = parseCsvRecords(text, file, 1);
+      return head ? head.fields.map((h) => h.trim()) : whole ? [] : undefined;
+    } catch (err) {
+      if (whole || !/unterminated quoted field/.test((err as Error).message)) throw err; // a quoted header field may go on past the chunk
+      return undefined;
+    }
+  });
+}
+
+/** The keys of a JSON Lines file's first object, from its first lines only. */
+function jsonLinesColumns(file: string): string[] {
+  return readHead(file, (text, whole) => {
+    const lines = text.split(/\r?\n/);
+    for (let i = 0; i < lines.length; i++) {
+      if (lines[i].trim() === "" || (!whole && i === lines.length - 1)) continue;
+      let value: unknown;
+      try {
+        value = JSON.parse(lines[i]);
+      } catch (err) {
+        throw new Error(`${file} line ${i + 1}: not valid JSON (${(err as Error).message})`);
+      }
+      if (value && typeof value === "object" && !Array.isArray(value)) return Object.keys(value); // [text, label] pairs have no columns: look further
+
+    }
+    return whole ? [] : undefined;
+  });
+}
+
 /** A data file's records: CSV records, or JSON values, each with its line. */
-type Structured = { kind: "csv"; records: CsvRecord[]; values: [] } | { kind: "json"; records: []; values: { value: unknown; line: number }[] };
+type Structured = ({ kind: "csv"; records: CsvRecord[]; values: [] } | { kind: "json"; records: []; values: { value: unknown; line: number }[] }) & { fingerprint: DataFileFingerprint };
 
 function readStructured(file: string): Structured {
   if (!fs.existsSync(file)) throw new Error(`loadIntentDataset: file not found: ${file}`);
   if (fs.statSync(file).isDirectory()) throw new Error(`loadIntentDataset: ${file} is a folder, not a file`);
   const ext = path.extname(file).toLowerCase();
   if (!FILE_TYPES.includes(ext)) throw new Error(`loadIntentDataset: unsupported file type "${ext}" for ${file} (use ${FILE_TYPES.join(", ")})`);
-  const text = decodeUtf8(fs.readFileSync(file), file);
-  if (ext === ".csv") return { kind: "csv", records: parseCsvRecords(text, file), values: [] };
-  if (ext === ".jsonl") return { kind: "json", records: [], values: parseJsonLines(text, file) };
+  const bytes = fs.readFileSync(file);
+  const fingerprint: DataFileFingerprint = { path: path.resolve(file), sha256: sha256Hex(bytes), bytes: bytes.length };
+  const text = decodeUtf8(bytes, file);
+  if (ext === ".csv") return { kind: "csv", records: parseCsvRecords(text, file), values: [], fingerprint };
+  if (ext === ".jsonl") return { kind: "json", records: [], values: parseJsonLines(text, file), fingerprint };
   const parsed = parseJson(text, file);
   if (!Array.isArray(parsed)) throw new Error(`${file}: must hold a JSON array of {text, label} rows (or [text, label] pairs), got ${parsed === null ? "null" : typeof parsed}`);
   const lines = jsonArrayElementLines(text);
-  return { kind: "json", records: [], values: parsed.map((value, i) => ({ value, line: lines[i] ?? 1 })) };
+  return { kind: "json", records: [], values: parsed.map((value, i) => ({ value, line: lines[i] ?? 1 })), fingerprint };
 }
 
-/** Every row of a file with its text, label and line. */
-function readRows(file: string, textColumn: string, labelColumn: string): RawRow[] {
+/** Every row of a file with its text, label and line, and the file's fingerprint. */
+function readRows(file: string, textColumn: string, labelColumn: string): RawRow[] & { fingerprint: DataFileFingerprint } {
   const data = readStructured(file);
   let rows: RawRow[];
   if (data.kind === "csv") {
@@ -160,7 +221,7 @@ function readRows(file: string, textColumn: string, labelColumn: string): RawRow
     });
   }
   if (rows.length === 0) throw new Error(`${file}: no rows${data.kind === "csv" ? " (only a header)" : ""}`);
-  return rows;
+  return Object.assign(rows, { fingerprint: data.fingerprint });
 }
 
 /** A row's label as a name: strings trimmed; integers are ids (named by `labels`, else "0", "1", …). */
@@ -222,6 +283,15 @@ function trainingLabels(rows: readonly RawRow[], names: readonly string[], file:
   return new ClassLabel([...new Set(names)]);
 }
 
+/** The data report's findings as warnings (counts and the first examples), through the logger. */
+function warnDataFindings(data: IntentDataset | DatasetDict, where: string): void {
+  if (!logger.isEnabled("warn")) return;
+  for (const f of dataReport(data).findings) {
+    const examples = f.examples.map((e) => JSON.stringify(e)).join("; ");
+    logger.warn(`${where}: ${f.message}${examples ? `; e.g. ${examples}` : ""} (dataReport(data) lists them)`);
+  }
+}
+
 /** Rows of one file as a dataset over `classLabel`; a label it does not know is an error naming the line. */
 function toDataset(rows: readonly RawRow[], names: readonly string[], classLabel: ClassLabel, file: string, trainFile?: string): IntentDataset {
   const known = new Set(classLabel.names);
@@ -279,7 +349,9 @@ export function loadIntentDataset(source: string | IntentDataFiles, options: Loa
     checkOptionKeys(options, SINGLE_OPTIONS, "loadIntentDataset");
     const rows = readRows(source, textColumn, labelColumn);
     const names = labelNames(rows, source, options.labels);
-    return toDataset(rows, names, trainingLabels(rows, names, source, options.labels), source);
+    const ds = toDataset(rows, names, trainingLabels(rows, names, source, options.labels), source);
+    warnDataFindings(ds, source);
+    return attachDataFingerprint(ds, { files: { data: rows.fingerprint }, options: { textColumn, labelColumn, labels: options.labels ?? null } });
   }
   checkOptionKeys(options, SPLIT_OPTIONS, "loadIntentDataset");
   if (!source || typeof source !== "object" || typeof source.train !== "string" || typeof source.test !== "string") {
@@ -292,15 +364,25 @@ export function loadIntentDataset(source: string | IntentDataFiles, options: Loa
   const trainRows = readRows(source.train, textColumn, labelColumn);
   const trainNames = labelNames(trainRows, source.train, options.labels);
   const classLabel = trainingLabels(trainRows, trainNames, source.train, options.labels);
-  const split = (file: string) => {
+  const files: Record<string, DataFileFingerprint> = { train: trainRows.fingerprint };
+  const split = (file: string, name: string) => {
     const rows = readRows(file, textColumn, labelColumn);
+    files[name] = rows.fingerprint;
     return toDataset(rows, labelNames(rows, file, options.labels), classLabel, file, source.train);
   };
   const train = toDataset(trainRows, trainNames, classLabel, source.train);
-  const test = split(source.test);
-  if (source.validation !== undefined) return { train, validation: split(source.validation), test };
-  if (!(typeof validationFraction === "number" && validationFraction > 0 && validationFraction < 1)) throw new Error(`loadIntentDataset: validationFraction must be a number in (0, 1), got ${validationFraction}`);
-  const { kept, heldOut } = stratifiedSplit(train.column("intent"), validationFraction, options.seed ?? 42);
-  if (heldOut.length === 0) throw new Error(`loadIntentDataset: validationFraction ${validationFraction} of ${train.length} training rows holds out no row; add a validation file or raise the fraction`);
-  return { train: train.select(kept), validation: train.select(heldOut), test };
+  const test = split(source.test, "test");
+  const loaded = { textColumn, labelColumn, labels: options.labels ?? null };
+  let data: DatasetDict;
+  if (source.validation !== undefined) data = { train, validation: split(source.validation, "validation"), test };
+  else {
+    if (!(typeof validationFraction === "number" && validationFraction > 0 && validationFraction < 1)) throw new Error(`loadIntentDataset: validationFraction must be a number in (0, 1), got ${validationFraction}`);
+    const seed = options.seed ?? 42;
+    const { kept, heldOut } = stratifiedSplit(train.column("intent"), validationFraction, seed);
+    if (heldOut.length === 0) throw new Error(`loadIntentDataset: validationFraction ${validationFraction} of ${train.length} training rows holds out no row; add a validation file or raise the fraction`);
+    data = { train: train.select(kept), validation: train.select(heldOut), test };
+    Object.assign(loaded, { validationFraction, seed });
+  }
+  warnDataFindings(data, path.dirname(path.resolve(source.train)) === path.dirname(path.resolve(source.test)) ? path.dirname(source.train) : source.train);
+  return attachDataFingerprint(data, { files, options: loaded });
 }

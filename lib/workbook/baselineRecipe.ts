@@ -2,7 +2,7 @@
 // training split, keep the epoch with the best validation accuracy, report
 // the test split, and write an HF-like folder.
 import * as path from "node:path";
-import { DatasetDict, loadClinc } from "../data";
+import { DatasetDict, dataFingerprintOf, loadClinc } from "../data";
 import { BertTokenizer } from "../tokenizers";
 import { IntentReport, intentReport } from "../evaluation";
 import { BackendName, initBackend } from "../backend";
@@ -161,6 +161,7 @@ export async function trainBagOfWords(options: TrainBagOfWordsOptions): Promise<
     numParameters: model.numParameters(),
     numFeatures: featurizer.numFeatures,
     trainRows: trainRows.length,
+    dataFingerprint: dataFingerprintOf(dataset) ?? null,
     bestEpoch: output.bestEpoch,
     bestValidationAccuracy: output.bestValidationAccuracy,
     stoppedEarly: output.stoppedEarly,

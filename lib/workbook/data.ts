@@ -1,9 +1,14 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { DatasetDict, loadClinc } from "../data/clinc";
+import { CLINC_DIR, DatasetDict, loadClinc } from "../data/clinc";
 import { intentFileColumns, loadIntentDataset } from "../data/intents";
-import { MODELS_DIR, OUTPUTS_DIR } from "./hub";
+import { DataFingerprint, dataFingerprintChanges, fileFingerprint } from "../data/fingerprint";
 import { logger } from "../utils/log";
+
+// The same folders as hub.ts's MODELS_DIR and OUTPUTS_DIR (hub.ts imports this file, so it cannot import hub.ts).
+const ROOT = path.resolve(__dirname, "..", "..");
+const MODELS_DIR = path.join(ROOT, "data", "models");
+const OUTPUTS_DIR = path.join(ROOT, "outputs");
 
 /**
  * Column names tried, in order, when WORKBOOK_TEXT_COLUMN / WORKBOOK_LABEL_COLUMN are not set.
@@ -83,6 +88,17 @@ function pickColumn(columns: readonly string[], configured: string | undefined, 
  */
 export function loadWorkbookData(folder = process.env.WORKBOOK_DATA, env: NodeJS.ProcessEnv = process.env): DatasetDict {
   if (!folder) return loadClinc();
+  const { files, textColumn, labelColumn, validationFraction } = workbookDataPlan(folder, env);
+  const data = loadIntentDataset(files, { textColumn, labelColumn, ...(validationFraction === undefined ? {} : { validationFraction, seed: 42 }) });
+  const names = data.train.features.intent.names;
+  logger.info(
+    `Data: ${folder} (columns "${textColumn}", "${labelColumn}"): ${data.train.length} training, ${data.validation.length} validation${validationFraction === undefined ? "" : ` (${validationFraction} of train, stratified)`}, ${data.test.length} test rows; ${names.length} labels, ${names.includes("oos") ? 'out-of-scope class "oos"' : "no oos class (out-of-scope metrics not applicable)"}`,
+  );
+  return data;
+}
+
+/** How loadWorkbookData reads a folder: its files, the columns (from the header only) and the validation fraction. */
+function workbookDataPlan(folder: string, env: NodeJS.ProcessEnv): { files: { train: string; test: string; validation?: string }; textColumn: string; labelColumn: string; validationFraction?: number } {
   const files = workbookDataFiles(folder);
   const columns = intentFileColumns(files.train);
   const textColumn = pickColumn(columns, env.WORKBOOK_TEXT_COLUMN, TEXT_COLUMNS, "WORKBOOK_TEXT_COLUMN", files.train);
@@ -93,12 +109,47 @@ export function loadWorkbookData(folder = process.env.WORKBOOK_DATA, env: NodeJS
     validationFraction = Number(raw);
     if (!(validationFraction > 0 && validationFraction < 1)) throw new Error(`WORKBOOK_VALIDATION_FRACTION must be a number in (0, 1), got "${raw}"`);
   }
-  const data = loadIntentDataset(files, { textColumn, labelColumn, ...(validationFraction === undefined ? {} : { validationFraction, seed: 42 }) });
-  const names = data.train.features.intent.names;
-  logger.info(
-    `Data: ${folder} (columns "${textColumn}", "${labelColumn}"): ${data.train.length} training, ${data.validation.length} validation${validationFraction === undefined ? "" : ` (${validationFraction} of train, stratified)`}, ${data.test.length} test rows; ${names.length} labels, ${names.includes("oos") ? 'out-of-scope class "oos"' : "no oos class (out-of-scope metrics not applicable)"}`,
-  );
-  return data;
+  return { files, textColumn, labelColumn, validationFraction };
+}
+
+/**
+ * The fingerprint loadWorkbookData would record for the data in use (the
+ * sha256 of each file and the loading options), without parsing the files:
+ * what a reused model's training report must match.
+ *
+ * @example workbookDataFingerprint("data/my-shop").files.train.sha256; // the sha256 of data/my-shop/train.csv
+ */
+export function workbookDataFingerprint(folder = process.env.WORKBOOK_DATA, env: NodeJS.ProcessEnv = process.env): DataFingerprint {
+  if (!folder) return { files: { labels: fileFingerprint(path.join(CLINC_DIR, "intents.json")), data: fileFingerprint(path.join(CLINC_DIR, "data_oos_plus.json")) }, options: {} };
+  const { files, textColumn, labelColumn, validationFraction } = workbookDataPlan(folder, env);
+  const hashed: DataFingerprint["files"] = {};
+  for (const [split, file] of Object.entries(files)) hashed[split] = fileFingerprint(file);
+  return { files: hashed, options: { textColumn, labelColumn, labels: null, ...(validationFraction === undefined ? {} : { validationFraction, seed: 42 }) } };
+}
+
+/**
+ * Why a trained model folder must not serve the data in use, or undefined
+ * when it may: its training report must record the fingerprint of the data
+ * now (each file's sha256, the loading options). For your own data
+ * (WORKBOOK_DATA) a folder without a report, or a report without a
+ * fingerprint (an older run), is stale too; for CLINC150 such a folder is
+ * trusted (the shipped data is what it was trained on).
+ *
+ * @example
+ * staleModelReason("outputs/my-shop/models/bert-clinc-teacher"); // 'it was trained on other data: train.csv changed (sha256 3f2a9c1b… → 77d0e4aa…, 1834 → 1840 bytes)'
+ */
+export function staleModelReason(dir: string, folder = process.env.WORKBOOK_DATA, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const reportFile = path.join(dir, "training_report.json");
+  if (!fs.existsSync(reportFile)) return folder ? "it has no training_report.json, so nothing says which data it was trained on" : undefined;
+  let report: { dataFingerprint?: DataFingerprint | null };
+  try {
+    report = JSON.parse(fs.readFileSync(reportFile, "utf8"));
+  } catch (err) {
+    return `its training_report.json cannot be read (${(err as Error).message})`;
+  }
+  if (!report.dataFingerprint) return folder ? "its training report records no data fingerprint (a run from before fingerprints were recorded, or data built in memory), so it may have been trained on other data" : undefined;
+  const changes = dataFingerprintChanges(report.dataFingerprint, workbookDataFingerprint(folder, env));
+  return changes.length ? `it was trained on other data: ${changes.join("; ")}` : undefined;
 }
 
 /**

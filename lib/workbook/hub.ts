@@ -1,5 +1,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { staleModelReason } from "./data";
+import { logger } from "../utils/log";
 
 /**
  * The project's "hub": HF-layout model folders trained by this project and shipped in data/models/.
@@ -56,10 +58,16 @@ export function profileModelPath(name: string, profileName = process.env.WORKBOO
   if (own) {
     const dir = path.join(OUTPUTS_DIR, path.basename(path.resolve(own)), "models", name);
     if (!fs.existsSync(path.join(dir, "config.json"))) throw new Error(`Model "${name}" has not been trained for WORKBOOK_DATA=${own} yet (${dir}); run the notebooks in order (01 trains the teacher, 02 the students) or npm start`);
+    const stale = staleModelReason(dir, own);
+    if (stale) throw new Error(`Model "${name}" in ${dir} cannot serve WORKBOOK_DATA=${own}: ${stale}. Run the notebooks in order (01 retrains the teacher, 02 the students) or npm start to retrain it`);
     return dir;
   }
   const retrained = path.join(OUTPUTS_DIR, "models", name);
-  if (profileName === "full" && fs.existsSync(path.join(retrained, "config.json"))) return retrained;
+  if (profileName === "full" && fs.existsSync(path.join(retrained, "config.json"))) {
+    const stale = staleModelReason(retrained, undefined);
+    if (!stale) return retrained;
+    logger.warn(`${retrained}: not used (${stale}); using the shipped ${name}`);
+  }
   return modelPath(name);
 }
 
@@ -75,7 +83,8 @@ export function bestShippedModel(): { name: string; dir: string; optimType: stri
   const find = (name: string) => {
     try {
       return profileModelPath(name);
-    } catch {
+    } catch (err) {
+      if (/cannot serve/.test((err as Error).message)) logger.warn((err as Error).message);
       return undefined;
     }
   };

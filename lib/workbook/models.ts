@@ -2,18 +2,81 @@
 // in the smoke and default profiles; trained here, once, under
 // WORKBOOK_PROFILE=full (as the book does) or for your own data
 // (WORKBOOK_DATA: nothing is shipped for it). Later notebooks reuse what an
-// earlier one trained.
+// earlier one trained, as long as its training report records the data in
+// use (each file's sha256), the workbook's recipe for it, and a teacher no
+// newer than it; otherwise it is retrained, with a warning that says why.
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { OUTPUTS_DIR, modelPath } from "./hub";
-import { loadWorkbookData, workbookModelDir } from "./data";
-import { STUDENT_RECIPE, TEACHER_RECIPE, pretrainMaskedLm, trainStudent, trainTeacher } from "./recipes";
-import { trainBagOfWords } from "./baselineRecipe";
+import { loadWorkbookData, staleModelReason, workbookModelDir } from "./data";
+import { MASKED_LM_RECIPE, STUDENT_RECIPE, TEACHER_RECIPE, pretrainMaskedLm, trainStudent, trainTeacher } from "./recipes";
+import { BOW_RECIPE, trainBagOfWords } from "./baselineRecipe";
+import { PRUNING_RECIPE } from "./pruningRecipe";
 import { BertTokenizer } from "../tokenizers";
+import { logger } from "../utils/log";
+
+/** The recipe fields each model's training report must record to be reused (the workbook's recipe for it). */
+function notebookRecipe(name: string): Record<string, unknown> | undefined {
+  const recipes: Record<string, object> = {
+    "bert-clinc-mlm": MASKED_LM_RECIPE,
+    "bert-clinc-teacher": TEACHER_RECIPE,
+    "bow-clinc": { ...BOW_RECIPE, seed: 42 },
+    "distilbert-clinc": { mode: "alone", ...STUDENT_RECIPE, alpha: 1 },
+    "distilbert-clinc-distilled": { mode: "distill", ...STUDENT_RECIPE },
+    "distilbert-clinc-pruned": PRUNING_RECIPE,
+  };
+  return recipes[name] as Record<string, unknown> | undefined;
+}
+
+/** The models each model is trained from (its teacher, its student, the bag of words of an ensemble), in the same folder. */
+function notebookInputs(name: string): string[] {
+  const ensemble = (teacher: string) => (teacher === "ensemble" ? ["bow-clinc"] : []);
+  const inputs: Record<string, string[]> = {
+    "bert-clinc-teacher": TEACHER_RECIPE.init === "mlm" ? ["bert-clinc-mlm"] : [],
+    "bow-clinc": ["bert-clinc-teacher"],
+    "distilbert-clinc": ["bert-clinc-teacher"],
+    "distilbert-clinc-distilled": ["bert-clinc-teacher", ...ensemble(STUDENT_RECIPE.teacher)],
+    "distilbert-clinc-pruned": ["distilbert-clinc-distilled", "bert-clinc-teacher", ...ensemble(PRUNING_RECIPE.teacher)],
+  };
+  return inputs[name] ?? [];
+}
+
+/**
+ * Why a model folder trained here must be retrained before a notebook reuses
+ * it, or undefined: trained on other data (staleModelReason: a data file's
+ * sha256 or a loading option differs, or an older report records none), with
+ * another recipe than the workbook's for it, or before a model it was trained
+ * from (its teacher, say) was retrained.
+ *
+ * @example
+ * notebookModelStaleReason("bert-clinc-teacher", "outputs/my-shop/models/bert-clinc-teacher"); // e.g. "it was trained on other data: train.csv changed (…)"
+ */
+export function notebookModelStaleReason(name: string, dir: string): string | undefined {
+  const data = staleModelReason(dir);
+  if (data) return data;
+  const reportFile = path.join(dir, "training_report.json");
+  const expected = notebookRecipe(name);
+  if (expected && fs.existsSync(reportFile)) {
+    const recorded = (JSON.parse(fs.readFileSync(reportFile, "utf8")) as { recipe?: Record<string, unknown> }).recipe;
+    if (recorded) {
+      const changed = Object.keys(expected).filter((k) => JSON.stringify(recorded[k]) !== JSON.stringify(expected[k]));
+      if (changed.length) return `it was trained with another recipe: ${changed.map((k) => `${k} ${JSON.stringify(recorded[k]) ?? "unset"} → ${JSON.stringify(expected[k])}`).join(", ")}`;
+    }
+  }
+  const own = path.join(dir, "config.json");
+  for (const input of notebookInputs(name)) {
+    const config = path.join(path.dirname(dir), input, "config.json");
+    if (fs.existsSync(config) && fs.existsSync(own) && fs.statSync(config).mtimeMs > fs.statSync(own).mtimeMs) return `${input}, which it was trained from, was retrained after it`;
+  }
+  return undefined;
+}
 
 /**
  * The folder of model `name` for the data and profile in use, training it
- * with `train(out)` when it must be trained here and is not there yet.
+ * with `train(out)` when it must be trained here and is not there yet, or
+ * when the folder there is stale (see notebookModelStaleReason: other data
+ * files, another recipe, a retrained teacher): the warning says why, and the
+ * stale folder is replaced. The shipped CLINC150 models are used as they are.
  *
  * @example const dir = await notebookModel("bert-clinc-teacher", (out) => trainTeacher({ out }));
  */
@@ -21,8 +84,16 @@ export async function notebookModel(name: string, train: (out: string) => Promis
   const own = process.env.WORKBOOK_DATA;
   if (!own && profileName !== "full") return modelPath(name);
   const dir = own ? workbookModelDir(name) : path.join(OUTPUTS_DIR, "models", name);
-  if (!fs.existsSync(path.join(dir, "config.json"))) await train(dir);
+  if (fs.existsSync(path.join(dir, "config.json"))) {
+    const why = notebookModelStaleReason(name, dir);
+    if (!why) return dir;
+    logger.warn(`${name}: not reusing ${dir}: ${why}. Retraining it${own ? ` for WORKBOOK_DATA=${own}` : ""}.`);
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+  await train(dir);
   if (!fs.existsSync(path.join(dir, "config.json"))) throw new Error(`notebookModel: training "${name}" wrote no config.json to ${dir}`);
+  const still = staleModelReason(dir);
+  if (still) logger.warn(`${name}: the model just trained in ${dir} will not be reused next time: ${still} (train it on loadWorkbookData()'s splits, which carry the fingerprint)`);
   return dir;
 }
 

@@ -8,7 +8,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { execFileSync } from "node:child_process";
-import { Dataset, concatenateDatasets, loadClinc } from "../data";
+import { Dataset, concatenateDatasets, dataFingerprintOf, loadClinc } from "../data";
 import type { DatasetDict } from "../data/clinc";
 import type { IntentRow } from "../data/intents";
 import { BertTokenizer } from "../tokenizers";
@@ -198,6 +198,8 @@ export async function finish(options: { model: PreTrainedModel; tokenizer: BertT
     ...options.extra,
     ...info,
     dataset: { train: data.train.length, validation: data.validation.length, test: data.test.length, labels: data.train.features.intent.names.length, oosLabel: oos === undefined ? null : OOS_LABEL },
+    // What the data was read from (each file's sha256): a model is reused only for the same files (staleModelReason).
+    dataFingerprint: dataFingerprintOf(data) ?? null,
     bestValidationAccuracy: trainer.state.bestMetric,
     oosFallback: fallback ?? null,
     test: testReport,
@@ -299,7 +301,7 @@ export async function pretrainMaskedLm(options: Partial<MaskedLmRecipe> & { data
   const { metrics: evalMetrics } = await trainer.predict(trainer.evalDataset!, "eval");
   model.savePretrained(out);
   tokenizer.savePretrained(out);
-  writeJsonAtomic(path.join(out, "training_report.json"), { recipe, ...runInfo(backend, trainer), maskedLmLoss: evalMetrics.evalLoss, maskedTokenAccuracy: evalMetrics.evalAccuracy, logHistory: trainer.state.logHistory });
+  writeJsonAtomic(path.join(out, "training_report.json"), { recipe, ...runInfo(backend, trainer), dataFingerprint: dataFingerprintOf(data) ?? null, maskedLmLoss: evalMetrics.evalLoss, maskedTokenAccuracy: evalMetrics.evalAccuracy, logHistory: trainer.state.logHistory });
   logger.info(`Masked-LM loss ${evalMetrics.evalLoss.toFixed(4)}, masked-token accuracy ${evalMetrics.evalAccuracy.toFixed(4)}; saved ${out}`);
   return { dir: out, model, validationLoss: evalMetrics.evalLoss, validationAccuracy: evalMetrics.evalAccuracy };
 }

@@ -143,7 +143,10 @@ test("numeric JSON labels keep their ids; JSON Lines; labels are trimmed", () =>
   } finally {
     setLogSink(prev);
   }
-  assert.deepEqual(lines, [`${padded}: 2 labels had surrounding spaces and were trimmed (first: " greet" on line 2 → "greet")`]);
+  assert.deepEqual(lines, [
+    `${padded}: 2 labels had surrounding spaces and were trimmed (first: " greet" on line 2 → "greet")`,
+    `${padded}: 2 classes have fewer than 10 data rows (too few to learn or to score); e.g. {"label":"bye","rows":1}; {"label":"greet","rows":2} (dataReport(data) lists them)`,
+  ]);
 });
 
 test("loadWorkbookData: CLINC150 by default; a folder of your own CSVs with its columns found, a held-out validation split, errors that say what to do", () => {

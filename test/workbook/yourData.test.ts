@@ -5,10 +5,11 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
+import { createHash } from "node:crypto";
 import * as path from "node:path";
 import { ready, tmpDir } from "../helpers/setup";
 import { writeShopData } from "../helpers/intents";
-import { loadWorkbookData } from "../../lib/workbook/data";
+import { loadWorkbookData, staleModelReason } from "../../lib/workbook/data";
 import { trainTeacher } from "../../lib/workbook/recipes";
 import { pipeline } from "../../lib/pipelines";
 import { setLogLevel } from "../../lib/utils/log";
@@ -27,6 +28,11 @@ test("trainTeacher on your own data (no oos class): the folder, its report (oos 
     assert.equal(config.task_specific_params, undefined, "no out-of-scope fallback without an oos class");
     const report = JSON.parse(fs.readFileSync(path.join(out, "training_report.json"), "utf8"));
     assert.deepEqual(report.dataset, { train: 58, validation: 6, test: 20, labels: 4, oosLabel: null });
+    // The data's fingerprint (each file's sha256), which a reuse checks (staleModelReason).
+    const sha = (f: string) => createHash("sha256").update(fs.readFileSync(f)).digest("hex");
+    assert.equal(report.dataFingerprint.files.train.sha256, sha(path.join(dir, "train.csv")));
+    assert.equal(report.dataFingerprint.files.test.sha256, sha(path.join(dir, "test.csv")));
+    assert.equal(staleModelReason(out, dir, {}), undefined);
     assert.equal(report.oosFallback, null);
     assert.equal(report.test.inScopeAccuracy, null);
     assert.equal(report.test.oosRecall, null);
