@@ -11,7 +11,11 @@ export interface ClassificationResult {
   label: string;
   /** The model's probability for this label. */
   score: number;
-  /** Set on the out-of-scope row the fallback put first (its score is still the model's own probability for that label). */
+  /**
+   * Set on the out-of-scope row the fallback put first: below the threshold,
+   * or for a text the tokenizer cannot read at all (only [UNK] tokens). Its
+   * score is still the model's own probability for that label.
+   */
   fallback?: true;
 }
 
