@@ -85,7 +85,8 @@ export interface QuantizeOptions {
 }
 
 /**
- * Quantizes a float tensor to 8 bits, per tensor or per channel.
+ * Quantizes a float tensor to 8 bits, per tensor or per channel. NaN or
+ * ±Infinity anywhere is an error naming its index.
  *
  * @example quantizeTensor(w, [256, 1024], { type: "QInt8", symmetric: true }).scale; // [max|w| / 127]
  */
@@ -97,6 +98,7 @@ export function quantizeTensor(data: Float32Array, shape: number[], options: Qua
   if (size !== data.length) throw new Error(`quantizeTensor: ${data.length} values for shape [${shape}]`);
   const axis = options.axis;
   if (axis !== undefined && (axis < 0 || axis >= shape.length)) throw new Error(`quantizeTensor: axis ${axis} is out of range for shape [${shape}]`);
+  for (let i = 0; i < size; i++) if (!Number.isFinite(data[i])) throw new Error(`quantizeTensor: the tensor [${shape}] holds ${data[i]} at index ${i}; 8-bit quantization needs finite values (its scale would be ${Number.isNaN(data[i]) ? "NaN" : "infinite"})`);
   const channels = axis === undefined ? 1 : shape[axis];
   const inner = axis === undefined ? size : shape.slice(axis + 1).reduce((a, b) => a * b, 1);
   const channelOf = (i: number) => (axis === undefined ? 0 : Math.floor(i / inner) % channels);

@@ -71,6 +71,11 @@ function readInput(x: FloatInput, shape: readonly number[] | undefined, where: s
   return { data, shape: s };
 }
 
+/** NaN has no integer value: an error naming its index. (±Infinity saturates to the dtype's range, as torch's.) */
+function checkNoNaN(data: Float32Array, where: string): void {
+  for (let i = 0; i < data.length; i++) if (Number.isNaN(data[i])) throw new Error(`${where}: the input holds NaN at index ${i}; it has no quantized value`);
+}
+
 function checkDtype(dtype: string, where: string): asserts dtype is QDType {
   if (!(dtype in DTYPES)) throw new Error(`${where}: dtype "${dtype}" is not supported (use "qint8", "quint8" or "qint32"; float16 is not a quantized dtype)`);
 }
@@ -224,6 +229,7 @@ export function quantizePerTensor(x: FloatInput, scale: number, zeroPoint: numbe
   const qscheme = options.qscheme ?? "per_tensor_affine";
   if (qscheme !== "per_tensor_affine" && qscheme !== "per_tensor_symmetric") throw new Error(`${where}: qscheme must be "per_tensor_affine" or "per_tensor_symmetric", got "${qscheme}"`);
   const { data, shape } = readInput(x, options.shape, where);
+  checkNoNaN(data, where);
   const [qmin, qmax] = qdtypeRange(dtype);
   const values = DTYPES[dtype].make(data.length);
   for (let i = 0; i < data.length; i++) values[i] = quantizeValue(data[i], scale, zeroPoint, qmin, qmax);
@@ -252,6 +258,7 @@ export function quantizePerChannel(x: FloatInput, scales: ArrayLike<number>, zer
   checkDtype(dtype, where);
   if (!(x instanceof tf.Tensor) && !options.shape) throw new Error(`${where}: pass options.shape with a Float32Array / number[] input (the channel axis needs it)`);
   const { data, shape } = readInput(x, options.shape, where);
+  checkNoNaN(data, where);
   if (!(Number.isInteger(axis) && axis >= 0 && axis < shape.length)) throw new Error(`${where}: axis ${axis} is out of range for shape [${shape}]`);
   const channels = shape[axis];
   if (scales.length !== channels || zeroPoints.length !== channels) throw new Error(`${where}: need one scale and one zero point per channel along axis ${axis} (${channels}), got ${scales.length} scales and ${zeroPoints.length} zero points`);

@@ -55,7 +55,7 @@ export class OnnxPipeline extends TextClassificationPipelineBase {
     return batch.input_ids.map((_, i) => data.slice(i * width, (i + 1) * width));
   }
 
-  override dispose(): void {
+  protected override releaseModel(): void {
     void this.session.release();
   }
 }

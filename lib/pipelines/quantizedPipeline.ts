@@ -21,7 +21,7 @@ export class QuantizedTextClassificationPipeline extends TextClassificationPipel
     return this.model.forward(batch);
   }
 
-  override dispose(): void {
+  protected override releaseModel(): void {
     this.model.dispose();
   }
 }

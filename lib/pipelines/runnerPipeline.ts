@@ -22,7 +22,7 @@ export class RunnerTextClassificationPipeline extends TextClassificationPipeline
     return this.model.forward(batch);
   }
 
-  override dispose(): void {
+  protected override releaseModel(): void {
     this.model.dispose();
   }
 }

@@ -5,12 +5,17 @@ export type { ModelBatch } from "../models/sequenceClassification";
 import { BertTokenizer } from "../tokenizers";
 import { Callable } from "../utils/callable";
 import { checkOptionKeys } from "../utils/options";
+import { logger } from "../utils/log";
 
 export interface ClassificationResult {
   label: string;
   /** The model's probability for this label. */
   score: number;
-  /** Set on the out-of-scope row the fallback put first (its score is still the model's own probability for that label). */
+  /**
+   * Set on the out-of-scope row the fallback put first: below the threshold,
+   * or for a text the tokenizer cannot read at all (only [UNK] tokens). Its
+   * score is still the model's own probability for that label.
+   */
   fallback?: true;
 }
 
@@ -27,7 +32,12 @@ export interface TextClassificationOptions {
   oosThreshold?: number | null;
   /** Default "oos". */
   oosLabel?: string;
-  /** Texts per forward pass when given a list. Default 32. */
+  /**
+   * Texts per forward pass when given a list. Default 32. Any size is safe:
+   * a batch is split further where the model could not hold it in memory
+   * (see `rowsPerForward`), and the pipeline yields to the event loop
+   * between forward passes.
+   */
   batchSize?: number;
   /** Truncation length ([CLS] and [SEP] included). Default: the tokenizer's modelMaxLength, at most the model's position limit. */
   maxLength?: number;
@@ -78,6 +88,54 @@ export interface PipelineModelLimits {
   maxPositions?: number;
   /** Rows of the model's embedding table (vocab_size): the tokenizer's ids must stay below it. */
   vocabSize?: number;
+  /** Bytes one forward pass holds per input row of `seqLen` tokens. Default: `estimateForwardBytesPerRow(config, seqLen)`. */
+  forwardBytesPerRow?: (seqLen: number) => number;
+}
+
+/**
+ * The memory one forward pass may hold, in bytes (1 GiB): a quarter of what
+ * the wasm backend can address (4 GiB). A batch whose activations would
+ * exceed it is split (a 5,000-row batch of the BERT teacher needed ~25 GB and
+ * crashed the backend with "memory access out of bounds", breaking every
+ * later call).
+ *
+ * @example FORWARD_MEMORY_BUDGET / 2 ** 30; // 1
+ */
+export const FORWARD_MEMORY_BUDGET = 2 ** 30;
+
+/**
+ * Rows tokenized and run at once at most, whatever the memory estimate
+ * allows: keeps the tokenizer's arrays (and its spread of row lengths) small.
+ *
+ * @example MAX_ROWS_PER_FORWARD; // 2048
+ */
+export const MAX_ROWS_PER_FORWARD = 2048;
+
+const num = (v: unknown): number | undefined => (typeof v === "number" && Number.isFinite(v) && v > 0 ? v : undefined);
+
+/**
+ * Bytes a TensorFlow.js forward pass holds per input row of `seqLen` tokens,
+ * estimated from the model's config. `tf.tidy` keeps every intermediate
+ * tensor until the pass ends; measured with `tf.profile` on the wasm backend
+ * the peak is ~11–12 floats per (hidden + intermediate) unit per token per
+ * layer (BERT teacher: 230 kB per token; DistilBERT: 120 kB), so the
+ * estimate takes 16, plus 4 copies of the attention scores. A bag-of-words
+ * model holds a few copies of its feature vector per row. Unknown configs
+ * are taken as BERT-base (12 × 768 / 3072), which errs on the safe side.
+ *
+ * @example
+ * estimateForwardBytesPerRow(teacher.config, 22); // 7332864 (4 layers, hidden 256, intermediate 1024, 4 heads)
+ * estimateForwardBytesPerRow({ model_type: "bag-of-words", num_features: 11727, hidden_size: 256 }, 22); // 766912
+ */
+export function estimateForwardBytesPerRow(config: object | undefined, seqLen: number): number {
+  const c = (config ?? {}) as Record<string, unknown>;
+  if (c.model_type === "bag-of-words" && num(c.num_features)) return 4 * 16 * (num(c.num_features)! + (num(c.hidden_size) ?? 256));
+  const hidden = num(c.hidden_size) ?? num(c.dim) ?? 768;
+  const known = num(c.hidden_size) ?? num(c.dim);
+  const layers = num(c.num_hidden_layers) ?? num(c.n_layers) ?? (known ? 1 : 12);
+  const intermediate = num(c.intermediate_size) ?? num(c.hidden_dim) ?? 4 * hidden;
+  const heads = num(c.num_attention_heads) ?? num(c.n_heads) ?? 12;
+  return 4 * seqLen * layers * (16 * (hidden + intermediate) + 4 * heads * seqLen);
 }
 
 const WHERE = "text-classification pipeline";
@@ -92,6 +150,28 @@ function checkId2Label(id2label: Record<string, string>): void {
     if (seen.has(name)) throw new Error(`${WHERE}: id2label names "${name}" twice (ids ${seen.get(name)} and ${i})`);
     seen.set(name, i);
   }
+}
+
+/** Lets timers and I/O run between forward passes (a long list would otherwise block the event loop). */
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/** `text` for an error: quoted, at most 40 characters. */
+function excerpt(text: string): string {
+  const chars = [...text];
+  return JSON.stringify(chars.length > 40 ? chars.slice(0, 40).join("") + "…" : text);
+}
+
+/** Rows from..to of a padded batch, trimmed to their own longest row (what tokenizing them alone would give). */
+function sliceBatch(batch: ModelBatch, from: number, to: number): ModelBatch {
+  let width = 0;
+  for (let i = from; i < to; i++) {
+    const mask = batch.attention_mask[i];
+    let last = mask.length;
+    while (last > 0 && mask[last - 1] === 0) last--;
+    width = Math.max(width, last);
+  }
+  const rows = (m: number[][]) => m.slice(from, to).map((r) => r.slice(0, width));
+  return { input_ids: rows(batch.input_ids), attention_mask: rows(batch.attention_mask), token_type_ids: rows(batch.token_type_ids) };
 }
 
 /** "U+200B, U+200D": the code points of a text that tokenizes to nothing, for the error. */
@@ -109,7 +189,19 @@ export interface TextClassificationPipelineBase extends TextClassificationPipeli
  * (model → logits), `postprocess` (softmax, top-k, oos fallback). The ONNX
  * pipeline overrides only `_forward`. Every option, input and output is
  * checked: unknown options, bad inputs (by their index in the caller's
- * array) and a model whose outputs id2label does not cover are errors.
+ * array, a hole in a sparse array included) and a model whose outputs
+ * id2label does not cover are errors.
+ *
+ * A text the tokenizer cannot read at all (every token [UNK], e.g. only
+ * emoji, or one "word" longer than the tokenizer's 100 characters) is out
+ * of scope: its first result is the out-of-scope label (`oosLabel`) with
+ * `fallback: true`, whatever the threshold, when the model has that label;
+ * a model without it cannot say so, and such a text is an error naming its
+ * index. (`logits()` returns the model's raw rows for them.)
+ *
+ * Any batch size works: batches are split to fit the model's memory
+ * (`rowsPerForward`), and a list yields to the event loop between forward
+ * passes. After `dispose()` every call is an error.
  *
  * @example
  * class FixedPipeline extends TextClassificationPipelineBase { async _forward(b: ModelBatch) { return b.input_ids.map(() => Float32Array.of(2, 0)); } }
@@ -123,6 +215,10 @@ export abstract class TextClassificationPipelineBase extends Callable {
   /** The model's position limit, when known: inputs are truncated to it. */
   readonly maxPositions?: number;
   options: Required<Omit<TextClassificationOptions, "oosThreshold">> & { oosThreshold: number | null };
+  /** Bytes one forward pass may hold (default FORWARD_MEMORY_BUDGET); batches are split to stay under it. */
+  forwardMemoryBudget = FORWARD_MEMORY_BUDGET;
+  private readonly bytesPerRow: (seqLen: number) => number;
+  private disposed = false;
 
   /**
    * `config` is the model's config (its `id2label` names the outputs, its
@@ -143,6 +239,7 @@ export abstract class TextClassificationPipelineBase extends Callable {
     const cfg = isConfig ? (config as { max_position_embeddings?: unknown; vocab_size?: unknown }) : {};
     const positive = (v: unknown) => (Number.isInteger(v) && (v as number) > 0 ? (v as number) : undefined);
     this.maxPositions = limits.maxPositions ?? positive(cfg.max_position_embeddings);
+    this.bytesPerRow = limits.forwardBytesPerRow ?? ((seqLen) => estimateForwardBytesPerRow(isConfig ? (config as object) : undefined, seqLen));
     const vocabSize = limits.vocabSize ?? positive(cfg.vocab_size);
     if (vocabSize !== undefined && tokenizer.vocabSize > vocabSize) {
       throw new Error(`${WHERE}: the tokenizer has ${tokenizer.vocabSize} tokens but the model's vocab_size is ${vocabSize}; ids from ${vocabSize} up would index past its embedding table (use the tokenizer saved with the model)`);
@@ -176,7 +273,11 @@ export abstract class TextClassificationPipelineBase extends Callable {
     }
     if (!Array.isArray(inputs)) throw new Error(`${WHERE}: expected a string or an array of strings, got ${inputs === null ? "null" : typeof inputs}`);
     if (inputs.length === 0) throw new Error(`${WHERE}: the input array is empty`);
-    inputs.forEach((t, i) => this.checkText(t, i));
+    // A for loop, not forEach: forEach skips the holes of a sparse array.
+    for (let i = 0; i < inputs.length; i++) {
+      if (!(i in inputs)) throw new Error(`${WHERE}: input ${i} is missing (the array has a hole at index ${i}, e.g. ["a", , "b"])`);
+      this.checkText(inputs[i], i);
+    }
     return { texts: inputs as string[], single: false };
   }
 
@@ -199,25 +300,82 @@ export abstract class TextClassificationPipelineBase extends Callable {
     return batch;
   }
 
+  /**
+   * Rows of a batch the tokenizer could not read: every token between [CLS]
+   * and [SEP] is [UNK] (or another special token). Indices into the batch.
+   */
+  unreadableRows(batch: ModelBatch): number[] {
+    const t = this.tokenizer;
+    const special = new Set([t.unkTokenId, t.padTokenId, t.clsTokenId, t.sepTokenId, t.maskTokenId]);
+    const out: number[] = [];
+    batch.input_ids.forEach((ids, i) => {
+      const mask = batch.attention_mask[i];
+      if (!ids.some((id, j) => mask[j] === 1 && !special.has(id))) out.push(i);
+    });
+    return out;
+  }
+
+  /**
+   * Rows one forward pass takes for inputs of `seqLen` tokens: as many as
+   * keep the model's activations under `forwardMemoryBudget` (at least 1, at
+   * most MAX_ROWS_PER_FORWARD).
+   *
+   * @example pipe.rowsPerForward(22); // 146 for the BERT teacher (1 GiB / 7.3 MB per row)
+   */
+  rowsPerForward(seqLen: number): number {
+    const bytes = this.bytesPerRow(seqLen);
+    return Math.max(1, Math.min(MAX_ROWS_PER_FORWARD, Number.isFinite(bytes) && bytes > 0 ? Math.floor(this.forwardMemoryBudget / bytes) : 1));
+  }
+
   /** Logits, one row per text. */
   abstract _forward(batch: ModelBatch): Promise<Float32Array[]>;
 
-  /** `_forward` with its output checked against id2label. */
-  private async forward(texts: readonly string[], maxLength: number, offset: number): Promise<Float32Array[]> {
-    const rows = await this._forward(this.preprocess(texts, maxLength, offset));
-    if (rows.length !== texts.length) throw new Error(`${WHERE}: the model returned ${rows.length} rows for ${texts.length} texts`);
-    const width = rows[0]?.length;
-    if (width !== this.numLabels) throw new Error(`${WHERE}: the model outputs ${width} scores per text but id2label names ${this.numLabels} labels; the config does not describe this model`);
-    return rows;
+  private checkNotDisposed(): void {
+    if (this.disposed) throw new Error(`${WHERE}: this pipeline was disposed (its model was released by dispose()); create a new pipeline`);
   }
 
-  postprocess(logits: Float32Array, topK: number, oosThreshold: number | null, oosLabel: string): ClassificationResult[] {
+  /**
+   * `_forward` over a tokenized batch, split into passes that fit in memory,
+   * with each pass's output checked against id2label. `run.passes` counts the
+   * passes of the whole call: every pass after its first is preceded by a
+   * yield to the event loop.
+   */
+  private async forward(batch: ModelBatch, run: { passes: number }): Promise<Float32Array[]> {
+    const n = batch.input_ids.length;
+    const seqLen = batch.input_ids[0]?.length ?? 0;
+    const step = this.rowsPerForward(seqLen);
+    if (step < n && run.passes === 0) logger.debug(`${WHERE}: ${n} rows of ${seqLen} tokens run as passes of ${step} rows (forwardMemoryBudget ${this.forwardMemoryBudget} bytes)`);
+    const out: Float32Array[] = [];
+    for (let s = 0; s < n; s += step) {
+      if (run.passes++ > 0) await yieldToEventLoop();
+      this.checkNotDisposed();
+      const part = step >= n ? batch : sliceBatch(batch, s, Math.min(n, s + step));
+      const rows = await this._forward(part);
+      const want = part.input_ids.length;
+      if (rows.length !== want) throw new Error(`${WHERE}: the model returned ${rows.length} rows for ${want} texts`);
+      const width = rows[0]?.length;
+      if (width !== this.numLabels) throw new Error(`${WHERE}: the model outputs ${width} scores per text but id2label names ${this.numLabels} labels; the config does not describe this model`);
+      for (const r of rows) out.push(r);
+    }
+    return out;
+  }
+
+  /** The texts of a call in groups of at most `batchSize` (and MAX_ROWS_PER_FORWARD), tokenized. */
+  private *batches(texts: readonly string[], batchSize: number, maxLength: number): Generator<{ offset: number; texts: readonly string[]; batch: ModelBatch }> {
+    const size = Math.min(batchSize, MAX_ROWS_PER_FORWARD);
+    for (let s = 0; s < texts.length; s += size) {
+      const group = texts.slice(s, s + size);
+      yield { offset: s, texts: group, batch: this.preprocess(group, maxLength, s) };
+    }
+  }
+
+  postprocess(logits: Float32Array, topK: number, oosThreshold: number | null, oosLabel: string, unreadable = false): ClassificationResult[] {
     let max = -Infinity;
     for (const v of logits) if (v > max) max = v;
     let sum = 0;
     for (const v of logits) sum += Math.exp(v - max);
     // Top-k by selection (k is usually 1): no sort of all labels per query.
-    const k = Math.min(logits.length, oosThreshold === null ? topK : topK + 1);
+    const k = Math.min(logits.length, oosThreshold === null && !unreadable ? topK : topK + 1);
     const best: number[] = [];
     for (let i = 0; i < logits.length; i++) {
       if (best.length < k || logits[i] > logits[best[best.length - 1]]) {
@@ -230,7 +388,8 @@ export abstract class TextClassificationPipelineBase extends Callable {
       }
     }
     const ranked = best.map((i) => ({ label: this.id2label[String(i)], score: Math.exp(logits[i] - max) / sum }));
-    if (oosThreshold !== null && ranked[0].score < oosThreshold && ranked[0].label !== oosLabel) {
+    // A text the tokenizer cannot read at all is out of scope, whatever the model says about [UNK].
+    if (unreadable || (oosThreshold !== null && ranked[0].score < oosThreshold && ranked[0].label !== oosLabel)) {
       // The fallback row keeps the model's own probability for the fallback label.
       const id = Object.keys(this.id2label).find((key) => this.id2label[key] === oosLabel)!;
       const oosRow: ClassificationResult = { label: oosLabel, score: Math.exp(logits[Number(id)] - max) / sum, fallback: true };
@@ -241,31 +400,49 @@ export abstract class TextClassificationPipelineBase extends Callable {
 
   /** Raw logits, one row per text (batched), e.g. to tune the oos threshold on a validation set. */
   async logits(texts: readonly string[], options: { batchSize?: number } = {}): Promise<Float32Array[]> {
+    this.checkNotDisposed();
     checkOptionKeys(options, ["batchSize"], `${WHERE} logits()`);
     this.checkOptions(options);
     const batchSize = options.batchSize ?? this.options.batchSize;
     const { texts: list } = this.checkInputs(texts);
     const rows: Float32Array[] = [];
-    for (let s = 0; s < list.length; s += batchSize) rows.push(...(await this.forward(list.slice(s, s + batchSize), this.options.maxLength, s)));
+    const run = { passes: 0 };
+    for (const { batch } of this.batches(list, batchSize, this.options.maxLength)) for (const r of await this.forward(batch, run)) rows.push(r);
     return rows;
   }
 
   /** Classifies one text (→ results) or a list (→ one result list per text). */
   async _call(inputs: string | readonly string[], options: TextClassificationOptions = {}): Promise<ClassificationResult[] | ClassificationResult[][]> {
+    this.checkNotDisposed();
     checkOptionKeys(options, TEXT_CLASSIFICATION_OPTIONS, WHERE);
     this.checkOptions(options);
     const defined = Object.fromEntries(Object.entries(options ?? {}).filter(([, v]) => v !== undefined));
     const o = { ...this.options, ...defined } as typeof this.options;
     const { texts, single } = this.checkInputs(inputs);
+    const hasOosLabel = Object.values(this.id2label).includes(o.oosLabel);
     const results: ClassificationResult[][] = [];
-    for (let s = 0; s < texts.length; s += o.batchSize) {
-      const logits = await this.forward(texts.slice(s, s + o.batchSize), o.maxLength, s);
-      for (const row of logits) results.push(this.postprocess(row, o.topK, o.oosThreshold, o.oosLabel));
+    const run = { passes: 0 };
+    for (const { offset, texts: group, batch } of this.batches(texts, o.batchSize, o.maxLength)) {
+      const unreadable = new Set(this.unreadableRows(batch));
+      if (unreadable.size && !hasOosLabel) {
+        const i = [...unreadable][0];
+        throw new Error(`${WHERE}: input ${offset + i} has no token the tokenizer knows (${excerpt(group[i])} reads as [UNK] only); a text the tokenizer cannot read at all is out of scope, but this model has no "${o.oosLabel}" label to say so (pass oosLabel naming its out-of-scope label)`);
+      }
+      const logits = await this.forward(batch, run);
+      logits.forEach((row, i) => results.push(this.postprocess(row, o.topK, o.oosThreshold, o.oosLabel, unreadable.has(i))));
     }
     return single ? results[0] : results;
   }
 
-  dispose(): void {}
+  /** Releases the model (or session); every later call is an error. Calling it again does nothing. */
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.releaseModel();
+  }
+
+  /** What dispose() releases: the model or session of a subclass. */
+  protected releaseModel(): void {}
 }
 
 
@@ -280,7 +457,7 @@ export abstract class TextClassificationPipelineBase extends Callable {
 export class TextClassificationPipeline<M extends SequenceClassificationModel = PreTrainedModel> extends TextClassificationPipelineBase {
   constructor(readonly model: M, tokenizer: BertTokenizer, options: TextClassificationOptions = {}) {
     const vocabSize = (model as { spec?: { vocabSize?: number } }).spec?.vocabSize;
-    super(tokenizer, model.config, options, { maxPositions: maxSequenceLength(model), vocabSize });
+    super(tokenizer, model.config, options, { maxPositions: maxSequenceLength(model), vocabSize, forwardBytesPerRow: (seqLen) => modelBytesPerRow(model, seqLen) });
   }
 
   async _forward(batch: ModelBatch): Promise<Float32Array[]> {
@@ -297,7 +474,14 @@ export class TextClassificationPipeline<M extends SequenceClassificationModel = 
     return batch.input_ids.map((_, i) => flat.slice(i * width, (i + 1) * width));
   }
 
-  override dispose(): void {
+  protected override releaseModel(): void {
     this.model.dispose();
   }
+}
+
+/** A model's forward bytes per row: an ensemble's members run in the same pass, so theirs add up. */
+function modelBytesPerRow(model: SequenceClassificationModel, seqLen: number): number {
+  const members = (model as { members?: readonly SequenceClassificationModel[] }).members;
+  if (Array.isArray(members) && members.length > 0) return members.reduce((a, m) => a + modelBytesPerRow(m, seqLen), 0);
+  return estimateForwardBytesPerRow(model.config, seqLen);
 }

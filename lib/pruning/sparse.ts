@@ -66,15 +66,23 @@ function checkOptions(options: SparseOptions, where: string): Required<SparseOpt
 
 /**
  * Symmetric int8 with one scale per row (max |w| / 127): zeros map to 0 exactly.
+ * NaN or ±Infinity in a row is an error naming its position (a row's scale
+ * would be NaN or Infinity and every value in it garbage).
  *
  * @example quantizeRows(Float32Array.of(0, 0.5, -1, 0.25), 2, 2).values; // Int8Array [0, 127, -127, 32]
+ * quantizeRows(Float32Array.of(0, NaN), 1, 2); // throws: quantizeRows: row 0 holds NaN at column 1 (index 1); int8 rows need finite values
  */
 export function quantizeRows(data: Float32Array, rows: number, cols: number): { values: Int8Array; scale: Float32Array } {
+  if (!(Number.isInteger(rows) && Number.isInteger(cols) && rows >= 0 && cols >= 0) || rows * cols !== data.length) throw new Error(`quantizeRows: ${data.length} values do not fill ${rows} rows of ${cols}`);
   const scale = new Float32Array(rows);
   const values = new Int8Array(data.length);
   for (let r = 0; r < rows; r++) {
     let m = 0;
-    for (let c = 0; c < cols; c++) m = Math.max(m, Math.abs(data[r * cols + c]));
+    for (let c = 0; c < cols; c++) {
+      const v = data[r * cols + c];
+      if (!Number.isFinite(v)) throw new Error(`quantizeRows: row ${r} holds ${v} at column ${c} (index ${r * cols + c}); int8 rows need finite values`);
+      m = Math.max(m, Math.abs(v));
+    }
     const s = Math.fround(m / 127) || 1;
     scale[r] = s;
     for (let c = 0; c < cols; c++) values[r * cols + c] = Math.max(-127, Math.min(127, roundHalfEven(data[r * cols + c] / s)));
@@ -91,12 +99,30 @@ export function dequantizeRows(values: Int8Array, scale: Float32Array, cols: num
   return Float32Array.from(values, (q, i) => q * scale[Math.floor(i / cols)]);
 }
 
+/**
+ * The rows a tensor is stored in: a matrix's own; a tensor of 3 or more
+ * dimensions flattened to rows of its last dimension ([a, b, c] → a·b rows
+ * of c); a vector (or scalar) one row.
+ */
+function rowsOf(shape: readonly number[], size: number): [number, number] {
+  if (shape.length < 2) return [1, size];
+  const cols = shape[shape.length - 1];
+  return [cols === 0 ? 0 : size / cols, cols];
+}
+
 /** The tensors that store one weight under an encoding. */
 function encode(name: string, w: { shape: number[]; data: Float32Array }, encoding: SparseEncoding, dtype: SparseDType): Map<string, SafeTensor> {
   const out = new Map<string, SafeTensor>();
-  const matrix = w.shape.length === 2;
-  const [rows, cols] = matrix ? w.shape : [1, w.data.length];
-  const quant = dtype === "int8" && matrix ? quantizeRows(w.data, rows, cols) : undefined;
+  const matrix = w.shape.length >= 2;
+  const [rows, cols] = rowsOf(w.shape, w.data.length);
+  const quantize = () => {
+    try {
+      return quantizeRows(w.data, rows, cols);
+    } catch (err) {
+      throw new Error(`encodeSparse: weight "${name}" [${w.shape}]: ${(err as Error).message}`);
+    }
+  };
+  const quant = dtype === "int8" && matrix ? quantize() : undefined;
   if (quant) out.set(`${name}.scale`, { dtype: "F32", shape: [rows], data: quant.scale });
   if (encoding === "dense") {
     out.set(quant ? `${name}.values` : name, quant ? { dtype: "I8", shape: [...w.shape], data: quant.values } : { dtype: "F32", shape: [...w.shape], data: w.data });
@@ -173,11 +199,12 @@ export function decodeSparse(tensors: Map<string, SafeTensor>, metadata: Record<
   const get = (k: string) => tensors.get(k) ?? (() => { throw bad(`tensor "${k}" is missing`); })();
   const out: Weights = new Map();
   for (const [name, e] of Object.entries(entries)) {
+    if (!Array.isArray(e?.shape) || !e.shape.every((d) => Number.isInteger(d) && d >= 0)) throw bad(`"${name}" has no valid shape in the metadata`);
     const size = e.shape.reduce((a, b) => a * b, 1);
-    const matrix = e.shape.length === 2;
-    const [rows, cols] = matrix ? e.shape : [1, size];
+    let [rows, cols] = rowsOf(e.shape, size);
     const int8 = e.dtype === "int8";
     const scale = int8 ? (get(`${name}.scale`).data as Float32Array) : undefined;
+    if (scale && scale.length !== rows) throw bad(`"${name}" has ${scale.length} row scales for ${rows} rows of shape [${e.shape}]`);
     const value = (v: number, i: number) => (scale ? v * scale[Math.floor(i / cols)] : v);
     const data = new Float32Array(size);
     if (e.encoding === "dense") {
@@ -193,6 +220,8 @@ export function decodeSparse(tensors: Map<string, SafeTensor>, metadata: Record<
       } else {
         const indptr = get(`${name}.indptr`).data as Int32Array;
         const indices = get(`${name}.indices`).data as Int16Array | Int32Array;
+        // Files written before tensors of 3+ dimensions were stored by rows kept them as one float32 row.
+        if (e.shape.length > 2 && !int8 && rows !== 1 && indptr.length === 2) [rows, cols] = [1, size];
         if (indptr.length !== rows + 1 || indptr[rows] !== indices.length) throw bad(`"${name}" has row pointers that do not match its ${indices.length} indices`);
         for (let r = 0; r < rows; r++) for (let k = indptr[r]; k < indptr[r + 1]; k++) positions.push(r * cols + indices[k]);
       }

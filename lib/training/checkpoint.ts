@@ -44,17 +44,59 @@ export function latestCheckpoint(outputDir: string): string | undefined {
   return listCheckpoints(outputDir).at(-1);
 }
 
+/** `.checkpoint-<step>.<pid>.tmp`: the temporary folder a save writes before renaming it. */
+const TEMPORARY = /^\.checkpoint-\d+\.(\d+)\.(tmp|old)$/;
+
+function processAlive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    // EPERM: the process exists but belongs to someone else.
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/**
+ * Removes the temporary folders that interrupted saves left in a run's
+ * folder (a process killed mid-save never reaches its own clean-up): those
+ * of processes that are no longer running. Returns the folders removed.
+ *
+ * @example
+ * removeStaleCheckpointTemps("runs/x"); // ["runs/x/.checkpoint-500.4242.tmp"] after a run was killed while saving
+ */
+export function removeStaleCheckpointTemps(outputDir: string): string[] {
+  if (!fs.existsSync(outputDir)) return [];
+  const removed: string[] = [];
+  for (const d of fs.readdirSync(outputDir)) {
+    const m = TEMPORARY.exec(d);
+    if (!m || processAlive(Number(m[1]))) continue;
+    fs.rmSync(path.join(outputDir, d), { recursive: true, force: true });
+    removed.push(path.join(outputDir, d));
+  }
+  return removed;
+}
+
 /**
  * Writes a checkpoint folder atomically: everything goes to a sibling
- * temporary folder that is renamed to `dir` when complete.
+ * temporary folder that is renamed to `dir` when complete. If anything fails
+ * (a full disk, a file that cannot be written) the temporary folder is
+ * removed and an existing `dir` is left as it was; the error names `dir`
+ * (and, for a full disk, the file). Temporary folders of earlier saves that
+ * were killed mid-way are removed first.
  *
  * @example
  * saveCheckpoint("runs/x/checkpoint-500", { model, tokenizer, optimizer, state: trainer.state, args: trainer.args }); // "runs/x/checkpoint-500"
  */
 export function saveCheckpoint(dir: string, parts: { model: PreTrainedModel; tokenizer: BertTokenizer; optimizer?: AdamW; state: TrainerState; args: Readonly<TrainingArguments> }): string {
-  const tmp = path.join(path.dirname(dir), `.${path.basename(dir)}.${process.pid}.tmp`);
-  fs.rmSync(tmp, { recursive: true, force: true });
+  const parent = path.dirname(dir);
+  const tmp = path.join(parent, `.${path.basename(dir)}.${process.pid}.tmp`);
+  const old = path.join(parent, `.${path.basename(dir)}.${process.pid}.old`);
   try {
+    removeStaleCheckpointTemps(parent);
+    fs.rmSync(tmp, { recursive: true, force: true });
+    fs.rmSync(old, { recursive: true, force: true });
     parts.model.savePretrained(tmp);
     parts.tokenizer.savePretrained(tmp);
     if (parts.optimizer) {
@@ -65,11 +107,20 @@ export function saveCheckpoint(dir: string, parts: { model: PreTrainedModel; tok
     }
     writeJsonAtomic(path.join(tmp, "trainer_state.json"), parts.state);
     writeJsonAtomic(path.join(tmp, "training_args.json"), parts.args);
-    fs.rmSync(dir, { recursive: true, force: true });
-    fs.renameSync(tmp, dir);
+    // Replace an existing folder by moving it aside first, so a failed rename can put it back.
+    const existed = fs.existsSync(dir);
+    if (existed) fs.renameSync(dir, old);
+    try {
+      fs.renameSync(tmp, dir);
+    } catch (err) {
+      if (existed) fs.renameSync(old, dir);
+      throw err;
+    }
+    fs.rmSync(old, { recursive: true, force: true });
   } catch (err) {
     fs.rmSync(tmp, { recursive: true, force: true });
-    throw err;
+    const e = err as NodeJS.ErrnoException;
+    throw Object.assign(new Error(`saveCheckpoint: ${dir} was not saved (its temporary folder was removed): ${e?.message ?? String(err)}`, { cause: err }), e?.code ? { code: e.code } : {});
   }
   return dir;
 }

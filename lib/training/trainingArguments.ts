@@ -92,8 +92,16 @@ export const TRAINING_ARGUMENT_DEFAULTS: Omit<TrainingArguments, "outputDir"> = 
   dataParallelWorkers: 1,
 };
 
+/** A value as the error shows it: JSON, except numbers JSON cannot write (NaN, Infinity), which it would print as null. */
+function show(value: unknown): string {
+  if (typeof value === "number" && !Number.isFinite(value)) return String(value);
+  if (typeof value === "bigint") return `${value}n`;
+  if (value === undefined || typeof value === "function" || typeof value === "symbol") return String(value);
+  return JSON.stringify(value, (_k, v) => (typeof v === "number" && !Number.isFinite(v) ? String(v) : v));
+}
+
 function fail(field: string, value: unknown, want: string): never {
-  throw new Error(`TrainingArguments.${field} must be ${want}, got ${JSON.stringify(value)}`);
+  throw new Error(`TrainingArguments.${field} must be ${want}, got ${show(value)}`);
 }
 
 /**
@@ -126,8 +134,8 @@ export function resolveTrainingArguments(args: Partial<TrainingArguments> & { ou
   for (const k of ["warmupRatio", "labelSmoothingFactor", "adamBeta1", "adamBeta2"] as const) {
     if (!(typeof a[k] === "number" && a[k] >= 0 && a[k] < 1)) fail(k, a[k], "a number in [0, 1)");
   }
-  if (!(a.weightDecay >= 0)) fail("weightDecay", a.weightDecay, "a number >= 0");
-  if (!(a.maxGradNorm >= 0)) fail("maxGradNorm", a.maxGradNorm, "a number >= 0 (0 disables clipping)");
+  if (!(typeof a.weightDecay === "number" && a.weightDecay >= 0 && Number.isFinite(a.weightDecay))) fail("weightDecay", a.weightDecay, "a finite number >= 0");
+  if (!(typeof a.maxGradNorm === "number" && a.maxGradNorm >= 0 && Number.isFinite(a.maxGradNorm))) fail("maxGradNorm", a.maxGradNorm, "a finite number >= 0 (0 disables clipping)");
   if (!(Number.isInteger(a.saveTotalLimit) && a.saveTotalLimit >= 0)) fail("saveTotalLimit", a.saveTotalLimit, "an integer >= 0");
   if (!Number.isFinite(a.seed)) fail("seed", a.seed, "a finite number");
   for (const k of ["evaluationStrategy", "saveStrategy"] as const) {

@@ -1,21 +1,43 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 
+/** Error codes of a full disk (ENOSPC) or an exhausted quota (EDQUOT). */
+const DISK_FULL = new Set(["ENOSPC", "EDQUOT"]);
+
+/**
+ * An fs error as the caller should see it: a full disk or quota becomes
+ * "disk full" naming the file (Node's own message names only the syscall);
+ * anything else is returned unchanged. The original error is the `cause`,
+ * and `code` is kept.
+ *
+ * @example
+ * try { fs.writeFileSync(file, bytes); } catch (err) { throw explainWriteError(err, file, bytes.length); } // "disk full: could not write runs/x/model.safetensors (16.0 MB): ENOSPC: no space left on device, write"
+ */
+export function explainWriteError(err: unknown, file: string, bytes?: number): unknown {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  if (!code || !DISK_FULL.has(code)) return err;
+  const size = bytes === undefined ? "" : bytes >= 2 ** 20 ? ` (${(bytes / 2 ** 20).toFixed(1)} MB)` : ` (${bytes} bytes)`;
+  const what = code === "EDQUOT" ? "disk quota exceeded" : "disk full";
+  return Object.assign(new Error(`${what}: could not write ${file}${size}: ${(err as Error).message}`, { cause: err }), { code, path: file });
+}
+
 /**
  * Writes a file atomically: the bytes go to a temp file beside the target,
  * then a rename replaces it, so a crash never leaves a half-written file.
+ * On any error the temp file is removed; a full disk is an error that says
+ * "disk full" and names the file.
  *
  * @example writeFileAtomic("out/config.json", JSON.stringify(cfg));
  */
 export function writeFileAtomic(file: string, data: string | Uint8Array): void {
-  fs.mkdirSync(path.dirname(file), { recursive: true });
   const tmp = `${file}.${process.pid}.${Date.now()}.tmp`;
   try {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
     fs.writeFileSync(tmp, data);
     fs.renameSync(tmp, file);
   } catch (err) {
     fs.rmSync(tmp, { force: true });
-    throw err;
+    throw explainWriteError(err, file, typeof data === "string" ? Buffer.byteLength(data) : data.byteLength);
   }
 }
 

@@ -5,6 +5,7 @@ import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
 import { ready, maxAbsDiff, tmpDir } from "../helpers/setup";
 import { computeScaleZeroPoint, dequantizeTensor, qRange, quantizeTensor, roundHalfEven } from "../../lib/int8/int8";
+import { quantizePerChannel, quantizePerTensor } from "../../lib/int8/qtensor";
 import { BertForSequenceClassification, labelMaps } from "../../lib/models";
 import { BertTokenizer } from "../../lib/tokenizers";
 import { createModelForProvider, decodeModel, exportToOnnx, quantizeDynamic, DataType } from "../../lib/onnx";
@@ -124,4 +125,13 @@ test("quantizeDynamic options: per channel, QUInt8, reduce range, nodesToExclude
   assert.throws(() => quantizeDynamic(path.join(dir, "bad.onnx"), path.join(dir, "x.onnx")), /Corrupt ONNX file/);
   assert.throws(() => quantizeDynamic(fp32, path.join(dir, "x.onnx"), { weightType: "QInt4" as any }), /weightType must be "QInt8" or "QUInt8"/);
   model.dispose();
+});
+
+test("NaN and Infinity are errors naming their index: ORT-style quantizeTensor (both), torch-style quantizePerTensor/PerChannel (NaN; Infinity saturates as torch's)", () => {
+  assert.throws(() => quantizeTensor(Float32Array.of(0, 1, NaN, 2), [2, 2]), /^Error: quantizeTensor: the tensor \[2,2\] holds NaN at index 2; 8-bit quantization needs finite values \(its scale would be NaN\)$/);
+  assert.throws(() => quantizeTensor(Float32Array.of(0, 1, 2, -Infinity), [2, 2], { axis: 0 }), /holds -Infinity at index 3; 8-bit quantization needs finite values \(its scale would be infinite\)/);
+  assert.throws(() => quantizeTensor(Float32Array.of(Infinity), [1], { type: "QUInt8" }), /holds Infinity at index 0/);
+  assert.throws(() => quantizePerTensor(Float32Array.of(0.5, NaN), 0.1, 0, "qint8"), /quantizePerTensor: the input holds NaN at index 1; it has no quantized value/);
+  assert.throws(() => quantizePerChannel(Float32Array.of(1, 2, NaN, 4), [0.1, 0.1], [0, 0], 0, "qint8", { shape: [2, 2] }), /quantizePerChannel: the input holds NaN at index 2/);
+  assert.deepEqual([...quantizePerTensor(Float32Array.of(Infinity, -Infinity), 0.1, 0, "qint8").intRepr()], [127, -128]);
 });

@@ -111,3 +111,38 @@ test("sparse encodings: CSR with 16-bit column indices, one bit per entry in the
   assert.throws(() => saveSparse(model, tmpDir()), /the model has weight transforms \(masks\); make them permanent first/);
   model.dispose();
 });
+
+test("tensors of 3 or more dimensions are stored by rows of their last dimension and load back, in every encoding and dtype", () => {
+  // [2, 3, 4]: six rows of four, one of them all zero and one with a single entry.
+  const data = Float32Array.from({ length: 24 }, (_, i) => (i % 5 === 0 || (i >= 8 && i < 12) ? 0 : (i - 11.5) / 7));
+  data[16] = 0; data[17] = 0; data[19] = 0;
+  const weights = new Map([["blocks.weight", { shape: [2, 3, 4], data }], ["bias", { shape: [4], data: Float32Array.of(1, 0, 0, -1) }]]);
+  for (const dtype of ["float32", "int8"] as const) {
+    for (const format of ["dense", "csr", "bitmap", "auto"] as const) {
+      const { tensors, metadata } = encodeSparse(weights, { format, dtype });
+      // Through the bytes of a file, as saveSparse writes and readSparseWeights reads it.
+      const parsed = parseSafetensors(serializeSafetensors(tensors, metadata));
+      const back = decodeSparse(parsed.tensors, parsed.metadata, `${format} ${dtype}`);
+      const got = back.get("blocks.weight")!;
+      assert.deepEqual(got.shape, [2, 3, 4]);
+      const want = dtype === "int8" ? (() => { const q = quantizeRows(data, 6, 4); return dequantizeRows(q.values, q.scale, 4); })() : data;
+      assert.deepEqual(Array.from(got.data), Array.from(want), `${format} ${dtype}`);
+      if (dtype === "int8") assert.deepEqual(tensors.get("blocks.weight.scale")!.shape, [6], "one scale per row of the last dimension");
+      data.forEach((v, i) => (v === 0 ? assert.equal(got.data[i], 0) : undefined));
+      assert.deepEqual(Array.from(back.get("bias")!.data), [1, 0, 0, -1]);
+    }
+  }
+  assert.equal(encodeSparse(weights, { format: "csr" }).tensors.get("blocks.weight.indptr")!.shape[0], 7, "CSR: a row pointer per row");
+});
+
+test("NaN and Infinity in an int8 row are errors naming the row, the column and the weight", () => {
+  assert.throws(() => quantizeRows(Float32Array.of(0, 1, 2, NaN), 2, 2), /^Error: quantizeRows: row 1 holds NaN at column 1 \(index 3\); int8 rows need finite values$/);
+  assert.throws(() => quantizeRows(Float32Array.of(-Infinity, 1), 1, 2), /row 0 holds -Infinity at column 0 \(index 0\)/);
+  assert.throws(() => quantizeRows(Float32Array.of(1, 2, 3), 2, 2), /3 values do not fill 2 rows of 2/);
+  const w = new Map([["m.weight", { shape: [2, 2], data: Float32Array.of(1, Infinity, 0, 0) }]]);
+  for (const format of ["dense", "csr", "bitmap", "auto"] as const) {
+    assert.throws(() => encodeSparse(w, { format, dtype: "int8" }), /encodeSparse: weight "m.weight" \[2,2\]: quantizeRows: row 0 holds Infinity at column 1/);
+  }
+  // float32 storage keeps the values as they are (nothing is scaled).
+  assert.equal(encodeSparse(w, { format: "csr" }).tensors.get("m.weight.values")!.data[1], Infinity);
+});
