@@ -6,6 +6,7 @@
 //   ["clear", wait]                    ["error", ename, evalue, [traceback]]
 //   ["sleep", ms]                      ["exit", code]
 //   ["hang"]                           (until an interrupt_request)
+//   ["pidfile", path]                  (writes the kernel's pid there)
 // Run: node --import tsx test/helpers/fakeKernel.ts <connection_file>
 import * as fs from "node:fs";
 import * as zmq from "zeromq";
@@ -40,6 +41,7 @@ async function execute(req: JupyterMessage): Promise<Record<string, unknown>> {
     else if (op === "clear") await publish(req, "clear_output", { wait: !!a });
     else if (op === "sleep") await sleep(a);
     else if (op === "exit") process.exit(a);
+    else if (op === "pidfile") fs.writeFileSync(a, String(process.pid));
     else if (op === "hang") {
       await new Promise<void>((r) => (interrupt = r));
       await publish(req, "error", { ename: "KeyboardInterrupt", evalue: "", traceback: ["KeyboardInterrupt"] });

@@ -141,6 +141,8 @@ export class NotebookClient {
   private readonly opts: Required<Omit<NotebookClientOptions, "kernelName" | "kernelSpec" | "cwd" | "env" | "onCell" | "timeout" | "heartbeatTimeout">> & NotebookClientOptions;
   private displays = new Map<string, Output[]>();
   private codeCellsExecuted = 0;
+  private phase: "idle" | "startup" | "cells" | "shutdown" = "idle";
+  private current?: { cell: NotebookCell; codeCell: number; firstLine: string; area: OutputArea };
 
   constructor(readonly nb: Notebook, options: NotebookClientOptions = {}) {
     const unknown = Object.keys(options).filter((k) => !OPTION_KEYS.includes(k));
@@ -165,6 +167,7 @@ export class NotebookClient {
     const km = (this.km = new KernelManager(this.spec(), { cwd: this.opts.cwd, env: this.opts.env }));
     let kc: KernelClient | undefined;
     let tCells = 0;
+    this.phase = "startup";
     try {
       await km.start();
       kc = this.kc = new KernelClient(km.connection!);
@@ -177,6 +180,7 @@ export class NotebookClient {
       if (info.content.language_info) this.nb.metadata = { ...this.nb.metadata, language_info: info.content.language_info };
       this.timings.startup = Date.now() - t0;
       tCells = Date.now();
+      this.phase = "cells";
       let codeCell = 0;
       for (let i = 0; i < this.nb.cells.length; i++) {
         if (this.nb.cells[i].cell_type === "code") codeCell++;
@@ -184,12 +188,36 @@ export class NotebookClient {
       }
     } finally {
       if (tCells) this.timings.cells = Date.now() - tCells;
+      this.phase = "shutdown";
       const tShutdown = Date.now();
       if (km.process) await km.shutdown(kc, this.opts.shutdownWaitTime * 1000);
       kc?.close();
       this.timings.shutdown = Date.now() - tShutdown;
+      this.phase = "idle";
     }
     return this.nb;
+  }
+
+  /**
+   * Marks the run as stopped from outside (a signal to this process): the
+   * cell that was running keeps the outputs it had and gets an error output
+   * `RunInterrupted` with `reason`; cells after it stay unexecuted. Returns
+   * where the run stopped (`<notebook>, code cell <n> (<first line>)`, or the
+   * kernel's startup or shutdown), undefined when it was not running.
+   * Synchronous, for signal handlers.
+   *
+   * @example
+   * onStop((stop) => { stop.where ??= client.markInterrupted(`stopped by ${stop.signal}`); writeNotebook(nb, output); });
+   */
+  markInterrupted(reason: string): string | undefined {
+    const name = this.opts.notebookName;
+    if (this.phase === "startup") return `${name} (kernel startup)`;
+    if (this.phase === "shutdown") return `${name} (kernel shutdown, after the last cell)`;
+    if (this.phase !== "cells" || !this.current) return undefined;
+    const { cell, codeCell, firstLine, area } = this.current;
+    cell.outputs = [...area.outputs, { output_type: "error", ename: "RunInterrupted", evalue: reason, traceback: [`RunInterrupted: ${reason}; the cells after this one did not run`] }];
+    cell.execution_count = this.codeCellsExecuted;
+    return `${name}, code cell ${codeCell} (${firstLine})`;
   }
 
   // A promise that rejects with DeadKernelError when the kernel exits (never resolves).
@@ -217,6 +245,7 @@ export class NotebookClient {
     const timing: Record<string, string> = {};
     if (this.opts.recordTiming) cell.metadata = { ...cell.metadata, execution: timing };
     const area = new OutputArea(this.displays);
+    this.current = { cell, codeCell, firstLine, area };
     let idle!: () => void;
     const idled = new Promise<void>((r) => (idle = r));
     const { msgId, reply } = kc.execute(src);
