@@ -15,7 +15,8 @@ import { setLogLevel } from "../../lib/utils/log";
 const ROOT = path.resolve(__dirname, "..", "..");
 const TSLAB: KernelSpec = {
   name: "tslab",
-  argv: [path.join(ROOT, "node_modules", ".bin", "tslab"), "kernel", "--config-path", "{connection_file}"],
+  // As npm run setup:notebooks registers it: tslab through its lossless-output launcher.
+  argv: [path.join(ROOT, "tools", "notebook", "tslabKernel.js"), "kernel", "--config-path", "{connection_file}"],
   display_name: "TypeScript",
   language: "typescript",
   interrupt_mode: "signal",
@@ -169,12 +170,15 @@ test("tslab: the runner's SIGTERM, Ctrl-C, SIGHUP or SIGKILL takes the kernel do
   try {
     for (const signal of ["SIGTERM", "SIGINT", "SIGHUP", "SIGKILL"] as const) {
       fs.rmSync(pidFile, { force: true });
-      const runner = spawn(process.execPath, ["--import", "tsx", "-e", script], { cwd: ROOT, stdio: "ignore" });
+      const runner = spawn(process.execPath, ["--import", "tsx", "-e", `${script}.then((r) => console.log(JSON.stringify(r)))`], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+      let said = "";
+      runner.stdout!.on("data", (b) => (said += b));
+      runner.stderr!.on("data", (b) => (said += b));
       let exited: number | null = null;
       runner.once("exit", (c) => (exited = c ?? -1));
       while (!fs.existsSync(pidFile) || !fs.readFileSync(pidFile, "utf8")) {
         // A runner that fails to start (a moved module, say) must fail the test, not hang it.
-        if (exited !== null) assert.fail(`the runner exited with code ${exited} before the kernel ran the cell`);
+        if (exited !== null) assert.fail(`the runner exited with code ${exited} before the kernel ran the cell (${signal}): ${said.slice(-1000)}`);
         await new Promise((r) => setTimeout(r, 100));
       }
       const kernelPid = Number(fs.readFileSync(pidFile, "utf8"));

@@ -9,7 +9,9 @@
 // IOPub socket's sends go through a queue, one at a time; while a send waits,
 // consecutive stream messages of the same cell and stream are merged into one
 // (re-signed with the connection's key), so the queue holds the text, never
-// one message per line. The notebook client caps what it keeps, with a
+// one message per line. Shell and control replies (Router) are queued the
+// same way, and a send made while a socket is still binding is retried
+// (tslab, started under load, lost its first kernel_info_reply that way). The notebook client caps what it keeps, with a
 // visible marker (tools/notebook/outputs.ts).
 "use strict";
 const crypto = require("node:crypto");
@@ -45,42 +47,61 @@ function serialize(m) {
   return [...m.idents, DELIM, key ? hmac.digest("hex") : "", ...bodies];
 }
 
-const send = zmq.Publisher.prototype.send;
-const states = new WeakMap();
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-async function pump(socket, st) {
+// Sends one message; while the socket is still binding (zeromq.js throws
+// EBUSY then, which tslab would turn into a lost status or reply), retries.
+async function sendOne(socket, send, frames) {
+  for (let tries = 0; ; tries++) {
+    try {
+      return await send.call(socket, frames);
+    } catch (err) {
+      if (!(err && err.code === "EBUSY") || tries >= 500) throw err;
+      await sleep(10);
+    }
+  }
+}
+
+async function pump(socket, send, st) {
   st.sending = true;
   while (st.queue.length) {
     const e = st.queue.shift();
     try {
-      await send.call(socket, e.merged ? serialize(e.stream) : e.frames);
+      await sendOne(socket, send, e.merged ? serialize(e.stream) : e.frames);
     } catch (err) {
-      fs.writeSync(2, `tslabKernel: an IOPub send failed: ${err && err.message}\n`); // (process.stderr goes to IOPub in a kernel)
+      fs.writeSync(2, `tslabKernel: a send failed: ${err && err.message}\n`); // (process.stderr goes to IOPub in a kernel)
     }
   }
   st.sending = false;
 }
 
-// (send is a read-only property of zeromq's Socket: shadow it on Publisher.)
-function queuedSend(frames) {
-  let st = states.get(this);
-  if (!st) states.set(this, (st = { queue: [], sending: false }));
-  const list = Array.isArray(frames) ? frames : [frames];
-  if (!st.sending) {
-    st.queue.push({ frames: list });
-    void pump(this, st);
+// Sends one at a time, in order; on IOPub, consecutive stream messages merge while one is in flight.
+function queued(send, merge) {
+  const states = new WeakMap();
+  return function queuedSend(frames) {
+    let st = states.get(this);
+    if (!st) states.set(this, (st = { queue: [], sending: false }));
+    const list = Array.isArray(frames) ? frames : [frames];
+    if (!st.sending) {
+      st.queue.push({ frames: list });
+      void pump(this, send, st);
+      return Promise.resolve();
+    }
+    const stream = merge ? parseStream(list) : null;
+    const last = st.queue[st.queue.length - 1];
+    if (stream && last && last.stream && last.stream.parent === stream.parent && last.stream.content.name === stream.content.name) {
+      last.stream.content.text += stream.content.text;
+      last.merged = true;
+    } else {
+      st.queue.push({ frames: list, stream });
+    }
     return Promise.resolve();
-  }
-  const stream = parseStream(list);
-  const last = st.queue[st.queue.length - 1];
-  if (stream && last && last.stream && last.stream.parent === stream.parent && last.stream.content.name === stream.content.name) {
-    last.stream.content.text += stream.content.text;
-    last.merged = true;
-  } else {
-    st.queue.push({ frames: list, stream });
-  }
-  return Promise.resolve();
+  };
 }
-Object.defineProperty(zmq.Publisher.prototype, "send", { value: queuedSend, writable: false, enumerable: false, configurable: true });
+
+// (send is a read-only property of zeromq's Socket: shadow it on each class.)
+for (const [cls, merge] of [[zmq.Publisher, true], [zmq.Router, false]]) {
+  Object.defineProperty(cls.prototype, "send", { value: queued(cls.prototype.send, merge), writable: false, enumerable: false, configurable: true });
+}
 
 require(path.join(tslabDir, "dist", "main.js")).main();
