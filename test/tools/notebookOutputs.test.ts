@@ -65,3 +65,14 @@ test("tslab through tools/notebook/tslabKernel.js: a cell printing 100,000 lines
     { output_type: "stream", name: "stderr", text: "done\n" },
   ]);
 });
+
+test("fake kernel: a cell whose idle status never comes gets a visible 'output may be incomplete' marker, and the run goes on", { timeout: 60_000 }, async () => {
+  const FAKE: KernelSpec = { name: "fake", argv: [process.execPath, "--import", "tsx", path.join(__dirname, "..", "helpers", "fakeKernel.ts"), "{connection_file}"], display_name: "Fake", language: "json", interrupt_mode: "message", env: {}, metadata: {}, resourceDir: ROOT };
+  const nb = makeNotebook([["code", JSON.stringify([["stream", "stdout", "partial\n"], ["noidle"]])], ["code", JSON.stringify([["stream", "stdout", "next\n"]])]]);
+  await new NotebookClient(nb, { kernelSpec: FAKE, timeout: 30, iopubTimeout: 1, notebookName: "t.ipynb" }).execute();
+  assert.deepEqual(nb.cells[0].outputs, [
+    { output_type: "stream", name: "stdout", text: "partial\n" },
+    { output_type: "stream", name: "stderr", text: "… the output may be incomplete: the kernel went silent for 1 s after the cell's reply without saying it was idle (iopubTimeout) …\n" },
+  ]);
+  assert.deepEqual(nb.cells[1].outputs, [{ output_type: "stream", name: "stdout", text: "next\n" }]);
+});
