@@ -2,7 +2,8 @@
 // profile (WORKBOOK_PROFILE, default "default"), then writes the report:
 // outputs/report/perf_metrics.{json,md,html,png}. A run that fails or is
 // stopped (Ctrl-C, SIGTERM, SIGHUP) still writes the report of what ran,
-// marked "INCOMPLETE: …" (never the previous run's files, unmarked).
+// marked "INCOMPLETE: …"; one killed outright (SIGKILL) leaves the
+// INCOMPLETE report written when it started, never the previous run's files.
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { NotebookRun, projectNotebooks, runNotebooks } from "../tools/notebook/runWorkbook";
@@ -20,6 +21,10 @@ async function main(): Promise<void> {
   const start = Date.now();
   const runs: NotebookRun[] = [];
   const report = (incomplete?: string) => writeWorkbookReport(reportDir, { profile: profile.name, notebooks: runs, totalSeconds: (Date.now() - start) / 1000, incomplete });
+  // Nor are the previous run's executed notebooks left beside this run's.
+  for (const nb of notebooks) fs.rmSync(path.join(ROOT, "outputs", "notebooks", path.basename(nb)), { force: true });
+  // Marked before anything runs: a run killed outright (SIGKILL, power loss) leaves this mark, never the previous run's report.
+  report(`the run started at ${new Date().toISOString()} has not finished (or was killed before it could write its report)`);
   // Runs after the runner's own cleanup (the kernel killed, the notebook written), which says where it stopped.
   onStop((stop) => {
     const why = `interrupted by ${stop.signal}${stop.where ? ` in ${stop.where}` : ""}`;
