@@ -1,3 +1,4 @@
+import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { PerfMetrics } from "../benchmark/performanceBenchmark";
@@ -30,6 +31,9 @@ export function perfMetricsMarkdown(perf: PerfMetrics): string {
  * showing only the
  * optimisation rows; demonstration runs, if given, are listed in a table of
  * their own (and in the JSON under `demos`), never on the chart.
+ * `meta.incomplete` (why the run did not finish) marks the report: an
+ * `INCOMPLETE: …` line at the top of the Markdown and the field in the JSON;
+ * only an incomplete report may have no rows (then no chart is left over).
  *
  * @example
  * writeReport(loadPerfMetrics(), "outputs", { profile: "default" }, loadDemoMetrics());
@@ -37,12 +41,22 @@ export function perfMetricsMarkdown(perf: PerfMetrics): string {
  */
 export function writeReport(perf: PerfMetrics, dir: string, meta: Record<string, unknown> = {}, demos: PerfMetrics = {}): { files: string[] } {
   const names = Object.keys(perf);
-  if (names.length === 0) throw new Error("writeReport: no benchmark rows were recorded (did the notebooks run?)");
+  const incomplete = meta.incomplete;
+  if (incomplete !== undefined && (typeof incomplete !== "string" || !incomplete.trim())) throw new Error(`writeReport: meta.incomplete must be a non-empty string saying why, got ${JSON.stringify(incomplete)}`);
+  if (names.length === 0 && !incomplete) throw new Error("writeReport: no benchmark rows were recorded (did the notebooks run?)");
   writeJsonAtomic(path.join(dir, "perf_metrics.json"), { ...meta, perfMetrics: perf, ...(Object.keys(demos).length ? { demos } : {}) });
   const demoTable = Object.keys(demos).length
     ? `\n## Demonstrations\n\nShort runs that show an API (not optimisations; not on the chart):\n\n${perfMetricsMarkdown(demos)}`
     : "";
-  const md = `# Workbook results\n\n${Object.entries(meta).map(([k, v]) => `- ${k}: ${v}`).join("\n")}\n\n${perfMetricsMarkdown(perf)}\n![accuracy vs latency](perf_metrics.png)\n${demoTable}`;
+  const banner = incomplete ? `INCOMPLETE: ${incomplete}\n\n` : "";
+  const metaLines = Object.entries(meta).filter(([k]) => k !== "incomplete").map(([k, v]) => `- ${k}: ${v}`).join("\n");
+  if (names.length === 0) {
+    // Nothing measured yet: no table, and no chart left over from an earlier run.
+    for (const ext of ["html", "png"]) fs.rmSync(path.join(dir, `perf_metrics.${ext}`), { force: true });
+    writeFileAtomic(path.join(dir, "perf_metrics.md"), `# Workbook results\n\n${banner}${metaLines}\n\nNo benchmark rows were recorded.\n${demoTable}`);
+    return { files: [path.join(dir, "perf_metrics.json"), path.join(dir, "perf_metrics.md")] };
+  }
+  const md = `# Workbook results\n\n${banner}${metaLines}\n\n${perfMetricsMarkdown(perf)}\n![accuracy vs latency](perf_metrics.png)\n${demoTable}`;
   writeFileAtomic(path.join(dir, "perf_metrics.md"), md);
   const fig = saveFigure(plotMetrics(perf, names[names.length - 1]), path.join(dir, "perf_metrics"));
   return { files: [path.join(dir, "perf_metrics.json"), path.join(dir, "perf_metrics.md"), fig.html, ...(fig.png ? [fig.png] : [])] };
@@ -50,14 +64,16 @@ export function writeReport(perf: PerfMetrics, dir: string, meta: Record<string,
 
 /**
  * The report of a workbook run (npm start, bench workbook): the rows the
- * notebooks saved, with the run's profile, notebooks and times, and the machine.
+ * notebooks saved, with the run's profile, notebooks and times, and the
+ * machine; `incomplete` (why the run stopped) marks it as incomplete.
  *
  * @example
  * writeWorkbookReport(OUTPUTS_DIR, { profile: "default", notebooks: [{ notebook: "notebooks/01_baseline.ipynb", seconds: 95 }], totalSeconds: 95 });
  * // { files: ["…/outputs/perf_metrics.json", "…/outputs/perf_metrics.md", "…/outputs/perf_metrics.html", "…/outputs/perf_metrics.png"] }
  */
-export function writeWorkbookReport(dir: string, run: { profile: string; notebooks: readonly { notebook: string; seconds: number }[]; totalSeconds: number }): { files: string[] } {
+export function writeWorkbookReport(dir: string, run: { profile: string; notebooks: readonly { notebook: string; seconds: number }[]; totalSeconds: number; incomplete?: string }): { files: string[] } {
   return writeReport(loadPerfMetrics(), dir, {
+    ...(run.incomplete !== undefined ? { incomplete: run.incomplete } : {}),
     profile: run.profile,
     notebooks: run.notebooks.map((r) => `${path.basename(r.notebook)} (${r.seconds.toFixed(0)} s)`).join(", "),
     totalSeconds: run.totalSeconds.toFixed(0),

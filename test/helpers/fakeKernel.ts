@@ -6,6 +6,8 @@
 //   ["clear", wait]                    ["error", ename, evalue, [traceback]]
 //   ["sleep", ms]                      ["exit", code]
 //   ["hang"]                           (until an interrupt_request)
+//   ["pidfile", path]                  (writes the kernel's pid there)
+//   ["noidle"]                         (no idle status after this request)
 // Run: node --import tsx test/helpers/fakeKernel.ts <connection_file>
 import * as fs from "node:fs";
 import * as zmq from "zeromq";
@@ -20,6 +22,7 @@ const iopub = new zmq.Publisher();
 const hb = new zmq.Reply();
 let count = 0;
 let interrupt: (() => void) | undefined;
+const noIdle = new Set<string>();
 
 const publish = (parent: JupyterMessage, type: string, content: Record<string, unknown>) => iopub.send(session.serialize(session.msg(type, content, parent)));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -40,6 +43,8 @@ async function execute(req: JupyterMessage): Promise<Record<string, unknown>> {
     else if (op === "clear") await publish(req, "clear_output", { wait: !!a });
     else if (op === "sleep") await sleep(a);
     else if (op === "exit") process.exit(a);
+    else if (op === "pidfile") fs.writeFileSync(a, String(process.pid));
+    else if (op === "noidle") noIdle.add(req.header.msg_id);
     else if (op === "hang") {
       await new Promise<void>((r) => (interrupt = r));
       await publish(req, "error", { ename: "KeyboardInterrupt", evalue: "", traceback: ["KeyboardInterrupt"] });
@@ -71,7 +76,7 @@ async function serve(sock: zmq.Router): Promise<void> {
         setTimeout(() => process.exit(0), 10);
         return;
       }
-      await publish(req, "status", { execution_state: "idle" });
+      if (!noIdle.has(req.header.msg_id)) await publish(req, "status", { execution_state: "idle" });
     };
     if (sock === control) void handle();
     else await handle();

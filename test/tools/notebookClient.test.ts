@@ -15,7 +15,8 @@ import { setLogLevel } from "../../lib/utils/log";
 const ROOT = path.resolve(__dirname, "..", "..");
 const TSLAB: KernelSpec = {
   name: "tslab",
-  argv: [path.join(ROOT, "node_modules", ".bin", "tslab"), "kernel", "--config-path", "{connection_file}"],
+  // As npm run setup:notebooks registers it: tslab through its lossless-output launcher.
+  argv: [path.join(ROOT, "tools", "notebook", "tslabKernel.js"), "kernel", "--config-path", "{connection_file}"],
   display_name: "TypeScript",
   language: "typescript",
   interrupt_mode: "signal",
@@ -159,7 +160,7 @@ test("fake kernel: a kernel that stops answering heartbeats is declared dead whe
   assert.ok(gone(client.km.pid));
 });
 
-test("the runner's SIGTERM (or Ctrl-C) shuts the kernel down before it exits", { timeout: 60_000 }, async () => {
+test("tslab: the runner's SIGTERM, Ctrl-C, SIGHUP or SIGKILL takes the kernel down with it", { timeout: 120_000 }, async () => {
   fs.mkdirSync(path.join(ROOT, "outputs"), { recursive: true });
   const dir = fs.mkdtempSync(path.join(ROOT, "outputs", "nb-signal-"));
   const pidFile = path.join(dir, "kernel.pid");
@@ -167,22 +168,25 @@ test("the runner's SIGTERM (or Ctrl-C) shuts the kernel down before it exits", {
   fs.writeFileSync(nb, JSON.stringify(makeNotebook([["code", `require("fs").writeFileSync(${JSON.stringify(pidFile)}, String(process.pid));\nawait new Promise(() => {});`]])));
   const script = `require(${JSON.stringify(path.join(ROOT, "tools", "notebook", "runner.ts"))}).executeNotebookFile(${JSON.stringify(nb)}, ${JSON.stringify(path.join(dir, "out.ipynb"))}, { kernelSpec: ${JSON.stringify(TSLAB)} })`;
   try {
-    for (const signal of ["SIGTERM", "SIGINT"] as const) {
+    for (const signal of ["SIGTERM", "SIGINT", "SIGHUP", "SIGKILL"] as const) {
       fs.rmSync(pidFile, { force: true });
-      const runner = spawn(process.execPath, ["--import", "tsx", "-e", script], { cwd: ROOT, stdio: "ignore" });
+      const runner = spawn(process.execPath, ["--import", "tsx", "-e", `${script}.then((r) => console.log(JSON.stringify(r)))`], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+      let said = "";
+      runner.stdout!.on("data", (b) => (said += b));
+      runner.stderr!.on("data", (b) => (said += b));
       let exited: number | null = null;
       runner.once("exit", (c) => (exited = c ?? -1));
       while (!fs.existsSync(pidFile) || !fs.readFileSync(pidFile, "utf8")) {
         // A runner that fails to start (a moved module, say) must fail the test, not hang it.
-        if (exited !== null) assert.fail(`the runner exited with code ${exited} before the kernel ran the cell`);
+        if (exited !== null) assert.fail(`the runner exited with code ${exited} before the kernel ran the cell (${signal}): ${said.slice(-1000)}`);
         await new Promise((r) => setTimeout(r, 100));
       }
       const kernelPid = Number(fs.readFileSync(pidFile, "utf8"));
       assert.ok(!gone(kernelPid), "the kernel runs the hanging cell");
       runner.kill(signal);
-      const code = await new Promise((r) => runner.once("exit", (c) => r(c)));
-      assert.equal(code, signal === "SIGTERM" ? 143 : 130);
-      // SIGKILLed before the runner exited; the orphan is reaped by init a moment later.
+      const code = await new Promise((r) => runner.once("exit", (c, s) => r(c ?? s)));
+      assert.equal(code, { SIGTERM: 143, SIGINT: 130, SIGHUP: 129, SIGKILL: "SIGKILL" }[signal]);
+      // SIGKILLed before the runner exited (by the watchdog after a SIGKILL); the orphan is reaped by init a moment later.
       const deadline = Date.now() + 3000;
       while (!gone(kernelPid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
       assert.ok(gone(kernelPid), `the kernel is gone after the runner's ${signal}`);

@@ -232,11 +232,17 @@ export class KernelClient {
       const reply = this.send("shell", msg);
       const left = Math.max(1, deadline - Date.now());
       try {
-        const r = await withTimeout(abort ? Promise.race([reply, abort]) : reply, info ? Math.min(left, 500) : left, "kernel_info_request");
+        // Resent every 2 s until the first reply, as jupyter_client does: a
+        // request the kernel lost while starting (tslab can) must not cost the whole wait.
+        const r = await withTimeout(abort ? Promise.race([reply, abort]) : reply, Math.min(left, info ? 500 : 2000), "kernel_info_request");
         info ??= r;
       } catch (err) {
         if (!(err instanceof TimeoutError)) throw err;
-        if (!info) break;
+        if (!info) {
+          this.pending.delete(msg.header.msg_id); // a late reply is simply dropped
+          this.offIopub(msg.header.msg_id);
+          continue;
+        }
       }
       // The kernel publishes busy/idle for each request: wait a moment for them.
       const until = Date.now() + 200;

@@ -7,3 +7,4 @@ export * from "./client";
 export * from "./notebookClient";
 export * from "./runner";
 export * from "./jupyter";
+export * from "./signals";

@@ -9,6 +9,7 @@ import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { logger } from "../../lib/utils/log";
+import { onStop } from "./signals";
 import type { KernelSpec } from "./kernelspec";
 import type { KernelClient } from "./client";
 
@@ -74,12 +75,10 @@ export interface KernelManagerOptions {
   env?: NodeJS.ProcessEnv;
 }
 
-// Kernels alive in this process, killed if the process is interrupted or exits.
+// Kernels alive in this process: killed (and their connection folders
+// removed) if the process is stopped by a signal or exits.
 const live = new Set<KernelManager>();
-const onSignal = (signal: NodeJS.Signals) => {
-  for (const km of live) km.killNow();
-  process.exit(signal === "SIGINT" ? 130 : 143);
-};
+let disposeStop: (() => void) | undefined;
 const onExit = () => {
   for (const km of live) km.killNow();
 };
@@ -88,15 +87,37 @@ function track(km: KernelManager, alive: boolean): void {
   if (alive) live.add(km);
   else live.delete(km);
   if (before === 0 && live.size === 1) {
-    process.on("SIGINT", onSignal);
-    process.on("SIGTERM", onSignal);
+    disposeStop = onStop(onExit);
     process.on("exit", onExit);
   } else if (before > 0 && live.size === 0) {
-    process.off("SIGINT", onSignal);
-    process.off("SIGTERM", onSignal);
+    disposeStop?.();
     process.off("exit", onExit);
   }
 }
+
+/**
+ * The kernel's watchdog, run as `node -e WATCHDOG <runnerPid> <kernelPgid> <runtimeDir>`
+ * in a session of its own: when the runner dies by any signal, SIGKILL
+ * included (its end of the stdin pipe closes; a poll of its pid backs that
+ * up), it SIGKILLs the kernel's process group and removes the connection
+ * folder. It exits by itself once the kernel's group is gone, and at once on
+ * "release\n" (a normal shutdown, after which the runner cleans up).
+ */
+export const WATCHDOG = String.raw`
+const fs = require("fs");
+const [runner, group, dir] = process.argv.slice(1);
+const alive = (pid) => { try { process.kill(pid, 0); return true; } catch (e) { return e.code === "EPERM"; } };
+const reap = () => {
+  try { process.kill(-Number(group), "SIGKILL"); } catch {}
+  try { fs.rmSync(dir, { recursive: true, force: true }); } catch {}
+  process.exit(0);
+};
+let said = "";
+process.stdin.on("data", (b) => { said += b; if (said.includes("release\n")) process.exit(0); });
+process.stdin.on("end", reap);
+process.stdin.on("error", reap);
+setInterval(() => { if (!alive(Number(runner))) reap(); else if (!alive(-Number(group))) process.exit(0); }, 500);
+`;
 
 /**
  * Starts and stops one kernel process from its spec, as jupyter_client's
@@ -104,7 +125,10 @@ function track(km: KernelManager, alive: boolean): void {
  * of its own (so Ctrl-C in the terminal reaches us, not the kernel, and
  * signals reach the kernel's children), interrupt by SIGINT or by
  * `interrupt_request`, and `shutdown()`: shutdown_request, then SIGTERM, then
- * SIGKILL. While it runs, SIGINT/SIGTERM of this process kill it first.
+ * SIGKILL. While it runs, SIGINT/SIGTERM/SIGHUP of this process kill it
+ * first (tools/notebook/signals.ts), and a watchdog process kills it if this
+ * process dies any other way (SIGKILL, a crash). Its connection folder is
+ * removed on every one of these paths.
  *
  * @example
  * const km = new KernelManager(getKernelSpec("tslab"), { cwd: "notebooks" });
@@ -123,6 +147,7 @@ export class KernelManager {
   private resolveExit!: (e: KernelExit) => void;
   private runtimeDir?: string;
   private outputTail = "";
+  private watchdog?: ChildProcess;
 
   constructor(readonly spec: KernelSpec, readonly options: KernelManagerOptions = {}) {
     const unknown = Object.keys(options).filter((k) => !["cwd", "env"].includes(k));
@@ -176,13 +201,30 @@ export class KernelManager {
       Promise.race([drained, new Promise((r) => setTimeout(r, 200))]).then(() => this.finish({ code, signal }));
     });
     track(this, true);
+    if (child.pid) this.startWatchdog(child.pid);
+  }
+
+  // The watchdog outlives this process only to kill the kernel (see WATCHDOG);
+  // it never keeps this process alive.
+  private startWatchdog(kernelPid: number): void {
+    const dog = spawn(process.execPath, ["-e", WATCHDOG, String(process.pid), String(kernelPid), this.runtimeDir!], {
+      detached: true,
+      stdio: ["pipe", "ignore", "ignore"],
+      env: { PATH: process.env.PATH ?? "" }, // no NODE_OPTIONS: no loader to start
+    });
+    dog.once("error", (err) => logger.warn(`the kernel's watchdog could not start (${err.message}): a SIGKILL of this process would leave the kernel running`));
+    dog.stdin!.on("error", () => undefined);
+    dog.unref();
+    (dog.stdin as unknown as { unref?: () => void }).unref?.();
+    this.watchdog = dog;
   }
 
   private finish(exit: KernelExit): void {
     if (this.exit) return;
     this.exit = exit;
     track(this, false);
-    if (this.runtimeDir) fs.rmSync(this.runtimeDir, { recursive: true, force: true });
+    this.removeRuntimeDir();
+    if (this.watchdog?.stdin?.writable) this.watchdog.stdin.end("release\n");
     this.resolveExit(exit);
   }
 
@@ -212,9 +254,14 @@ export class KernelManager {
     await client.controlRequest("interrupt_request", {}, 5000).catch((err) => logger.warn(`interrupt_request got no reply: ${(err as Error).message}`));
   }
 
-  /** Kills the process group at once (synchronous: usable in signal and exit handlers). */
+  /** Kills the process group at once and removes the connection folder (synchronous: usable in signal and exit handlers). */
   killNow(): void {
     this.signal("SIGKILL");
+    this.removeRuntimeDir();
+  }
+
+  private removeRuntimeDir(): void {
+    if (this.runtimeDir) fs.rmSync(this.runtimeDir, { recursive: true, force: true });
   }
 
   /**

@@ -26,8 +26,14 @@ export interface NotebookClientOptions {
   startupTimeout?: number;
   /** After an interrupt, how long to wait for the cell to end. Default 10. */
   interruptGrace?: number;
-  /** After the reply, how long to wait for the cell's last IOPub message. Default 4 (nbclient's iopub_timeout). */
+  /**
+   * After the reply, how long the cell's IOPub may stay silent before its
+   * `idle` (nbclient's iopub_timeout); the wait goes on while output keeps
+   * coming. A cell that still misses its idle gets a visible marker output. Default 4.
+   */
   iopubTimeout?: number;
+  /** The most lines one stream output keeps (first and last halves, a marker between). Default 10,000; Infinity for all. */
+  maxStreamLines?: number;
   /** shutdown_request, SIGTERM at half of it, SIGKILL at the end. Default 5. */
   shutdownWaitTime?: number;
   /** Heartbeat silence after which a warning is logged (the kernel is busy in synchronous code or hung). Default 60. */
@@ -46,7 +52,7 @@ export interface NotebookClientOptions {
   onCell?: (event: { index: number; codeCell: number; source: string }) => void;
 }
 
-const OPTION_KEYS = ["kernelName", "kernelSpec", "cwd", "env", "timeout", "startupTimeout", "interruptGrace", "iopubTimeout", "shutdownWaitTime", "heartbeatWarning", "heartbeatTimeout", "notebookName", "recordTiming", "onCell"];
+const OPTION_KEYS = ["kernelName", "kernelSpec", "cwd", "env", "timeout", "startupTimeout", "interruptGrace", "iopubTimeout", "shutdownWaitTime", "heartbeatWarning", "heartbeatTimeout", "notebookName", "recordTiming", "onCell", "maxStreamLines"];
 
 /**
  * A cell that failed, named: `<notebook>, code cell <n> (<first line>): <reason>`.
@@ -138,9 +144,11 @@ export class NotebookClient {
   kc?: KernelClient;
   /** Kernel start to ready, and shutdown, in ms (for overhead measurements). */
   readonly timings = { startup: 0, cells: 0, shutdown: 0 };
-  private readonly opts: Required<Omit<NotebookClientOptions, "kernelName" | "kernelSpec" | "cwd" | "env" | "onCell" | "timeout" | "heartbeatTimeout">> & NotebookClientOptions;
+  private readonly opts: Required<Omit<NotebookClientOptions, "kernelName" | "kernelSpec" | "cwd" | "env" | "onCell" | "timeout" | "heartbeatTimeout" | "maxStreamLines">> & NotebookClientOptions;
   private displays = new Map<string, Output[]>();
   private codeCellsExecuted = 0;
+  private phase: "idle" | "startup" | "cells" | "shutdown" = "idle";
+  private current?: { cell: NotebookCell; codeCell: number; firstLine: string; area: OutputArea };
 
   constructor(readonly nb: Notebook, options: NotebookClientOptions = {}) {
     const unknown = Object.keys(options).filter((k) => !OPTION_KEYS.includes(k));
@@ -149,6 +157,7 @@ export class NotebookClient {
       const v = options[k];
       if (v !== undefined && v !== null && !(typeof v === "number" && v >= 0)) throw new Error(`NotebookClient: ${k} must be a number of seconds >= 0, got ${JSON.stringify(v)}`);
     }
+    if (options.maxStreamLines !== undefined) new OutputArea(new Map(), { maxStreamLines: options.maxStreamLines }); // checks it now, not at the first cell
     this.opts = { startupTimeout: 60, interruptGrace: 10, iopubTimeout: 4, shutdownWaitTime: 5, heartbeatWarning: 60, notebookName: "notebook", recordTiming: true, ...options, timeout: options.timeout === undefined ? 1800 : options.timeout };
   }
 
@@ -165,6 +174,7 @@ export class NotebookClient {
     const km = (this.km = new KernelManager(this.spec(), { cwd: this.opts.cwd, env: this.opts.env }));
     let kc: KernelClient | undefined;
     let tCells = 0;
+    this.phase = "startup";
     try {
       await km.start();
       kc = this.kc = new KernelClient(km.connection!);
@@ -177,6 +187,7 @@ export class NotebookClient {
       if (info.content.language_info) this.nb.metadata = { ...this.nb.metadata, language_info: info.content.language_info };
       this.timings.startup = Date.now() - t0;
       tCells = Date.now();
+      this.phase = "cells";
       let codeCell = 0;
       for (let i = 0; i < this.nb.cells.length; i++) {
         if (this.nb.cells[i].cell_type === "code") codeCell++;
@@ -184,12 +195,36 @@ export class NotebookClient {
       }
     } finally {
       if (tCells) this.timings.cells = Date.now() - tCells;
+      this.phase = "shutdown";
       const tShutdown = Date.now();
       if (km.process) await km.shutdown(kc, this.opts.shutdownWaitTime * 1000);
       kc?.close();
       this.timings.shutdown = Date.now() - tShutdown;
+      this.phase = "idle";
     }
     return this.nb;
+  }
+
+  /**
+   * Marks the run as stopped from outside (a signal to this process): the
+   * cell that was running keeps the outputs it had and gets an error output
+   * `RunInterrupted` with `reason`; cells after it stay unexecuted. Returns
+   * where the run stopped (`<notebook>, code cell <n> (<first line>)`, or the
+   * kernel's startup or shutdown), undefined when it was not running.
+   * Synchronous, for signal handlers.
+   *
+   * @example
+   * onStop((stop) => { stop.where ??= client.markInterrupted(`stopped by ${stop.signal}`); writeNotebook(nb, output); });
+   */
+  markInterrupted(reason: string): string | undefined {
+    const name = this.opts.notebookName;
+    if (this.phase === "startup") return `${name} (kernel startup)`;
+    if (this.phase === "shutdown") return `${name} (kernel shutdown, after the last cell)`;
+    if (this.phase !== "cells" || !this.current) return undefined;
+    const { cell, codeCell, firstLine, area } = this.current;
+    cell.outputs = [...area.outputs, { output_type: "error", ename: "RunInterrupted", evalue: reason, traceback: [`RunInterrupted: ${reason}; the cells after this one did not run`] }];
+    cell.execution_count = this.codeCellsExecuted;
+    return `${name}, code cell ${codeCell} (${firstLine})`;
   }
 
   // A promise that rejects with DeadKernelError when the kernel exits (never resolves).
@@ -216,11 +251,14 @@ export class NotebookClient {
     const fail = (Err: typeof CellError, reason: string) => new Err(this.opts.notebookName, index, codeCell, firstLine, reason);
     const timing: Record<string, string> = {};
     if (this.opts.recordTiming) cell.metadata = { ...cell.metadata, execution: timing };
-    const area = new OutputArea(this.displays);
+    const area = new OutputArea(this.displays, this.opts.maxStreamLines === undefined ? {} : { maxStreamLines: this.opts.maxStreamLines });
+    let lastOutputAt = Date.now();
+    this.current = { cell, codeCell, firstLine, area };
     let idle!: () => void;
     const idled = new Promise<void>((r) => (idle = r));
     const { msgId, reply } = kc.execute(src);
     kc.onIopub(msgId, (msg: JupyterMessage) => {
+      lastOutputAt = Date.now();
       if (this.opts.recordTiming) {
         const state = msg.header.msg_type === "status" ? msg.content.execution_state : undefined;
         if (state === "busy" || state === "idle") timing[`iopub.status.${state}`] = msg.header.date;
@@ -274,11 +312,21 @@ export class NotebookClient {
         throw fail(CellTimeoutError, `timed out after ${this.opts.timeout} s (${ended})`);
       }
       if (this.opts.recordTiming) timing["shell.execute_reply"] = msg.header.date;
-      // The reply can overtake the last outputs: wait for this request's idle.
-      await withTimeout(Promise.race([idled, died]), this.opts.iopubTimeout * 1000, "iopub").catch((e) => {
-        if (e instanceof CellError) throw e;
-        logger.warn(`${this.opts.notebookName}, code cell ${codeCell}: timeout waiting for IOPub output`);
-      });
+      // The reply can overtake the last outputs: wait for this request's idle,
+      // as long as output keeps coming; never drop the rest silently.
+      const silence = this.opts.iopubTimeout * 1000;
+      for (let done = false; !done; ) {
+        done = await withTimeout(Promise.race([idled, died]), Math.max(1, lastOutputAt + silence - Date.now()), "iopub").then(
+          () => true,
+          (e) => {
+            if (e instanceof CellError) throw e;
+            if (Date.now() - lastOutputAt < silence) return false;
+            logger.warn(`${this.opts.notebookName}, code cell ${codeCell}: timeout waiting for IOPub output`);
+            area.handle({ header: { msg_type: "stream" } as JupyterMessage["header"], content: { name: "stderr", text: `… the output may be incomplete: the kernel went silent for ${this.opts.iopubTimeout} s after the cell's reply without saying it was idle (iopubTimeout) …\n` } });
+            return true;
+          },
+        );
+      }
       const status = msg.content.status;
       if (status === "error" || status === "abort") throw fail(CellExecutionError, describeCellError(area.outputs, msg.content));
       return cell;

@@ -80,13 +80,53 @@ export function outputFromMsg(msg: Pick<JupyterMessage, "header" | "content">): 
   }
 }
 
+/** Options of {@link OutputArea}. */
+export interface OutputAreaOptions {
+  /**
+   * The most lines one stream output keeps: beyond it, the first and the last
+   * half are kept, with a marker line saying how many were omitted between
+   * them. Default 10,000; Infinity keeps everything.
+   */
+  maxStreamLines?: number;
+}
+
+/** The default of {@link OutputAreaOptions.maxStreamLines}. */
+export const MAX_STREAM_LINES = 10_000;
+
+/**
+ * The marker line that stands for the lines a capped stream output omits.
+ *
+ * @example omittedLinesMarker(490_000, 10_000); // "… 490,000 lines omitted (output limit: the first 5,000 and the last 5,000 lines of a stream are kept) …\n"
+ */
+export function omittedLinesMarker(omitted: number, maxStreamLines: number): string {
+  const head = Math.ceil(maxStreamLines / 2);
+  const fmt = (n: number) => n.toLocaleString("en-US");
+  return `… ${fmt(omitted)} line${omitted === 1 ? "" : "s"} omitted (output limit: the first ${fmt(head)} and the last ${fmt(maxStreamLines - head)} lines of a stream are kept) …\n`;
+}
+
+// A stream output past the limit: its first lines, the omitted count, its last lines (the last may be partial).
+interface CappedStream {
+  head: string;
+  omitted: number;
+  tail: string[];
+}
+
+function countNewlines(text: string): number {
+  let n = 0;
+  for (let i = text.indexOf("\n"); i >= 0; i = text.indexOf("\n", i + 1)) n++;
+  return n;
+}
+const splitKeepingNewlines = (text: string) => text.split(/(?<=\n)/);
+
 /**
  * The outputs of one executing cell. Feed it the IOPub messages whose parent
  * is the cell's execute_request: streams append (consecutive chunks of the
  * same stream merge into one output), `clear_output` clears now or, with
  * `wait`, before the next output, and `update_display_data` rewrites every
  * earlier output with the same `display_id` (in this cell or any cell of
- * the notebook that shares the `displays` map).
+ * the notebook that shares the `displays` map). A stream output longer than
+ * `maxStreamLines` keeps its first and last lines around a visible marker
+ * ({@link omittedLinesMarker}), never a silent cut.
  *
  * @example
  * const area = new OutputArea();
@@ -94,13 +134,32 @@ export function outputFromMsg(msg: Pick<JupyterMessage, "header" | "content">): 
  * cell.outputs = area.outputs;
  */
 export class OutputArea {
-  outputs: Output[] = [];
   /** Set by the first message that carries an execution count (execute_input / execute_result). */
   executionCount: number | null = null;
+  private list: Output[] = [];
   private clearPending = false;
+  private readonly maxStreamLines: number;
+  private lines = new WeakMap<StreamOutput, number>();
+  private capped = new Map<StreamOutput, CappedStream>();
 
   /** @param displays display_id -> outputs showing it; share one map across a notebook's cells. */
-  constructor(private readonly displays: Map<string, Output[]> = new Map()) {}
+  constructor(private readonly displays: Map<string, Output[]> = new Map(), options: OutputAreaOptions = {}) {
+    const unknown = Object.keys(options).filter((k) => k !== "maxStreamLines");
+    if (unknown.length) throw new Error(`OutputArea: unknown option(s) ${unknown.join(", ")} (maxStreamLines)`);
+    const max = options.maxStreamLines ?? MAX_STREAM_LINES;
+    if (!(max === Infinity || (Number.isInteger(max) && max >= 2))) throw new Error(`OutputArea: maxStreamLines must be an integer >= 2 or Infinity, got ${JSON.stringify(max)}`);
+    this.maxStreamLines = max;
+  }
+
+  /** The outputs so far (capped streams with their marker). */
+  get outputs(): Output[] {
+    for (const [out, c] of this.capped) {
+      const keep = this.maxStreamLines - Math.ceil(this.maxStreamLines / 2);
+      if (c.tail.length > keep) c.omitted += c.tail.splice(0, c.tail.length - keep).length;
+      out.text = c.head + omittedLinesMarker(c.omitted, this.maxStreamLines) + c.tail.join("");
+    }
+    return this.list;
+  }
 
   /** Applies one IOPub message; returns true when it was the cell's `status: idle`. */
   handle(msg: Pick<JupyterMessage, "header" | "content">): boolean {
@@ -130,9 +189,17 @@ export class OutputArea {
           shown.push(out);
           this.displays.set(displayId, shown);
         }
-        const last = this.outputs.at(-1);
-        if (out.output_type === "stream" && last?.output_type === "stream" && last.name === out.name) last.text += out.text;
-        else this.outputs.push(out);
+        const last = this.list.at(-1);
+        if (out.output_type === "stream" && last?.output_type === "stream" && last.name === out.name) this.appendStream(last, out.text);
+        else {
+          this.list.push(out);
+          if (out.output_type === "stream") {
+            const text = out.text;
+            out.text = "";
+            this.lines.set(out, 0);
+            this.appendStream(out, text);
+          }
+        }
         return false;
       }
       default:
@@ -140,13 +207,42 @@ export class OutputArea {
     }
   }
 
-  private clear(): void {
-    this.clearPending = false;
-    const gone = new Set(this.outputs);
-    for (const [id, shown] of this.displays) this.displays.set(id, shown.filter((o) => !gone.has(o)));
-    this.outputs = [];
+  private appendStream(out: StreamOutput, text: string): void {
+    const c = this.capped.get(out);
+    if (!c) {
+      out.text += text;
+      const n = (this.lines.get(out) ?? 0) + countNewlines(text);
+      this.lines.set(out, n);
+      if (n <= this.maxStreamLines) return;
+      // Past the limit: keep the head, and the rest as tail lines (trimmed as it grows).
+      const all = splitKeepingNewlines(out.text);
+      const head = Math.ceil(this.maxStreamLines / 2);
+      this.capped.set(out, { head: all.slice(0, head).join(""), omitted: 0, tail: all.slice(head) });
+      out.text = "";
+      this.trim(this.capped.get(out)!);
+      return;
+    }
+    const parts = splitKeepingNewlines(text);
+    let i = 0;
+    const lastLine = c.tail.length ? c.tail[c.tail.length - 1] : undefined;
+    if (lastLine !== undefined && !lastLine.endsWith("\n")) c.tail[c.tail.length - 1] = lastLine + parts[i++];
+    for (; i < parts.length; i++) c.tail.push(parts[i]);
+    this.trim(c);
   }
 
+  // Drops tail lines beyond twice what is kept (amortised: a splice now and then).
+  private trim(c: CappedStream): void {
+    const keep = this.maxStreamLines - Math.ceil(this.maxStreamLines / 2);
+    if (c.tail.length > 2 * keep + 1) c.omitted += c.tail.splice(0, c.tail.length - keep - 1).length;
+  }
+
+  private clear(): void {
+    this.clearPending = false;
+    const gone = new Set(this.list);
+    for (const [id, shown] of this.displays) this.displays.set(id, shown.filter((o) => !gone.has(o)));
+    this.list = [];
+    this.capped.clear();
+  }
   private updateDisplay(displayId: string, out: DisplayDataOutput | ExecuteResultOutput): void {
     for (const shown of this.displays.get(displayId) ?? []) {
       if (shown.output_type === "display_data" || shown.output_type === "execute_result") {

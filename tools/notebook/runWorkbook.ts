@@ -19,10 +19,15 @@ export function projectNotebooks(): string[] {
   return fs.readdirSync(nbDir).filter((f) => /^\d\d_.*\.ipynb$/.test(f)).sort().map((f) => path.join(nbDir, f));
 }
 
-export async function runNotebooks(notebooks: string[], outDir = path.join(ROOT, "outputs", "notebooks"), env: NodeJS.ProcessEnv = process.env, options: { timeout?: number } = {}): Promise<NotebookRun[]> {
+/**
+ * Runs the notebooks in order into `outDir`, stopping at the first that
+ * fails. `options.runs`, when given, is filled as each notebook ends (so a
+ * signal handler can tell which ran).
+ */
+export async function runNotebooks(notebooks: string[], outDir = path.join(ROOT, "outputs", "notebooks"), env: NodeJS.ProcessEnv = process.env, options: { timeout?: number; runs?: NotebookRun[] } = {}): Promise<NotebookRun[]> {
   for (const nb of notebooks) if (!fs.existsSync(nb)) throw new Error(`Notebook not found: ${nb}`);
   setupNotebooks({ quiet: true });
-  const runs: NotebookRun[] = [];
+  const runs: NotebookRun[] = options.runs ?? [];
   for (const nb of notebooks) {
     const output = path.join(outDir, path.basename(nb));
     console.log(`▶ ${path.relative(ROOT, nb)} (profile ${env.WORKBOOK_PROFILE ?? "default"})`);

@@ -7,6 +7,8 @@
 //     JupyterLab and headless runs;
 //  3. registers the tslab kernel into .jupyter/ (no global install, no
 //     Python): Jupyter finds it through JUPYTER_PATH=.jupyter/share/jupyter.
+//     Its binary is tools/notebook/tslabKernel.js, tslab with lossless
+//     output (tslab alone drops lines when a cell prints fast).
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { execFileSync } from "node:child_process";
@@ -24,6 +26,6 @@ export function setupNotebooks(options: { quiet?: boolean } = {}): void {
   fs.rmSync(link, { recursive: true, force: true });
   fs.symlinkSync(path.join("..", "dist"), link, "dir");
   log("Linked node_modules/workbook -> dist");
-  installTslabKernelSpec(path.join(ROOT, ".jupyter"), path.join(ROOT, "node_modules", ".bin", "tslab"));
+  installTslabKernelSpec(path.join(ROOT, ".jupyter"), path.join(ROOT, "tools", "notebook", "tslabKernel.js"));
   log(`tslab kernel registered in ${JUPYTER_PATH} (export JUPYTER_PATH=${JUPYTER_PATH})`);
 }
