@@ -176,6 +176,14 @@ test("the issue's case: the distilled model with the pruned model's tokenizer.js
   assert.throws(() => BertTokenizer.fromPretrained(dir), error);
   assert.throws(() => AutoModelForSequenceClassification.fromPretrained(dir), error);
   assert.throws(() => pipeline("text-classification", dir), error);
+  // The pruned folder's ONNX model with the distilled model's tokenizer: refused before ONNX Runtime starts.
+  const onnx = tmpDir("folder-pruned-onnx-");
+  fs.copyFileSync(path.join(shipped("distilbert-clinc-pruned"), "config.json"), path.join(onnx, "config.json"));
+  fs.cpSync(path.join(shipped("distilbert-clinc-pruned"), "onnx"), path.join(onnx, "onnx"), { recursive: true });
+  fs.copyFileSync(path.join(shipped("distilbert-clinc-distilled"), "tokenizer.json"), path.join(onnx, "tokenizer.json"));
+  const onnxError = /config.json records a vocabulary of 1678 tokens, sha256 1abf713b8678…, but .*tokenizer.json holds 3535 tokens, sha256 ebccebf2d7ea…/;
+  assert.throws(() => pipeline("text-classification", onnx, { dtype: "q8" }), onnxError);
+  assert.throws(() => loadSequenceClassifier(onnx, { dtype: "q8" }), onnxError); // the registry checks every kind's folder, the model alone too
 });
 
 test("a flipped byte in model.safetensors is an error naming the file, for every kind and loader", async () => {
