@@ -4,6 +4,8 @@ import * as tf from "@tensorflow/tfjs-core";
 import type { ModelInputs } from "./modeling";
 import { isLogitsRunner, loadSequenceClassifier, registerModelKind } from "./registry";
 import { SequenceClassificationModel, maxSequenceLength } from "./sequenceClassification";
+import { configWithRecords, withoutFolderRecords } from "./folder";
+import { checkFolderTokenizer } from "../tokenizers/fingerprint";
 import { readJson, writeJsonAtomic } from "../utils/fs";
 
 /**
@@ -197,18 +199,29 @@ export class EnsembleForSequenceClassification implements SequenceClassification
     return { logits: tf.tensor2d(out, [batch, this.numLabels]) };
   }
 
-  /** Writes config.json and each member into its own sub-folder (`member_0`, …). */
+  /**
+   * Writes config.json and each member into its own sub-folder (`member_0`,
+   * …; each records its weights' checksum). config.json records the
+   * tokenizer fingerprint when the folder already holds a tokenizer.json;
+   * `tokenizer.savePretrained(dir)` after it records its own.
+   */
   savePretrained(dir: string): void {
     fs.mkdirSync(dir, { recursive: true });
     this.members.forEach((m, i) => m.savePretrained(path.join(dir, this.config.members[i])));
-    writeJsonAtomic(path.join(dir, "config.json"), this.config);
+    writeJsonAtomic(path.join(dir, "config.json"), configWithRecords(dir, this.config, {}));
   }
 
-  /** Loads a folder written by `savePretrained` (members of any kind `loadSequenceClassificationModel` reads). */
+  /**
+   * Loads a folder written by `savePretrained` (members of any kind
+   * `loadSequenceClassificationModel` reads, each checked as its loader
+   * checks it). Another model's tokenizer.json in the folder is an error
+   * when config.json records the tokenizer fingerprint.
+   */
   static fromPretrained(dir: string): EnsembleForSequenceClassification {
-    const config = readJson<EnsembleConfig>(path.join(dir, "config.json"), "Ensemble config");
+    const config = withoutFolderRecords(readJson<EnsembleConfig>(path.join(dir, "config.json"), "Ensemble config"));
     if (config?.model_type !== "ensemble") throw new Error(`EnsembleForSequenceClassification.fromPretrained: ${dir} holds a "${config?.model_type}" model, not an ensemble`);
     if (!Array.isArray(config.members) || config.members.length === 0) throw new Error(`EnsembleForSequenceClassification.fromPretrained: ${dir}/config.json lists no members`);
+    checkFolderTokenizer(dir);
     const members: SequenceClassificationModel[] = [];
     try {
       for (const name of config.members) members.push(loadSequenceClassificationModel(path.join(dir, name)));

@@ -9,3 +9,4 @@ export * from "./sequenceClassification";
 export * from "./ensemble";
 export * from "./bagOfWords";
 export * from "./registry";
+export * from "./folder";

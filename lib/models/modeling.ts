@@ -2,7 +2,9 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
 import { EncoderSpec, ModelConfig, encoderSpec, numLabels, validateConfig } from "./config";
-import { readSafetensors, toFloat32, writePretrainedFolder } from "./safetensors";
+import { floatWeights, readSafetensors, toFloat32, writePretrainedFolder } from "./safetensors";
+import { withoutFolderRecords } from "./folder";
+import { checkFolderTokenizer } from "../tokenizers/fingerprint";
 import { activation, dropout, embedding, layerNorm, linear, matMul } from "../ops";
 import { Random } from "../utils/random";
 import { readJson } from "../utils/fs";
@@ -521,7 +523,11 @@ export function loadInto<M extends PreTrainedModel>(model: M, dir: string, optio
 }
 
 /**
- * A safetensors file's tensors as float32 arrays, by name.
+ * A safetensors file's tensors as float32 arrays, by name. Weights must be
+ * stored in a float dtype (an integer one is an error naming the tensor, see
+ * `floatWeights`); integer buffers HF checkpoints carry (`position_ids`) are
+ * converted and ignored on load. The file's recorded checksum is verified
+ * (`readSafetensors`).
  *
  * @example
  * readWeights("data/models/bert-clinc-teacher/model.safetensors").get("classifier.weight")!.shape; // [151, 256] (PyTorch's [out, in])
@@ -529,12 +535,16 @@ export function loadInto<M extends PreTrainedModel>(model: M, dir: string, optio
 export function readWeights(file: string): Map<string, { shape: number[]; data: Float32Array }> {
   const { tensors } = readSafetensors(file);
   const weights = new Map<string, { shape: number[]; data: Float32Array }>();
-  for (const [name, t] of tensors) weights.set(name, { shape: t.shape, data: toFloat32(t) });
+  for (const [name, t] of tensors) weights.set(name, { shape: t.shape, data: isSavedBuffer(name) ? toFloat32(t) : floatWeights(t, name, file) });
   return weights;
 }
 
 /**
- * Reads and validates a folder's config.json.
+ * Reads and validates a folder's config.json. When it records the model's
+ * tokenizer (`tokenizer_fingerprint`), the folder's tokenizer.json must be
+ * that one (another model's is an error naming both). The folder's records
+ * (checksums, tokenizer fingerprint) are left out of the config returned:
+ * they describe this folder's files, not the model.
  *
  * @example
  * readConfig("data/models/distilbert-clinc").model_type; // "distilbert"
@@ -543,5 +553,6 @@ export function readConfig(dir: string): ModelConfig {
   if (!fs.existsSync(dir)) throw new Error(`Model folder not found: ${dir}`);
   const config = readJson<ModelConfig>(path.join(dir, "config.json"), "Model config");
   validateConfig(config);
-  return config;
+  checkFolderTokenizer(dir);
+  return withoutFolderRecords(config);
 }

@@ -9,6 +9,8 @@ import * as path from "node:path";
 import type { ModelConfig } from "./config";
 import type { PreTrainedModel } from "./modeling";
 import type { ModelBatch, SequenceClassificationModel } from "./sequenceClassification";
+import { withoutFolderRecords } from "./folder";
+import { checkFolderTokenizer } from "../tokenizers/fingerprint";
 import { readJson } from "../utils/fs";
 
 /**
@@ -86,7 +88,10 @@ export function registeredModelKinds(): readonly ModelKind[] {
 }
 
 /**
- * A folder's config.json (a clear error when the folder or the file is missing or corrupt).
+ * A folder's config.json (a clear error when the folder or the file is
+ * missing or corrupt), without the folder's records (checksums, tokenizer
+ * fingerprint: see lib/models/folder.ts). When it records the tokenizer, the
+ * folder's tokenizer.json must be that one, whatever kind the folder is.
  *
  * @example
  * readFolderConfig("data/models/bow-clinc").model_type; // "bag-of-words"
@@ -95,7 +100,8 @@ export function readFolderConfig(dir: string): FolderConfig {
   if (!fs.existsSync(dir)) throw new Error(`Model folder not found: ${dir}`);
   const config = readJson<FolderConfig>(path.join(dir, "config.json"), "Model config");
   if (!config || typeof config !== "object") throw new Error(`${path.join(dir, "config.json")} is not a JSON object`);
-  return config;
+  checkFolderTokenizer(dir);
+  return withoutFolderRecords(config);
 }
 
 /**

@@ -3,6 +3,7 @@
 // tensor bytes. Written here so checkpoints use Hugging Face's format.
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { configWithRecords, recordFileChecksum, verifyFileChecksum } from "./folder";
 import { writeFileAtomic, writeJsonAtomic } from "../utils/fs";
 
 export type SafeDType = "F64" | "F32" | "F16" | "BF16" | "I64" | "I32" | "I16" | "I8" | "U8" | "BOOL";
@@ -90,7 +91,11 @@ export function parseSafetensors(bytes: Uint8Array, source = "safetensors data")
 }
 
 /**
- * Reads a `.safetensors` file, naming it in any error.
+ * Reads a `.safetensors` file, naming it in any error. When the config.json
+ * beside it records the file's checksum (every folder the workbook writes),
+ * the bytes must match it: a file changed after it was written is an error,
+ * not different weights. (A structurally broken file gets the more specific
+ * "Corrupt safetensors file" error first.)
  *
  * @example
  * const { tensors, metadata } = readSafetensors("data/models/bert-clinc-teacher/model.safetensors");
@@ -98,7 +103,10 @@ export function parseSafetensors(bytes: Uint8Array, source = "safetensors data")
  */
 export function readSafetensors(file: string): SafetensorsFile {
   if (!fs.existsSync(file)) throw new Error(`safetensors file not found: ${file}`);
-  return parseSafetensors(new Uint8Array(fs.readFileSync(file)), file);
+  const bytes = new Uint8Array(fs.readFileSync(file));
+  const parsed = parseSafetensors(bytes, file);
+  verifyFileChecksum(file, bytes);
+  return parsed;
 }
 
 /**
@@ -136,28 +144,74 @@ export function serializeSafetensors(tensors: Map<string, SafeTensor> | Record<s
 }
 
 /**
- * Writes a `.safetensors` file atomically.
+ * Writes a `.safetensors` file atomically. In a model folder (a config.json
+ * with a `model_type` beside it) the file's new checksum is recorded in
+ * config.json, so `readSafetensors` can tell it from a damaged copy.
  *
  * @example
  * writeSafetensors("outputs/weights.safetensors", { "classifier.bias": { dtype: "F32", shape: [2], data: Float32Array.of(0.5, -1) } }, { format: "pt" });
  */
 export function writeSafetensors(file: string, tensors: Map<string, SafeTensor> | Record<string, SafeTensor>, metadata?: Record<string, string>): void {
-  writeFileAtomic(file, serializeSafetensors(tensors, metadata));
+  const bytes = serializeSafetensors(tensors, metadata);
+  writeFileAtomic(file, bytes);
+  recordFileChecksum(file, bytes);
+}
+
+/**
+ * Writes a model folder's weights and config: `model.safetensors` (the
+ * tensors as given), then `config.json` with the folder's records (the
+ * checksum of model.safetensors; the fingerprint of a tokenizer.json already
+ * in the folder), each atomically. The float models' `savePretrained` use it
+ * through `writePretrainedFolder`; other float or integer layouts (a
+ * quantized model) may call it directly.
+ *
+ * @example
+ * writeModelFolder("outputs/models/int8", tensors, { format: "pt", quantization: "dynamic_qint8" }, { ...config, quantization_config });
+ */
+export function writeModelFolder(dir: string, tensors: Map<string, SafeTensor> | Record<string, SafeTensor>, metadata: Record<string, string> | undefined, config: object): void {
+  fs.mkdirSync(dir, { recursive: true });
+  const bytes = serializeSafetensors(tensors, metadata);
+  writeFileAtomic(path.join(dir, "model.safetensors"), bytes);
+  writeJsonAtomic(path.join(dir, "config.json"), configWithRecords(dir, config, { "model.safetensors": bytes }));
 }
 
 /**
  * A model folder as `savePretrained` writes it: `model.safetensors` (float32,
- * PyTorch's metadata) and `config.json`, each atomically.
+ * PyTorch's metadata) and `config.json` carrying its checksum (and the
+ * tokenizer fingerprint when the folder already holds a tokenizer.json), each
+ * atomically. See `writeModelFolder`.
  *
  * @example
  * writePretrainedFolder("outputs/models/my-student", student.stateDict(), student.config); // what student.savePretrained(…) does
  */
 export function writePretrainedFolder(dir: string, stateDict: Iterable<[string, { shape: number[]; data: Float32Array }]>, config: object): void {
-  fs.mkdirSync(dir, { recursive: true });
   const tensors = new Map<string, SafeTensor>();
   for (const [name, t] of stateDict) tensors.set(name, { dtype: "F32", shape: t.shape, data: t.data });
-  writeSafetensors(path.join(dir, "model.safetensors"), tensors, { format: "pt" });
-  writeJsonAtomic(path.join(dir, "config.json"), config);
+  writeModelFolder(dir, tensors, { format: "pt" }, config);
+}
+
+/** The float dtypes a float model's weights may be stored in. */
+const FLOAT_DTYPES: readonly SafeDType[] = ["F32", "F16", "BF16", "F64"];
+
+/**
+ * A tensor a float model reads as weights, as Float32Array. A float dtype
+ * (F32, F16, BF16, F64) is decoded; an integer or boolean dtype is an error
+ * naming the tensor, its dtype and the file: its integer values read as
+ * weights would be silently wrong numbers (a header edited from F32 to I32
+ * keeps the size and loads the float bits as integers).
+ *
+ * @example
+ * floatWeights(tensors.get("classifier.weight")!, "classifier.weight", "model.safetensors"); // Float32Array
+ * // dtype I32: Error: model.safetensors: tensor "classifier.weight" is stored as I32, not a float type; …
+ */
+export function floatWeights(t: SafeTensor, name: string, source: string): Float32Array {
+  if (!FLOAT_DTYPES.includes(t.dtype)) {
+    throw new Error(
+      `${source}: tensor "${name}" is stored as ${t.dtype}, not a float type; the model reads its weights as floats (${FLOAT_DTYPES.join(", ")}), and ${t.dtype} values read as weights would be wrong numbers. ` +
+        `The file's header was changed, or it holds quantized weights (a dynamically quantized folder loads with DynamicQuantizedModel or pipeline(…, { dtype: "q8" }))`,
+    );
+  }
+  return toFloat32(t);
 }
 
 function f16ToF32(h: number): number {

@@ -1,6 +1,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { bertNormalize, bertPreTokenize, nextSafeSplit } from "./normalize";
+import { checkTokenizerFingerprint, recordTokenizerFingerprint, TokenizerFingerprint, vocabularyFingerprint, vocabularyOfTokenizerJson } from "./fingerprint";
 import { readJson, writeJsonAtomic, writeFileAtomic } from "../utils/fs";
 import { checkOptionKeys } from "../utils/options";
 
@@ -112,6 +113,11 @@ export class BertTokenizer {
 
   get vocabSize(): number {
     return this.vocab.length;
+  }
+
+  /** The vocabulary's size and SHA-256 (see `vocabularyFingerprint`), as a model folder's config.json records it. */
+  fingerprint(): TokenizerFingerprint {
+    return vocabularyFingerprint(this.vocab);
   }
 
   tokenToId(token: string): number {
@@ -247,7 +253,13 @@ export class BertTokenizer {
     });
   }
 
-  /** Writes tokenizer.json, tokenizer_config.json, vocab.txt and special_tokens_map.json. */
+  /**
+   * Writes tokenizer.json, tokenizer_config.json, vocab.txt and
+   * special_tokens_map.json. In a model folder (one with config.json) it also
+   * records the vocabulary's fingerprint in config.json
+   * (`tokenizer_fingerprint`), so loading the folder with another model's
+   * tokenizer is an error.
+   */
   savePretrained(dir: string): void {
     fs.mkdirSync(dir, { recursive: true });
     const specialIds = SPECIAL_TOKENS.map((t) => this.ids.get(t)!);
@@ -317,22 +329,23 @@ export class BertTokenizer {
       mask_token: "[MASK]",
     });
     writeFileAtomic(path.join(dir, "vocab.txt"), this.vocab.join("\n") + "\n");
+    recordTokenizerFingerprint(dir, this.fingerprint());
   }
 
-  /** Loads a folder written by `savePretrained` (or any HF BERT WordPiece tokenizer.json). */
+  /**
+   * Loads a folder written by `savePretrained` (or any HF BERT WordPiece
+   * tokenizer.json). When the folder's config.json records the model's
+   * tokenizer (`tokenizer_fingerprint`), the vocabulary must be that one:
+   * another model's tokenizer.json is an error naming both.
+   */
   static fromPretrained(dir: string): BertTokenizer {
-    const tj = readJson<any>(path.join(dir, "tokenizer.json"), "tokenizer.json");
+    const file = path.join(dir, "tokenizer.json");
+    const tj = readJson<any>(file, "tokenizer.json");
     const cfgFile = path.join(dir, "tokenizer_config.json");
     const cfg = fs.existsSync(cfgFile) ? readJson<any>(cfgFile, "tokenizer_config.json") : {};
-    const model = tj?.model;
-    if (!model || model.type !== "WordPiece" || typeof model.vocab !== "object") {
-      throw new Error(`BertTokenizer.fromPretrained: ${dir}/tokenizer.json has no WordPiece model (got ${model?.type ?? "none"})`);
-    }
-    const vocab: string[] = [];
-    for (const [tok, id] of Object.entries(model.vocab as Record<string, number>)) vocab[id] = tok;
-    if (vocab.some((t) => t === undefined) || vocab.length !== Object.keys(model.vocab).length) {
-      throw new Error(`BertTokenizer.fromPretrained: ${dir}/tokenizer.json has gaps in its vocabulary ids`);
-    }
+    const vocab = vocabularyOfTokenizerJson(tj, file);
+    const model = tj.model;
+    checkTokenizerFingerprint(dir, vocabularyFingerprint(vocab), file);
     return new BertTokenizer(vocab, {
       doLowerCase: tj.normalizer?.lowercase ?? cfg.do_lower_case ?? true,
       modelMaxLength: Math.min(cfg.model_max_length ?? 512, 1e6),

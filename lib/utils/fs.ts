@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 
@@ -66,4 +67,14 @@ export function readJson<T = unknown>(file: string, what = "JSON file"): T {
   } catch (err) {
     throw new Error(`${what} is not valid JSON: ${file} (${(err as Error).message})`);
   }
+}
+
+/**
+ * The SHA-256 of bytes or a string (UTF-8), as 64 lowercase hex digits.
+ *
+ * @example
+ * sha256Hex("abc"); // "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+ */
+export function sha256Hex(data: string | Uint8Array): string {
+  return createHash("sha256").update(data).digest("hex");
 }

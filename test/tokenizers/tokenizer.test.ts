@@ -95,3 +95,23 @@ test("truncation tokenizes only as much text as it needs and gives exactly the f
   assert.deepEqual(ids, [full.clsTokenId, ...full.tokenize(huge).slice(0, 62).map((t) => full.tokenToId(t)), full.sepTokenId]);
   assert.equal(full.encode(huge, { truncation: false }).input_ids.length, full.tokenize(huge).length + 2);
 });
+
+test("fingerprint: vocabulary size and the sha256 of vocab.txt; savePretrained records it only in a model folder's config.json, and fromPretrained checks it", () => {
+  const { sha256Hex } = require("../../lib/utils/fs") as typeof import("../../lib/utils/fs");
+  const small = full.trimmedTo(["hello world"]);
+  const dir = tmpDir();
+  small.savePretrained(dir);
+  assert.deepEqual(small.fingerprint(), { vocab_size: small.vocabSize, sha256: sha256Hex(fs.readFileSync(path.join(dir, "vocab.txt"))) });
+  assert.ok(!fs.existsSync(path.join(dir, "config.json")), "a tokenizer-only folder gets no config.json");
+  const model = tmpDir();
+  fs.writeFileSync(path.join(model, "config.json"), JSON.stringify({ model_type: "bert", vocab_size: small.vocabSize }));
+  small.savePretrained(model);
+  assert.deepEqual(JSON.parse(fs.readFileSync(path.join(model, "config.json"), "utf8")), { model_type: "bert", vocab_size: small.vocabSize, tokenizer_fingerprint: small.fingerprint() });
+  assert.deepEqual(BertTokenizer.fromPretrained(model).vocab, small.vocab);
+  // One token renamed: same size, another vocabulary.
+  const renamed = new BertTokenizer(small.vocab.map((t) => (t === "hello" ? "jello" : t)));
+  fs.copyFileSync((renamed.savePretrained(dir), path.join(dir, "tokenizer.json")), path.join(model, "tokenizer.json"));
+  assert.throws(() => BertTokenizer.fromPretrained(model), new RegExp(`is not the tokenizer this model was saved with: .*records a vocabulary of ${small.vocabSize} tokens, sha256 ${small.fingerprint().sha256.slice(0, 12)}…, but .*holds ${small.vocabSize} tokens, sha256 ${renamed.fingerprint().sha256.slice(0, 12)}…`));
+  fs.writeFileSync(path.join(dir, "tokenizer.json"), JSON.stringify({ model: { type: "WordPiece", vocab: { "[PAD]": 0, "[UNK]": 1.5 } } }));
+  assert.throws(() => BertTokenizer.fromPretrained(dir), /has gaps in its vocabulary ids \(token "\[UNK\]" has id 1.5/);
+});

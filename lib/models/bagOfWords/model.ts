@@ -4,7 +4,9 @@ import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
 import type { ModelInputs } from "../modeling";
 import type { SequenceClassificationModel } from "../sequenceClassification";
-import { readSafetensors, toFloat32, writePretrainedFolder } from "../safetensors";
+import { floatWeights, readSafetensors, writePretrainedFolder } from "../safetensors";
+import { withoutFolderRecords } from "../folder";
+import { checkFolderTokenizer } from "../../tokenizers/fingerprint";
 import { dropout, embedding, linear, matMul } from "../../ops";
 import { Random } from "../../utils/random";
 import { readJson } from "../../utils/fs";
@@ -178,15 +180,19 @@ export class BagOfWordsClassifier implements SequenceClassificationModel {
   /**
    * Loads a folder written by `savePretrained`. Errors name the problem: a
    * missing folder or file, a config of another model type, a weight that is
-   * missing, unexpected, or of the wrong shape.
+   * missing, unexpected, of the wrong shape or not a float type, weights that
+   * changed after they were written (their checksum in config.json), another
+   * model's tokenizer.json (the fingerprint in config.json).
    */
   static fromPretrained(dir: string): BagOfWordsClassifier {
     if (!fs.existsSync(dir)) throw new Error(`BagOfWordsClassifier.fromPretrained: model folder not found: ${dir}`);
-    const config = readJson<BagOfWordsConfig>(path.join(dir, "config.json"), "Model config");
-    if (config?.model_type !== "bag-of-words") {
-      throw new Error(`BagOfWordsClassifier.fromPretrained: ${dir} holds a "${config?.model_type}" model, not "bag-of-words" (load it with AutoModelForSequenceClassification)`);
+    const saved = readJson<BagOfWordsConfig>(path.join(dir, "config.json"), "Model config");
+    if (saved?.model_type !== "bag-of-words") {
+      throw new Error(`BagOfWordsClassifier.fromPretrained: ${dir} holds a "${saved?.model_type}" model, not "bag-of-words" (load it with AutoModelForSequenceClassification)`);
     }
+    const config = withoutFolderRecords(saved);
     validateBagOfWordsConfig(config);
+    checkFolderTokenizer(dir);
     const file = path.join(dir, "model.safetensors");
     if (!fs.existsSync(file)) throw new Error(`BagOfWordsClassifier.fromPretrained: ${file} is missing (the folder has config.json but no weights)`);
     const { tensors } = readSafetensors(file);
@@ -195,7 +201,7 @@ export class BagOfWordsClassifier implements SequenceClassificationModel {
     if (idfTensor.shape.length !== 1 || idfTensor.shape[0] !== config.num_features) {
       throw new Error(`BagOfWordsClassifier.fromPretrained: "idf" in ${file} has shape [${idfTensor.shape}] but the config needs [${config.num_features}]`);
     }
-    const model = new BagOfWordsClassifier(config, Float32Array.from(toFloat32(idfTensor)));
+    const model = new BagOfWordsClassifier(config, Float32Array.from(floatWeights(idfTensor, "idf", file)));
     try {
       const expected = model.expectedShapes();
       for (const [name, t] of tensors) {
@@ -209,7 +215,7 @@ export class BagOfWordsClassifier implements SequenceClassificationModel {
       for (const [name, v] of model.params) {
         const t = tensors.get(name)!;
         tf.tidy(() => {
-          const w = tf.tensor(toFloat32(t), t.shape, "float32");
+          const w = tf.tensor(floatWeights(t, name, file), t.shape, "float32");
           v.assign(name === CLS_WEIGHT ? tf.transpose(w) : w);
         });
       }
