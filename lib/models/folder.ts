@@ -52,19 +52,25 @@ function isChecksum(v: unknown): v is FileChecksum {
   return !!c && typeof c === "object" && typeof c.sha256 === "string" && /^[0-9a-f]{64}$/.test(c.sha256) && Number.isInteger(c.bytes) && c.bytes >= 0;
 }
 
+/** A file's key in config.json's checksums: its path from the model folder, with "/" (e.g. "onnx/model.onnx"). */
+function recordName(file: string, folder: string): string {
+  return path.relative(folder, file).split(path.sep).join("/");
+}
+
 /**
- * The checksum config.json records for a file beside it, or undefined when
- * it records none. A malformed record is an error naming config.json.
+ * The checksum config.json records for a file of its folder (beside it, or
+ * below it: `folder` is the model folder, default the file's own), or
+ * undefined when it records none. A malformed record is an error naming config.json.
  *
  * @example
  * recordedChecksum("data/models/bert-clinc-teacher/model.safetensors"); // { sha256: "…", bytes: 16752268 }
  */
-export function recordedChecksum(file: string): FileChecksum | undefined {
-  const configFile = path.join(path.dirname(file), "config.json");
+export function recordedChecksum(file: string, folder = path.dirname(file)): FileChecksum | undefined {
+  const configFile = path.join(folder, "config.json");
   const records = readConfigObject(configFile)?.[CHECKSUMS_FIELD];
   if (records === undefined) return undefined;
   if (!records || typeof records !== "object" || Array.isArray(records)) throw new Error(`${configFile}: ${CHECKSUMS_FIELD} must be an object { file: { sha256, bytes } }, got ${JSON.stringify(records)}`);
-  const name = path.basename(file);
+  const name = recordName(file, folder);
   const record = (records as Record<string, unknown>)[name];
   if (record === undefined) return undefined;
   if (!isChecksum(record)) throw new Error(`${configFile}: ${CHECKSUMS_FIELD}["${name}"] must be { sha256: 64 hex digits, bytes: an integer }, got ${JSON.stringify(record)}`);
@@ -79,12 +85,12 @@ export function recordedChecksum(file: string): FileChecksum | undefined {
  * @example
  * verifyFileChecksum(file, new Uint8Array(fs.readFileSync(file))); // Error: …/model.safetensors does not match its recorded sha256 …: the file changed after it was written
  */
-export function verifyFileChecksum(file: string, bytes: Uint8Array): void {
-  const recorded = recordedChecksum(file);
+export function verifyFileChecksum(file: string, bytes: Uint8Array, folder = path.dirname(file)): void {
+  const recorded = recordedChecksum(file, folder);
   if (!recorded) return;
   const actual = fileChecksum(bytes);
   if (actual.sha256 === recorded.sha256 && actual.bytes === recorded.bytes) return;
-  const configFile = path.join(path.dirname(file), "config.json");
+  const configFile = path.join(folder, "config.json");
   throw new Error(
     `${file} does not match its recorded sha256 in ${configFile} (recorded ${recorded.sha256.slice(0, 16)}…, ${recorded.bytes} bytes; the file has ${actual.sha256.slice(0, 16)}…, ${actual.bytes} bytes): ` +
       `the file changed after it was written (a damaged copy or download, or an edit outside the workbook); restore the folder, or save the model again with savePretrained`,
@@ -100,13 +106,13 @@ export function verifyFileChecksum(file: string, bytes: Uint8Array): void {
  * @example
  * recordFileChecksum("runs/x/checkpoint-2/optimizer.safetensors", bytes);
  */
-export function recordFileChecksum(file: string, bytes: Uint8Array): void {
-  const configFile = path.join(path.dirname(file), "config.json");
+export function recordFileChecksum(file: string, bytes: Uint8Array, folder = path.dirname(file)): void {
+  const configFile = path.join(folder, "config.json");
   const config = readConfigObject(configFile);
   if (!config || typeof config.model_type !== "string") return;
   const old = config[CHECKSUMS_FIELD];
   const records = old && typeof old === "object" && !Array.isArray(old) ? (old as Record<string, unknown>) : {};
-  writeJsonAtomic(configFile, { ...config, [CHECKSUMS_FIELD]: { ...records, [path.basename(file)]: fileChecksum(bytes) } });
+  writeJsonAtomic(configFile, { ...config, [CHECKSUMS_FIELD]: { ...records, [recordName(file, folder)]: fileChecksum(bytes) } });
 }
 
 /**
@@ -142,6 +148,9 @@ export function configWithRecords(dir: string, config: object, files: Record<str
   };
 }
 
+/** The weight files a model folder may hold, by their path in it: each gets a checksum. */
+const RECORDED_FILES = ["model.safetensors", "model.sparse.safetensors", "model.onnx", "onnx/model.onnx", "onnx/model_quantized.onnx"] as const;
+
 /** What `addFolderRecords` recorded for a folder. */
 export interface FolderRecords {
   dir: string;
@@ -154,7 +163,7 @@ export interface FolderRecords {
 /**
  * Adds the records to a model folder written before them (a shipped folder,
  * say) without touching any other file: the checksum of model.safetensors
- * and the fingerprint of tokenizer.json, in config.json. A record already
+ * (and of its sparse and ONNX files) and the fingerprint of tokenizer.json, in config.json. A record already
  * there must still hold (a file that no longer matches its record is an
  * error, not re-blessed), and the tokenizer must fit the model (no more
  * tokens than config.json's `vocab_size`). An ensemble's members get theirs
@@ -169,11 +178,12 @@ export function addFolderRecords(dir: string): FolderRecords {
   if (!config || typeof config.model_type !== "string") throw new Error(`addFolderRecords: ${configFile} is missing or not a model config (no model_type)`);
   if (config.model_type === "ensemble" && Array.isArray(config.members)) for (const m of config.members) addFolderRecords(path.join(dir, String(m)));
   const checksums: Record<string, FileChecksum> = {};
-  const weights = path.join(dir, "model.safetensors");
-  if (fs.existsSync(weights)) {
-    const bytes = new Uint8Array(fs.readFileSync(weights));
-    verifyFileChecksum(weights, bytes);
-    checksums["model.safetensors"] = fileChecksum(bytes);
+  for (const name of RECORDED_FILES) {
+    const file = path.join(dir, ...name.split("/"));
+    if (!fs.existsSync(file)) continue;
+    const bytes = new Uint8Array(fs.readFileSync(file));
+    verifyFileChecksum(file, bytes, dir);
+    checksums[name] = fileChecksum(bytes);
   }
   const fingerprint = folderTokenizerFingerprint(dir);
   if (fs.existsSync(path.join(dir, "tokenizer.json")) && !fingerprint) throw new Error(`addFolderRecords: ${path.join(dir, "tokenizer.json")} is not a WordPiece tokenizer; load it with BertTokenizer.fromPretrained to see why`);

@@ -1,6 +1,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { PreTrainedModel } from "../models/modeling";
+import { recordFileChecksum } from "../models/folder";
 import { BertTokenizer } from "../tokenizers";
 import { writeJsonAtomic } from "../utils/fs";
 import { exportToOnnx, ExportOptions } from "./export";
@@ -15,7 +16,8 @@ export interface OnnxFolder {
 /**
  * Writes a model folder that transformers.js loads unchanged (offline, with
  * `env.localModelPath`): config.json, tokenizer.json, tokenizer_config.json,
- * onnx/model.onnx (fp32) and onnx/model_quantized.onnx (`dtype: "q8"`).
+ * onnx/model.onnx (fp32) and onnx/model_quantized.onnx (`dtype: "q8"`), with
+ * their checksums in config.json (loading verifies them).
  *
  * @example exportOnnxFolder(model, tokenizer, "outputs/onnx/bert-clinc-teacher");
  */
@@ -30,8 +32,10 @@ export function exportOnnxFolder(
   tokenizer.savePretrained(dir);
   const fp32 = path.join(dir, "onnx", "model.onnx");
   exportToOnnx(model, fp32, options.export);
+  recordFileChecksum(fp32, new Uint8Array(fs.readFileSync(fp32)), dir);
   if (options.quantize === false) return { dir, fp32 };
   const quantized = path.join(dir, "onnx", "model_quantized.onnx");
   quantizeDynamic(fp32, quantized, options.quantize ?? {});
+  recordFileChecksum(quantized, new Uint8Array(fs.readFileSync(quantized)), dir);
   return { dir, fp32, quantized };
 }

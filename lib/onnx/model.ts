@@ -6,6 +6,7 @@ import * as path from "node:path";
 import type * as ort from "onnxruntime-node";
 import type { LogitsRunner, RegistryLoadOptions } from "../models/registry";
 import { readFolderConfig, registerModelKind } from "../models/registry";
+import { verifyFileChecksum } from "../models/folder";
 import type { ModelBatch } from "../models/sequenceClassification";
 import { batchFeeds, createModelForProvider, SessionOptions } from "./session";
 
@@ -46,6 +47,8 @@ export class OnnxModelForSequenceClassification implements LogitsRunner {
     if (!config.id2label || typeof config.id2label !== "object") throw new Error(`${path.join(dir, "config.json")} has no id2label (the ONNX model's labels)`);
     const file = onnxFileOf(dir, options.dtype);
     if (!file) throw new Error(`${dir} has no ONNX file${options.dtype ? ` for dtype "${options.dtype}"` : ""} (looked for ${options.dtype === "q8" ? "onnx/model_quantized.onnx" : "onnx/model.onnx, model.onnx" + (options.dtype ? "" : ", onnx/model_quantized.onnx")})`);
+    // A flipped byte is an error, not a changed prediction: check the checksum exportOnnxFolder recorded.
+    verifyFileChecksum(file, new Uint8Array(fs.readFileSync(file)), dir);
     return new OnnxModelForSequenceClassification(file, config, options.sessionOptions);
   }
 

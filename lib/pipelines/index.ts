@@ -1,7 +1,7 @@
 import type { PreTrainedModel } from "../models/modeling";
 import type { SequenceClassificationModel } from "../models/sequenceClassification";
 import { folderKind, isLogitsRunner, LogitsRunner, RegistryLoadOptions } from "../models/registry";
-import { BertTokenizer } from "../tokenizers";
+import { BertTokenizer, checkTokenizerFingerprint } from "../tokenizers";
 import * as path from "node:path";
 import { TEXT_CLASSIFICATION_OPTIONS, TextClassificationOptions, TextClassificationPipeline, TextClassificationPipelineCall } from "./textClassification";
 import { RunnerTextClassificationPipeline, RunnerTextClassifier } from "./runnerPipeline";
@@ -78,6 +78,7 @@ export function pipeline(task: PipelineTask, model: SequenceClassificationModel 
   const m = kind.load(model, { quiet: true, strict, dtype });
   try {
     const tokenizer = tok ?? BertTokenizer.fromPretrained(model);
+    if (tok) checkTokenizerFingerprint(model, tok.fingerprint(), "options.tokenizer");
     const vocab = (m as { spec?: { vocabSize?: number } }).spec?.vocabSize ?? (m.config as { vocab_size?: unknown }).vocab_size;
     if (typeof vocab === "number" && tokenizer.vocabSize > vocab) {
       throw new Error(`pipeline: ${tok ? "the tokenizer" : path.join(model, "tokenizer.json")} has ${tokenizer.vocabSize} tokens but ${path.join(model, "config.json")} has vocab_size ${vocab} (the rows of ${isLogitsRunner(m) ? "the model's" : "model.safetensors'"} embedding table); ids from ${vocab} up would index past it`);

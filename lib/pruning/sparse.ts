@@ -10,6 +10,7 @@ import * as path from "node:path";
 import type { PreTrainedModel } from "../models/modeling";
 import { readConfig } from "../models/modeling";
 import { createModelFromConfig } from "../models/auto";
+import { recordFileChecksum, verifyFileChecksum } from "../models/folder";
 import { SafeTensor, parseSafetensors, serializeSafetensors } from "../models/safetensors";
 import { writeFileAtomic, writeJsonAtomic } from "../utils/fs";
 import { roundHalfEven } from "../int8/int8";
@@ -249,8 +250,9 @@ export function saveSparse(model: PreTrainedModel, dir: string, options: SparseO
   fs.mkdirSync(dir, { recursive: true });
   const file = path.join(dir, SPARSE_FILE);
   const bytes = serializeSafetensors(tensors, metadata);
-  writeFileAtomic(file, bytes);
   writeJsonAtomic(path.join(dir, "config.json"), model.config);
+  writeFileAtomic(file, bytes);
+  recordFileChecksum(file, bytes);
   return { file, bytes: bytes.byteLength, tensors: report };
 }
 
@@ -272,7 +274,9 @@ export function sparseSize(model: PreTrainedModel | Weights, options: SparseOpti
  */
 export function readSparseWeights(file: string): Weights {
   if (!fs.existsSync(file)) throw new Error(`Sparse weights not found: ${file}`);
-  const { tensors, metadata } = parseSafetensors(new Uint8Array(fs.readFileSync(file)), file);
+  const bytes = new Uint8Array(fs.readFileSync(file));
+  verifyFileChecksum(file, bytes);
+  const { tensors, metadata } = parseSafetensors(bytes, file);
   return decodeSparse(tensors, metadata, file);
 }
 

@@ -18,6 +18,7 @@ import { ModelConfig, EncoderSpec, numLabels } from "../models/config";
 import { ParamScheme, PreTrainedModel, readConfig } from "../models/modeling";
 import { createModelFromConfig } from "../models/auto";
 import { registerModelKind } from "../models/registry";
+import { withoutFolderRecords } from "../models/folder";
 import { readSafetensors, toFloat32, writeSafetensors, SafeTensor } from "../models/safetensors";
 import { writeJsonAtomic } from "../utils/fs";
 import { buildOnnxModel, OnnxExportSource } from "../onnx/export";
@@ -182,11 +183,12 @@ export class DynamicQuantizedModel {
       tensors.set(`${name}.weight_zero_point`, { dtype: "I8", shape: [zps.length], data: zps });
       tensors.set(`${name}.bias`, { dtype: "F32", shape: [lin.bias.length], data: lin.bias });
     }
-    writeSafetensors(path.join(dir, "model.safetensors"), tensors, { format: "pt", quantization: "dynamic_qint8" });
+    // config.json first: writing model.safetensors then records its checksum there (loading verifies it).
     writeJsonAtomic(path.join(dir, "config.json"), {
-      ...this.config,
+      ...withoutFolderRecords(this.config),
       quantization_config: { quant_method: "dynamic", dtype: "qint8", modules: [...DYNAMIC_QUANT_MODULE_TYPES], qscheme: this.perChannel ? "per_channel_symmetric" : "per_tensor_symmetric" },
     });
+    writeSafetensors(path.join(dir, "model.safetensors"), tensors, { format: "pt", quantization: "dynamic_qint8" });
   }
 
   /**

@@ -8,6 +8,7 @@ import * as path from "node:path";
 import { ready, tmpDir } from "../helpers/setup";
 import { AutoModelForSequenceClassification, BagOfWordsClassifier, BertForSequenceClassification, EnsembleForSequenceClassification, folderKind, loadSequenceClassificationModel, registeredModelKinds } from "../../lib/models";
 import { pipeline } from "../../lib/pipelines";
+import { BertTokenizer } from "../../lib/tokenizers";
 import { exportOnnxFolder } from "../../lib/onnx";
 import { quantizeDynamicModel } from "../../lib/quantization";
 import { saveSparse } from "../../lib/pruning";
@@ -81,4 +82,38 @@ test("AutoModel and ensemble members ask the same registry; what they cannot loa
     registeredModelKinds().map((k) => k.name).sort(),
     ["bag-of-words", "bert", "distilbert", "dynamic-int8", "ensemble", "onnx", "sparse"],
   );
+});
+
+test("every folder kind verifies the checksums recorded when it was written: a flipped byte is an error, not a changed prediction", async () => {
+  await ready;
+  const dirs = writeFolders();
+  const cases: [kind: string, file: string, dtype?: "fp32" | "q8"][] = [
+    ["bert", "model.safetensors"],
+    ["bag-of-words", "model.safetensors"],
+    ["ensemble", "member_0/model.safetensors"],
+    ["dynamic-int8", "model.safetensors", "q8"],
+    ["onnx", "onnx/model.onnx", "fp32"],
+    ["onnx", "onnx/model_quantized.onnx", "q8"],
+    ["sparse", "model.sparse.safetensors"],
+  ];
+  for (const [kind, rel, dtype] of cases) {
+    const file = path.join(dirs[kind], rel);
+    const load = () => (dtype ? pipeline("text-classification", dirs[kind], { dtype }) : pipeline("text-classification", dirs[kind]));
+    load().dispose(); // intact: loads
+    const bytes = fs.readFileSync(file);
+    const flipped = Buffer.from(bytes);
+    flipped[flipped.length - 3] ^= 0x01; // inside the weights, past any header
+    fs.writeFileSync(file, flipped);
+    assert.throws(load, new RegExp(`${rel.replace(/[.]/g, "\\.")} does not match its recorded sha256`), `${kind}: ${rel}`);
+    fs.writeFileSync(file, bytes);
+  }
+});
+
+test("a tokenizer object given with a folder must be the folder's own (its fingerprint is recorded in config.json)", async () => {
+  await ready;
+  const dirs = writeFolders();
+  const other = new BertTokenizer(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", ..."abcdefghijklmnopqrsu".split("")], { modelMaxLength: 16 });
+  assert.equal(other.vocabSize, tokenizer.vocabSize, "same size, other tokens");
+  assert.throws(() => pipeline("text-classification", dirs.bert, { tokenizer: other }), /options\.tokenizer/);
+  pipeline("text-classification", dirs.bert, { tokenizer }).dispose();
 });
