@@ -18,6 +18,7 @@ export class OnnxPerformanceBenchmark extends PerformanceBenchmark {
   }
 
   override computeSize(): { sizeMb: number } {
+    if (!fs.existsSync(this.modelPath)) throw new Error(`OnnxPerformanceBenchmark: ONNX model not found: ${this.modelPath} (it was there when the benchmark was created)`);
     const sizeMb = fs.statSync(this.modelPath).size / (1024 * 1024);
     this.print(`Model size (MB) - ${sizeMb.toFixed(2)}`);
     return { sizeMb };

@@ -8,7 +8,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
 import { PreTrainedModel, readWeights } from "../models/modeling";
-import { readSafetensors, toFloat32, writeSafetensors, SafeTensor } from "../models/safetensors";
+import { floatWeights, readSafetensors, writeSafetensors, SafeTensor } from "../models/safetensors";
 import { BertTokenizer } from "../tokenizers";
 import { readJson, writeJsonAtomic } from "../utils/fs";
 import type { AdamW } from "./optimizer";
@@ -148,7 +148,7 @@ export function loadCheckpoint(dir: string, parts: { model: PreTrainedModel; opt
   const optFile = path.join(dir, "optimizer.safetensors");
   const st = readSafetensors(optFile);
   const tensors = new Map<string, { shape: number[]; data: Float32Array }>();
-  for (const [k, t] of st.tensors) tensors.set(k, { shape: t.shape, data: toFloat32(t) });
+  for (const [k, t] of st.tensors) tensors.set(k, { shape: t.shape, data: floatWeights(t, k, optFile) });
   const optState = { step: Number(st.metadata.step ?? 0), tensors };
   parts.optimizer.validateStateDict(optState, optFile);
   for (const [k, t] of tensors) {

@@ -5,11 +5,14 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { spawnSync } from "node:child_process";
+import * as tf from "@tensorflow/tfjs-core";
 import { ready, tmpDir } from "../helpers/setup";
 import { BertTokenizer } from "../../lib/tokenizers";
 import { BertForSequenceClassification, labelMaps } from "../../lib/models";
 import { resolveTrainingArguments, TrainerState } from "../../lib/training";
-import { listCheckpoints, removeStaleCheckpointTemps, saveCheckpoint } from "../../lib/training/checkpoint";
+import { listCheckpoints, loadCheckpoint, removeStaleCheckpointTemps, saveCheckpoint } from "../../lib/training/checkpoint";
+import { AdamW } from "../../lib/training/optimizer";
+import { readSafetensors, writeSafetensors } from "../../lib/models/safetensors";
 
 // The module object lib/ calls into (an `import * as` namespace is a copy whose methods cannot be replaced).
 const nodeFs: typeof import("node:fs") = require("node:fs");
@@ -87,4 +90,22 @@ test("temporary folders of saves that were killed mid-way are removed by the nex
   assert.deepEqual(fs.readdirSync(out).sort(), [path.basename(live), "checkpoint-8"].sort());
   assert.deepEqual(removeStaleCheckpointTemps(out), [], "nothing stale is left");
   m.dispose();
+});
+
+test("optimizer state stored as an integer dtype is an error naming the tensor, not integer bits read as moments", async () => {
+  await ready;
+  const out = tmpDir();
+  const m = model();
+  const optimizer = new AdamW(m.params);
+  const grads = new Map([...m.params].map(([k, v]) => [k, tf.onesLike(v) as tf.Tensor]));
+  optimizer.applyGradients(grads, 1e-3); // one step, so there are moments to save
+  tf.dispose([...grads.values()]);
+  const dir = path.join(out, "checkpoint-5");
+  saveCheckpoint(dir, { model: m, tokenizer, optimizer, state: state(5), args: resolveTrainingArguments({ outputDir: out }) });
+  const file = path.join(dir, "optimizer.safetensors");
+  const { tensors, metadata } = readSafetensors(file);
+  const [name, first] = [...tensors][0];
+  tensors.set(name, { dtype: "I32", shape: first.shape, data: new Int32Array(first.data.length) });
+  writeSafetensors(file, tensors, metadata); // rewritten by the workbook: its checksum is recorded again
+  assert.throws(() => loadCheckpoint(dir, { model: model(), optimizer: new AdamW(model().params), stepsPerEpoch: 5 }), new RegExp(`tensor "${name.replace(/[.]/g, "\\.")}" is stored as I32, not a float type`));
 });
