@@ -100,7 +100,7 @@ function findColumn(columns: readonly string[], wanted: string, option: string, 
 export function intentFileColumns(file: string): string[] {
   const ext = path.extname(file).toLowerCase();
   if ((ext === ".csv" || ext === ".jsonl") && fs.existsSync(file) && fs.statSync(file).isFile()) return ext === ".csv" ? csvHeader(file) : jsonLinesColumns(file);
-  const { records, kind, values } = readStructured(file);
+  const { records, kind, values } = readStructured(file, { keepForLoad: true });
   if (kind === "csv") return records[0]?.fields.map((h) => h.trim()) ?? [];
   const first = values.find((v) => v.value && typeof v.value === "object" && !Array.isArray(v.value));
   return first ? Object.keys(first.value as object) : [];
@@ -164,9 +164,30 @@ function jsonLinesColumns(file: string): string[] {
 /** A data file's records: CSV records, or JSON values, each with its line. */
 type Structured = ({ kind: "csv"; records: CsvRecord[]; values: [] } | { kind: "json"; records: []; values: { value: unknown; line: number }[] }) & { fingerprint: DataFileFingerprint };
 
-function readStructured(file: string): Structured {
+// A .json array has no header to read on its own: intentFileColumns parses the whole file, and
+// keeps the result here for the load that follows (taken once, and only if the file is unchanged).
+let parsedForLoad: { key: string; value: Structured } | undefined;
+
+function structuredKey(file: string, stat: fs.Stats): string {
+  return `${path.resolve(file)}:${stat.size}:${stat.mtimeMs}`;
+}
+
+function readStructured(file: string, options: { keepForLoad?: boolean } = {}): Structured {
   if (!fs.existsSync(file)) throw new Error(`loadIntentDataset: file not found: ${file}`);
-  if (fs.statSync(file).isDirectory()) throw new Error(`loadIntentDataset: ${file} is a folder, not a file`);
+  const stat = fs.statSync(file);
+  if (stat.isDirectory()) throw new Error(`loadIntentDataset: ${file} is a folder, not a file`);
+  const key = structuredKey(file, stat);
+  if (parsedForLoad?.key === key) {
+    const { value } = parsedForLoad;
+    parsedForLoad = undefined;
+    return value;
+  }
+  const value = parseStructured(file);
+  if (options.keepForLoad) parsedForLoad = { key, value };
+  return value;
+}
+
+function parseStructured(file: string): Structured {
   const ext = path.extname(file).toLowerCase();
   if (!FILE_TYPES.includes(ext)) throw new Error(`loadIntentDataset: unsupported file type "${ext}" for ${file} (use ${FILE_TYPES.join(", ")})`);
   const bytes = fs.readFileSync(file);

@@ -142,6 +142,34 @@ test("intentFileColumns reads a CSV's header from its first bytes, not the whole
   assert.deepEqual(intentFileColumns(empty), []);
 });
 
+test("a .json array file is parsed once, columns included: intentFileColumns keeps its parse for the load that follows", () => {
+  const dir = tmpDir();
+  const rows = (n: number, label: string) => Array.from({ length: n }, (_, i) => ({ query: `${label} ${i}`, intent: label }));
+  const files = { train: path.join(dir, "train.json"), validation: path.join(dir, "validation.json"), test: path.join(dir, "test.json") };
+  for (const [split, file] of Object.entries(files)) fs.writeFileSync(file, JSON.stringify([...rows(3, `refund-${split}`), ...rows(3, `delivery-${split}`)].map((r) => ({ ...r, intent: r.intent.split("-")[0] }))));
+  const contents = new Map(Object.values(files).map((f) => [fs.readFileSync(f, "utf8"), path.basename(f)]));
+  const real = JSON.parse;
+  const parsed: string[] = [];
+  JSON.parse = ((text: string, reviver?: Parameters<typeof JSON.parse>[1]) => {
+    const name = contents.get(text);
+    if (name) parsed.push(name);
+    return real(text, reviver);
+  }) as typeof JSON.parse;
+  try {
+    assert.deepEqual(intentFileColumns(files.train), ["query", "intent"]);
+    loadIntentDataset(files, { textColumn: "query", labelColumn: "intent" });
+    assert.deepEqual(parsed.sort(), ["test.json", "train.json", "validation.json"], "each file parsed exactly once");
+    // A file changed after its columns were read is parsed again, not served from the earlier parse.
+    intentFileColumns(files.train);
+    const changed = JSON.stringify(rows(4, "refund").concat(rows(4, "delivery")));
+    fs.writeFileSync(files.train, changed);
+    fs.utimesSync(files.train, new Date(), new Date(Date.now() + 5000));
+    assert.equal(loadIntentDataset(files.train, { textColumn: "query", labelColumn: "intent" }).length, 8);
+  } finally {
+    JSON.parse = real;
+  }
+});
+
 test("loaded data carries each file's sha256 (dataFingerprintOf); a changed file is named", () => {
   const dir = tmpDir();
   const train = path.join(dir, "train.csv");
