@@ -29,7 +29,9 @@ export interface NotebookClientOptions {
   /**
    * After the reply, how long the cell's IOPub may stay silent before its
    * `idle` (nbclient's iopub_timeout); the wait goes on while output keeps
-   * coming. A cell that still misses its idle gets a visible marker output. Default 4.
+   * coming. A cell that still misses its idle gets a visible marker output.
+   * Default 30 (nbclient's 4 s was seen to pass on a loaded two-core machine,
+   * marking a complete cell as incomplete; the wait costs only when idle is missing).
    */
   iopubTimeout?: number;
   /** The most lines one stream output keeps (first and last halves, a marker between). Default 10,000; Infinity for all. */
@@ -158,7 +160,7 @@ export class NotebookClient {
       if (v !== undefined && v !== null && !(typeof v === "number" && v >= 0)) throw new Error(`NotebookClient: ${k} must be a number of seconds >= 0, got ${JSON.stringify(v)}`);
     }
     if (options.maxStreamLines !== undefined) new OutputArea(new Map(), { maxStreamLines: options.maxStreamLines }); // checks it now, not at the first cell
-    this.opts = { startupTimeout: 60, interruptGrace: 10, iopubTimeout: 4, shutdownWaitTime: 5, heartbeatWarning: 60, notebookName: "notebook", recordTiming: true, ...options, timeout: options.timeout === undefined ? 1800 : options.timeout };
+    this.opts = { startupTimeout: 60, interruptGrace: 10, iopubTimeout: 30, shutdownWaitTime: 5, heartbeatWarning: 60, notebookName: "notebook", recordTiming: true, ...options, timeout: options.timeout === undefined ? 1800 : options.timeout };
   }
 
   private spec(): KernelSpec {
