@@ -7,11 +7,11 @@ import { createHash, randomUUID } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { describeLabSeed, LAB_DIR, labLaunch, NOTEBOOKS_DIR, SEED_RECORD, seedLab } from "../../tools/notebook/lab";
+import { describeLabSeed, LAB_CONFIG_DIR, LAB_DIR, labLaunch, NOTEBOOKS_DIR, SEED_RECORD, seedLab } from "../../tools/notebook/lab";
 import { findJupyter, INSTALL_HINTS } from "../../tools/notebook/jupyter";
 import { scratchJupyterEnv } from "../../tools/notebook/checkBrowser";
 import { freePorts } from "../../tools/notebook/kernelManager";
-import { makeNotebook, notebookProblems, readNotebook, writeNotebook } from "../../tools/notebook/nbformat";
+import { makeNotebook, Notebook, notebookProblems, readNotebook, writeNotebook } from "../../tools/notebook/nbformat";
 import { JUPYTER_PATH, ROOT } from "../../tools/notebook/setup";
 
 // Inside the project (its ignored outputs/), as a working folder must be.
@@ -138,46 +138,97 @@ test("npm run lab starts the front end in the working folder and says what it co
 
 const notebookApp = findJupyter().notebook;
 
+// A headless classic Notebook server in `cwd` (the user's Jupyter folders replaced by `scratch`), answering its REST API.
+async function startNotebookServer(cwd: string, env: NodeJS.ProcessEnv, scratch: string) {
+  const [port] = await freePorts(1);
+  const token = randomUUID().replaceAll("-", "");
+  const args = [...(process.getuid?.() === 0 ? ["--allow-root"] : []), "--no-browser", "--ip=127.0.0.1", `--port=${port}`, "--port-retries=0", `--NotebookApp.token=${token}`, "--NotebookApp.password="];
+  const server = spawn(notebookApp!, args, { cwd, env: { ...env, ...scratchJupyterEnv(scratch) }, stdio: ["ignore", "ignore", "pipe"] });
+  let log = "";
+  server.stderr!.on("data", (d) => (log = (log + d).slice(-3000)));
+  const base = `http://127.0.0.1:${port}/api/contents`;
+  const headers = { Authorization: `token ${token}`, "Content-Type": "application/json" };
+  const stop = async () => {
+    server.kill("SIGTERM");
+    await Promise.race([new Promise((r) => server.once("exit", r)), new Promise((r) => setTimeout(r, 10_000))]);
+    if (server.exitCode === null && server.signalCode === null) server.kill("SIGKILL");
+  };
+  const deadline = Date.now() + 60_000;
+  let listing: { content: { name: string }[] } | undefined;
+  while (!listing && Date.now() < deadline) {
+    if (server.exitCode !== null) break;
+    listing = (await fetch(base, { headers }).then((r) => (r.ok ? r.json() : undefined), () => undefined)) as typeof listing;
+    if (!listing) await new Promise((r) => setTimeout(r, 250));
+  }
+  if (!listing) {
+    await stop();
+    throw new Error(`jupyter-notebook did not answer: ${log}`);
+  }
+  const put = (file: string, nb: Notebook) => fetch(`${base}/${file}`, { method: "PUT", headers, body: JSON.stringify({ type: "notebook", format: "json", content: nb }) });
+  return { listing, put, stop, log: () => log };
+}
+
+function withOutputs(nb: Notebook): { nb: Notebook; cell: number } {
+  const cell = nb.cells.findIndex((c) => c.cell_type === "code");
+  nb.cells[cell].outputs = [{ output_type: "stream", name: "stdout", text: "an output\n" }];
+  nb.cells[cell].execution_count = 1;
+  nb.cells[cell].metadata.execution = { "iopub.execute_input": "2026-01-01T00:00:00Z" };
+  nb.metadata = { ...nb.metadata, widgets: { "application/vnd.jupyter.widget-state+json": {} } };
+  return { nb, cell };
+}
+
 test("a notebook saved with outputs through Jupyter's REST API lands in the working copy; the committed notebook is unchanged", { skip: notebookApp ? false : INSTALL_HINTS.notebook, timeout: 120_000 }, async () => {
   const tmp = repoTmp("lab-rest-");
   const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "lab-rest-"));
   const committed = path.join(NOTEBOOKS_DIR, "01_baseline.ipynb");
   const before = snapshot(NOTEBOOKS_DIR);
   const seed = seedLab({ to: path.join(tmp, "lab") });
-  const [port] = await freePorts(1);
-  const token = randomUUID().replaceAll("-", "");
-  const launch = labLaunch(notebookApp!, { dir: seed.dir, jupyterPath: JUPYTER_PATH, args: ["--no-browser", "--ip=127.0.0.1", `--port=${port}`, "--port-retries=0", `--NotebookApp.token=${token}`, "--NotebookApp.password="] });
-  const server = spawn(launch.command, launch.args, { cwd: launch.cwd, env: { ...launch.env, ...scratchJupyterEnv(scratch) }, stdio: "ignore" });
-  const base = `http://127.0.0.1:${port}/api/contents`;
-  const headers = { Authorization: `token ${token}`, "Content-Type": "application/json" };
+  const launch = labLaunch(notebookApp!, { dir: seed.dir, jupyterPath: JUPYTER_PATH });
+  const server = await startNotebookServer(launch.cwd, launch.env, scratch);
   try {
-    const deadline = Date.now() + 60_000;
-    let listing: { content: { name: string }[] } | undefined;
-    while (!listing && Date.now() < deadline) {
-      assert.equal(server.exitCode, null, "jupyter-notebook exited early");
-      listing = await fetch(`${base}?token=${token}`).then((r) => (r.ok ? r.json() : undefined), () => undefined) as typeof listing;
-      if (!listing) await new Promise((r) => setTimeout(r, 250));
-    }
-    assert.ok(listing, "jupyter-notebook did not answer");
-    assert.ok(listing.content.some((e) => e.name === "01_baseline.ipynb"), "the server's root is the working folder");
-    const nb = readNotebook(committed);
-    const cell = nb.cells.findIndex((c) => c.cell_type === "code");
-    nb.cells[cell].outputs = [{ output_type: "stream", name: "stdout", text: "an output\n" }];
-    nb.cells[cell].execution_count = 1;
-    const body = JSON.stringify({ type: "notebook", format: "json", content: nb });
-    const saved = await fetch(`${base}/01_baseline.ipynb`, { method: "PUT", headers, body });
+    assert.ok(server.listing.content.some((e) => e.name === "01_baseline.ipynb"), "the server's root is the working folder");
+    const { nb, cell } = withOutputs(readNotebook(committed));
+    const saved = await server.put("01_baseline.ipynb", nb);
     assert.ok(saved.ok, `PUT failed: ${saved.status}`);
-    assert.deepEqual(notebookProblems(readNotebook(path.join(seed.dir, "01_baseline.ipynb"))), [`cell ${cell}: has stale outputs`], "the working copy holds the output");
+    const problems = notebookProblems(readNotebook(path.join(seed.dir, "01_baseline.ipynb")));
+    assert.ok(problems.includes(`cell ${cell}: has stale outputs`), `the working copy holds the output: ${problems}`);
     // notebooks/ is outside the server's root: a save there is refused.
-    const escape = await fetch(`${base}/..%2Fnotebooks%2F01_baseline.ipynb`, { method: "PUT", headers, body });
+    const escape = await server.put("..%2Fnotebooks%2F01_baseline.ipynb", nb);
     assert.ok(!escape.ok, `a save outside the working folder was accepted (${escape.status})`);
     assert.deepEqual(snapshot(NOTEBOOKS_DIR), before, "notebooks/ unchanged");
     assert.deepEqual(notebookProblems(readNotebook(committed)), []);
   } finally {
-    server.kill("SIGTERM");
-    await Promise.race([new Promise((r) => server.once("exit", r)), new Promise((r) => setTimeout(r, 10_000))]);
-    if (server.exitCode === null && server.signalCode === null) server.kill("SIGKILL");
+    await server.stop();
     fs.rmSync(tmp, { recursive: true, force: true });
+    fs.rmSync(scratch, { recursive: true, force: true });
+  }
+});
+
+test("the pre-save hook npm run lab adds strips outputs from a notebook saved inside notebooks/, and only there", { skip: notebookApp ? false : INSTALL_HINTS.notebook, timeout: 120_000 }, async () => {
+  assert.equal(labLaunch("jupyter-lab", { jupyterPath: JUPYTER_PATH, env: {} }).env.JUPYTER_CONFIG_PATH, LAB_CONFIG_DIR);
+  assert.equal(labLaunch("jupyter-lab", { jupyterPath: JUPYTER_PATH, env: { JUPYTER_CONFIG_PATH: "/theirs" } }).env.JUPYTER_CONFIG_PATH, `${LAB_CONFIG_DIR}${path.delimiter}/theirs`);
+  // A stand-in project: the hook finds notebooks/ from where its config file lies.
+  const project = repoTmp("lab-hook-");
+  const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "lab-hook-"));
+  const config = path.join(project, path.relative(ROOT, LAB_CONFIG_DIR));
+  fs.cpSync(LAB_CONFIG_DIR, config, { recursive: true });
+  const clean = makeNotebook([["markdown", "# t"], ["code", "console.log(1);"]]);
+  writeNotebook(clean, path.join(project, "notebooks", "a.ipynb"));
+  writeNotebook(clean, path.join(project, "lab", "a.ipynb"));
+  const server = await startNotebookServer(project, { ...process.env, JUPYTER_CONFIG_PATH: config }, scratch);
+  try {
+    for (const file of ["notebooks/a.ipynb", "lab/a.ipynb"]) {
+      const saved = await server.put(file, withOutputs(readNotebook(path.join(project, file))).nb);
+      assert.ok(saved.ok, `PUT ${file} failed: ${saved.status} ${server.log()}`);
+    }
+    const committed = readNotebook(path.join(project, "notebooks", "a.ipynb"));
+    assert.deepEqual(notebookProblems(committed), [], "saved inside notebooks/: stripped");
+    assert.equal(committed.cells.length, 2);
+    assert.equal([committed.cells[1].source].flat().join(""), "console.log(1);", "the source is kept");
+    assert.deepEqual(notebookProblems(readNotebook(path.join(project, "lab", "a.ipynb"))), ["cell 1: has stale outputs", "cell 1: has run timestamps (metadata.execution)", "notebook metadata holds saved widget state (metadata.widgets)"], "saved elsewhere: kept as it is");
+  } finally {
+    await server.stop();
+    fs.rmSync(project, { recursive: true, force: true });
     fs.rmSync(scratch, { recursive: true, force: true });
   }
 });

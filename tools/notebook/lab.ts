@@ -15,6 +15,12 @@ import { ROOT } from "./setup";
 export const LAB_DIR = path.join(ROOT, "lab");
 /** The committed notebooks, the source of the copies. */
 export const NOTEBOOKS_DIR = path.join(ROOT, "notebooks");
+/**
+ * Jupyter config that npm run lab adds (JUPYTER_CONFIG_PATH, beside the
+ * user's own): a pre-save hook that strips outputs from any notebook saved
+ * inside notebooks/, should one be opened there all the same.
+ */
+export const LAB_CONFIG_DIR = path.join(ROOT, "tools", "notebook", "jupyter-config");
 /** In the working folder: each copy's sha256 when it was made (a hidden file, so Jupyter does not list it). */
 export const SEED_RECORD = ".seeded.json";
 
@@ -110,7 +116,8 @@ export function describeLabSeed(seed: LabSeed): string[] {
 /**
  * The command that opens the working folder: the front end's arguments
  * (`--allow-root` where Jupyter needs it, then the user's), the folder as its
- * working directory, and JUPYTER_PATH with the project's kernel first.
+ * working directory, JUPYTER_PATH with the project's kernel first and
+ * JUPYTER_CONFIG_PATH with the output-stripping pre-save hook first.
  *
  * @example const l = labLaunch("/usr/bin/jupyter-notebook"); spawn(l.command, l.args, { cwd: l.cwd, env: l.env });
  */
@@ -119,5 +126,6 @@ export function labLaunch(app: string, options: { dir?: string; args?: string[];
   const env = options.env ?? process.env;
   const cwd = path.resolve(options.dir ?? LAB_DIR);
   const args = [...(process.getuid?.() === 0 ? ["--allow-root"] : []), ...(options.args ?? [])];
-  return { command: app, args, cwd, env: { ...env, JUPYTER_PATH: [options.jupyterPath, env.JUPYTER_PATH].filter(Boolean).join(path.delimiter) } };
+  const join = (...dirs: (string | undefined)[]) => dirs.filter(Boolean).join(path.delimiter);
+  return { command: app, args, cwd, env: { ...env, JUPYTER_PATH: join(options.jupyterPath, env.JUPYTER_PATH), JUPYTER_CONFIG_PATH: join(LAB_CONFIG_DIR, env.JUPYTER_CONFIG_PATH) } };
 }
