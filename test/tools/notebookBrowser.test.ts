@@ -4,6 +4,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import { makeNotebook, writeNotebook } from "../../tools/notebook/nbformat";
 import { browserCheckUnavailable, checkBrowser } from "../../tools/notebook/checkBrowser";
@@ -21,8 +22,13 @@ test("plotly charts draw in the classic Notebook under headless Chromium, and ev
     ["code", 'import { showFigure, plotMetrics, lineChart } from "workbook";\nconst perf = { "BERT baseline": { sizeMb: 19.7, timeAvgMs: 7.1, timeStdMs: 0.3, accuracy: 0.772 }, Distillation: { sizeMb: 13.6, timeAvgMs: 3.9, timeStdMs: 0.2, accuracy: 0.78 } };\nshowFigure(plotMetrics(perf, "Distillation"));'],
     ["code", 'showFigure(lineChart([{ name: "T=1", x: [1, 2, 3], y: [0.2, 0.5, 0.3] }]));'],
   ]), nb);
+  // The user's home (Jupyter's data and config folders, IPython's, Chromium's crash reports and caches) stays untouched.
+  const home = fs.mkdtempSync(path.join(os.tmpdir(), "nb-browser-home-"));
+  const userHome = process.env.HOME;
+  process.env.HOME = home;
   try {
     const r = await checkBrowser({ notebook: nb, screenshot: path.join(dir, "shot.png"), timeoutMs: 120_000 });
+    assert.deepEqual(fs.readdirSync(home, { recursive: true }), [], "check:browser wrote into HOME");
     assert.deepEqual(r.executionCounts, [1, 2]);
     assert.equal(r.errorOutputs, 0);
     assert.equal(r.plotlyCharts, 2, "each chart draws, the second without plotly.js of its own");
@@ -31,6 +37,8 @@ test("plotly charts draw in the classic Notebook under headless Chromium, and ev
     assert.ok(near(r.ranges[0].x, expected.xaxis.range) && near(r.ranges[0].y, expected.yaxis.range), `the interactive chart has the figure's ranges, as its PNG: ${JSON.stringify(r.ranges[0])}`);
     assert.ok(fs.statSync(r.screenshot).size > 10_000);
   } finally {
+    process.env.HOME = userHome;
+    fs.rmSync(home, { recursive: true, force: true });
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });

@@ -20,6 +20,25 @@ test("committed notebooks are valid nbformat 4 for the tslab kernel, without sta
   }
 });
 
+test("notebookProblems names any output, execution count, run timestamp or widget state, so a committed notebook that holds one fails", () => {
+  const clean = () => makeNotebook([["markdown", "# t"], ["code", "console.log(1);"]]);
+  assert.deepEqual(notebookProblems(clean()), []);
+  const cases: [string, (nb: Notebook) => void, string][] = [
+    ["a stream output", (nb) => (nb.cells[1].outputs = [{ output_type: "stream", name: "stdout", text: "1\n" }]), "cell 1: has stale outputs"],
+    ["a display output", (nb) => (nb.cells[1].outputs = [{ output_type: "display_data", data: { "text/plain": "x" }, metadata: {} }]), "cell 1: has stale outputs"],
+    ["an execution count alone", (nb) => (nb.cells[1].execution_count = 3), "cell 1: has stale outputs"],
+    ["outputs on a markdown cell", (nb) => (nb.cells[0].outputs = [{ output_type: "stream", name: "stdout", text: "1" }]), "cell 0: has stale outputs"],
+    ["outputs that are not an array", (nb) => ((nb.cells[1] as { outputs?: unknown }).outputs = { text: "1" }), "cell 1: has stale outputs"],
+    ["run timestamps", (nb) => (nb.cells[1].metadata.execution = { "iopub.execute_input": "2026-01-01T00:00:00Z" }), "cell 1: has run timestamps (metadata.execution)"],
+    ["widget state", (nb) => (nb.metadata = { ...nb.metadata, widgets: { "application/vnd.jupyter.widget-state+json": {} } }), "notebook metadata holds saved widget state (metadata.widgets)"],
+  ];
+  for (const [what, spoil, problem] of cases) {
+    const nb = clean();
+    spoil(nb);
+    assert.deepEqual(notebookProblems(nb), [problem], what);
+  }
+});
+
 // Inside the project (its ignored outputs/), so "workbook" resolves from the notebook's folder as it does from notebooks/.
 function repoTmp(prefix: string): string {
   fs.mkdirSync(path.join(ROOT, "outputs"), { recursive: true });

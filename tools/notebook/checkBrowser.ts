@@ -39,6 +39,36 @@ export function browserCheckUnavailable(): string | undefined {
   return undefined;
 }
 
+/**
+ * The environment that keeps Jupyter (and IPython, which the Notebook
+ * imports) out of the user's folders: config, data (notebook_secret,
+ * nbsignatures.db), runtime files and the IPython folder, all under `scratch`.
+ *
+ * @example spawn("jupyter-notebook", args, { env: { ...process.env, ...scratchJupyterEnv(fs.mkdtempSync(tmp)) } });
+ */
+export function scratchJupyterEnv(scratch: string): Record<string, string> {
+  if (!path.isAbsolute(scratch)) throw new Error(`scratchJupyterEnv needs an absolute folder, got ${JSON.stringify(scratch)}`);
+  return {
+    JUPYTER_CONFIG_DIR: path.join(scratch, "config"),
+    JUPYTER_DATA_DIR: path.join(scratch, "data"),
+    JUPYTER_RUNTIME_DIR: path.join(scratch, "runtime"),
+    IPYTHONDIR: path.join(scratch, "ipython"),
+  };
+}
+
+/**
+ * process.env with HOME and the XDG folders under `scratch`: Chromium writes
+ * crash-report settings and a dconf cache there even with its own profile
+ * folder.
+ *
+ * @example puppeteer.launch({ env: scratchHomeEnv(scratch) });
+ */
+export function scratchHomeEnv(scratch: string): Record<string, string | undefined> {
+  if (!path.isAbsolute(scratch)) throw new Error(`scratchHomeEnv needs an absolute folder, got ${JSON.stringify(scratch)}`);
+  const home = path.join(scratch, "home");
+  return { ...process.env, HOME: home, XDG_CONFIG_HOME: path.join(home, ".config"), XDG_CACHE_HOME: path.join(home, ".cache"), XDG_DATA_HOME: path.join(home, ".local", "share") };
+}
+
 async function waitForServer(url: string, server: ChildProcess, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
@@ -78,8 +108,9 @@ export async function checkBrowser(options: { notebook?: string; screenshot?: st
     env: {
       ...process.env,
       JUPYTER_PATH: [JUPYTER_PATH, process.env.JUPYTER_PATH].filter(Boolean).join(path.delimiter),
-      JUPYTER_CONFIG_DIR: path.join(scratch, "config"), // no user config
-      JUPYTER_RUNTIME_DIR: path.join(scratch, "runtime"),
+      // Nothing of the user's Jupyter is read or written: config, data (notebook_secret,
+      // nbsignatures.db), runtime files and IPython's folder all live in the scratch folder.
+      ...scratchJupyterEnv(scratch),
       WORKBOOK_PROFILE: options.profile ?? process.env.WORKBOOK_PROFILE ?? "smoke",
       PYDEVD_DISABLE_FILE_VALIDATION: "1",
     },
@@ -93,7 +124,7 @@ export async function checkBrowser(options: { notebook?: string; screenshot?: st
   let browser: import("puppeteer-core").Browser | undefined;
   try {
     await waitForServer(`${base}/api?token=${token}`, server, 60_000);
-    browser = await puppeteer.launch({ executablePath: findChromiumBinary()!, headless: true, args: CHROMIUM_FLAGS, userDataDir: path.join(scratch, "chromium"), defaultViewport: { width: 1280, height: 900 } });
+    browser = await puppeteer.launch({ executablePath: findChromiumBinary()!, headless: true, args: CHROMIUM_FLAGS, userDataDir: path.join(scratch, "chromium"), env: scratchHomeEnv(scratch), defaultViewport: { width: 1280, height: 900 } });
     const page = await browser.newPage();
     await page.goto(`${base}/notebooks/${encodeURIComponent(name)}?token=${token}`, { waitUntil: "load", timeout: 60_000 });
     await page.waitForFunction("window.Jupyter && Jupyter.notebook && Jupyter.notebook.kernel && Jupyter.notebook.kernel.is_connected()", { timeout: 120_000 });

@@ -44,7 +44,9 @@ export function makeNotebook(cells: ["code" | "markdown", string][]): Notebook {
 }
 
 /**
- * Problems that keep a notebook from being committed: bad structure, or stale outputs.
+ * Problems that keep a notebook from being committed: bad structure, or
+ * anything a run leaves (an output or execution count in any cell, run
+ * timestamps, saved widget state).
  *
  * @example assert.deepEqual(notebookProblems(readNotebook(file)), []);
  */
@@ -55,8 +57,14 @@ export function notebookProblems(nb: Notebook): string[] {
   if (!Array.isArray(nb.cells) || nb.cells.length === 0) problems.push("no cells");
   (nb.cells ?? []).forEach((c, i) => {
     if (!["code", "markdown", "raw"].includes(c.cell_type)) problems.push(`cell ${i}: unknown cell_type ${c.cell_type}`);
-    if (c.cell_type === "code" && ((c.outputs?.length ?? 0) > 0 || c.execution_count != null)) problems.push(`cell ${i}: has stale outputs`);
+    // Any cell kind: a saved output or execution count of any shape (an output that is not an array counts too).
+    const outputs = (c as { outputs?: unknown }).outputs;
+    if ((outputs !== undefined && !(Array.isArray(outputs) && outputs.length === 0)) || c.execution_count != null) problems.push(`cell ${i}: has stale outputs`);
+    // JupyterLab's run timestamps (record_timing) are outputs of a run too.
+    if (c.metadata && typeof c.metadata === "object" && "execution" in c.metadata) problems.push(`cell ${i}: has run timestamps (metadata.execution)`);
   });
+  // Saved widget state is the outputs' state.
+  if (nb.metadata && "widgets" in nb.metadata) problems.push("notebook metadata holds saved widget state (metadata.widgets)");
   return problems;
 }
 
