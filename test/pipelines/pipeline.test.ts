@@ -154,7 +154,7 @@ test("plotMetrics spec: bubble area ∝ size, current run solid, x range set by 
   assert.equal(histogram([0, 0.5, 1, 1], { bins: 2 }).data[0].y!.join(), "1,3");
   assert.equal(lineChart([{ name: "T=1", x: [0, 1], y: [1, 2] }]).data[0].mode, "lines+markers");
   assert.throws(() => contour([0, 1], [0], [[1]]), /z must be 1 rows of 2 values/);
-  assert.match(perfMetricsMarkdown(perf), /\| Distillation \| 10.00 \| 5.00 ± 0.50 \| 82.00% \| 0.50x \| 2.00x \|/);
+  assert.match(perfMetricsMarkdown(perf), /\| Distillation \| 10.00 \| 5.00 ± 0.50 \| 82.00% \| 2.00x \| 2.00x \|/);
   // Axes leave room for the largest bubble at either end, even when one row is far from the others.
   const wide = { ...perf, "Far model": { sizeMb: 20, timeAvgMs: 40, timeStdMs: 1, accuracy: 0.12 } };
   const wf = plotMetrics(wide, "Far model");
