@@ -1,11 +1,15 @@
+import { seriesStyle } from "../plotting/figure";
 import type { Figure, Trace } from "../plotting/figure";
 import type { PerfMetrics } from "./performanceBenchmark";
 
 /**
  * The chapter's `plot_metrics`: accuracy (%) against average latency (ms),
  * bubble area proportional to model size (MB), the current optimisation
- * drawn solid and the others as open circles; the x range is set by the
- * slowest model.
+ * drawn solid and the others open; every row its own colour (and, past
+ * twenty rows, marker: {@link seriesStyle}); the x range is set by the
+ * slowest model. The layout's height and margins are fixed and the axes are
+ * padded so the largest bubble fits whole in a plot area as small as
+ * {@link PLOT_METRICS_MIN_AREA} (the narrowest the frontends give it) and in the static chart.
  *
  * @example showFigure(plotMetrics(perfMetrics, "Distillation"));
  */
@@ -16,24 +20,30 @@ export function plotMetrics(perfMetrics: PerfMetrics, currentOptimType: string):
   const maxSize = Math.max(...entries.map(([, m]) => m.sizeMb));
   // Area sizing: the largest model gets a BUBBLE_PX-wide bubble.
   const sizeref = maxSize / BUBBLE_PX ** 2;
-  const data: Trace[] = entries.map(([name, m]) => ({
-    type: "scatter",
-    mode: "markers",
-    name,
-    x: [m.timeAvgMs],
-    y: [m.accuracy * 100],
-    text: [`${name}: ${m.sizeMb.toFixed(1)} MB`],
-    marker: { size: [m.sizeMb], sizemode: "area", sizeref, symbol: name === currentOptimType ? "circle" : "circle-open", line: { width: 2 } },
-    opacity: name === currentOptimType ? 0.8 : 0.5,
-  }));
+  const data: Trace[] = entries.map(([name, m], i) => {
+    const { color, symbol } = seriesStyle(i);
+    return {
+      type: "scatter",
+      mode: "markers",
+      name,
+      x: [m.timeAvgMs],
+      y: [m.accuracy * 100],
+      text: [`${name}: ${m.sizeMb.toFixed(1)} MB`],
+      marker: { size: [m.sizeMb], sizemode: "area", sizeref, symbol: name === currentOptimType ? symbol : `${symbol}-open`, color, line: { width: 2, color } },
+      opacity: name === currentOptimType ? 0.8 : 0.5,
+    };
+  });
   const accs = entries.map(([, m]) => m.accuracy * 100);
   const times = entries.map(([, m]) => m.timeAvgMs);
   return {
     data,
     layout: {
       title: { text: `Accuracy vs latency (current: ${currentOptimType})` },
-      xaxis: { title: { text: "Average latency (ms)" }, range: paddedRange(Math.min(...times), Math.max(...times), PLOT_AREA.width, { from: 0 }) },
-      yaxis: { title: { text: "Accuracy (%)" }, range: paddedRange(Math.min(...accs), Math.max(...accs), PLOT_AREA.height) },
+      xaxis: { title: { text: "Average latency (ms)" }, range: paddedRange(Math.min(...times), Math.max(...times), PLOT_METRICS_MIN_AREA.width, { from: 0 }) },
+      yaxis: { title: { text: "Accuracy (%)" }, range: paddedRange(Math.min(...accs), Math.max(...accs), PLOT_METRICS_MIN_AREA.height) },
+      // Fixed height and margins: the plot area is height − t − b tall (the legend sits to the right, taking width only).
+      height: PLOT_METRICS_MIN_AREA.height + MARGIN.t + MARGIN.b,
+      margin: { ...MARGIN },
       legend: { itemsizing: "constant" },
       template: "plotly_white",
     },
@@ -42,8 +52,18 @@ export function plotMetrics(perfMetrics: PerfMetrics, currentOptimType: string):
 
 /** Diameter in pixels of the largest model's bubble. */
 const BUBBLE_PX = 60;
-/** The smallest plotting area the chart is drawn in (the static SVG's, 780x440 with its legend margin). */
-const PLOT_AREA = { width: 480, height: 330 };
+/** The interactive chart's margins (px). */
+const MARGIN = { l: 70, r: 20, t: 60, b: 60 };
+/**
+ * The smallest plot area (px) the accuracy-vs-latency chart is drawn in: its
+ * height is fixed by the layout (height − margins); 360 px is the narrowest
+ * plot width a notebook cell leaves beside the legend (the browsers' was
+ * about 696, the static SVG's is 480 × 330). Bubbles fit whole at this size,
+ * so they fit at any larger one.
+ *
+ * @example plotMetrics(perf, "Distillation").layout.height; // PLOT_METRICS_MIN_AREA.height + 120
+ */
+export const PLOT_METRICS_MIN_AREA = { width: 360, height: 300 } as const;
 
 /**
  * An axis range around [lo, hi] wide enough that a bubble of the largest
