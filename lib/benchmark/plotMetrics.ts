@@ -68,13 +68,20 @@ export const PLOT_METRICS_MIN_AREA = { width: 360, height: 300 } as const;
 /**
  * An axis range around [lo, hi] wide enough that a bubble of the largest
  * size centred at either end stays inside the frame: with r the bubble
- * radius and L the axis length in pixels, a pad p satisfies r/L·(span + 2p) ≤ p.
- * `from` pins the lower end (the latency axis starts at 0) unless a bubble needs more room.
+ * radius (and its line) and L the axis length in pixels, an end at distance
+ * p (data units) from the range's end over a range of width R sits r px
+ * inside when p·L/R ≥ r. `from` pins the lower end (the latency axis starts
+ * at 0) unless a bubble needs more room; then only the upper pad grows.
  */
 function paddedRange(lo: number, hi: number, lengthPx: number, options: { from?: number } = {}): [number, number] {
   const span = Math.max(hi - lo, Math.abs(hi) * 0.02, 1e-9);
   const r = BUBBLE_PX / 2 + 4; // plus the marker line and a margin
+  if (lengthPx <= 2 * r) throw new Error(`plotMetrics: a ${lengthPx} px axis cannot hold a ${2 * r} px bubble`);
   const pad = (r * span) / (lengthPx - 2 * r);
-  const low = options.from !== undefined ? Math.min(options.from, lo - pad) : lo - pad;
-  return [low, hi + pad];
+  if (options.from !== undefined && options.from <= lo - pad) {
+    // Lower end pinned: pad_hi · L / (hi + pad_hi − from) ≥ r.
+    const padHi = (r * (hi - options.from)) / (lengthPx - r);
+    return [options.from, hi + padHi];
+  }
+  return [lo - pad, hi + pad];
 }
