@@ -475,15 +475,21 @@ export function writePlotlyAsset(dir: string): string {
  * page, else (2) the copy the notebook server serves at
  * `<base>/files/<notebook folder>/workbook-assets/plotly-<version>.min.js`
  * (through require.js where the classic Notebook has it, else a `<script src>`),
- * and calls `window.__workbookPlotly(callback)` callbacks when it is there.
- * If it never loads, the static image stays. `notebookPath` (the notebook's
- * path under the server root, e.g. from the kernel's JPY_SESSION_NAME) is a
- * hint used when the page does not say (the classic Notebook's
- * `data-notebook-path`, JupyterLab's and Notebook 7's URL).
+ * then (3) at `<base>/files/<folder>/workbook-assets/…` for each of
+ * `assetFolders` (folders under the server root: the kernel's own working
+ * folder, for an executed copy saved elsewhere), and calls the
+ * `window.__workbookPlotly(callback)` callbacks when it is there. If none
+ * loads, the static image stays. `notebookPath` (the notebook's path under
+ * the server root, e.g. the kernel's JPY_SESSION_NAME) is used when the page
+ * does not say (the classic Notebook's `data-notebook-path`, JupyterLab's and
+ * Notebook 7's URL).
  *
- * @example html = plotlyLoaderScript("notebooks/03_hyperparameter_search.ipynb") + chartHtml;
+ * @example html = plotlyLoaderScript({ notebookPath: "notebooks/03_hyperparameter_search.ipynb" }) + chartHtml;
  */
-export function plotlyLoaderScript(notebookPath?: string): string {
+export function plotlyLoaderScript(options: { notebookPath?: string; assetFolders?: string[] } = {}): string {
+  const unknown = Object.keys(options).filter((k) => !["notebookPath", "assetFolders"].includes(k));
+  if (unknown.length) throw new Error(`plotlyLoaderScript: unknown option(s) ${unknown.join(", ")} (notebookPath, assetFolders)`);
+  const folders = (options.assetFolders ?? []).map((f) => f.replace(/\\/g, "/").replace(/^\.?\/+|\/+$/g, "")).map((f) => (f && f !== "." ? `${f}/` : ""));
   const js = `(function () {
   if (window.__workbookPlotly) return;
   var waiting = [], state = "loading";
@@ -494,17 +500,25 @@ export function plotlyLoaderScript(notebookPath?: string): string {
   var base = body.getAttribute("data-base-url"), nb = body.getAttribute("data-notebook-path");
   var m = /^(.*?\\/)(?:lab\\/tree|doc\\/tree|notebooks|tree|edit|voila\\/render)\\/(.*\\.ipynb)/.exec(decodeURI(window.location.pathname));
   if (base === null) { try { base = JSON.parse(document.getElementById("jupyter-config-data").textContent).baseUrl; } catch (e) { base = m ? m[1] : "/"; } }
-  if (!nb) nb = m ? m[2] : ${JSON.stringify(notebookPath ?? "")};
-  var dir = nb.indexOf("/") >= 0 ? nb.slice(0, nb.lastIndexOf("/") + 1) : "";
-  var url = base.replace(/\\/?$/, "/") + "files/" + encodeURI(dir) + ${JSON.stringify(`${PLOTLY_ASSET_DIR}/${plotlyAssetName()}`)};
-  if (typeof window.requirejs === "function" && typeof window.define === "function" && window.define.amd) {
-    window.requirejs.config({ paths: { "workbook-plotly": url.replace(/\\.js$/, "") } });
-    window.requirejs(["workbook-plotly"], function (P) { window.Plotly = window.Plotly || P; done(!!window.Plotly); }, function () { done(false); });
-  } else {
-    var s = document.createElement("script");
-    s.src = url; s.onload = function () { done(!!window.Plotly); }; s.onerror = function () { done(false); };
-    document.head.appendChild(s);
+  if (!nb) nb = m ? m[2] : ${JSON.stringify(options.notebookPath ?? "")};
+  var dirs = [nb.indexOf("/") >= 0 ? nb.slice(0, nb.lastIndexOf("/") + 1) : ""].concat(${JSON.stringify(folders)});
+  var amd = typeof window.requirejs === "function" && typeof window.define === "function" && window.define.amd;
+  function attempt(k) {
+    if (k >= dirs.length) return done(false);
+    if (dirs.indexOf(dirs[k]) < k) return attempt(k + 1);
+    var url = base.replace(/\\/?$/, "/") + "files/" + encodeURI(dirs[k]) + ${JSON.stringify(`${PLOTLY_ASSET_DIR}/${plotlyAssetName()}`)};
+    if (amd) {
+      var name = "workbook-plotly-" + k, paths = {};
+      paths[name] = url.replace(/\\.js$/, "");
+      window.requirejs.config({ paths: paths });
+      window.requirejs([name], function (P) { window.Plotly = window.Plotly || P; if (window.Plotly) done(true); else attempt(k + 1); }, function () { attempt(k + 1); });
+    } else {
+      var s = document.createElement("script");
+      s.src = url; s.onload = function () { if (window.Plotly) done(true); else attempt(k + 1); }; s.onerror = function () { attempt(k + 1); };
+      document.head.appendChild(s);
+    }
   }
+  attempt(0);
 })();`;
   return `<script type="text/javascript">${scriptSafe(js)}</script>`;
 }
@@ -526,9 +540,9 @@ function staticImg(fig: Figure): string {
  *
  * @example display.html(figureHtml(fig));
  */
-export function figureHtml(fig: Figure, options: { includePlotlyJs?: boolean; divId?: string; notebookPath?: string } = {}): string {
-  const unknown = Object.keys(options).filter((k) => !["includePlotlyJs", "divId", "notebookPath"].includes(k));
-  if (unknown.length) throw new Error(`figureHtml: unknown option(s) ${unknown.join(", ")} (includePlotlyJs, divId, notebookPath)`);
+export function figureHtml(fig: Figure, options: { includePlotlyJs?: boolean; divId?: string; notebookPath?: string; assetFolders?: string[] } = {}): string {
+  const unknown = Object.keys(options).filter((k) => !["includePlotlyJs", "divId", "notebookPath", "assetFolders"].includes(k));
+  if (unknown.length) throw new Error(`figureHtml: unknown option(s) ${unknown.join(", ")} (includePlotlyJs, divId, notebookPath, assetFolders)`);
   const id = options.divId ?? `workbook-figure-${process.pid}-${Date.now().toString(36)}-${figureCounter++}`;
   const layout = { height: 440, ...fig.layout };
   const draw = `(function () {
@@ -541,7 +555,7 @@ export function figureHtml(fig: Figure, options: { includePlotlyJs?: boolean; di
   }
   if (window.Plotly) draw(); else if (window.__workbookPlotly) window.__workbookPlotly(draw);
 })();`;
-  const loader = options.includePlotlyJs ? plotlyLoaderHtml() : plotlyLoaderScript(options.notebookPath);
+  const loader = options.includePlotlyJs ? plotlyLoaderHtml() : plotlyLoaderScript({ notebookPath: options.notebookPath, assetFolders: options.assetFolders });
   return `${loader}<div id="${id}" class="workbook-figure">${staticImg(fig)}</div>\n<script type="text/javascript">${scriptSafe(draw)}</script>`;
 }
 
@@ -625,9 +639,9 @@ function compact(v: unknown): unknown {
  *
  * @example Object.keys(mimeBundle(fig)); // ["application/vnd.plotly.v1+json", "text/html", "image/png"]
  */
-export function mimeBundle(fig: Figure, options: { notebookPath?: string } = {}): Record<string, unknown> {
-  const unknown = Object.keys(options).filter((k) => k !== "notebookPath");
-  if (unknown.length) throw new Error(`mimeBundle: unknown option(s) ${unknown.join(", ")} (notebookPath)`);
+export function mimeBundle(fig: Figure, options: { notebookPath?: string; assetFolders?: string[] } = {}): Record<string, unknown> {
+  const unknown = Object.keys(options).filter((k) => !["notebookPath", "assetFolders"].includes(k));
+  if (unknown.length) throw new Error(`mimeBundle: unknown option(s) ${unknown.join(", ")} (notebookPath, assetFolders)`);
   const small = compact(fig) as Figure;
   return { [PLOTLY_MIME]: small, "text/html": figureHtml(small, options), "image/png": figureToPng(small, { scale: 1 }).toString("base64") };
 }
@@ -667,7 +681,11 @@ export function displayBundle(fig: Figure): boolean {
   } catch (e) {
     log.warn(`showFigure: could not write plotly.js beside the notebook (${(e as Error).message}); the chart shows as a static image where plotly.js is not already loaded`);
   }
-  const bundle = mimeBundle(fig, { notebookPath: process.env.JPY_SESSION_NAME });
+  // The kernel's folder relative to the project root (lib/plotting or dist/plotting sit two levels below it):
+  // where an executed copy saved elsewhere in the project finds plotly.js when the server serves the project.
+  const rel = path.relative(path.resolve(__dirname, "..", ".."), process.cwd());
+  const assetFolders = rel.startsWith("..") || path.isAbsolute(rel) ? [] : [rel.split(path.sep).join("/")];
+  const bundle = mimeBundle(fig, { notebookPath: process.env.JPY_SESSION_NAME, assetFolders });
   jupyter.lastWriteDisplayData({ data: bundle, metadata: {}, transient: {} }, false);
   return true;
 }

@@ -68,7 +68,7 @@ test("the notebook HTML: a loader, a data-URI image fallback in the chart's own 
   assert.notEqual(b.match(/<div id="([^"]+)"/)![1], "fig-a", "each chart draws into its own div");
   assert.ok(!a.includes("window.Plotly=") && a.length < 20_000, "no plotly.js unless asked");
   assert.ok(figureHtml(fig, { includePlotlyJs: true }).startsWith(plotlyLoaderHtml()));
-  assert.throws(() => figureHtml(fig, { bogus: 1 } as any), { message: "figureHtml: unknown option(s) bogus (includePlotlyJs, divId, notebookPath)" });
+  assert.throws(() => figureHtml(fig, { bogus: 1 } as any), { message: "figureHtml: unknown option(s) bogus (includePlotlyJs, divId, notebookPath, assetFolders)" });
   assert.ok(plotlyLoaderHtml().startsWith('<script type="text/javascript">(function (define, module, exports) {'), "require.js's define is shadowed");
   assert.ok(plotlyLoaderHtml().endsWith("}).call(window, undefined, undefined, undefined);</script>"));
   assert.ok(plotlyJs().length < fs.statSync(require.resolve("plotly.js-dist")).size / 2, "minified");
@@ -81,52 +81,57 @@ test("every display bundle: plotly JSON (JupyterLab), HTML with the loader, and 
     const bundle = mimeBundle(fig, { notebookPath: "notebooks/03.ipynb" });
     assert.deepEqual(Object.keys(bundle), [PLOTLY_MIME, "text/html", "image/png"]);
     assert.deepEqual((bundle[PLOTLY_MIME] as Figure).data[0].y, [3, 4.1235], "numbers rounded to 5 digits");
-    assert.ok((bundle["text/html"] as string).startsWith(plotlyLoaderScript("notebooks/03.ipynb")), `bundle ${k} loads plotly.js itself`);
+    assert.ok((bundle["text/html"] as string).startsWith(plotlyLoaderScript({ notebookPath: "notebooks/03.ipynb" })), `bundle ${k} loads plotly.js itself`);
     assert.deepEqual(Buffer.from(bundle["image/png"] as string, "base64"), figureToPng(bundle[PLOTLY_MIME] as Figure, { scale: 1 }));
   }
-  assert.throws(() => mimeBundle(fig, { includePlotlyJs: true } as any), { message: "mimeBundle: unknown option(s) includePlotlyJs (notebookPath)" });
+  assert.throws(() => mimeBundle(fig, { includePlotlyJs: true } as any), { message: "mimeBundle: unknown option(s) includePlotlyJs (notebookPath, assetFolders)" });
 });
 
-test("the loader resolves window.Plotly once per page: from the page, else from /files/<notebook folder>/workbook-assets via require.js or a script tag, else leaves the image", () => {
+test("the loader resolves window.Plotly once per page: from the page, else from /files/<notebook folder>/workbook-assets via require.js or a script tag, then the kernel's folder, else leaves the image", () => {
   const vm = require("node:vm") as typeof import("node:vm");
-  const js = plotlyLoaderScript("hint/nb.ipynb").replace(/^<script type="text\/javascript">/, "").replace(/<\/script>$/, "");
-  const run = (opts: { plotly?: boolean; body?: Record<string, string>; path?: string; requirejs?: boolean; load?: boolean }) => {
-    const appended: any[] = [];
-    const required: any[] = [];
+  const js = plotlyLoaderScript({ notebookPath: "hint/nb.ipynb", assetFolders: ["notebooks"] }).replace(/^<script type="text\/javascript">/, "").replace(/<\/script>$/, "");
+  const asset = `${PLOTLY_ASSET_DIR}/${plotlyAssetName()}`;
+  const run = (opts: { plotly?: boolean; body?: Record<string, string>; path?: string; requirejs?: boolean; serves?: string[] }) => {
+    const tried: string[] = [];
     const window: any = { location: { pathname: opts.path ?? "/" } };
     if (opts.plotly) window.Plotly = {};
+    const serves = (url: string) => (opts.serves ?? []).includes(url);
     if (opts.requirejs) {
-      let paths: any = {};
+      const paths: any = {};
       window.requirejs = Object.assign((mods: string[], ok: (p: unknown) => void, fail: () => void) => {
-        required.push(paths[mods[0]]);
-        if (opts.load) ok({ newPlot() {} });
+        const url = `${paths[mods[0]]}.js`;
+        tried.push(url);
+        if (serves(url)) ok({ newPlot() {} });
         else fail();
-      }, { config: (c: any) => (paths = c.paths) });
+      }, { config: (c: any) => Object.assign(paths, c.paths) });
       window.define = Object.assign(() => {}, { amd: {} });
     }
     const document = {
       body: { getAttribute: (k: string) => opts.body?.[k] ?? null },
       getElementById: () => null,
       createElement: () => ({}),
-      head: { appendChild: (s: any) => { appended.push(s); if (opts.load) window.Plotly = {}; (opts.load ? s.onload : s.onerror)(); } },
+      head: { appendChild: (s: any) => { tried.push(s.src); if (serves(s.src)) { window.Plotly = {}; s.onload(); } else s.onerror(); } },
     };
     const ctx = vm.createContext({ window, document, decodeURI, encodeURI, JSON });
     vm.runInContext(js, ctx);
     vm.runInContext(js, ctx); // a second chart's loader does nothing new
     const results: boolean[] = [];
     window.__workbookPlotly((ok: boolean) => results.push(ok));
-    return { appended, required, results, window };
+    return { tried, results, window };
   };
-  const asset = `${PLOTLY_ASSET_DIR}/${plotlyAssetName()}`;
   let r = run({ plotly: true });
-  assert.deepEqual([r.appended.length, r.required.length, r.results], [0, 0, [true]], "plotly.js already on the page");
-  r = run({ body: { "data-base-url": "/base/", "data-notebook-path": "notebooks/03.ipynb" }, requirejs: true, load: true });
-  assert.deepEqual([r.required, r.results, r.appended.length], [[`/base/files/notebooks/${asset.replace(/\.js$/, "")}`], [true], 0], "classic Notebook: through require.js");
-  r = run({ path: "/lab/tree/notebooks/03.ipynb", load: true });
-  assert.deepEqual([r.appended.map((s) => s.src), r.results], [[`/files/notebooks/${asset}`], [true]], "JupyterLab / Notebook 7 URL: a script tag");
-  r = run({ path: "/somewhere", load: false });
-  assert.deepEqual([r.appended.map((s) => s.src), r.results], [[`/files/hint/${asset}`], [false]], "the kernel's hint; a failed load leaves the image");
+  assert.deepEqual([r.tried, r.results], [[], [true]], "plotly.js already on the page");
+  r = run({ body: { "data-base-url": "/base/", "data-notebook-path": "nbs/03.ipynb" }, requirejs: true, serves: [`/base/files/nbs/${asset}`] });
+  assert.deepEqual([r.tried, r.results, !!r.window.Plotly], [[`/base/files/nbs/${asset}`], [true], true], "classic Notebook: through require.js");
+  r = run({ path: "/lab/tree/outputs/notebooks/03.ipynb", serves: [`/files/notebooks/${asset}`] });
+  assert.deepEqual([r.tried, r.results], [[`/files/outputs/notebooks/${asset}`, `/files/notebooks/${asset}`], [true]], "JupyterLab URL: a script tag; an executed copy elsewhere falls back to the kernel's folder");
+  r = run({ path: "/lab/tree/outputs/notebooks/03.ipynb", requirejs: true, serves: [`/files/notebooks/${asset}`] });
+  assert.deepEqual([r.tried, r.results], [[`/files/outputs/notebooks/${asset}`, `/files/notebooks/${asset}`], [true]], "require.js: the next folder after a failure");
+  r = run({ path: "/somewhere" });
+  assert.deepEqual([r.tried, r.results], [[`/files/hint/${asset}`, `/files/notebooks/${asset}`], [false]], "the kernel's hint; when nothing loads the image stays");
+  assert.throws(() => plotlyLoaderScript({ notebook: "x" } as any), { message: "plotlyLoaderScript: unknown option(s) notebook (notebookPath, assetFolders)" });
 });
+
 test("showFigure in a tslab kernel: one bundle per chart, each loading plotly.js itself (re-running the first cell loses nothing); plotly.js written beside the notebook once", { timeout: 120_000 }, async () => {
   setupNotebooks({ quiet: true });
   fs.mkdirSync(path.join(ROOT, "outputs"), { recursive: true });
@@ -145,6 +150,7 @@ test("showFigure in a tslab kernel: one bundle per chart, each loading plotly.js
     const h: string = out.data["text/html"];
     assert.ok(h.includes("window.__workbookPlotly") && h.length < 30_000, "each chart carries the small loader, not plotly.js");
     assert.ok(h.includes('src="data:image/svg+xml;base64,'), "each keeps its image fallback");
+    assert.ok(h.includes(JSON.stringify([`${path.relative(ROOT, dir)}/`])), "the kernel's folder, relative to the project, as the second place to look");
     assert.ok(Buffer.from(out.data["image/png"], "base64").subarray(1, 4).toString() === "PNG", "and a PNG");
   }
   const asset = path.join(dir, PLOTLY_ASSET_DIR, plotlyAssetName());
