@@ -18,8 +18,9 @@ export function plotMetrics(perfMetrics: PerfMetrics, currentOptimType: string):
   if (entries.length === 0) throw new Error("plotMetrics: perfMetrics is empty");
   if (!(currentOptimType in perfMetrics)) throw new Error(`plotMetrics: "${currentOptimType}" is not in perfMetrics (${entries.map(([k]) => k).join(", ")})`);
   const maxSize = Math.max(...entries.map(([, m]) => m.sizeMb));
-  // Area sizing: the largest model gets a BUBBLE_PX-wide bubble.
-  const sizeref = maxSize / BUBBLE_PX ** 2;
+  // Area sizing: the largest model gets a BUBBLE_PX-wide bubble. plotly draws a radius of
+  // sqrt(size / (2 · sizeref)), so a diameter of sqrt(2 · size / sizeref): its documented sizeref is 2 · max / d².
+  const sizeref = (2 * maxSize) / BUBBLE_PX ** 2;
   const data: Trace[] = entries.map(([name, m], i) => {
     const { color, symbol } = seriesStyle(i);
     return {

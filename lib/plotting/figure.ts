@@ -365,8 +365,8 @@ export function figureToSvg(fig: Figure, width = 780, height = 440): string {
           const [s0, s1] = shades ? [Math.min(...shades), Math.max(...shades)] : [0, 1];
           x.forEach((v, i) => {
             if (!ok(i)) return;
-            // plotly "area" sizing: diameter = sqrt(size / sizeref)
-            const d = t.marker?.sizemode === "area" ? Math.sqrt(sizes[i] / sizeref) : sizes[i];
+            // plotly's "area" sizing: radius sqrt(size / (2 · sizeref)), so diameter sqrt(2 · size / sizeref)
+            const d = t.marker?.sizemode === "area" ? Math.sqrt((2 * sizes[i]) / sizeref) : sizes[i];
             const fill = shades ? colorAt(t.marker?.colorscale ?? "Blues", 0.25 + (0.75 * (shades[i] - s0)) / (s1 - s0 || 1)) : color;
             out.push(markerSvg(symbol, sx(v), sy(y[i]), d, `fill="${open ? "none" : fill}" fill-opacity="${t.opacity ?? 0.6}" stroke="${shades ? "#555" : color}" stroke-width="${shades ? 0.5 : 2}"`));
           });

@@ -161,7 +161,7 @@ test("plotMetrics spec: bubble area ∝ size, current run solid, x range set by 
   const [x0, x1] = wf.layout.xaxis.range;
   const [y0, y1] = wf.layout.yaxis.range;
   for (const t of wf.data) {
-    const r = Math.sqrt(((t.marker as any).size[0]) / (t.marker as any).sizeref) / 2;
+    const r = Math.sqrt((2 * (t.marker as any).size[0]) / (t.marker as any).sizeref) / 2; // plotly's area sizing
     const [w, h] = [PLOT_METRICS_MIN_AREA.width, PLOT_METRICS_MIN_AREA.height];
     const px = (((t.x as number[])[0] - x0) / (x1 - x0)) * w;
     const py = (((t.y as number[])[0] - y0) / (y1 - y0)) * h;

@@ -37,13 +37,19 @@ test("the largest bubble fits whole in the smallest plot area the frontends use,
     const fig = plotMetrics(perf as any, Object.keys(perf)[0]);
     const { height, margin } = fig.layout;
     assert.equal(height - margin.t - margin.b, PLOT_METRICS_MIN_AREA.height, "the plot height is fixed by the layout");
+    // The static chart sizes bubbles as plotly does (its ms2mrc: radius = sqrt(size / (2 · sizeref))), 30 px for the largest.
+    const big = fig.data.reduce((a, b) => ((a.marker as any).size[0] >= (b.marker as any).size[0] ? a : b));
+    const plotlyRadius = Math.sqrt((big.marker as any).size[0] / (2 * (big.marker as any).sizeref));
+    assert.ok(Math.abs(plotlyRadius - 30) < 1e-6, `largest bubble radius ${plotlyRadius}`);
+    const radii = [...figureToSvg(fig).matchAll(/<circle cx="[^"]+" cy="[^"]+" r="([\d.]+)" fill="[^"]+" fill-opacity/g)].map((m) => Number(m[1]));
+    assert.ok(Math.abs(Math.max(...radii) - plotlyRadius) < 1e-6, `static radius ${Math.max(...radii)} vs plotly's ${plotlyRadius}`);
     const [x0, x1] = fig.layout.xaxis.range;
     const [y0, y1] = fig.layout.yaxis.range;
     // The interactive chart at its smallest plot area, and the static SVG's (780×440: 480×330).
     for (const [w, h] of [[PLOT_METRICS_MIN_AREA.width, PLOT_METRICS_MIN_AREA.height], [480, 330], [696, 300]]) {
       for (const t of fig.data) {
         const m = t.marker as any;
-        const r = Math.sqrt(m.size[0] / m.sizeref) / 2 + m.line.width / 2;
+        const r = Math.sqrt((2 * m.size[0]) / m.sizeref) / 2 + m.line.width / 2; // plotly's area sizing: radius sqrt(size / (2 sizeref))
         const px = (((t.x as number[])[0] - x0) / (x1 - x0)) * w;
         const py = (((t.y as number[])[0] - y0) / (y1 - y0)) * h;
         assert.ok(px >= r && px <= w - r && py >= r && py <= h - r, `${t.name} at (${px.toFixed(0)}, ${py.toFixed(0)}) of ${w}×${h} px, radius ${r.toFixed(0)}`);
