@@ -8,19 +8,21 @@ import { saveFigure } from "../plotting/figure";
 import { writeFileAtomic, writeJsonAtomic } from "../utils/fs";
 
 /**
- * The perf_metrics table as Markdown, one row per optimisation, in the order measured.
+ * The perf_metrics table as Markdown, one row per optimisation, in the order measured;
+ * the ratio columns read as the notebooks word them, against the first row (the
+ * baseline): "x smaller" is baseline size ÷ size, "x faster" baseline latency ÷ latency.
  *
  * @example
  * perfMetricsMarkdown(loadPerfMetrics());
- * // "| Optimisation | Size (MB) | Latency (ms) | Accuracy | Size vs first | Speed-up vs first |\n|---|…" then one row per saved optimisation
+ * // "| Optimisation | Size (MB) | Latency (ms) | Accuracy | x smaller | x faster |\n|---|…" then one row per saved optimisation
  */
 export function perfMetricsMarkdown(perf: PerfMetrics): string {
   const rows = Object.entries(perf);
   const base = rows[0]?.[1];
   const lines = [
-    "| Optimisation | Size (MB) | Latency (ms) | Accuracy | Size vs first | Speed-up vs first |",
+    "| Optimisation | Size (MB) | Latency (ms) | Accuracy | x smaller | x faster |",
     "|---|---:|---:|---:|---:|---:|",
-    ...rows.map(([name, m]) => `| ${name} | ${m.sizeMb.toFixed(2)} | ${m.timeAvgMs.toFixed(2)} ± ${m.timeStdMs.toFixed(2)} | ${(m.accuracy * 100).toFixed(2)}% | ${(m.sizeMb / base.sizeMb).toFixed(2)}x | ${(base.timeAvgMs / m.timeAvgMs).toFixed(2)}x |`),
+    ...rows.map(([name, m]) => `| ${name} | ${m.sizeMb.toFixed(2)} | ${m.timeAvgMs.toFixed(2)} ± ${m.timeStdMs.toFixed(2)} | ${(m.accuracy * 100).toFixed(2)}% | ${(base.sizeMb / m.sizeMb).toFixed(2)}x | ${(base.timeAvgMs / m.timeAvgMs).toFixed(2)}x |`),
   ];
   return lines.join("\n") + "\n";
 }

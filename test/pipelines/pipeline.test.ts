@@ -8,7 +8,7 @@ import { BertTokenizer } from "../../lib/tokenizers";
 import { TextClassificationPipeline, pipeline, tuneOosThreshold } from "../../lib/pipelines";
 import { PerformanceBenchmark, meanStd, BenchmarkablePipeline, loadPerfMetrics, savePerfMetrics } from "../../lib/benchmark";
 import { ClassLabel, Dataset } from "../../lib/data";
-import { plotMetrics } from "../../lib/benchmark/plotMetrics";
+import { plotMetrics, PLOT_METRICS_MIN_AREA } from "../../lib/benchmark/plotMetrics";
 import { histogram, lineChart, contour, figureToSvg, findChromium, mimeBundle, PLOTLY_MIME } from "../../lib/plotting";
 import { perfMetricsMarkdown, writeReport } from "../../lib/workbook/report";
 
@@ -150,21 +150,22 @@ test("plotMetrics spec: bubble area ∝ size, current run solid, x range set by 
   const svg = figureToSvg(fig);
   assert.match(svg, /^<svg/);
   assert.equal((svg.match(/<circle cx/g) ?? []).length, 2 + 2); // two bubbles, two legend dots
-  assert.deepEqual(Object.keys(mimeBundle(fig)), [PLOTLY_MIME, "text/html"]);
+  assert.deepEqual(Object.keys(mimeBundle(fig)), [PLOTLY_MIME, "text/html", "image/png"]);
   assert.equal(histogram([0, 0.5, 1, 1], { bins: 2 }).data[0].y!.join(), "1,3");
   assert.equal(lineChart([{ name: "T=1", x: [0, 1], y: [1, 2] }]).data[0].mode, "lines+markers");
   assert.throws(() => contour([0, 1], [0], [[1]]), /z must be 1 rows of 2 values/);
-  assert.match(perfMetricsMarkdown(perf), /\| Distillation \| 10.00 \| 5.00 ± 0.50 \| 82.00% \| 0.50x \| 2.00x \|/);
+  assert.match(perfMetricsMarkdown(perf), /\| Distillation \| 10.00 \| 5.00 ± 0.50 \| 82.00% \| 2.00x \| 2.00x \|/);
   // Axes leave room for the largest bubble at either end, even when one row is far from the others.
   const wide = { ...perf, "Far model": { sizeMb: 20, timeAvgMs: 40, timeStdMs: 1, accuracy: 0.12 } };
   const wf = plotMetrics(wide, "Far model");
   const [x0, x1] = wf.layout.xaxis.range;
   const [y0, y1] = wf.layout.yaxis.range;
   for (const t of wf.data) {
-    const r = Math.sqrt(((t.marker as any).size[0]) / (t.marker as any).sizeref) / 2;
-    const px = (((t.x as number[])[0] - x0) / (x1 - x0)) * 480;
-    const py = (((t.y as number[])[0] - y0) / (y1 - y0)) * 330;
-    assert.ok(px >= r && px <= 480 - r && py >= r && py <= 330 - r, `${t.name} at (${px.toFixed(0)}, ${py.toFixed(0)}) px, radius ${r.toFixed(0)}`);
+    const r = Math.sqrt((2 * (t.marker as any).size[0]) / (t.marker as any).sizeref) / 2; // plotly's area sizing
+    const [w, h] = [PLOT_METRICS_MIN_AREA.width, PLOT_METRICS_MIN_AREA.height];
+    const px = (((t.x as number[])[0] - x0) / (x1 - x0)) * w;
+    const py = (((t.y as number[])[0] - y0) / (y1 - y0)) * h;
+    assert.ok(px >= r && px <= w - r && py >= r && py <= h - r, `${t.name} at (${px.toFixed(0)}, ${py.toFixed(0)}) px, radius ${r.toFixed(0)}`);
   }
   const dir = tmpDir();
   const demos = { "KD hooks (demo)": { sizeMb: 13, timeAvgMs: 4, timeStdMs: 0.1, accuracy: 0.15 } };
@@ -179,10 +180,10 @@ test("plotMetrics spec: bubble area ∝ size, current run solid, x range set by 
   // Demonstrations get a table of their own and stay off the chart.
   assert.ok(md.slice(md.indexOf("## Demonstrations")).some((l) => l.startsWith("| KD hooks (demo) | 13.00 |")), md.join("\n"));
   assert.deepEqual(table, [
-    "| Optimisation | Size (MB) | Latency (ms) | Accuracy | Size vs first | Speed-up vs first |",
+    "| Optimisation | Size (MB) | Latency (ms) | Accuracy | x smaller | x faster |",
     "|---|---:|---:|---:|---:|---:|",
     "| BERT baseline | 20.00 | 10.00 ± 1.00 | 80.00% | 1.00x | 1.00x |",
-    "| Distillation | 10.00 | 5.00 ± 0.50 | 82.00% | 0.50x | 2.00x |",
+    "| Distillation | 10.00 | 5.00 ± 0.50 | 82.00% | 2.00x | 2.00x |",
   ]);
   assert.ok(md.includes("![accuracy vs latency](perf_metrics.png)"));
   // The chart: the traces handed to Plotly.newPlot are plotMetrics' for the last row measured.

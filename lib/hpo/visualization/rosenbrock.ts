@@ -5,13 +5,16 @@ import { rosenbrock } from "../rosenbrock";
 /**
  * The Rosenbrock function over [-2, 2]² as filled contours of log10 f (so
  * the levels are log-spaced and the flat valley shows), its minimum (1, 1)
- * marked, and optionally a study's trials and best point drawn on it.
+ * marked, and optionally a study's trials and best point drawn on it. The
+ * grid is 61×61 by default (plotly interpolates the contours; a denser grid only
+ * makes the notebook bigger).
  *
  * @example
  * showFigure(plotRosenbrockContour({ study }));
  */
 export function plotRosenbrockContour(options: { study?: StudyView; gridSize?: number } = {}): Figure {
-  const n = options.gridSize ?? 121;
+  const n = options.gridSize ?? 61;
+  if (!Number.isInteger(n) || n < 2 || n > 401) throw new Error(`plotRosenbrockContour: gridSize must be a whole number in [2, 401], got ${n}`);
   const xs = Array.from({ length: n }, (_, i) => -2 + (4 * i) / (n - 1));
   const z = xs.map((y) => xs.map((x) => Math.log10(rosenbrock(x, y) + 1e-3)));
   const data: Trace[] = [
