@@ -176,6 +176,13 @@ export class EnsembleForSequenceClassification implements SequenceClassification
     return limits.length ? Math.min(...limits) : undefined;
   }
 
+  private disposed = false;
+
+  /** Throws once the ensemble was disposed. */
+  private checkAlive(): void {
+    if (this.disposed) throw new Error("EnsembleForSequenceClassification: this model was disposed (dispose() released its members); load or create it again");
+  }
+
   /** One member's logits as a detached float array, shape-checked. */
   private memberLogits(i: number, inputs: ModelInputs): Float32Array {
     const logits = tf.tidy(() => this.members[i].call(inputs, { training: false }).logits);
@@ -192,6 +199,7 @@ export class EnsembleForSequenceClassification implements SequenceClassification
 
   /** Combined logits [batch, numLabels] (log-probabilities when combining probabilities). Call inside `tf.tidy` or dispose them. */
   call(inputs: ModelInputs, _options: { training?: boolean } = {}): { logits: tf.Tensor2D } {
+    this.checkAlive();
     const [batch] = inputs.input_ids.shape;
     const active = this.weights.map((w, i) => [w, i] as const).filter(([w]) => w > 0);
     const rows = active.map(([, i]) => this.memberLogits(i, inputs));
@@ -206,6 +214,7 @@ export class EnsembleForSequenceClassification implements SequenceClassification
    * `tokenizer.savePretrained(dir)` after it records its own.
    */
   savePretrained(dir: string): void {
+    this.checkAlive();
     fs.mkdirSync(dir, { recursive: true });
     this.members.forEach((m, i) => m.savePretrained(path.join(dir, this.config.members[i])));
     writeJsonAtomic(path.join(dir, "config.json"), configWithRecords(dir, this.config, {}));
@@ -234,6 +243,8 @@ export class EnsembleForSequenceClassification implements SequenceClassification
 
   /** Disposes every member (the ensemble owns them once built, as a pipeline owns its model). */
   dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
     for (const m of this.members) m.dispose();
   }
 }

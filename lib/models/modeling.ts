@@ -154,7 +154,8 @@ export interface LoadWeightsOptions {
 export abstract class PreTrainedModel {
   readonly config: ModelConfig;
   readonly spec: EncoderSpec;
-  readonly params = new Map<string, tf.Variable>();
+  private readonly parameters = new Map<string, tf.Variable>();
+  private disposed = false;
   /** Names of 2-D linear weights, held as [in, out] (transposed from PyTorch's [out, in]). */
   protected readonly linearWeights = new Set<string>();
   /** Transforms applied when a weight is read in the forward pass (see `registerWeightTransform`). */
@@ -171,6 +172,21 @@ export abstract class PreTrainedModel {
 
   get numLabels(): number {
     return numLabels(this.config);
+  }
+
+  /**
+   * The parameters by Hugging Face name. Every use of the model goes through
+   * here, so after `dispose()` each (call, stateDict, savePretrained,
+   * loading, training) throws `<ClassName>: this model was disposed`.
+   */
+  get params(): Map<string, tf.Variable> {
+    if (this.disposed) throw new Error(`${this.constructor.name}: this model was disposed (dispose() released its weights); load or create it again`);
+    return this.parameters;
+  }
+
+  /** Whether `dispose()` was called. */
+  get isDisposed(): boolean {
+    return this.disposed;
   }
 
   /** Creates every parameter, initialised as HF's `_init_weights` does (normal(0, initializer_range), zero bias, unit LayerNorm). */
@@ -497,9 +513,12 @@ export abstract class PreTrainedModel {
     this.loadStateDict(readWeights(path.join(dir, "model.safetensors")), { ...options, source: path.join(dir, "model.safetensors"), configSource: path.join(dir, "config.json") });
   }
 
+  /** Releases the weights; every later use is an error naming it, and a second dispose does nothing. */
   dispose(): void {
-    for (const v of this.params.values()) v.dispose();
-    this.params.clear();
+    if (this.disposed) return;
+    for (const v of this.parameters.values()) v.dispose();
+    this.parameters.clear();
+    this.disposed = true;
   }
 }
 

@@ -71,6 +71,12 @@ export interface DynamicQuantizedLinear {
  */
 export class DynamicQuantizedModel {
   private sessionPromise?: Promise<ort.InferenceSession>;
+  private disposed = false;
+
+  /** Throws once the model was disposed. */
+  private checkAlive(): void {
+    if (this.disposed) throw new Error("DynamicQuantizedModel: this model was disposed (dispose() released its session); load or quantize it again");
+  }
 
   /** @internal use quantizeDynamicModel or DynamicQuantizedModel.fromPretrained */
   constructor(
@@ -98,6 +104,7 @@ export class DynamicQuantizedModel {
 
   /** The weights as the ONNX exporter reads them: Linear weights dequantized, [in, out]. */
   exportSource(): OnnxExportSource {
+    this.checkAlive();
     return {
       spec: this.spec,
       scheme: this.scheme,
@@ -122,6 +129,7 @@ export class DynamicQuantizedModel {
    * Runtime fuses into one int8 kernel; embeddings stay float32.
    */
   toOnnx(): onnx.ModelProto {
+    this.checkAlive();
     const proto = buildOnnxModel(this.exportSource());
     const prequantized = new Map<string, QuantizedTensor>();
     for (const [name, lin] of this.linears) prequantized.set(`${name}.weight`, onnxLayout(lin.weight));
@@ -152,12 +160,14 @@ export class DynamicQuantizedModel {
 
   /** The ONNX Runtime session that runs the model (created once, on first use). */
   session(): Promise<ort.InferenceSession> {
+    this.checkAlive();
     this.sessionPromise ??= createModelForProvider(encodeModel(this.toOnnx()), "cpu", this.sessionOptions);
     return this.sessionPromise;
   }
 
   /** Logits, one row per text of a tokenized batch, computed with int8 kernels. */
   async forward(batch: ModelBatch): Promise<Float32Array[]> {
+    this.checkAlive();
     const s = await this.session();
     const { logits } = await s.run(batchFeeds(batch, s.inputNames));
     const data = logits.data as Float32Array;
@@ -171,6 +181,7 @@ export class DynamicQuantizedModel {
    * (like `torch.save(quantized_model.state_dict())`), the rest as F32.
    */
   savePretrained(dir: string): void {
+    this.checkAlive();
     fs.mkdirSync(dir, { recursive: true });
     const tensors = new Map<string, SafeTensor>();
     for (const [name, p] of this.floatParams) tensors.set(name, { dtype: "F32", shape: p.shape, data: p.data });
@@ -225,8 +236,9 @@ export class DynamicQuantizedModel {
     return new DynamicQuantizedModel(config, spec, scheme, architecture, linears, floats, perChannel);
   }
 
-  /** Releases the ONNX Runtime session. */
+  /** Releases the ONNX Runtime session; every later use is an error naming it, and a second dispose does nothing. */
   dispose(): void {
+    this.disposed = true;
     const s = this.sessionPromise;
     this.sessionPromise = undefined;
     void s?.then((x) => x.release()).catch(() => undefined);

@@ -11,3 +11,4 @@ export * from "./pruningRecipe";
 export * from "./evidence";
 export * from "./baselineRecipe";
 export * from "./chapter";
+export * from "./cells";

@@ -195,3 +195,21 @@ test("tslab: the runner's SIGTERM, Ctrl-C, SIGHUP or SIGKILL takes the kernel do
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("tslab: execute({ cells, allowErrors }) runs the code cells named, in that order, in one kernel, and records failures with their step", { timeout: 60_000 }, async () => {
+  const nb = makeNotebook([
+    ["markdown", "# re-runs"],
+    ["code", "let n = (globalThis as any).__runs = ((globalThis as any).__runs ?? 0) + 1;"],
+    ["code", 'throw new Error("boom");'],
+    ["code", "console.log(`runs ${n}`);"],
+  ]);
+  await assert.rejects(new NotebookClient(nb, { kernelSpec: TSLAB }).execute({ cells: [1, 4] }), { message: "notebook: no code cell 4 (it has 3, numbered from 1)" });
+  const client = new NotebookClient(nb, { kernelSpec: TSLAB, timeout: 30, notebookName: "t.ipynb" });
+  await client.execute({ cells: [1, 2, 3, 1, 3], allowErrors: true });
+  assert.deepEqual(client.errors.map((e) => [e.step, e.error.codeCell, e.error.reason]), [[1, 2, "Error: boom"]]);
+  assert.deepEqual(nb.cells[3].outputs, [{ output_type: "stream", name: "stdout", text: "runs 2\n" }], "the last run's output, after cell 1 ran twice");
+  assert.deepEqual(nb.cells.map((c) => c.execution_count ?? null), [null, 4, 2, 5]);
+  assert.ok(gone(client.km?.pid));
+  // Without allowErrors the first failure still ends the run.
+  await assert.rejects(new NotebookClient(makeNotebook([["code", 'throw new Error("x");'], ["code", "1"]]), { kernelSpec: TSLAB, timeout: 30 }).execute({ cells: [1, 2] }), CellExecutionError);
+});

@@ -8,3 +8,4 @@ export * from "./notebookClient";
 export * from "./runner";
 export * from "./jupyter";
 export * from "./signals";
+export * from "./rerun";

@@ -170,8 +170,22 @@ export class NotebookClient {
     return getKernelSpec(name, { ...process.env, ...this.opts.env });
   }
 
-  /** Executes the notebook; resolves with it, or rejects with a CellError (the kernel is gone either way). */
-  async execute(): Promise<Notebook> {
+  /** Failures of the cells run with `plan.allowErrors`, in order, with their position in the plan (from 0); empty otherwise. */
+  readonly errors: { step: number; error: CellError }[] = [];
+
+  /**
+   * Executes the notebook; resolves with it, or rejects with a CellError (the
+   * kernel is gone either way). `plan.cells` runs those code cells instead,
+   * in that order, in one kernel (numbers from 1, as errors name them;
+   * repeats allowed: re-running cells after Run All, as a user does);
+   * `plan.allowErrors` records a failing cell in `errors` and goes on
+   * (nbclient's allow_errors), except when the kernel died.
+   */
+  async execute(plan: { cells?: number[]; allowErrors?: boolean } = {}): Promise<Notebook> {
+    const codeIndices = this.nb.cells.flatMap((c, i) => (c.cell_type === "code" ? [i] : []));
+    const order = plan.cells ?? codeIndices.map((_, k) => k + 1);
+    const bad = order.filter((n) => !Number.isInteger(n) || n < 1 || n > codeIndices.length);
+    if (bad.length) throw new Error(`${this.opts.notebookName}: no code cell ${bad.join(", ")} (it has ${codeIndices.length}, numbered from 1)`);
     const t0 = Date.now();
     const km = (this.km = new KernelManager(this.spec(), { cwd: this.opts.cwd, env: this.opts.env }));
     let kc: KernelClient | undefined;
@@ -190,10 +204,16 @@ export class NotebookClient {
       this.timings.startup = Date.now() - t0;
       tCells = Date.now();
       this.phase = "cells";
-      let codeCell = 0;
-      for (let i = 0; i < this.nb.cells.length; i++) {
-        if (this.nb.cells[i].cell_type === "code") codeCell++;
-        await this.executeCell(this.nb.cells[i], i, codeCell);
+      for (const [step, codeCell] of order.entries()) {
+        const i = codeIndices[codeCell - 1];
+        try {
+          await this.executeCell(this.nb.cells[i], i, codeCell);
+        } catch (err) {
+          if (!plan.allowErrors || !(err instanceof CellError) || err instanceof DeadKernelError) throw err;
+          this.errors.push({ step, error: err });
+          // tslab aborts what arrives within 200 ms of a failed cell (its stop_on_error): wait that out.
+          await new Promise((r) => setTimeout(r, 300));
+        }
       }
     } finally {
       if (tCells) this.timings.cells = Date.now() - tCells;

@@ -41,8 +41,14 @@ const CLS_BIAS = "classifier.bias";
 export class BagOfWordsClassifier implements SequenceClassificationModel {
   readonly config: BagOfWordsConfig;
   readonly featurizer: BagOfWordsFeaturizer;
-  /** Trainable parameters by name; `classifier.weight` is held [in, out] (PyTorch's transpose). */
-  readonly params = new Map<string, tf.Variable>();
+  private readonly parameters = new Map<string, tf.Variable>();
+  private disposed = false;
+
+  /** Trainable parameters by name; `classifier.weight` is held [in, out] (PyTorch's transpose). After `dispose()`, an error: every use of the model goes through here. */
+  get params(): Map<string, tf.Variable> {
+    if (this.disposed) throw new Error("BagOfWordsClassifier: this model was disposed (dispose() released its weights); load or create it again");
+    return this.parameters;
+  }
 
   /** A model with freshly initialised weights and the given IDF vector (from `BagOfWordsFeaturizer.fit`). */
   constructor(config: BagOfWordsConfig, idf: Float32Array, options: { seed?: number } = {}) {
@@ -146,6 +152,7 @@ export class BagOfWordsClassifier implements SequenceClassificationModel {
    * takes (token_type_ids are ignored). Call inside `tf.tidy` or dispose them.
    */
   call(inputs: ModelInputs, options: BagOfWordsForwardOptions = {}): { logits: tf.Tensor2D } {
+    void this.params; // a disposed model refuses before featurizing
     return { logits: this.logitsFromCompact(this.features(inputs), options) };
   }
 
@@ -226,9 +233,12 @@ export class BagOfWordsClassifier implements SequenceClassificationModel {
     return model;
   }
 
+  /** Releases the weights; every later use is an error naming it, and a second dispose does nothing. */
   dispose(): void {
-    for (const v of this.params.values()) v.dispose();
-    this.params.clear();
+    if (this.disposed) return;
+    for (const v of this.parameters.values()) v.dispose();
+    this.parameters.clear();
+    this.disposed = true;
   }
 }
 
