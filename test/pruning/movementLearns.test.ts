@@ -7,32 +7,16 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs-core";
 import { maxAbsDiff, quietly, ready, tmpDir, values } from "../helpers/setup";
-import { BertForSequenceClassification, labelMaps } from "../../lib/models";
+import { learnableTinyBert, learnableToyData } from "../helpers/learnableTask";
 import { BertTokenizer } from "../../lib/tokenizers";
-import { ClassLabel, Dataset } from "../../lib/data";
-import { DataCollatorWithPadding, EncodedRow, Trainer } from "../../lib/training";
+import { DataCollatorWithPadding, Trainer } from "../../lib/training";
 import { prepareCompression, distill } from "../../lib/compression";
 import { PruningConfig, defaultPrunedParameters } from "../../lib/pruning";
-import { Random } from "../../lib/utils/random";
 
 const tokenizer = new BertTokenizer(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", ..."abcdefghijklmnopqrst".split("")]);
 
-/** A learnable toy task: the label says whether the first token after [CLS] is one of 5–9 (else 10–14). */
-function toyData(): Dataset<EncodedRow> {
-  const rng = new Random(3);
-  const rows: EncodedRow[] = [];
-  for (let i = 0; i < 32; i++) {
-    const label = i % 2;
-    rows.push({ input_ids: [2, label ? 5 + rng.int(5) : 10 + rng.int(5), 6 + rng.int(19), 6 + rng.int(19), 3], label });
-  }
-  return new Dataset(rows, { intent: new ClassLabel(["no", "yes"]) });
-}
-
-const tinyBert = () =>
-  BertForSequenceClassification.fromConfig(
-    { vocab_size: tokenizer.vocabSize, hidden_size: 16, num_hidden_layers: 2, num_attention_heads: 2, intermediate_size: 32, max_position_embeddings: 16, initializer_range: 0.2, hidden_dropout_prob: 0, attention_probs_dropout_prob: 0, ...labelMaps(["no", "yes"]) },
-    { seed: 3 },
-  );
+const toyData = learnableToyData;
+const tinyBert = () => learnableTinyBert(tokenizer.vocabSize);
 
 test("movement scores after training: weights that moved away from zero score higher than weights pushed toward zero (sign of −W·∂L/∂W)", async () => {
   await ready;

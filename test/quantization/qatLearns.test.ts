@@ -8,33 +8,16 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs-core";
 import { maxAbsDiff, quietly, ready, tmpDir, values } from "../helpers/setup";
+import { learnableTinyBert, learnableToyData } from "../helpers/learnableTask";
 import { goldenTokenizer } from "../helpers/golden";
 import { DataCollatorWithPadding, Trainer } from "../../lib/training";
 import { prepareCompression } from "../../lib/compression";
 import { QuantizationAwareTrainingConfig, qatState } from "../../lib/quantization";
 import { fakeQuantizePerTensorAffine } from "../../lib/int8";
 import { Random } from "../../lib/utils/random";
-import { BertForSequenceClassification, labelMaps } from "../../lib/models";
-import { ClassLabel, Dataset } from "../../lib/data";
-import type { EncodedRow } from "../../lib/training";
 
-/** A learnable toy task: the label says whether the first token after [CLS] is one of 5–9 (else 10–14). */
-function toyData(): Dataset<EncodedRow> {
-  const rng = new Random(3);
-  const rows: EncodedRow[] = [];
-  for (let i = 0; i < 32; i++) {
-    const label = i % 2;
-    rows.push({ input_ids: [2, label ? 5 + rng.int(5) : 10 + rng.int(5), 6 + rng.int(19), 6 + rng.int(19), 3], label });
-  }
-  return new Dataset(rows, { intent: new ClassLabel(["no", "yes"]) });
-}
-
-/** A 2-layer BERT without dropout (so full-batch training is deterministic), weights large enough to learn quickly. */
-const tinyBert = () =>
-  BertForSequenceClassification.fromConfig(
-    { vocab_size: goldenTokenizer.vocabSize, hidden_size: 16, num_hidden_layers: 2, num_attention_heads: 2, intermediate_size: 32, max_position_embeddings: 16, initializer_range: 0.2, hidden_dropout_prob: 0, attention_probs_dropout_prob: 0, ...labelMaps(["no", "yes"]) },
-    { seed: 3 },
-  );
+const toyData = learnableToyData;
+const tinyBert = () => learnableTinyBert(goldenTokenizer.vocabSize);
 
 function batch() {
   const rows = toyData().rows.slice(0, 16);
