@@ -9,7 +9,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { TOKENIZER_FINGERPRINT_FIELD, folderTokenizerFingerprint } from "../tokenizers/fingerprint";
-import { sha256Hex, writeJsonAtomic } from "../utils/fs";
+import { sha256Hex, writeJsonAtomic, readJsonObjectIfPresent } from "../utils/fs";
 
 /**
  * The config.json field holding `{ file: { sha256, bytes } }` for the weight
@@ -37,15 +37,7 @@ export function fileChecksum(bytes: Uint8Array): FileChecksum {
 }
 
 /** A folder's config.json as an object, or undefined when absent or unreadable (the config's loader reports that). */
-function readConfigObject(configFile: string): Record<string, unknown> | undefined {
-  if (!fs.existsSync(configFile)) return undefined;
-  try {
-    const config = JSON.parse(fs.readFileSync(configFile, "utf8"));
-    return config && typeof config === "object" && !Array.isArray(config) ? config : undefined;
-  } catch {
-    return undefined;
-  }
-}
+const readConfigObject = readJsonObjectIfPresent;
 
 function isChecksum(v: unknown): v is FileChecksum {
   const c = v as FileChecksum;

@@ -6,7 +6,7 @@
 // tokenizer.json with it. Folders without the record load as before.
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { readJson, sha256Hex, writeJsonAtomic } from "../utils/fs";
+import { readJson, sha256Hex, writeJsonAtomic, readJsonObjectIfPresent } from "../utils/fs";
 
 /**
  * The config.json field holding the fingerprint of the model's tokenizer.
@@ -86,14 +86,7 @@ function describe(f: TokenizerFingerprint): string {
 
 /** config.json of a folder as an object, or undefined when absent or unreadable (its own loader reports that). */
 function folderConfig(dir: string): Record<string, unknown> | undefined {
-  const file = path.join(dir, "config.json");
-  if (!fs.existsSync(file)) return undefined;
-  try {
-    const config = JSON.parse(fs.readFileSync(file, "utf8"));
-    return config && typeof config === "object" && !Array.isArray(config) ? config : undefined;
-  } catch {
-    return undefined;
-  }
+  return readJsonObjectIfPresent(path.join(dir, "config.json"));
 }
 
 /**

@@ -78,3 +78,19 @@ export function readJson<T = unknown>(file: string, what = "JSON file"): T {
 export function sha256Hex(data: string | Uint8Array): string {
   return createHash("sha256").update(data).digest("hex");
 }
+
+/**
+ * A JSON file's object, or undefined when the file is absent, unreadable or
+ * not an object: for optional records whose owner reports a broken file itself.
+ *
+ * @example readJsonObjectIfPresent("data/models/bert-clinc-teacher/config.json")?.model_type; // "bert"
+ */
+export function readJsonObjectIfPresent(file: string): Record<string, unknown> | undefined {
+  if (!fs.existsSync(file)) return undefined;
+  try {
+    const value = JSON.parse(fs.readFileSync(file, "utf8"));
+    return value && typeof value === "object" && !Array.isArray(value) ? value : undefined;
+  } catch {
+    return undefined;
+  }
+}
