@@ -11,19 +11,10 @@ import { makeNotebook, readNotebook } from "../../tools/notebook/nbformat";
 import { CellExecutionError, CellTimeoutError, DeadKernelError, NotebookClient } from "../../tools/notebook/notebookClient";
 import { executeNotebookFile } from "../../tools/notebook/runner";
 import { setLogLevel } from "../../lib/utils/log";
+import { TSLAB_SPEC } from "../helpers/tslabSpec";
 
 const ROOT = path.resolve(__dirname, "..", "..");
-const TSLAB: KernelSpec = {
-  name: "tslab",
-  // As npm run setup:notebooks registers it: tslab through its lossless-output launcher.
-  argv: [path.join(ROOT, "tools", "notebook", "tslabKernel.js"), "kernel", "--config-path", "{connection_file}"],
-  display_name: "TypeScript",
-  language: "typescript",
-  interrupt_mode: "signal",
-  env: {},
-  metadata: {},
-  resourceDir: ROOT,
-};
+const TSLAB: KernelSpec = TSLAB_SPEC;
 const FAKE: KernelSpec = { ...TSLAB, name: "fake", argv: [process.execPath, "--import", "tsx", path.join(__dirname, "..", "helpers", "fakeKernel.ts"), "{connection_file}"], interrupt_mode: "message" };
 
 function gone(pid: number | undefined): boolean {

@@ -9,6 +9,7 @@ import { makeNotebook } from "../../tools/notebook/nbformat";
 import { NotebookClient } from "../../tools/notebook/notebookClient";
 import { MAX_STREAM_LINES, omittedLinesMarker, OutputArea, StreamOutput } from "../../tools/notebook/outputs";
 import type { JupyterMessage } from "../../tools/notebook/protocol";
+import { TSLAB_SPEC } from "../helpers/tslabSpec";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const stream = (text: string, name = "stdout") => ({ header: { msg_type: "stream" } as JupyterMessage["header"], content: { name, text } });
@@ -47,16 +48,7 @@ test("OutputArea: the default limit on 500,000 printed lines: the first and last
 });
 
 test("tslab through tools/notebook/tslabKernel.js: a cell printing 100,000 lines in a loop loses none on the wire (tslab alone kept ~510)", { timeout: 120_000 }, async () => {
-  const spec: KernelSpec = {
-    name: "tslab",
-    argv: [path.join(ROOT, "tools", "notebook", "tslabKernel.js"), "kernel", "--config-path", "{connection_file}"],
-    display_name: "TypeScript",
-    language: "typescript",
-    interrupt_mode: "signal",
-    env: {},
-    metadata: {},
-    resourceDir: ROOT,
-  };
+  const spec: KernelSpec = TSLAB_SPEC;
   const n = 100_000;
   const nb = makeNotebook([["code", `for (let i = 0; i < ${n}; i++) console.log("line " + i);\nconsole.error("done");`]]);
   await new NotebookClient(nb, { kernelSpec: spec, timeout: 100, notebookName: "huge.ipynb", maxStreamLines: Infinity }).execute();
