@@ -12,6 +12,7 @@ import { WorkbookProfile, profileBenchmarkOptions, profileTestSet, workbookProfi
 import { loadWorkbookData, workbookDataName } from "./data";
 import { workbookStudent, workbookTeacher } from "./models";
 import { bestShippedModel } from "./hub";
+import { logger } from "../utils/log";
 
 /**
  * The name of the teacher's row in the perf table: every chart compares against it.
@@ -129,7 +130,7 @@ export async function setupChapter<O extends ChapterOptions = {}>(options?: O): 
   }
 
   const rows = Object.keys(chapter.perfMetrics);
-  console.log(
+  logger.info(
     [
       `Profile: ${profile.name} (test rows: ${chapter.testSet.length}, timed runs: ${profile.timedRuns})`,
       `data: ${workbookDataName()}`,
