@@ -20,7 +20,8 @@ function repoTmp(prefix: string): string {
   return fs.mkdtempSync(path.join(ROOT, "outputs", prefix));
 }
 const sha = (file: string) => createHash("sha256").update(fs.readFileSync(file)).digest("hex");
-const snapshot = (dir: string) => Object.fromEntries(fs.readdirSync(dir).sort().map((f) => [f, sha(path.join(dir, f))]));
+// The notebooks only: a run leaves workbook-assets/ (plotly.js for the charts, git-ignored) beside them.
+const snapshot = (dir: string) => Object.fromEntries(fs.readdirSync(dir).filter((f) => f.endsWith(".ipynb")).sort().map((f) => [f, sha(path.join(dir, f))]));
 
 test("seedLab copies only missing notebooks, keeps the user's copies, updates untouched ones, names stale ones, never writes the source", () => {
   const tmp = repoTmp("lab-seed-");
