@@ -9,7 +9,7 @@ export * from "./benchmark";
 export * from "./plotting";
 export * from "./evaluation";
 export { Random } from "./utils/random";
-export { writeFileAtomic, writeJsonAtomic, readJson } from "./utils/fs";
+export { writeFileAtomic, writeJsonAtomic, readJson, sha256Hex } from "./utils/fs";
 export * from "./workbook";
 export * from "./utils/log";
 export * from "./onnx";

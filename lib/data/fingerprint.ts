@@ -23,15 +23,6 @@ export interface DataFingerprint {
 }
 
 /**
- * The sha256 (hex) of some bytes.
- *
- * @example sha256Hex(Buffer.from("abc")); // "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
- */
-export function sha256Hex(bytes: Uint8Array): string {
-  return createHash("sha256").update(bytes).digest("hex");
-}
-
-/**
  * A file's fingerprint, read in chunks (a large file is never held whole).
  *
  * @example fileFingerprint("data/my-shop/train.csv"); // { path: "data/my-shop/train.csv", sha256: "…", bytes: 1834 }

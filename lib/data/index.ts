@@ -11,5 +11,5 @@ export { decodeUtf8, firstInvalidUtf8 } from "./text";
 export { stratifiedSplit } from "./split";
 export { dataReport, DataReport } from "./report";
 export type { DataFinding, DataFindingKind, DataReportOptions } from "./report";
-export { attachDataFingerprint, dataFingerprintOf, dataFingerprintChanges, fileFingerprint, sha256Hex } from "./fingerprint";
+export { attachDataFingerprint, dataFingerprintOf, dataFingerprintChanges, fileFingerprint } from "./fingerprint";
 export type { DataFingerprint, DataFileFingerprint } from "./fingerprint";

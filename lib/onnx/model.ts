@@ -8,7 +8,7 @@ import type { LogitsRunner, RegistryLoadOptions } from "../models/registry";
 import { readFolderConfig, registerModelKind } from "../models/registry";
 import { verifyFileChecksum } from "../models/folder";
 import type { ModelBatch } from "../models/sequenceClassification";
-import { batchFeeds, createModelForProvider, SessionOptions } from "./session";
+import { batchFeeds, createModelForProvider, logitsRows, SessionOptions } from "./session";
 
 /**
  * The ONNX file of a folder for a dtype: "q8" is onnx/model_quantized.onnx;
@@ -71,9 +71,7 @@ export class OnnxModelForSequenceClassification implements LogitsRunner {
     const s = await this.session();
     if (!s.outputNames.includes("logits")) throw new Error(`${this.file}: the model has no "logits" output (outputs: ${s.outputNames.join(", ")})`);
     const { logits } = await s.run(batchFeeds(batch, s.inputNames));
-    const data = logits.data as Float32Array;
-    const width = logits.dims[1];
-    return batch.input_ids.map((_, i) => data.slice(i * width, (i + 1) * width));
+    return logitsRows(logits);
   }
 
   /** Releases the session. */

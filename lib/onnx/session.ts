@@ -60,3 +60,14 @@ export function batchFeeds(batch: ModelBatch, inputNames: readonly string[]): Re
   if (inputNames.includes("token_type_ids")) feeds.token_type_ids = int64(batch.token_type_ids);
   return feeds;
 }
+
+/**
+ * A [rows, labels] logits output as one Float32Array per row, as pipelines return them.
+ *
+ * @example logitsRows((await session.run(batchFeeds(batch, session.inputNames))).logits); // [Float32Array(151), …]
+ */
+export function logitsRows(logits: ort.Tensor): Float32Array[] {
+  const data = logits.data as Float32Array;
+  const [rows, width] = logits.dims;
+  return Array.from({ length: rows }, (_, i) => data.slice(i * width, (i + 1) * width));
+}

@@ -1,6 +1,6 @@
 import * as ort from "onnxruntime-node";
 import { BertTokenizer } from "../tokenizers";
-import { batchFeeds } from "../onnx/session";
+import { batchFeeds, logitsRows } from "../onnx/session";
 import { ModelBatch, TextClassificationOptions, TextClassificationPipelineBase, TextClassificationPipelineCall } from "./textClassification";
 
 /**
@@ -50,9 +50,7 @@ export class OnnxPipeline extends TextClassificationPipelineBase {
     } catch (err) {
       throw explainRunError(err as Error, batch);
     }
-    const data = logits.data as Float32Array;
-    const width = logits.dims[1];
-    return batch.input_ids.map((_, i) => data.slice(i * width, (i + 1) * width));
+    return logitsRows(logits);
   }
 
   protected override releaseModel(): void {

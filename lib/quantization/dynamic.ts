@@ -25,7 +25,7 @@ import { buildOnnxModel, OnnxExportSource } from "../onnx/export";
 import { encodeModel, saveModel } from "../onnx/graphBuilder";
 import { OnnxQuantizer } from "../onnx/quantize/quantizer";
 import { MatMulQuantizer } from "../onnx/quantize/matmul";
-import { batchFeeds, createModelForProvider, SessionOptions } from "../onnx/session";
+import { batchFeeds, createModelForProvider, logitsRows, SessionOptions } from "../onnx/session";
 import type { ModelBatch } from "../models/sequenceClassification";
 import { QuantizedTensor } from "../int8/int8";
 import { MinMaxObserver, PerChannelMinMaxObserver } from "../int8/observer";
@@ -170,9 +170,7 @@ export class DynamicQuantizedModel {
     this.checkAlive();
     const s = await this.session();
     const { logits } = await s.run(batchFeeds(batch, s.inputNames));
-    const data = logits.data as Float32Array;
-    const width = logits.dims[1];
-    return batch.input_ids.map((_, i) => data.slice(i * width, (i + 1) * width));
+    return logitsRows(logits);
   }
 
   /**
