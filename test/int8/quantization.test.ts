@@ -11,6 +11,7 @@ import { BertTokenizer } from "../../lib/tokenizers";
 import { createModelForProvider, decodeModel, exportToOnnx, quantizeDynamic, DataType } from "../../lib/onnx";
 import { OnnxClassifier } from "../../lib/pipelines";
 import { OnnxPipeline } from "../../lib/pipelines";
+import { exportedTinyBert, letterTokenizer } from "../helpers/exportedBert";
 
 test("int8 ranges, rounding, scales and zero points follow ONNX Runtime's quant_utils", () => {
   assert.deepEqual([qRange("QInt8"), qRange("QInt8", false, true), qRange("QInt8", true), qRange("QUInt8"), qRange("QUInt8", true)], [[-128, 127], [-127, 127], [-64, 64], [0, 255], [0, 127]]);
@@ -41,17 +42,10 @@ test("int8 ranges, rounding, scales and zero points follow ONNX Runtime's quant_
   assert.throws(() => quantizeTensor(w, [2, 3], { axis: 2 }), /axis 2 is out of range/);
 });
 
-const tokenizer = new BertTokenizer(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", ..."abcdefghijklmnopqrstuvwxyz".split(""), ..."abcdefghijklmnopqrstuvwxyz".split("").map((c) => `##${c}`)]);
+const tokenizer = letterTokenizer;
 const texts = ["a", "hello world", "transfer money from my account", "what is the pin number for my account", "book a table", "play some music"];
 
-async function exported() {
-  await ready;
-  const model = BertForSequenceClassification.fromConfig({ vocab_size: tokenizer.vocabSize, hidden_size: 32, num_hidden_layers: 2, num_attention_heads: 2, intermediate_size: 64, max_position_embeddings: 64, initializer_range: 0.1, ...labelMaps(["a", "b", "c", "d", "e"]) }, { seed: 11 });
-  const dir = tmpDir();
-  const fp32 = path.join(dir, "model.onnx");
-  exportToOnnx(model, fp32);
-  return { model, dir, fp32 };
-}
+const exported = exportedTinyBert;
 
 async function logitsOf(file: string, optimized?: string) {
   const session = await createModelForProvider(file, "cpu", optimized ? { optimizedModelFilePath: optimized } : {});

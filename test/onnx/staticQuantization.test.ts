@@ -15,6 +15,7 @@ import { CalibrationDataReader, DataType, GraphBuilder, TensorHistogram, TextCal
 import { OnnxPipeline } from "../../lib/pipelines";
 import { BertForSequenceClassification, labelMaps } from "../../lib/models";
 import { BertTokenizer } from "../../lib/tokenizers";
+import { exportedTinyBert, letterTokenizer } from "../helpers/exportedBert";
 
 interface HistCase {
   values: number[];
@@ -169,17 +170,10 @@ test("histogram calibration equals ORT's calibrate.py on fixed tensors (Percenti
   }
 });
 
-const tokenizer = new BertTokenizer(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", ..."abcdefghijklmnopqrstuvwxyz".split(""), ..."abcdefghijklmnopqrstuvwxyz".split("").map((c) => `##${c}`)]);
+const tokenizer = letterTokenizer;
 const texts = ["a", "hello world", "transfer money from my account", "what is the pin number for my account", "book a table", "play some music", "how is the weather"];
 
-async function tinyBert() {
-  await ready;
-  const model = BertForSequenceClassification.fromConfig({ vocab_size: tokenizer.vocabSize, hidden_size: 32, num_hidden_layers: 2, num_attention_heads: 2, intermediate_size: 64, max_position_embeddings: 64, initializer_range: 0.1, ...labelMaps(["a", "b", "c", "d", "e"]) }, { seed: 11 });
-  const dir = tmpDir();
-  const fp32 = path.join(dir, "model.onnx");
-  exportToOnnx(model, fp32);
-  return { model, dir, fp32 };
-}
+const tinyBert = exportedTinyBert;
 
 test("calibration ranges of a tiny BERT equal an independent computation: min/max of the TensorFlow.js model's hidden states and attention probabilities", async () => {
   const { model, fp32 } = await tinyBert();
