@@ -32,6 +32,8 @@ export interface RerunCheckResult {
   trusted: { trusted: boolean; interactive: number; errors: number };
   /** Opened in a server with another secret: static images that loaded. */
   untrusted: { trusted: boolean; images: number; errors: number };
+  /** Table lines (console.table) wider than the output area, which the browser wraps; and how many characters fit. */
+  wideTableLines: { fit: number | null; lines: string[] };
   /** The saved notebook's size in bytes. */
   bytes: number;
   screenshots: string[];
@@ -162,6 +164,22 @@ export async function checkRerun(options: { notebook: string; screenshots?: stri
     if (!trusted.trusted) problems.push("reopened in the server that saved it, the notebook is not trusted");
     if (interactive < charts) problems.push(`reopened (trusted): ${interactive} of ${charts} charts interactive (a plotly chart with its modebar)`);
     if (trusted.errors) problems.push(`reopened (trusted): ${trusted.errors} error output(s)`);
+    const wideTableLines = (await page.evaluate(`(() => {
+      const pre = document.querySelector(".output_area pre");
+      if (!pre) return { fit: null, lines: [] };
+      const probe = document.createElement("span");
+      probe.textContent = "x".repeat(100);
+      pre.appendChild(probe);
+      const charWidth = probe.getBoundingClientRect().width / 100;
+      probe.remove();
+      const fit = Math.floor(pre.clientWidth / charWidth);
+      const lines = [];
+      for (const c of Jupyter.notebook.get_cells()) for (const o of (c.output_area ? c.output_area.outputs : [])) {
+        if (o.output_type === "stream") for (const l of String(o.text).split("\\n")) if (/^[┌│├└]/.test(l) && l.length > fit) lines.push(l.slice(0, 60));
+      }
+      return { fit, lines };
+    })()`)) as { fit: number | null; lines: string[] };
+    if (wideTableLines.lines.length) problems.push(`${wideTableLines.lines.length} table line(s) wider than the output area (${wideTableLines.fit} characters fit), e.g. ${JSON.stringify(wideTableLines.lines[0])}`);
     await browser.close();
     await a.stop();
     // Another server, another secret: the saved file is a notebook from someone else.
@@ -178,7 +196,7 @@ export async function checkRerun(options: { notebook: string; screenshots?: stri
     if (images < charts) problems.push(`untrusted: ${images} of ${charts} charts visible as images`);
     if (untrusted.errors) problems.push(`untrusted: ${untrusted.errors} error output(s)`);
     if (!charts && /showFigure\(/.test(fs.readFileSync(source, "utf8"))) problems.push("the notebook calls showFigure but the saved file holds no chart");
-    const result: RerunCheckResult = { notebook: source, codeCells: n, runAllErrors: afterRunAll.errors, rerunErrors: state.errors - afterRunAll.errors, outOfOrder: outOfOrderCells(n), charts, trusted, untrusted, bytes, screenshots, seconds: (Date.now() - start) / 1000 };
+    const result: RerunCheckResult = { notebook: source, codeCells: n, runAllErrors: afterRunAll.errors, rerunErrors: state.errors - afterRunAll.errors, outOfOrder: outOfOrderCells(n), charts, trusted, untrusted, wideTableLines, bytes, screenshots, seconds: (Date.now() - start) / 1000 };
     if (problems.length) throw Object.assign(new Error(`Re-run check of ${name} failed: ${problems.join("; ")}`), { result });
     return result;
   } finally {
