@@ -150,31 +150,53 @@ export function answerFromFills(e: Exercise, fills: readonly string[], scope: Re
 /** What a practice program marks each cell's output with. */
 export const CELL_MARK = "@@practice-cell";
 
+/** A notebook's practice code cells (the setup cell first), by notebook key. */
+export interface PracticeCells {
+  key: string;
+  cells: readonly string[];
+}
+
+/** A notebook's practice code cells, the setup cell first. */
+export function practiceCodeCells(nb: Notebook, key: string): PracticeCells {
+  return { key, cells: practiceCellsOf(nb).filter(([kind]) => kind === "code").map(([, source]) => source) };
+}
+
+/** A practice cell with its blanks filled as `variant` says ("as-is" leaves them). */
+export function filledCell(source: string, variant: "right" | "wrong" | "as-is"): string {
+  const id = cellExerciseId(source);
+  if (!id || variant === "as-is") return source;
+  const e = practiceExercise(id);
+  if (!e) throw new Error(`practice: a cell answers an unknown exercise "${id}"`);
+  return fillBlanks(source, fillsFor(e, variant));
+}
+
 /**
- * One TypeScript program running a notebook's practice code cells in order,
- * each in its own block (the setup cell's names are shared), each filled as
- * `variant` says ("as-is" leaves the blanks). Imports from "workbook" read
- * lib/ directly. Each cell's output follows a line `@@practice-cell <id>`.
+ * One TypeScript program running notebooks' practice code cells in order:
+ * each notebook in its own block (its setup cell's names shared by its
+ * cells), each cell in a block of its own, filled as `variant` says. Imports
+ * from "workbook" read lib/ directly. Each cell's output follows a line
+ * `@@practice-cell <key> <id>`.
  */
-export function practiceProgram(cells: readonly string[], variant: "right" | "wrong" | "as-is"): string {
+export function practiceProgram(notebooks: readonly PracticeCells[], variant: "right" | "wrong" | "as-is"): string {
   const imports = new Set<string>();
   const body: string[] = [];
-  cells.forEach((source, index) => {
-    const id = cellExerciseId(source);
-    const e = id ? practiceExercise(id) : undefined;
-    if (id && !e) throw new Error(`practiceProgram: cell ${index} answers an unknown exercise "${id}"`);
-    const filled = e && variant !== "as-is" ? fillBlanks(source, fillsFor(e, variant)) : source;
-    const code = filled.replace(/^import [\s\S]*?;$/gm, (stmt) => {
-      imports.add(stmt.replace(/from "workbook"/, `from ${JSON.stringify(path.join(ROOT, "lib"))}`));
-      return "";
+  for (const { key, cells } of notebooks) {
+    body.push("{");
+    cells.forEach((source, index) => {
+      const id = cellExerciseId(source);
+      const code = filledCell(source, variant).replace(/^import [\s\S]*?;$/gm, (stmt) => {
+        imports.add(stmt.replace(/from "workbook"/, `from ${JSON.stringify(path.join(ROOT, "lib"))}`));
+        return "";
+      });
+      const mark = `console.log(${JSON.stringify(`${CELL_MARK} ${key} ${id ?? `cell-${index}`}`)});`;
+      body.push(index === 0 ? `${mark}\n${code}` : `${mark}\n{\n${code}\n}`);
     });
-    const mark = `console.log(${JSON.stringify(`${CELL_MARK} ${id ?? `setup-${index}`}`)});`;
-    body.push(index === 0 ? `${mark}\n${code}` : `${mark}\n{\n${code}\n}`);
-  });
+    body.push("}");
+  }
   return [...imports, "(async () => {", ...body, "})().catch((err) => { console.error(err); process.exit(1); });"].join("\n");
 }
 
-/** Splits a practice program's stdout into each cell's lines, by id. */
+/** Splits a practice program's stdout into each cell's lines, by "<key> <id>". */
 export function outputByCell(stdout: string): Map<string, string> {
   const out = new Map<string, string>();
   let current = "";
