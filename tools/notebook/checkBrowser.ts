@@ -26,6 +26,8 @@ export interface BrowserCheckResult {
   /** Error outputs plus execute replies whose status was not ok. */
   errorOutputs: number;
   plotlyCharts: number;
+  /** Each code cell's text output as the page shows it (streams and text/plain, joined). */
+  outputTexts: string[];
   /** Each chart's axis ranges as plotly drew them. */
   ranges: { x: number[]; y: number[] }[];
   screenshot: string;
@@ -85,9 +87,10 @@ async function waitForServer(url: string, server: ChildProcess, timeoutMs: numbe
 
 /**
  * Runs the check; throws with the reason when a cell did not run, an error
- * was shown, or no chart was drawn. Everything it starts is stopped.
+ * was shown, or no chart was drawn (unless `expectCharts: false`, for a
+ * notebook without charts such as 07). Everything it starts is stopped.
  */
-export async function checkBrowser(options: { notebook?: string; screenshot?: string; profile?: string; timeoutMs?: number } = {}): Promise<BrowserCheckResult> {
+export async function checkBrowser(options: { notebook?: string; screenshot?: string; profile?: string; timeoutMs?: number; expectCharts?: boolean } = {}): Promise<BrowserCheckResult> {
   const unavailable = browserCheckUnavailable();
   if (unavailable) throw new Error(unavailable);
   const source = path.resolve(options.notebook ?? path.join(ROOT, "notebooks", "01_baseline.ipynb"));
@@ -139,13 +142,14 @@ export async function checkBrowser(options: { notebook?: string; screenshot?: st
       Jupyter.notebook.execute_all_cells();
     })()`);
     // tslab's busy/idle status goes idle after the first cell of a Run All: poll the execution counts instead.
-    type State = { counts: (number | string | null)[]; errors: number };
+    type State = { counts: (number | string | null)[]; errors: number; texts: string[] };
     const state = (): Promise<State> =>
       page.evaluate(`(() => {
         const cells = Jupyter.notebook.get_cells().filter((c) => c.cell_type === "code" && c.get_text().trim());
         return {
           counts: cells.map((c) => c.input_prompt_number ?? null),
           errors: window.__failedReplies + cells.reduce((n, c) => n + c.output_area.outputs.filter((o) => o.output_type === "error").length, 0),
+          texts: cells.map((c) => c.output_area.outputs.map((o) => o.text ?? (o.data && o.data["text/plain"]) ?? "").join("")),
         };
       })()`) as Promise<State>;
     let s = await state();
@@ -162,12 +166,12 @@ export async function checkBrowser(options: { notebook?: string; screenshot?: st
     const chart = await page.$(".js-plotly-plot");
     if (chart) await chart.scrollIntoView();
     await page.screenshot({ path: screenshot as `${string}.png`, fullPage: false });
-    const result: BrowserCheckResult = { notebook: source, codeCells: s.counts.length, executionCounts: s.counts, errorOutputs: s.errors, plotlyCharts: charts.length, ranges: charts, screenshot, seconds: (Date.now() - start) / 1000 };
+    const result: BrowserCheckResult = { notebook: source, codeCells: s.counts.length, executionCounts: s.counts, errorOutputs: s.errors, plotlyCharts: charts.length, outputTexts: s.texts, ranges: charts, screenshot, seconds: (Date.now() - start) / 1000 };
     const problems: string[] = [];
     const notRun = s.counts.map((c, i) => (typeof c === "number" ? -1 : i + 1)).filter((i) => i > 0);
     if (notRun.length) problems.push(`code cells ${notRun.join(", ")} did not run (prompts ${JSON.stringify(s.counts)})`);
     if (s.errors) problems.push(`${s.errors} cell(s) failed or showed an error`);
-    if (!charts.length) problems.push("no plotly chart (.js-plotly-plot .plot-container) was drawn");
+    if (!charts.length && options.expectCharts !== false) problems.push("no plotly chart (.js-plotly-plot .plot-container) was drawn");
     if (problems.length) throw Object.assign(new Error(`Browser check of ${name} failed: ${problems.join("; ")} (screenshot: ${path.relative(ROOT, screenshot)})`), { result });
     return result;
   } finally {
