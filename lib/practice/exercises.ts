@@ -594,7 +594,7 @@ export const EXERCISES: readonly Exercise[] = [
     prompt: "Dynamic quantization with one scale per output row of each weight (torch's per_channel_dynamic_qconfig): fill the options.",
     context: 'const quantized = quantizeDynamicModel(model, ["Linear"], "qint8", BLANK);',
     template: "{ options: BLANK }",
-    blanks: [{ name: "options", options: ["{ perChannel: true }", "{ perChannel: false }", '{ qscheme: "per_channel" }', "{ axis: 0 }"] }],
+    blanks: [{ name: "the 4th argument", options: ["{ perChannel: true }", "{ perChannel: false }", '{ qscheme: "per_channel" }', "{ axis: 0 }"] }],
     fill: { right: ["{ perChannel: true }"], wrong: ['{ qscheme: "per_channel" }'] },
     hint: "Look at QuantizeDynamicModelOptions: it has one field.",
     mistakes: ["Leaving perChannel false (the default, one scale per tensor)", "Passing observer settings (qscheme, axis) that quantizeDynamicModel does not take"],
