@@ -26,6 +26,8 @@ export interface BrowserCheckResult {
   /** Error outputs plus execute replies whose status was not ok. */
   errorOutputs: number;
   plotlyCharts: number;
+  /** Each code cell's text output as the page shows it (streams and text/plain, joined). */
+  outputTexts: string[];
   /** Each chart's axis ranges as plotly drew them. */
   ranges: { x: number[]; y: number[] }[];
   screenshot: string;
@@ -219,9 +221,10 @@ export async function waitForPrompts(page: import("puppeteer-core").Page, timeou
 
 /**
  * Runs the check; throws with the reason when a cell did not run, an error
- * was shown, or no chart was drawn. Everything it starts is stopped.
+ * was shown, or no chart was drawn (unless `expectCharts: false`, for a
+ * notebook without charts such as 07). Everything it starts is stopped.
  */
-export async function checkBrowser(options: { notebook?: string; screenshot?: string; profile?: string; timeoutMs?: number } = {}): Promise<BrowserCheckResult> {
+export async function checkBrowser(options: { notebook?: string; screenshot?: string; profile?: string; timeoutMs?: number; expectCharts?: boolean } = {}): Promise<BrowserCheckResult> {
   const unavailable = browserCheckUnavailable();
   if (unavailable) throw new Error(unavailable);
   const source = path.resolve(options.notebook ?? path.join(ROOT, "notebooks", "01_baseline.ipynb"));
@@ -246,6 +249,7 @@ export async function checkBrowser(options: { notebook?: string; screenshot?: st
     await whenKernelConnected(page);
     await page.evaluate("Jupyter.notebook.execute_all_cells()");
     const s = await waitForPrompts(page, timeoutMs);
+    const texts = (await page.evaluate(`Jupyter.notebook.get_cells().filter((c) => c.cell_type === "code" && c.get_text().trim()).map((c) => c.output_area.outputs.map((o) => o.text ?? (o.data && o.data["text/plain"]) ?? "").join(""))`)) as string[];
     // Charts draw right after their cell; give the last one a moment.
     await page.waitForSelector(".js-plotly-plot .plot-container", { timeout: 10_000 }).catch(() => undefined);
     const charts = (await page.evaluate(`Array.from(document.querySelectorAll(".js-plotly-plot")).filter((gd) => gd.querySelector(".plot-container")).map((gd) => ({ x: gd._fullLayout.xaxis.range, y: gd._fullLayout.yaxis.range }))`)) as { x: number[]; y: number[] }[];
@@ -253,12 +257,12 @@ export async function checkBrowser(options: { notebook?: string; screenshot?: st
     const chart = await page.$(".js-plotly-plot");
     if (chart) await chart.scrollIntoView();
     await page.screenshot({ path: screenshot as `${string}.png`, fullPage: false });
-    const result: BrowserCheckResult = { notebook: source, codeCells: s.counts.length, executionCounts: s.counts, errorOutputs: s.errors, plotlyCharts: charts.length, ranges: charts, screenshot, seconds: (Date.now() - start) / 1000 };
+    const result: BrowserCheckResult = { notebook: source, codeCells: s.counts.length, executionCounts: s.counts, errorOutputs: s.errors, plotlyCharts: charts.length, outputTexts: texts, ranges: charts, screenshot, seconds: (Date.now() - start) / 1000 };
     const problems: string[] = [];
     const notRun = s.counts.map((c, i) => (typeof c === "number" ? -1 : i + 1)).filter((i) => i > 0);
     if (notRun.length) problems.push(`code cells ${notRun.join(", ")} did not run (prompts ${JSON.stringify(s.counts)})`);
     if (s.errors) problems.push(`${s.errors} cell(s) failed or showed an error`);
-    if (!charts.length) problems.push("no plotly chart (.js-plotly-plot .plot-container) was drawn");
+    if (!charts.length && options.expectCharts !== false) problems.push("no plotly chart (.js-plotly-plot .plot-container) was drawn");
     if (problems.length) throw Object.assign(new Error(`Browser check of ${name} failed: ${problems.join("; ")} (screenshot: ${path.relative(ROOT, screenshot)})`), { result });
     return result;
   } finally {
