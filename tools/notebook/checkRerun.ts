@@ -66,10 +66,13 @@ const cellErrorText = (page: import("puppeteer-core").Page, i: number) =>
     return (o.output_type === "error" ? o.ename + ": " + o.evalue : String(o.text)).split("\\n")[0].slice(0, 200);
   })()`) as Promise<string>;
 
+/** How long a page may take to load: generous, as a two-core machine running other work was seen to need over a minute. */
+const NAVIGATION_MS = 180_000;
+
 /** Opens the notebook and waits for it to be loaded (outputs rendered); the kernel is not needed. */
 async function openLoaded(page: import("puppeteer-core").Page, url: string): Promise<void> {
-  await page.goto(url, { waitUntil: "load", timeout: 60_000 });
-  await page.waitForFunction("window.Jupyter && Jupyter.notebook && Jupyter.notebook._fully_loaded", { timeout: 60_000 });
+  await page.goto(url, { waitUntil: "load", timeout: NAVIGATION_MS });
+  await page.waitForFunction("window.Jupyter && Jupyter.notebook && Jupyter.notebook._fully_loaded", { timeout: NAVIGATION_MS });
 }
 
 /** Error outputs shown in the open notebook (no kernel needed). */
@@ -127,7 +130,7 @@ export async function checkRerun(options: { notebook: string; screenshots?: stri
     servers.push(a);
     browser = await launchChromium(scratchA);
     const page = await browser.newPage();
-    await page.goto(a.notebookUrl(name), { waitUntil: "load", timeout: 60_000 });
+    await page.goto(a.notebookUrl(name), { waitUntil: "load", timeout: NAVIGATION_MS });
     await whenKernelConnected(page);
     await page.evaluate("Jupyter.notebook.execute_all_cells()");
     const afterRunAll = await waitForPrompts(page, timeoutMs);

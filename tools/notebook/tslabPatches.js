@@ -1,42 +1,63 @@
 // Source patches for tslab's TypeScript converter, applied by tslabKernel.js
 // when Node loads tslab/dist/converter.js.
 //
-// The converter keeps TypeScript's watch timer in one slot: it throws
-// "Unexpected pending rebuildTimer" when a second is set, and clears the slot
-// only after a rebuild returns. A rebuild that throws (or a file watcher that
-// schedules one between cells) leaves the slot full, and from then on every
-// cell of the session fails with that message (seen once re-running notebook
-// 01's cells in the browser under load). Patched: the slot is emptied before
-// the rebuild runs, and a newer timer replaces a pending one (it is the same
-// TypeScript rebuild, and the converter runs it at once).
+// The converter gives TypeScript's watch program a fake timer API with one
+// slot: a second timer throws "Unexpected pending rebuildTimer", clearing any
+// other throws "clearing unexpected tiemr", and a rebuild that throws leaves
+// the slot full. But TypeScript keeps two timers (the program update, and the
+// invalidation of failed module lookups that a file watcher schedules when
+// something appears in a watched folder, e.g. Jupyter saving beside the
+// notebook), so from the first such event every cell of the session failed
+// (seen re-running notebooks in the browser). Patched: any number of pending
+// timers, each removed before it runs; clearing an unknown one is a no-op; a
+// cell's conversion runs every pending timer in order.
 "use strict";
 
+const SLOT = /let rebuildTimer = null;\s*sys\.setTimeout = \(callback\) => \{[\s\S]*?\n    sys\.readFile = function/;
+const SLOT_PATCHED = `let pendingTimers = []; /* workbook: tools/notebook/tslabPatches.js */
+    const dropTimer = (timer) => {
+        pendingTimers = pendingTimers.filter((t) => t !== timer);
+    };
+    sys.setTimeout = (callback) => {
+        const timer = {
+            callback: () => {
+                dropTimer(timer);
+                callback();
+            },
+        };
+        pendingTimers.push(timer);
+        return timer;
+    };
+    sys.clearTimeout = (timer) => dropTimer(timer);
+    const runPendingTimers = () => {
+        while (pendingTimers.length) pendingTimers[0].callback();
+    };
+    sys.readFile = function`;
+
+// Both places that run the rebuild (a cell's conversion, and adding a root file), each with its comment if any.
+const RUN = /if \(!rebuildTimer\) \{\s*throw new Error\("rebuildTimer is not set properly"\);\s*\}(\s*(?:\/\/[^\n]*\n\s*)?)rebuildTimer\.callback\(\);/g;
+const RUN_PATCHED = (_match, between) => `if (!pendingTimers.length) {
+            throw new Error("rebuildTimer is not set properly");
+        }${between}runPendingTimers();`;
+
 const PATCHES = [
-  {
-    name: "a newer rebuild timer replaces a pending one",
-    from: /if \(rebuildTimer\) \{\s*throw new Error\("Unexpected pending rebuildTimer"\);\s*\}/,
-    to: "/* workbook: a newer timer replaces a pending one (tools/notebook/tslabPatches.js) */",
-  },
-  {
-    name: "the timer slot is emptied before the rebuild runs",
-    from: /callback: \(\) => \{\s*callback\(\);\s*rebuildTimer = null;\s*\}/,
-    to: "callback: () => { rebuildTimer = null; callback(); }",
-  },
+  { name: "the timer API keeps any number of pending timers", from: SLOT, to: SLOT_PATCHED },
+  { name: "a cell's conversion runs every pending timer", from: RUN, to: RUN_PATCHED },
 ];
 
 /**
- * The converter's source with the patches applied, and which applied (a
- * tslab release that changed this code applies none; the kernel then runs
- * unpatched and says so).
+ * The converter's source with the patches applied, and which did not apply
+ * (a tslab release that changed this code: then nothing is patched and the
+ * kernel says so, rather than running half-patched code).
  *
  * @example const { source, missing } = patchConverterSource(fs.readFileSync(converterFile, "utf8"));
  */
 function patchConverterSource(source) {
-  const missing = [];
-  for (const p of PATCHES) {
-    if (p.from.test(source)) source = source.replace(p.from, p.to);
-    else missing.push(p.name);
-  }
+  const original = source;
+  const missing = PATCHES.filter((p) => !source.match(p.from)).map((p) => p.name);
+  if (missing.length) return { source: original, missing };
+  for (const p of PATCHES) source = source.replace(p.from, typeof p.to === "function" ? p.to : () => p.to);
+  if (/\brebuildTimer\b/.test(source.replace(/rebuildTimer is not set properly/g, ""))) return { source: original, missing: ["no other use of the one-slot timer is left"] };
   return { source, missing };
 }
 
