@@ -103,7 +103,7 @@ const INPUT_ERROR = /^text-classification pipeline: input \d+ /;
  * @example
  * const app = createServer(pipeline("text-classification", "data/models/bow-clinc"), { modelName: "bow-clinc", batching: { maxWaitMs: 5, maxBatch: 32 } });
  * const res = await app.inject({ method: "POST", url: "/predict", payload: { inputs: "what is my balance" } });
- * res.json(); // { model: "bow-clinc", predictions: [{ label: "balance", score: 0.9… }] }
+ * res.json(); // { model: "bow-clinc", predictions: [{ label: "balance", score: 0.995… }] }
  * await app.listen({ port: 8080, host: "0.0.0.0" }); // or serve it
  */
 export function createServer(pipe: ServedPipeline | Promise<ServedPipeline>, options: ServerOptions = {}): ModelServer {
