@@ -145,13 +145,26 @@ export function createServer(pipe: ServedPipeline | Promise<ServedPipeline>, opt
   const app = Fastify({
     logger: false,
     bodyLimit,
-    return503OnClosing: true,
+    // While draining, requests on open keep-alive connections reach the routes (Fastify adds Connection: close):
+    // /predict answers 503 not_ready in the same JSON shape as every other error, /health 200, /ready 503.
+    return503OnClosing: false,
     forceCloseConnections: "idle",
     // Types are checked, never coerced: [1, 2] is not ["1", "2"]; unknown keys are an error, not dropped.
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false, allowUnionTypes: true } },
   });
-  // JSON only: a text/plain body is a 415, not a string that fails the schema.
-  app.removeContentTypeParser(["text/plain"]);
+  // JSON only: a text/plain body is a 415, not a string that fails the schema. Parsed by JSON.parse so a
+  // malformed body's error says where ("… at position 17"); a "__proto__" key stays an own key, which the
+  // schema's additionalProperties: false refuses.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser("application/json", { parseAs: "string" }, (request, body, done) => {
+    const text = body as string;
+    if (text.trim() === "") return done(Object.assign(new Error('the body is empty; send {"inputs": …}'), { statusCode: 400, serveCode: "bad_json" }), undefined);
+    try {
+      done(null, JSON.parse(text));
+    } catch (err) {
+      done(Object.assign(new Error(`the body is not valid JSON: ${(err as Error).message}`), { statusCode: 400, serveCode: "bad_json" }), undefined);
+    }
+  });
 
   const fail = (reply: FastifyReply, status: number, code: string, message: string) => {
     metrics.errors.inc({ code });
@@ -168,7 +181,8 @@ export function createServer(pipe: ServedPipeline | Promise<ServedPipeline>, opt
     metrics.latency.observe({ route }, reply.elapsedTime / 1000);
   });
 
-  app.setErrorHandler((err: FastifyError, request, reply) => {
+  app.setErrorHandler((err: FastifyError & { serveCode?: string }, request, reply) => {
+    if (err.serveCode) return fail(reply, err.statusCode ?? 400, err.serveCode, err.message);
     if (err.validation) return fail(reply, 400, "invalid_body", `${err.message} (expected {"inputs": "a text"} or {"inputs": ["a text", …]})`);
     switch (err.code) {
       case "FST_ERR_CTP_INVALID_MEDIA_TYPE":

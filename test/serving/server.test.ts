@@ -74,7 +74,9 @@ test("bad requests get a 4xx with { error: { code, message } }, counted by code,
   const pipe = pipeline("text-classification", tinyModelFolder());
   const app = createServer(pipe, { maxTexts: 5, maxTextLength: 2000, bodyLimit: 4096 });
   const cases: [what: string, request: InjectOptions, status: number, code: string, message: RegExp][] = [
-    ["malformed JSON", predict('{"inputs": ["a b"'), 400, "bad_json", /not valid JSON/],
+    ["malformed JSON", predict('{"inputs": ["a b"'), 400, "bad_json", /^the body is not valid JSON: .*JSON/],
+    ["JSON with a trailing comma", predict('{"inputs": ["a b",]}'), 400, "bad_json", /^the body is not valid JSON: Unexpected token '\]'/],
+    ["JSON with charset", predict({ inputs: "a b" }, { "content-type": "application/json; charset=utf-8" }), 200, "", /./],
     ["an empty body", predict(""), 400, "bad_json", /body is empty/],
     ["wrong content type", { method: "POST", url: "/predict", payload: "a b c", headers: { "content-type": "text/plain" } } as InjectOptions, 415, "unsupported_media_type", /Content-Type: application\/json \(got "text\/plain"\)/],
     ["a form body", { method: "POST", url: "/predict", payload: "inputs=a", headers: { "content-type": "application/x-www-form-urlencoded" } }, 415, "unsupported_media_type", /application\/x-www-form-urlencoded/],
@@ -92,6 +94,9 @@ test("bad requests get a 4xx with { error: { code, message } }, counted by code,
     ["too many texts", predict({ inputs: ["a", "b", "c", "d", "e", "f"] }), 422, "too_many_texts", /6 texts in one request; the server takes at most 5/],
     ["a 10,000-character text over the body limit", predict({ inputs: ["a", "b ".repeat(5000)] }), 413, "body_too_large", /4096 bytes/],
     ["a text the tokenizer cannot read", predict({ inputs: ["a b", "zzz"] }), 422, "unreadable_text", /inputs\[1\] has no token the tokenizer knows/],
+    ["a lone surrogate", predict('{"inputs": "\\ud800"}'), 422, "unreadable_text", /inputs has no text the tokenizer can read \(only control, format or zero-width characters: U\+D800\)/],
+    ["control characters only", predict({ inputs: ["a", "\u0000\u0001\u200b"] }), 422, "unreadable_text", /inputs\[1\] has no text the tokenizer can read/],
+    ["a __proto__ key", predict('{"inputs": "a", "__proto__": {"x": 1}}'), 400, "invalid_body", /body must NOT have additional properties/],
     ["an unknown route", { method: "GET", url: "/predictions" }, 404, "not_found", /no route GET \/predictions/],
     ["GET /predict", { method: "GET", url: "/predict" }, 404, "not_found", /no route GET \/predict/],
   ];
@@ -99,6 +104,7 @@ test("bad requests get a 4xx with { error: { code, message } }, counted by code,
     const res = await app.inject(request);
     assert.equal(res.statusCode, status, `${what}: ${res.body}`);
     assert.match(res.headers["content-type"] as string, /^application\/json/, what);
+    if (status === 200) continue;
     const body = res.json();
     assert.equal(body.error.code, code, `${what}: ${res.body}`);
     assert.match(body.error.message, message, what);
@@ -106,9 +112,10 @@ test("bad requests get a 4xx with { error: { code, message } }, counted by code,
     assert.equal((await app.inject(predict({ inputs: "a b" }))).statusCode, 200, `after ${what}`);
   }
   const metrics = (await app.inject({ method: "GET", url: "/metrics" })).body;
-  assert.equal(metricValue(metrics, "serve_errors_total", { code: "invalid_body" }), 10);
+  assert.equal(metricValue(metrics, "serve_errors_total", { code: "invalid_body" }), 11);
+  assert.equal(metricValue(metrics, "serve_errors_total", { code: "bad_json" }), 3);
   assert.equal(metricValue(metrics, "serve_errors_total", { code: "body_too_large" }), 2);
-  assert.equal(metricValue(metrics, "serve_requests_total", { route: "/predict", status: "200" }), cases.length);
+  assert.equal(metricValue(metrics, "serve_requests_total", { route: "/predict", status: "200" }), cases.length, "one 200 after each bad request, and the charset case");
   await app.close();
   pipe.dispose();
 });
