@@ -6,8 +6,9 @@ import { parseArgs } from "node:util";
 import { serveModel } from "../lib/serving";
 
 const USAGE = `usage: npm run serve -- <model folder> [--port 8080] [--host 127.0.0.1] [--workers 1] [--dtype fp32|q8]
-  [--batch-wait-ms N --max-batch 32] [--max-texts 64] [--max-text-length 2000] [--body-limit 1048576] [--name <model name>]
-  --batch-wait-ms turns micro-batching on: concurrent requests' texts share one model call, closed after N ms or --max-batch texts.`;
+  [--batch-wait-ms N --max-batch 32] [--max-texts 64] [--max-text-length 2000] [--body-limit 1048576] [--drain-grace-ms 0] [--name <model name>]
+  --batch-wait-ms turns micro-batching on: concurrent requests' texts share one model call, closed after N ms or --max-batch texts.
+  SIGTERM drains: /ready turns 503, requests are still served for --drain-grace-ms, then every request received is answered and it exits 0.`;
 
 function int(name: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
@@ -29,6 +30,7 @@ async function main(): Promise<void> {
       "max-texts": { type: "string" },
       "max-text-length": { type: "string" },
       "body-limit": { type: "string" },
+      "drain-grace-ms": { type: "string" },
       name: { type: "string" },
       help: { type: "boolean" },
     },
@@ -54,6 +56,7 @@ async function main(): Promise<void> {
     maxTexts: int("max-texts", values["max-texts"]),
     maxTextLength: int("max-text-length", values["max-text-length"]),
     bodyLimit: int("body-limit", values["body-limit"]),
+    drainGraceMs: int("drain-grace-ms", values["drain-grace-ms"]),
     batching: wait === undefined ? false : { maxWaitMs: wait, maxBatch: maxBatch ?? 32 },
     onListening: (url) => console.log(`model server: ${positionals[0]} listening on ${url} (${workers} worker${workers === 1 ? "" : "s"}, micro-batching ${wait === undefined ? "off" : `${wait} ms / ${maxBatch ?? 32} texts`}); SIGTERM drains and exits`),
   });

@@ -23,7 +23,7 @@ export interface ServeOptions extends Omit<ServerOptions, "metrics" | "metricsTe
   onListening?: (url: string) => void;
 }
 
-const SERVE_OPTIONS = ["folder", "dtype", "port", "host", "workers", "onListening", "modelName", "maxTexts", "maxTextLength", "bodyLimit", "batching"] as const;
+const SERVE_OPTIONS = ["folder", "dtype", "port", "host", "workers", "onListening", "modelName", "maxTexts", "maxTextLength", "bodyLimit", "batching", "drainGraceMs"] as const;
 
 /** A running model server: its URL, and `close()` to drain it. */
 export interface RunningServer {
@@ -52,8 +52,8 @@ async function load(options: ServeOptions) {
 }
 
 function serverOptions(options: ServeOptions): ServerOptions {
-  const { modelName, maxTexts, maxTextLength, bodyLimit, batching } = options;
-  return { modelName: modelName ?? path.basename(path.resolve(options.folder)), maxTexts, maxTextLength, bodyLimit, batching };
+  const { modelName, maxTexts, maxTextLength, bodyLimit, batching, drainGraceMs } = options;
+  return { modelName: modelName ?? path.basename(path.resolve(options.folder)), maxTexts, maxTextLength, bodyLimit, batching, drainGraceMs };
 }
 
 const urlOf = (app: ModelServer): string => {

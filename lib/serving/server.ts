@@ -33,9 +33,15 @@ export interface ServerOptions {
   metrics?: ServingMetrics;
   /** What `GET /metrics` answers; default this server's own metrics (a cluster worker passes the workers' sum). */
   metricsText?: () => Promise<string>;
+  /**
+   * How long `drain()` keeps serving with `/ready` at 503 before it stops
+   * taking connections, in ms, so a load balancer polling `/ready` stops
+   * sending requests first. Default 0.
+   */
+  drainGraceMs?: number;
 }
 
-const SERVER_OPTIONS = ["modelName", "maxTexts", "maxTextLength", "bodyLimit", "batching", "metrics", "metricsText"] as const;
+const SERVER_OPTIONS = ["modelName", "maxTexts", "maxTextLength", "bodyLimit", "batching", "metrics", "metricsText", "drainGraceMs"] as const;
 
 /** One prediction: the best label of a text, with the out-of-scope fallback saved with the model applied (`fallback: true` when it was). */
 export type Prediction = ClassificationResult;
@@ -62,7 +68,10 @@ export interface ServingHandle {
   readonly batcher: MicroBatcher<string, ClassificationResult> | undefined;
   /** The pipeline's loading error, when it failed (the server then stays "loading" and answers 503). */
   readonly loadError: Error | undefined;
-  /** Stops taking requests (`/ready` and new requests get 503), answers every request already received, then closes. */
+  /**
+   * Turns `/ready` to 503, keeps serving for `drainGraceMs`, then stops
+   * taking connections, answers every request already received, and closes.
+   */
   drain(): Promise<void>;
 }
 
@@ -93,7 +102,8 @@ const INPUT_ERROR = /^text-classification pipeline: input \d+ /;
  * text in order, with the out-of-scope fallback saved with the model applied
  * (`fallback: true` marks it). `GET /health` is 200 while the process runs;
  * `GET /ready` is 200 once the pipeline has loaded and 503 while loading or
- * draining; `GET /metrics` is Prometheus text. Every bad request gets a 4xx
+ * draining (`drain()`: it then keeps serving for `drainGraceMs`, answers
+ * what it has received, and closes); `GET /metrics` is Prometheus text. Every bad request gets a 4xx
  * `{ error: { code, message } }`: 400 `bad_json` / `invalid_body`, 413
  * `body_too_large`, 415 `unsupported_media_type`, 422 `too_many_texts` /
  * `text_too_long` / `unreadable_text`; 503 `not_ready`; 404 `not_found`.
@@ -114,6 +124,8 @@ export function createServer(pipe: ServedPipeline | Promise<ServedPipeline>, opt
   const bodyLimit = positiveInt(options.bodyLimit ?? 1 << 20, "bodyLimit");
   const metrics = options.metrics ?? new ServingMetrics();
   const metricsText = options.metricsText ?? (() => metrics.text());
+  const drainGraceMs = options.drainGraceMs ?? 0;
+  if (!(Number.isFinite(drainGraceMs) && drainGraceMs >= 0)) throw new Error(`createServer: drainGraceMs must be a number >= 0, got ${drainGraceMs}`);
 
   let state: ServerState = "loading";
   let loaded: ServedPipeline | undefined;
@@ -145,8 +157,8 @@ export function createServer(pipe: ServedPipeline | Promise<ServedPipeline>, opt
   const app = Fastify({
     logger: false,
     bodyLimit,
-    // While draining, requests on open keep-alive connections reach the routes (Fastify adds Connection: close):
-    // /predict answers 503 not_ready in the same JSON shape as every other error, /health 200, /ready 503.
+    // While closing, a request on a connection that is still open reaches the routes (Fastify adds
+    // Connection: close) and is answered, not refused with Fastify's own 503 body.
     return503OnClosing: false,
     forceCloseConnections: "idle",
     // Types are checked, never coerced: [1, 2] is not ["1", "2"]; unknown keys are an error, not dropped.
@@ -174,6 +186,12 @@ export function createServer(pipe: ServedPipeline | Promise<ServedPipeline>, opt
   app.addHook("onRequest", async (request, reply) => {
     metrics.inFlight.inc();
     reply.raw.once("close", () => metrics.inFlight.dec());
+  });
+  // Once draining, every response closes its connection, so no keep-alive connection holds the close up
+  // (Node closes the connections idle when it stops listening, not those that turn idle afterwards).
+  app.addHook("onSend", async (request, reply, payload) => {
+    if (state === "draining") reply.header("connection", "close");
+    return payload;
   });
   app.addHook("onResponse", async (request, reply) => {
     const route = request.routeOptions.url ?? "unmatched";
@@ -211,7 +229,8 @@ export function createServer(pipe: ServedPipeline | Promise<ServedPipeline>, opt
   app.get("/metrics", async (request, reply) => reply.type(metrics.contentType).send(await metricsText()));
 
   app.post("/predict", { schema: { body: BODY_SCHEMA } }, async (request, reply) => {
-    if (state !== "ready") return fail(reply, 503, "not_ready", state === "draining" ? "the server is draining (shutting down); retry on another replica" : "the model is still loading; retry when GET /ready is 200");
+    // Draining still answers: whatever reaches the server before it closes is served.
+    if (!loaded) return fail(reply, 503, "not_ready", loadError ? `the model failed to load: ${loadError.message}` : "the model is still loading; retry when GET /ready is 200");
     const { inputs } = request.body as { inputs: string | string[] };
     const single = typeof inputs === "string";
     const texts = single ? [inputs] : inputs;
@@ -233,10 +252,14 @@ export function createServer(pipe: ServedPipeline | Promise<ServedPipeline>, opt
     return { model: modelName, predictions } satisfies PredictResponse;
   });
 
-  const drain = async () => {
-    if (state === "draining") return app.close();
+  let draining: Promise<void> | undefined;
+  const drain = () => {
     state = "draining";
-    await app.close();
+    draining ??= (async () => {
+      if (drainGraceMs > 0) await new Promise((r) => setTimeout(r, drainGraceMs));
+      await app.close();
+    })();
+    return draining;
   };
   const handle: ServingHandle = {
     get state() {

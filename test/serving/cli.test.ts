@@ -57,7 +57,7 @@ async function inFlight(url: string): Promise<number> {
  * long enough to hold them all, waits until its /metrics counts them in
  * flight, sends SIGTERM, and returns what came back and how the process exited.
  */
-async function sigtermDuringLoad(workers: number, n: number) {
+async function sigtermDuringLoad(workers: number, n: number, newConnection: boolean) {
   await ready;
   const dir = tinyModelFolder();
   const pipe = pipeline("text-classification", dir);
@@ -66,29 +66,32 @@ async function sigtermDuringLoad(workers: number, n: number) {
   const cli = startCli([dir, "--port", "0", "--workers", String(workers), "--batch-wait-ms", "2000", "--max-batch", "1000"]);
   try {
     const url = await listening(cli);
-    const load = loadTest({ url: `${url}/predict`, bodies: TINY_TEXTS.map((t) => ({ inputs: t })), requests: n, concurrency: n, newConnection: true });
+    const load = loadTest({ url: `${url}/predict`, bodies: TINY_TEXTS.map((t) => ({ inputs: t })), requests: n, concurrency: n, newConnection });
     // Every request received and waiting in a micro-batch (the /metrics request itself counts too).
     const t0 = Date.now();
     let seen = 0;
     while ((seen = await inFlight(url)) < n && Date.now() - t0 < 30_000) await new Promise((r) => setTimeout(r, 20));
     assert.ok(seen >= n, `only ${seen} of ${n} requests reached the server`);
     cli.child.kill("SIGTERM");
+    const sent = performance.now();
     const [run, exit] = await Promise.all([load, cli.exited]);
+    // Out as soon as the batch (2 s) was answered: no keep-alive connection held the close up.
+    assert.ok(performance.now() - sent < 15_000, `exited ${performance.now() - sent} ms after SIGTERM`);
     return { run, exit, expected, cli };
   } finally {
     cli.child.kill("SIGKILL");
   }
 }
 
-test("SIGTERM during load: every request in flight is answered 200 with its prediction, then the process exits 0 (one process)", async () => {
-  const { run, exit, expected, cli } = await sigtermDuringLoad(1, 50);
+test("SIGTERM during load: every request in flight is answered 200 with its prediction, then the process exits 0 (one process, keep-alive connections)", async () => {
+  const { run, exit, expected, cli } = await sigtermDuringLoad(1, 50, false);
   assert.deepEqual(run.statuses, new Array(50).fill(200), cli.stderr());
   run.bodies.forEach((b, i) => assert.deepEqual((b as { predictions: unknown[] }).predictions, [expected[i % TINY_TEXTS.length]], `request ${i}`));
   assert.deepEqual(exit, { code: 0, signal: null }, cli.stderr());
 });
 
 test("SIGTERM during load with 2 cluster workers and 200 concurrent connections: all 200 answered, /metrics summed over the workers, exit 0", async () => {
-  const { run, exit, expected, cli } = await sigtermDuringLoad(2, 200);
+  const { run, exit, expected, cli } = await sigtermDuringLoad(2, 200, true);
   assert.deepEqual(run.statuses, new Array(200).fill(200), cli.stderr());
   run.bodies.forEach((b, i) => assert.deepEqual((b as { predictions: unknown[] }).predictions, [expected[i % TINY_TEXTS.length]], `request ${i}`));
   assert.match(cli.stdout(), /listening on http:\/\/127\.0\.0\.1:\d+ \(2 workers, micro-batching 2000 ms \/ 1000 texts\)/);

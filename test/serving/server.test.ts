@@ -234,3 +234,30 @@ test("200 concurrent connections on a real port are all answered, correctly, and
   assert.equal(app.serving.state, "draining");
   pipe.dispose();
 });
+
+test("drain(): /ready turns 503 at once, requests are still served during the grace period, and those already received are answered before it closes", async () => {
+  await ready;
+  const pipe = pipeline("text-classification", tinyModelFolder());
+  const app = createServer(pipe, { batching: { maxWaitMs: 400, maxBatch: 100 }, drainGraceMs: 200 });
+  const url = await app.listen({ port: 0, host: "127.0.0.1" });
+  const expected = (await pipe(TINY_TEXTS.slice(0, 5))).map((r) => r[0]);
+  const load = loadTest({ url: `${url}/predict`, bodies: TINY_TEXTS.slice(0, 5).map((t) => ({ inputs: t })), requests: 5, concurrency: 5, newConnection: true });
+  while ((await app.serving.metrics.inFlight.get()).values[0]?.value !== 5) await new Promise((r) => setTimeout(r, 10));
+  assert.equal(app.serving.batcher?.pending.requests, 5, "all five wait in the micro-batch");
+  const t0 = performance.now();
+  const drained = app.serving.drain();
+  assert.equal(app.serving.state, "draining");
+  const readyNow = await fetch(`${url}/ready`);
+  assert.equal(readyNow.status, 503);
+  assert.deepEqual(await readyNow.json(), { status: "draining", error: { code: "not_ready", message: "the server is draining (shutting down)" } });
+  const during = await fetch(`${url}/predict`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ inputs: TINY_TEXTS[0] }) });
+  assert.equal(during.status, 200, "served during the grace period");
+  const run = await load;
+  assert.deepEqual(run.statuses, [200, 200, 200, 200, 200]);
+  assert.deepEqual(run.bodies.map((b) => (b as { predictions: unknown[] }).predictions[0]), expected);
+  await drained;
+  // Closed once the batch was answered: no keep-alive connection held it up (Node's keep-alive timeout is 72 s).
+  assert.ok(performance.now() - t0 < 5000, `closed after ${performance.now() - t0} ms`);
+  await assert.rejects(fetch(`${url}/health`), "the port is closed");
+  pipe.dispose();
+});
