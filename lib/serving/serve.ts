@@ -36,7 +36,7 @@ export interface RunningServer {
 type Message =
   | { type: "serve:loaded" }
   | { type: "serve:failed"; message: string }
-  | { type: "serve:listen" }
+  | { type: "serve:listen"; port?: number }
   | { type: "serve:listening"; url: string }
   | { type: "serve:drain" }
   | { type: "serve:metrics-request"; id: number }
@@ -70,7 +70,9 @@ const urlOf = (app: ModelServer): string => {
  * the loader's error and nothing ever listens. SIGTERM (or SIGINT) drains:
  * `/ready` turns 503, every request already received is answered, then the
  * processes exit 0. In a cluster, `/metrics` on any worker answers the sum
- * over all workers.
+ * over all workers, and a worker that dies is replaced (more than 5 in a
+ * minute, or a replacement that cannot load the folder, stops the server
+ * with exit code 1).
  *
  * @example
  * const server = await serveModel({ folder: "data/models/bow-clinc", port: 8080, workers: 2, batching: { maxWaitMs: 5, maxBatch: 32 } });
@@ -166,7 +168,7 @@ async function serveWorker(options: ServeOptions): Promise<RunningServer> {
     process.on("message", (m: unknown) => {
       if (!isMessage(m)) return;
       if (m.type === "serve:listen") {
-        app.listen({ port: options.port ?? 8080, host: options.host ?? "127.0.0.1" }).then((url) => {
+        app.listen({ port: m.port ?? options.port ?? 8080, host: options.host ?? "127.0.0.1" }).then((url) => {
           send({ type: "serve:listening", url: urlOf(app) });
           resolve({ url, close });
         }, reject);
@@ -177,6 +179,9 @@ async function serveWorker(options: ServeOptions): Promise<RunningServer> {
     send({ type: "serve:loaded" });
   });
 }
+
+/** Crashed workers the primary replaces within one minute before it gives up and exits 1. */
+const MAX_RESTARTS = 5;
 
 function servePrimary(options: ServeOptions, count: number): Promise<RunningServer> {
   const workers = new Set<Worker>();
@@ -201,10 +206,16 @@ function servePrimary(options: ServeOptions, count: number): Promise<RunningServ
       });
     const fail = (message: string) => {
       if (state === "failed") return;
+      const wasRunning = state === "running";
       state = "failed";
       for (const w of workers) w.process.kill("SIGKILL");
-      reject(new Error(message));
+      if (!wasRunning) return reject(new Error(message));
+      // Serving already: nobody awaits the promise any more; say why and stop, so a supervisor sees the failure.
+      logger.error(`model server: ${message}`);
+      process.exit(1);
     };
+    // Restarts of crashed workers in the last minute: more than MAX_RESTARTS is a crash loop, and the primary gives up.
+    const restarts: number[] = [];
     const fork = () => {
       const w = cluster.fork();
       workers.add(w);
@@ -212,7 +223,11 @@ function servePrimary(options: ServeOptions, count: number): Promise<RunningServ
         if (!isMessage(m)) return;
         if (m.type === "serve:failed") fail(m.message);
         else if (m.type === "serve:loaded") {
-          if (state === "running") w.send({ type: "serve:listen" } satisfies Message); // a replacement worker
+          if (state === "running") {
+            logger.info(`model server: worker ${w.id} (replacement) loaded the model; listening`);
+            // The port the others serve: with --port 0 a replacement's own listen(0) would get a new one.
+            w.send({ type: "serve:listen" } satisfies Message);
+          }
           else if (state === "starting" && ++loaded === count) for (const each of workers) each.send({ type: "serve:listen" } satisfies Message);
         } else if (m.type === "serve:listening" && state === "starting" && ++listening === count) {
           state = "running";
@@ -239,6 +254,10 @@ function servePrimary(options: ServeOptions, count: number): Promise<RunningServ
         if (state === "draining" && (code !== 0 || signal)) drainFailures++;
         if (state === "starting") fail(`model server: worker ${w.id} exited (${signal ?? `code ${code}`}) before it listened`);
         else if (state === "running") {
+          const now = Date.now();
+          restarts.push(now);
+          while (restarts[0] < now - 60_000) restarts.shift();
+          if (restarts.length > MAX_RESTARTS) return fail(`workers crashed ${restarts.length} times within a minute (last: worker ${w.id}, ${signal ?? `code ${code}`}); giving up`);
           logger.warn(`model server: worker ${w.id} exited (${signal ?? `code ${code}`}); starting another`);
           fork();
         }

@@ -100,7 +100,7 @@ const INPUT_ERROR = /^text-classification pipeline: input \d+ /;
  * `POST /predict` with `{ "inputs": "text" }` or `{ "inputs": ["text", …] }`
  * answers `{ model, predictions: [{ label, score }, …] }`, one prediction per
  * text in order, with the out-of-scope fallback saved with the model applied
- * (`fallback: true` marks it). `GET /health` is 200 while the process runs;
+ * (`fallback: true` marks it). `GET /health` is 200 while the process runs (`{ status: "ok", pid }`);
  * `GET /ready` is 200 once the pipeline has loaded and 503 while loading or
  * draining (`drain()`: it then keeps serving for `drainGraceMs`, answers
  * what it has received, and closes); `GET /metrics` is Prometheus text. Every bad request gets a 4xx
@@ -219,7 +219,7 @@ export function createServer(pipe: ServedPipeline | Promise<ServedPipeline>, opt
   });
   app.setNotFoundHandler((request, reply) => fail(reply, 404, "not_found", `no route ${request.method} ${request.url} (routes: POST /predict, GET /health, GET /ready, GET /metrics)`));
 
-  app.get("/health", async () => ({ status: "ok" }));
+  app.get("/health", async () => ({ status: "ok", pid: process.pid }));
   app.get("/ready", async (request, reply) => {
     if (state === "ready") return { status: "ready", model: modelName };
     const message = state === "draining" ? "the server is draining (shutting down)" : loadError ? `the model failed to load: ${loadError.message}` : "the model is loading";

@@ -6,11 +6,12 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
+import * as http from "node:http";
 import * as path from "node:path";
 import { ready } from "../helpers/setup";
 import { TINY_TEXTS, tinyModelFolder } from "../helpers/servingModels";
 import { pipeline } from "../../lib/pipelines";
-import { loadTest } from "../../tools/loadTest";
+import { loadTest, postJson } from "../../tools/loadTest";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 
@@ -44,6 +45,19 @@ async function listening(cli: Cli, timeoutMs = 90_000): Promise<string> {
   }
   cli.child.kill("SIGKILL");
   throw new Error(`the server did not listen within ${timeoutMs} ms:\n${cli.stdout()}\n${cli.stderr()}`);
+}
+
+/** The pid of the worker that answers a GET /health on a new connection (fetch would reuse a keep-alive one). */
+function pidOf(url: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = http.get(`${url}/health`, { agent: false, timeout: 3000 }, (res) => {
+      let text = "";
+      res.on("data", (d) => (text += d));
+      res.on("end", () => resolve((JSON.parse(text) as { pid: number }).pid));
+    });
+    req.on("timeout", () => req.destroy(new Error("GET /health timed out")));
+    req.on("error", reject);
+  });
 }
 
 async function inFlight(url: string): Promise<number> {
@@ -134,5 +148,45 @@ test("bad command lines are refused with the usage", async () => {
     assert.deepEqual(await cli.exited, { code: 1, signal: null });
     assert.match(cli.stderr(), message);
     assert.match(cli.stderr(), /usage: npm run serve -- <model folder>/);
+  }
+});
+
+test("a cluster worker that dies is replaced: the server keeps answering, and still drains and exits 0 on SIGTERM", async () => {
+  await ready;
+  const dir = tinyModelFolder();
+  const cli = startCli([dir, "--port", "0", "--workers", "2"]);
+  try {
+    const url = await listening(cli);
+    // Round-robin: a few requests reach both workers.
+    const pids = new Set<number>();
+    for (let i = 0; i < 10 && pids.size < 2; i++) pids.add(await pidOf(url));
+    assert.equal(pids.size, 2, "two workers answer");
+    const victim = [...pids][0];
+    process.kill(victim, "SIGKILL");
+    // The replacement loads and listens; meanwhile the other worker answers.
+    const t0 = Date.now();
+    const seen = new Set<number>();
+    const failures: string[] = [];
+    while (Date.now() - t0 < 60_000) {
+      try {
+        const res = await postJson(`${url}/predict`, { inputs: TINY_TEXTS[0] }, { agent: false, timeoutMs: 3000 });
+        assert.equal(res.status, 200);
+        seen.add(await pidOf(url));
+      } catch (err) {
+        failures.push(`${Date.now() - t0} ms: ${(err as Error).message} ${String((err as Error).cause ?? "")}`);
+      }
+      if ([...seen].some((p) => !pids.has(p))) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    // A connection the primary handed to the worker as it died is lost (node:cluster); the rest are answered.
+    assert.ok(failures.length <= 2, `requests that failed after the kill: ${failures.join("; ")}`);
+    assert.ok([...seen].some((p) => !pids.has(p)), `a new worker answers (pids before ${[...pids]}, after ${[...seen]}): ${cli.stdout()}\n${cli.stderr()}`);
+    assert.ok(!seen.has(victim));
+    assert.match(cli.stderr(), /model server: worker \d+ exited \(SIGKILL\); starting another/);
+    assert.match(cli.stdout(), /model server: worker \d+ \(replacement\) loaded the model; listening/);
+    cli.child.kill("SIGTERM");
+    assert.deepEqual(await cli.exited, { code: 0, signal: null }, cli.stderr());
+  } finally {
+    cli.child.kill("SIGKILL");
   }
 });
