@@ -207,12 +207,8 @@ export function createServer(pipe: ServedPipeline | Promise<ServedPipeline>, opt
         return fail(reply, 415, "unsupported_media_type", `send JSON with Content-Type: application/json (got ${request.headers["content-type"] ? `"${request.headers["content-type"]}"` : "no Content-Type"})`);
       case "FST_ERR_CTP_BODY_TOO_LARGE":
         return fail(reply, 413, "body_too_large", `the request body is over the server's limit of ${bodyLimit} bytes`);
-      case "FST_ERR_CTP_EMPTY_JSON_BODY":
-        return fail(reply, 400, "bad_json", 'the body is empty; send {"inputs": …}');
-      case "FST_ERR_CTP_INVALID_JSON_BODY":
-        return fail(reply, 400, "bad_json", `the body is not valid JSON: ${err.message}`);
     }
-    if (err instanceof SyntaxError || err.statusCode === 400) return fail(reply, 400, "bad_json", `the body is not valid JSON: ${err.message}`);
+    // Anything else Fastify refuses before the route (a bad Content-Length, …) keeps its status and says why.
     if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) return fail(reply, err.statusCode, "bad_request", err.message);
     logger.error(`model server: ${request.method} ${request.url}: ${err.stack ?? err.message}`);
     return fail(reply, 500, "internal_error", "the server failed on this request (see its log)");
