@@ -104,7 +104,7 @@ function onStopSignal(stop: () => void): void {
 
 async function serveHere(options: ServeOptions): Promise<RunningServer> {
   const pipe = await load(options);
-  const app = createServer(pipe, serverOptions(options));
+  const app = createServer(pipe, { ...serverOptions(options), metrics: new ServingMetrics({ defaultMetrics: true }) });
   await app.ready();
   await app.listen({ port: options.port ?? 8080, host: options.host ?? "127.0.0.1" });
   const close = async () => {
@@ -135,7 +135,7 @@ async function serveWorker(options: ServeOptions): Promise<RunningServer> {
     process.send!({ type: "serve:failed", message: err instanceof Error ? err.message : String(err) } satisfies Message, undefined, {}, () => process.exit(1));
     return new Promise<never>(() => {});
   }
-  const metrics = new ServingMetrics();
+  const metrics = new ServingMetrics({ defaultMetrics: true });
   const waiting = new Map<number, (text: string) => void>();
   let next = 0;
   const app = createServer(pipe, {
