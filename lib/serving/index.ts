@@ -1,0 +1,4 @@
+export * from "./batcher";
+export * from "./metrics";
+export * from "./server";
+export * from "./serve";
