@@ -13,7 +13,7 @@ if (unavailable) {
 const args = process.argv.slice(2);
 const nAt = args.indexOf("--n");
 const n = nAt >= 0 ? Number(args[nAt + 1]) : 500;
-const modelDir = args.find((a, i) => !a.startsWith("--") && i !== nAt + 1) ?? DEMO_DEFAULT_MODEL;
+const modelDir = args.find((a, i) => !a.startsWith("--") && (nAt < 0 || i !== nAt + 1)) ?? DEMO_DEFAULT_MODEL;
 const { texts, labels } = demoQueries(n);
 checkDemo({ modelDir, queries: texts, labels }).then(
   (r) => {

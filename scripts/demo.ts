@@ -9,7 +9,7 @@ async function main(): Promise<void> {
   const portAt = args.indexOf("--port");
   const port = portAt >= 0 ? Number(args[portAt + 1]) : 0;
   if (!(Number.isInteger(port) && port >= 0 && port < 65536)) throw new Error(`--port must be an integer in [0, 65535], got ${args[portAt + 1]}`);
-  const modelDir = args.find((a, i) => !a.startsWith("--") && i !== portAt + 1) ?? DEMO_DEFAULT_MODEL;
+  const modelDir = args.find((a, i) => !a.startsWith("--") && (portAt < 0 || i !== portAt + 1)) ?? DEMO_DEFAULT_MODEL;
   const folder = await demoModelFolder(modelDir);
   const root = path.join(DEMO_OUTPUTS, "site");
   const info = await prepareDemoRoot(folder, root);
