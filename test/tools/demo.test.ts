@@ -84,6 +84,12 @@ test("the demo's root: the bundled page, ONNX Runtime Web's files and a copy of 
 
 const unavailable = demoCheckUnavailable();
 
+test("without Chromium on PATH the check says what to install, and refuses to run", async () => {
+  assert.match(demoCheckUnavailable({ PATH: tmpDir() }) ?? "", /Chromium is not installed: sudo apt-get install chromium/);
+  await assert.rejects(checkDemo({ queries: [] }), /checkDemo: no queries/);
+  await assert.rejects(checkDemo({ queries: ["a", "b"], labels: ["x"] }), /checkDemo: 1 labels for 2 queries/);
+});
+
 test("in headless Chromium the page classifies like the Node pipeline on the same int8 file: fallback, truncation and an unreadable query included", { skip: unavailable ?? false, timeout: 180_000 }, async () => {
   const { dir: folder, oosLabel } = await tinyFolder();
   const out = tmpDir();

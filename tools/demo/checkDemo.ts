@@ -15,6 +15,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { performance } from "node:perf_hooks";
 import { launchChromium } from "../notebook/checkBrowser";
+import { INSTALL_HINTS } from "../notebook/jupyter";
 import { DEMO_DEFAULT_MODEL, DEMO_OUTPUTS, DemoInfo, demoModelFolder, prepareDemoRoot, serveDemo } from "./server";
 import { sha256Hex, writeJsonAtomic } from "../../lib/utils/fs";
 import { findChromiumBinary } from "../../lib/utils/which";
@@ -104,9 +105,9 @@ export interface DemoCheckResult {
   seconds: number;
 }
 
-/** Why the check cannot run here, or undefined. */
-export function demoCheckUnavailable(): string | undefined {
-  return findChromiumBinary() ? undefined : "Chromium is not installed (apt-get install chromium, or set CHROMIUM_PATH)";
+/** Why the check cannot run here (no Chromium on PATH), or undefined. */
+export function demoCheckUnavailable(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  return findChromiumBinary(env) ? undefined : INSTALL_HINTS.chromium;
 }
 
 /** Per-query latencies (ms): the first query (warm-up), median, 90th percentile, mean and fastest. */
