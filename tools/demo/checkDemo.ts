@@ -16,7 +16,7 @@ import * as path from "node:path";
 import { performance } from "node:perf_hooks";
 import { launchChromium } from "../notebook/checkBrowser";
 import { INSTALL_HINTS } from "../notebook/jupyter";
-import { DEMO_DEFAULT_MODEL, DEMO_OUTPUTS, DemoInfo, demoModelFolder, prepareDemoRoot, serveDemo } from "./server";
+import { DEMO_DEFAULT_MODEL, DEMO_OUTPUTS, DemoInfo, DemoServer, demoModelFolder, prepareDemoRoot, serveDemo } from "./server";
 import { sha256Hex, writeJsonAtomic } from "../../lib/utils/fs";
 import { findChromiumBinary } from "../../lib/utils/which";
 import { initBackend } from "../../lib/backend";
@@ -153,13 +153,26 @@ export async function checkDemo(options: DemoCheckOptions): Promise<DemoCheckRes
   const unavailable = demoCheckUnavailable();
   if (unavailable) throw new Error(`checkDemo: ${unavailable}`);
   const outDir = options.outDir === undefined ? DEMO_OUTPUTS : options.outDir;
-  const folder = await demoModelFolder(options.modelDir ?? DEMO_DEFAULT_MODEL, outDir ? path.join(outDir, "models") : fs.mkdtempSync(path.join(os.tmpdir(), "demo-export-")));
+  // Chromium's profile, the served root and (with no outDir) an exported model folder: removed at the end.
   const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "demo-check-"));
-  const root = path.join(scratch, "root");
-  const info: DemoInfo = await prepareDemoRoot(folder, root);
-  const nodeFile = path.join(folder, info.file);
-  if (sha256Hex(new Uint8Array(fs.readFileSync(nodeFile))) !== info.sha256) throw new Error(`checkDemo: the served ${info.file} differs from ${nodeFile}`);
-  const server = await serveDemo(root);
+  let server: DemoServer | undefined;
+  try {
+    const folder = await demoModelFolder(options.modelDir ?? DEMO_DEFAULT_MODEL, outDir ? path.join(outDir, "models") : path.join(scratch, "models"));
+    const root = path.join(scratch, "root");
+    const info: DemoInfo = await prepareDemoRoot(folder, root);
+    const nodeFile = path.join(folder, info.file);
+    if (sha256Hex(new Uint8Array(fs.readFileSync(nodeFile))) !== info.sha256) throw new Error(`checkDemo: the served ${info.file} differs from ${nodeFile}`);
+    server = await serveDemo(root);
+    return await runInChromium(options, { scratch, folder, info, nodeFile, server, outDir, started });
+  } finally {
+    await server?.close();
+    fs.rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+async function runInChromium(options: DemoCheckOptions, ctx: { scratch: string; folder: string; info: DemoInfo; nodeFile: string; server: DemoServer; outDir: string | null; started: number }): Promise<DemoCheckResult> {
+  const { scratch, folder, info, nodeFile, server, outDir, started } = ctx;
+  const { queries } = options;
   const browser = await launchChromium(scratch);
   const remoteRequests: string[] = [];
   const pageErrors: string[] = [];
@@ -265,7 +278,5 @@ export async function checkDemo(options: DemoCheckOptions): Promise<DemoCheckRes
     return result;
   } finally {
     await browser.close();
-    await server.close();
-    fs.rmSync(scratch, { recursive: true, force: true });
   }
 }
