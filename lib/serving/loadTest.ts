@@ -94,7 +94,11 @@ export function runLoad(options: RunLoadOptions): Promise<LoadRun> {
   });
 }
 
-/** Resident memory (VmRSS) of a process and its descendants, MB; NaN where /proc is missing (not Linux). */
+/**
+ * Resident memory (VmRSS) of a process and its descendants, MB; NaN where /proc is missing (not Linux).
+ *
+ * @example processTreeRssMb(server.pid); // e.g. 220 (the server and its cluster workers)
+ */
 export function processTreeRssMb(pid: number): number {
   const rss = (p: number): number => {
     try {
