@@ -3,6 +3,7 @@
 // throughput-within-a-p99-bound rule.
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import * as fs from "node:fs";
 import Fastify from "fastify";
 import { ready } from "../helpers/setup";
 import { TINY_TEXTS, tinyModelFolder } from "../helpers/servingModels";
@@ -86,6 +87,20 @@ test("startServerProcess: a folder that fails to load is an error carrying the s
     const run = await runLoad({ url: `${server.url}/predict`, bodies: [{ inputs: "a b c d e f" }], concurrency: 2, durationS: 0.3 });
     assert.equal(run.ok, 0);
     assert.ok(run.non2xx > 0 && Object.keys(run.statusCodes).every((c) => c.startsWith("4")), JSON.stringify(run.statusCodes));
+  } finally {
+    assert.equal((await server.stop()).code, 0);
+  }
+});
+
+test("startServerProcess with 2 cluster workers: RSS covers the primary and both workers", async () => {
+  await ready;
+  const server = await startServerProcess({ folder: tinyModelFolder(), workers: 2, probe: { inputs: TINY_TEXTS[0] } });
+  try {
+    const own = Number(/^VmRSS:\s+(\d+) kB/m.exec(fs.readFileSync(`/proc/${server.pid}/status`, "utf8"))![1]) / 1024;
+    const kids = fs.readdirSync(`/proc/${server.pid}/task`).flatMap((t) => fs.readFileSync(`/proc/${server.pid}/task/${t}/children`, "utf8").trim().split(/\s+/).filter(Boolean));
+    assert.equal(kids.length, 2, `workers: ${kids.join(", ")}`);
+    const total = server.rssMb();
+    assert.ok(total > own * 1.5, `tree ${total} MB vs primary ${own} MB`);
   } finally {
     assert.equal((await server.stop()).code, 0);
   }
