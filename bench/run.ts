@@ -25,6 +25,7 @@ import { benchWorkbook } from "./workbook";
 import { benchQat } from "./qat";
 import { benchMutation } from "./mutation";
 import { benchDemo } from "./demo";
+import { benchServing, servingRows } from "./serving";
 
 const DISTILLATION_TARGETS: Record<string, [string, (v: number) => boolean]> = {
   distilledMinusAlonePoints: ["> 0 (distilled beats alone)", (v) => v > 0],
@@ -54,7 +55,7 @@ const QUANTIZATION_TARGETS: Record<string, [string, (v: number) => boolean]> = {
 };
 
 /** Benches that run only when named (long, or diagnostic). */
-const BY_NAME_ONLY = new Set(["kdLogits", "kdLayers", "kernels", "baselineSearch", "workbook", "workbookOwnData", "mutation", "demo"]);
+const BY_NAME_ONLY = new Set(["kdLogits", "kdLayers", "kernels", "baselineSearch", "workbook", "workbookOwnData", "mutation", "demo", "serving"]);
 
 /** The demo page in headless Chromium against the Node pipeline on the same int8 file. */
 const DEMO_TARGETS: Record<string, [string, (v: number) => boolean]> = {
@@ -129,6 +130,7 @@ const BENCHES: Record<string, () => Promise<Row[]>> = {
       return { bench: `demo (${model}, Chromium)`, metric, value, ...(t ? { target: t[0], met: t[1](value) } : {}) };
     });
   },
+  serving: async () => servingRows(await benchServing()),
   pruning: async () => {
     const r = await benchPruning();
     const rows: Row[] = [];

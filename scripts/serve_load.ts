@@ -1,10 +1,11 @@
-// npm run serve:load -- <server url> [--requests 200] [--concurrency 32] [--texts-per-request 1] [--new-connections]
-// Sends POST /predict requests to a running model server (npm run serve) and
-// prints throughput, p50 and p99 latency and the status counts.
+// npm run serve:load -- <server url> [--duration 10] [--concurrency 32] [--texts-per-request 1]
+// Load-tests a running model server (npm run serve) with autocannon (lib/serving's
+// runLoad): POST /predict for --duration seconds at --concurrency connections,
+// then prints throughput, p50/p90/p99 latency, errors and the status counts.
 import { parseArgs } from "node:util";
-import { loadTest } from "../tools/loadTest";
+import { runLoad } from "../lib/serving";
 
-const USAGE = "usage: npm run serve:load -- <server url, e.g. http://127.0.0.1:8080> [--requests 200] [--concurrency 32] [--texts-per-request 1] [--new-connections]";
+const USAGE = "usage: npm run serve:load -- <server url, e.g. http://127.0.0.1:8080> [--duration 10] [--concurrency 32] [--texts-per-request 1]";
 
 /** CLINC150-style queries, in scope and out of scope. */
 const QUERIES = [
@@ -29,23 +30,22 @@ const QUERIES = [
 async function main(): Promise<void> {
   const { values, positionals } = parseArgs({
     allowPositionals: true,
-    options: { requests: { type: "string" }, concurrency: { type: "string" }, "texts-per-request": { type: "string" }, "new-connections": { type: "boolean" } },
+    options: { duration: { type: "string" }, concurrency: { type: "string" }, "texts-per-request": { type: "string" } },
   });
   if (positionals.length !== 1) throw new Error(USAGE);
-  const requests = Number(values.requests ?? 200);
+  const duration = Number(values.duration ?? 10);
   const concurrency = Number(values.concurrency ?? 32);
   const perRequest = Number(values["texts-per-request"] ?? 1);
-  for (const [name, v] of [["requests", requests], ["concurrency", concurrency], ["texts-per-request", perRequest]] as const) {
+  if (!(Number.isFinite(duration) && duration > 0)) throw new Error(`--duration must be a number of seconds > 0, got ${values.duration}\n${USAGE}`);
+  for (const [name, v] of [["concurrency", concurrency], ["texts-per-request", perRequest]] as const) {
     if (!(Number.isInteger(v) && v >= 1)) throw new Error(`--${name} must be a whole number >= 1, got ${v}\n${USAGE}`);
   }
   const bodies = QUERIES.map((_, i) => ({ inputs: perRequest === 1 ? QUERIES[i] : Array.from({ length: perRequest }, (_, j) => QUERIES[(i + j) % QUERIES.length]) }));
   const url = `${positionals[0].replace(/\/$/, "")}/predict`;
-  // One warm-up round, not counted.
-  await loadTest({ url, bodies, requests: concurrency, concurrency });
-  const r = await loadTest({ url, bodies, requests, concurrency, newConnection: values["new-connections"] });
-  const counts: Record<string, number> = {};
-  for (const s of r.statuses) counts[String(s)] = (counts[String(s)] ?? 0) + 1;
-  console.log(`${requests} requests (${perRequest} text${perRequest === 1 ? "" : "s"} each) at concurrency ${concurrency}: ${r.throughput.toFixed(1)} req/s, p50 ${r.p50Ms.toFixed(1)} ms, p99 ${r.p99Ms.toFixed(1)} ms, wall ${(r.wallMs / 1000).toFixed(2)} s; statuses ${JSON.stringify(counts)}`);
+  // One second of warm-up, not counted.
+  await runLoad({ url, bodies, concurrency, durationS: 1 });
+  const r = await runLoad({ url, bodies, concurrency, durationS: duration });
+  console.log(`${r.durationS.toFixed(1)} s at concurrency ${concurrency} (${perRequest} text${perRequest === 1 ? "" : "s"} per request): ${r.reqPerSec.toFixed(1)} req/s, p50 ${r.p50Ms} ms, p90 ${r.p90Ms} ms, p99 ${r.p99Ms} ms; ${r.errors} errors; statuses ${JSON.stringify(r.statusCodes)}`);
 }
 
 main().catch((err) => {

@@ -1,29 +1,31 @@
-// A small HTTP load generator for the model server (npm run serve): N POST
-// requests at a fixed concurrency, each on its own connection or on a shared
-// keep-alive pool, with every status and latency recorded.
+// N POST requests at a fixed concurrency, driven by autocannon (a maintained
+// HTTP load generator), with each request's status, parsed answer and
+// latency kept in the order sent: what the server tests check request by
+// request. Fixed-duration load tests with percentiles are lib/serving's
+// runLoad / loadTestServer.
 import * as http from "node:http";
 
 export interface LoadTestOptions {
   /** e.g. "http://127.0.0.1:8080/predict" */
   url: string;
-  /** The JSON bodies to send, used in turn. */
+  /** The JSON bodies to send, used in turn (request i sends bodies[i % bodies.length]). */
   bodies: readonly unknown[];
   /** Requests in all. */
   requests: number;
-  /** Requests in flight at once. */
+  /** Requests in flight at once (autocannon's connections, one keep-alive connection each). */
   concurrency: number;
-  /** Open a new TCP connection per request (true) or reuse keep-alive connections (default). */
+  /** Every request on its own TCP connection: needs requests <= concurrency (one request per connection). */
   newConnection?: boolean;
   /** Per-request timeout in ms (default 60 s). */
   timeoutMs?: number;
 }
 
 export interface LoadTestResult {
-  /** One per request, in the order sent: the HTTP status, or the network error's code ("ECONNRESET", …). */
+  /** One per request, in the order sent: the HTTP status, or "error" where no answer came back (a network error or a timeout). */
   statuses: (number | string)[];
   /** Parsed JSON bodies, in the order sent (undefined where none came back). */
   bodies: unknown[];
-  /** Milliseconds per request, in the order sent. */
+  /** Milliseconds per request, in the order sent (NaN where none came back). */
   latenciesMs: number[];
   wallMs: number;
   /** Answered requests per second. */
@@ -32,10 +34,22 @@ export interface LoadTestResult {
   p99Ms: number;
 }
 
+type Autocannon = (opts: object, cb: (err: Error | null, result: unknown) => void) => unknown;
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const autocannon: Autocannon = require("autocannon");
+
 function quantile(sorted: readonly number[], q: number): number {
   if (sorted.length === 0) return NaN;
   return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)];
 }
+
+const parse = (text: string): unknown => {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+};
 
 /** One POST of a JSON body: its status and parsed body, or the network error. */
 export function postJson(url: string, body: unknown, options: { agent?: http.Agent | false; timeoutMs?: number } = {}): Promise<{ status: number; body: unknown }> {
@@ -44,16 +58,7 @@ export function postJson(url: string, body: unknown, options: { agent?: http.Age
     const req = http.request(url, { method: "POST", agent: options.agent, headers: { "content-type": "application/json", "content-length": data.length }, timeout: options.timeoutMs ?? 60_000 }, (res) => {
       const chunks: Buffer[] = [];
       res.on("data", (c: Buffer) => chunks.push(c));
-      res.on("end", () => {
-        const text = Buffer.concat(chunks).toString("utf8");
-        let parsed: unknown = text;
-        try {
-          parsed = JSON.parse(text);
-        } catch {
-          // not JSON: keep the text
-        }
-        resolve({ status: res.statusCode ?? 0, body: parsed });
-      });
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, body: parse(Buffer.concat(chunks).toString("utf8")) }));
       res.on("error", reject);
     });
     req.on("timeout", () => req.destroy(Object.assign(new Error("request timed out"), { code: "ETIMEDOUT" })));
@@ -63,36 +68,58 @@ export function postJson(url: string, body: unknown, options: { agent?: http.Age
 }
 
 /**
- * Sends `requests` POSTs at `concurrency` in flight and reports statuses,
+ * Sends `requests` POSTs with autocannon at `concurrency` connections and
+ * reports each request's status, answer and latency, in order, with the
  * throughput and latency percentiles. Network errors are recorded, not thrown.
  */
 export async function loadTest(options: LoadTestOptions): Promise<LoadTestResult> {
   const { url, bodies, requests, concurrency } = options;
   if (bodies.length === 0) throw new Error("loadTest: pass at least one body");
-  const agent = options.newConnection ? false : new http.Agent({ keepAlive: true, maxSockets: concurrency });
-  const statuses: (number | string)[] = new Array(requests);
+  for (const [name, v] of [["requests", requests], ["concurrency", concurrency]] as const) {
+    if (!(Number.isInteger(v) && v >= 1)) throw new Error(`loadTest: ${name} must be a whole number >= 1, got ${v}`);
+  }
+  const connections = Math.min(concurrency, requests);
+  if (options.newConnection && requests > connections) throw new Error(`loadTest: newConnection sends one request per connection, so it needs requests <= concurrency (got ${requests} requests at concurrency ${concurrency})`);
+  const statuses: (number | string)[] = new Array(requests).fill("error");
   const answers: unknown[] = new Array(requests);
-  const latencies: number[] = new Array(requests);
+  const latencies: number[] = new Array(requests).fill(NaN);
+  // autocannon builds each connection's next request just before sending it, so the build order is the order sent.
   let next = 0;
+  const path = new URL(url).pathname;
   const start = performance.now();
-  const lane = async () => {
-    while (next < requests) {
-      const i = next++;
-      const t0 = performance.now();
-      try {
-        const res = await postJson(url, bodies[i % bodies.length], { agent, timeoutMs: options.timeoutMs });
-        statuses[i] = res.status;
-        answers[i] = res.body;
-      } catch (err) {
-        statuses[i] = (err as { code?: string }).code ?? String(err);
-      }
-      latencies[i] = performance.now() - t0;
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, requests) }, lane));
+  await new Promise<void>((resolve, reject) => {
+    autocannon(
+      {
+        url,
+        connections,
+        amount: requests,
+        timeout: (options.timeoutMs ?? 60_000) / 1000,
+        requests: [
+          {
+            method: "POST",
+            path,
+            headers: { "content-type": "application/json" },
+            setupRequest: (req: object, context: { i?: number; t0?: number }) => {
+              const i = next++;
+              context.i = i;
+              context.t0 = performance.now();
+              return { ...req, body: JSON.stringify(bodies[i % bodies.length]) };
+            },
+            onResponse: (status: number, body: string, context: { i?: number; t0?: number }) => {
+              const i = context.i!;
+              if (i >= requests) return;
+              statuses[i] = status;
+              answers[i] = parse(body);
+              latencies[i] = performance.now() - context.t0!;
+            },
+          },
+        ],
+      },
+      (err) => (err ? reject(err) : resolve()),
+    );
+  });
   const wallMs = performance.now() - start;
-  if (agent) agent.destroy();
-  const sorted = [...latencies].sort((a, b) => a - b);
+  const sorted = latencies.filter((v) => !Number.isNaN(v)).sort((a, b) => a - b);
   const answered = statuses.filter((s) => typeof s === "number").length;
   return { statuses, bodies: answers, latenciesMs: latencies, wallMs, throughput: (answered / wallMs) * 1000, p50Ms: quantile(sorted, 0.5), p99Ms: quantile(sorted, 0.99) };
 }

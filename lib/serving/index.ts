@@ -2,3 +2,4 @@ export * from "./batcher";
 export * from "./metrics";
 export * from "./server";
 export * from "./serve";
+export * from "./loadTest";

@@ -115,12 +115,14 @@ test("the profiles' notebook fields keep the values of the notebooks' former pro
     assert.equal(p.pruningTrainRows, was(640, null), p.name);
     assert.equal(p.pruningEpochs, was(1, 0.5), p.name);
     assert.equal(p.importanceBatches, was(2, 8), p.name);
+    assert.deepEqual(p.serveConcurrencies, was([1, 8], [1, 8, 32]), p.name);
+    assert.equal(p.serveSeconds, was(1, 3), p.name);
   }
 });
 
 test("every notebook's setup cell is setupChapter in at most 12 lines, and no notebook branches on profile.name", () => {
   const files = fs.readdirSync(NOTEBOOKS).filter((f) => f.endsWith(".ipynb")).sort();
-  assert.deepEqual(files.map((f) => f.slice(0, 3)), ["01_", "02_", "03_", "04_", "05_", "06_", "07_"], "the six chapter notebooks and the practice test");
+  assert.deepEqual(files.map((f) => f.slice(0, 3)), ["01_", "02_", "03_", "04_", "05_", "06_", "07_", "08_"], "the six chapter notebooks, the practice test and production");
   for (const f of files) {
     const raw = fs.readFileSync(path.join(NOTEBOOKS, f), "utf8");
     assert.ok(!raw.includes("profile.name"), `${f} uses profile.name: make the difference a field of the profile`);
