@@ -9,6 +9,8 @@ import { registerLoss } from "./losses";
  * const smoothed = crossEntropy(outputs.logits, inputs.labels, 0.1);
  */
 export function crossEntropy(logits: tf.Tensor2D, labels: tf.Tensor1D, labelSmoothing = 0): tf.Scalar {
+  // As torch: a smoothing outside [0, 1] is an error, not silently no smoothing.
+  if (!(labelSmoothing >= 0 && labelSmoothing <= 1)) throw new Error(`crossEntropy: labelSmoothing must be in [0, 1], got ${labelSmoothing}`);
   return tf.tidy(() => {
     const numClasses = logits.shape[1];
     const logp = tf.logSoftmax(logits);

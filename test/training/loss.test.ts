@@ -63,4 +63,7 @@ test('the "ce" spec: labelSmoothing in [0, 1), applied in training steps only', 
   assert.ok(Math.abs(buildLoss({ kind: "ce", labelSmoothing: 0 })({ outputs, inputs, targets: {}, training: true }).dataSync()[0] - plain) < 1e-5);
   assert.ok(Math.abs(buildLoss({ kind: "ce" })({ outputs, inputs, targets: {}, training: true }).dataSync()[0] - plain) < 1e-5);
   assert.ok(Math.abs(crossEntropy(logits, labels, 0.1).dataSync()[0] - smoothed) < 1e-5);
+  for (const s of [-0.1, 1.5, NaN]) assert.throws(() => crossEntropy(logits, labels, s), new RegExp(`crossEntropy: labelSmoothing must be in \\[0, 1\\], got ${s}`), "as torch, not silently unsmoothed");
+  // torch allows 1: all weight on the uniform part.
+  assert.ok(Math.abs(crossEntropy(logits, labels, 1).dataSync()[0] - (uniform[0] + uniform[1]) / 2) < 1e-5);
 });
