@@ -17,8 +17,9 @@ interface AutocannonResult {
   statusCodeStats: Record<string, { count: number }>;
 }
 type Autocannon = (opts: object, cb: (err: Error | null, result: AutocannonResult) => void) => unknown;
+// Loaded on first use: notebooks import the whole library, and most never load-test.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const autocannon: Autocannon = require("autocannon");
+const autocannon: Autocannon = (opts, cb) => (require("autocannon") as Autocannon)(opts, cb);
 
 /** One fixed-duration autocannon run. */
 export interface LoadRun {

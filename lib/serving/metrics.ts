@@ -1,4 +1,8 @@
-import { AggregatorRegistry, Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import type { Counter, Gauge, Histogram, Registry } from "prom-client";
+
+// prom-client is loaded on first use: notebooks import the whole library, and most never serve.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const promClient = () => require("prom-client") as typeof import("prom-client");
 
 /** The Prometheus content type of `/metrics` (text exposition format 0.0.4). */
 const CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
@@ -17,8 +21,8 @@ const CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
  * await metrics.text(); // "# HELP serve_requests_total …\nserve_requests_total{route=\"/predict\",status=\"200\"} 1\n…"
  */
 export class ServingMetrics {
-  readonly registry = new Registry();
-  readonly contentType = CONTENT_TYPE;
+  readonly registry: Registry;
+  readonly contentType: string;
   readonly requests: Counter<"route" | "status">;
   readonly latency: Histogram<"route">;
   readonly batchTexts: Histogram;
@@ -27,6 +31,9 @@ export class ServingMetrics {
   readonly inFlight: Gauge;
 
   constructor(options: { defaultMetrics?: boolean } = {}) {
+    const { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } = promClient();
+    this.registry = new Registry();
+    this.contentType = CONTENT_TYPE;
     const registers = [this.registry];
     this.requests = new Counter({ name: "serve_requests_total", help: "HTTP requests answered, by route and status code", labelNames: ["route", "status"] as const, registers });
     this.latency = new Histogram({
@@ -62,5 +69,5 @@ export class ServingMetrics {
  * const text = await aggregateMetrics([await a.json(), await b.json()]); // serve_requests_total{…} = a's + b's
  */
 export function aggregateMetrics(perWorker: object[][]): Promise<string> {
-  return AggregatorRegistry.aggregate(perWorker).metrics();
+  return promClient().AggregatorRegistry.aggregate(perWorker).metrics();
 }

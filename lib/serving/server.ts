@@ -1,4 +1,4 @@
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply } from "fastify";
+import type { FastifyError, FastifyInstance, FastifyReply } from "fastify";
 import type { ClassificationResult, TextClassificationPipelineCall } from "../pipelines";
 import { logger } from "../utils/log";
 import { checkOptionKeys } from "../utils/options";
@@ -154,6 +154,9 @@ export function createServer(pipe: ServedPipeline | Promise<ServedPipeline>, opt
         return run(texts);
       };
 
+  // Fastify is loaded here, on first use: notebooks import the whole library, and most never serve.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const Fastify = require("fastify") as typeof import("fastify").default;
   const app = Fastify({
     logger: false,
     bodyLimit,
