@@ -15,9 +15,9 @@ export const LAB_SERVE_SCRIPT = path.join(__dirname, "serve.py");
 /** What to install where the Python side is missing (Debian bookworm's versions fit JupyterLab 3.6's frontend). */
 export const LAB_SERVER_HINT = "JupyterLab's server packages are not installed: sudo apt-get install python3-jupyter-server python3-jupyterlab-server";
 
-/** Debian's Python first (where apt installs jupyter_server), else python3 on PATH. */
-export function labPython(): string {
-  return fs.existsSync("/usr/bin/python3") ? "/usr/bin/python3" : "python3";
+/** WORKBOOK_LAB_PYTHON if set, else Debian's Python (where apt installs jupyter_server), else python3 on PATH. */
+export function labPython(env: NodeJS.ProcessEnv = process.env): string {
+  return env.WORKBOOK_LAB_PYTHON || (fs.existsSync("/usr/bin/python3") ? "/usr/bin/python3" : "python3");
 }
 
 export interface LabServerVersions {
