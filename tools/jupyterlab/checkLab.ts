@@ -31,7 +31,13 @@ export interface ChartCheck {
   /** A plotly graph div (.js-plotly-plot with .plot-container) was drawn. */
   drawn: boolean;
   modebar: boolean;
-  /** The tooltip's text after a hover over a data point ("" when none showed). */
+  /** The trace types (plotly's). */
+  types: string[];
+  /**
+   * What the interaction showed ("" when nothing did): the tooltip's text
+   * after a hover over a data point or, for parallel coordinates (plotly
+   * shows no tooltip there; one brushes an axis), the range brushed.
+   */
   tooltip: string;
 }
 
@@ -166,9 +172,14 @@ async function waitForRun(page: Page, timeoutMs: number, done: (counts: (number 
   throw new Error(`${what}: not finished in ${timeoutMs / 1000} s (prompts ${JSON.stringify(s.counts)})`);
 }
 
-/** Opens a notebook in the app (a page load of /lab/tree/NAME) and waits for its kernel. */
+/**
+ * Opens a notebook in the app (a page load of /lab/workspaces/STEM/tree/NAME:
+ * a workspace of its own, so no tab of an earlier notebook is restored and
+ * starts a kernel) and waits for its kernel.
+ */
 async function openNotebook(page: Page, server: LabServer, name: string): Promise<void> {
-  await page.goto(server.labUrl(`tree/${encodeURIComponent(name)}`), { waitUntil: "load", timeout: 120_000 });
+  const workspace = name.replace(/\.ipynb$/, "").replace(/[^\w-]/g, "-");
+  await page.goto(server.labUrl(`workspaces/${workspace}/tree/${encodeURIComponent(name)}`), { waitUntil: "load", timeout: 120_000 });
   await page.waitForFunction(`document.body.dataset.workbookLab === "restored" || document.body.dataset.workbookLab === "failed"`, { timeout: 180_000 });
   if ((await page.evaluate("document.body.dataset.workbookLab")) === "failed") throw new Error("the JupyterLab frontend failed to start (see the browser console)");
   await page.waitForFunction(
@@ -204,7 +215,25 @@ async function checkChart(page: Page, i: number): Promise<ChartCheck> {
   const drawn = await hasGraph();
   const modebar = (await page.evaluate(`!!document.querySelector(${JSON.stringify(`${sel} .modebar`)})`)) as boolean;
   let tooltip = "";
-  if (drawn) {
+  const types = drawn ? ((await page.evaluate(`document.querySelector(${JSON.stringify(sel)})._fullData.map((t) => t.type)`)) as string[]) : [];
+  if (drawn && types.length && types.every((t) => t === "parcoords")) {
+    // Parallel coordinates: drag along the first axis (a brush); plotly then constrains that dimension.
+    const bar = await page.$(`${sel} .axis-brush rect.background`);
+    const box = await bar?.boundingBox();
+    if (box) {
+      const x = box.x + box.width / 2;
+      await page.mouse.move(x, box.y + box.height * 0.3);
+      await page.mouse.down();
+      await page.mouse.move(x, box.y + box.height * 0.7, { steps: 6 });
+      await page.mouse.up();
+      await sleep(300);
+      tooltip = (await page.evaluate(`(() => {
+        const dims = document.querySelector(${JSON.stringify(sel)})._fullData[0].dimensions || [];
+        const d = dims.find((d) => d.constraintrange);
+        return d ? "brushed " + (d.label || "an axis") + ": " + JSON.stringify(d.constraintrange) : "";
+      })()`)) as string;
+    }
+  } else if (drawn) {
     // Candidate points in page pixels: the first, middle and last point of each trace (axes' d2p), then the plot area's middle.
     const points = (await page.evaluate(`(() => {
       const gd = document.querySelector(${JSON.stringify(sel)});
@@ -232,7 +261,7 @@ async function checkChart(page: Page, i: number): Promise<ChartCheck> {
       }
     }
   }
-  return { drawn, modebar, tooltip };
+  return { drawn, modebar, types, tooltip };
 }
 
 async function checkAllCharts(page: Page): Promise<ChartCheck[]> {
@@ -335,7 +364,7 @@ export async function checkLab(options: { notebooks?: string[]; outDir?: string;
         result.charts = await checkAllCharts(page);
         result.screenshots.push(await shot("run-all"));
         if (result.charts.length !== s.plotly) problems.push(`${s.plotly} plotly output(s) in the notebook, ${result.charts.length} plotly renderer(s) on screen`);
-        const bad = result.charts.map((c, i) => (!c.drawn || !c.modebar || !c.tooltip ? `chart ${i + 1} (${!c.drawn ? "not drawn" : !c.modebar ? "no modebar" : "no tooltip on hover"})` : "")).filter(Boolean);
+        const bad = result.charts.map((c, i) => (!c.drawn || !c.modebar || !c.tooltip ? `chart ${i + 1} (${c.types.join("+") || "?"}: ${!c.drawn ? "not drawn" : !c.modebar ? "no modebar" : c.types.includes("parcoords") ? "brushing an axis did nothing" : "no tooltip on hover"})` : "")).filter(Boolean);
         if (bad.length) problems.push(bad.join(", "));
         // 4. Re-run a middle cell.
         const countsBefore = s.counts as number[];
@@ -378,6 +407,7 @@ export async function checkLab(options: { notebooks?: string[]; outDir?: string;
         await page.evaluate(INSTALL_PROBES);
         await sleep(1000);
         Object.assign(result.reopened, await shownCharts(page));
+        if (result.reopened.charts) await page.evaluate(`window.jupyterapp.shell.currentWidget.node.querySelector(".jp-RenderedPlotly").scrollIntoView({ block: "center" })`);
         result.screenshots.push(await shot("reopened"));
         if (result.reopened.charts) {
           const c = await checkChart(page, (await markCharts(page)) - 1);
