@@ -160,13 +160,25 @@ const INSTALL_PROBES = `(() => {
 type State = { counts: (number | string | null)[]; errors: number; failed: number; plotly: number; dirty: boolean };
 const state = (page: Page) => page.evaluate("window.__workbook.state()") as Promise<State>;
 
-/** Waits until no prompt says [*] and `done(counts)` holds (tslab's idle status comes too early in a Run All). */
+/**
+ * Waits until no prompt says [*] and `done(counts)` holds (tslab's idle
+ * status comes too early in a Run All). A failed cell cancels the queued ones
+ * (their prompts go blank): after 5 s with nothing queued and the kernel idle
+ * it throws, naming the cells that did not run.
+ */
 async function waitForRun(page: Page, timeoutMs: number, done: (counts: (number | string | null)[]) => boolean, what: string): Promise<State> {
   const deadline = Date.now() + timeoutMs;
   let s = await state(page);
+  let settledSince: number | undefined;
   while (Date.now() < deadline) {
     s = await state(page);
     if (!s.counts.includes("*") && done(s.counts)) return s;
+    const idle = !s.counts.includes("*") && ((await page.evaluate(`(() => { const k = window.jupyterapp.shell.currentWidget.sessionContext.session?.kernel; return !!k && k.status === "idle"; })()`)) as boolean);
+    settledSince = idle ? (settledSince ?? Date.now()) : undefined;
+    if (settledSince !== undefined && Date.now() - settledSince > 5000) {
+      const notRun = s.counts.map((c, i) => (typeof c === "number" ? 0 : i + 1)).filter(Boolean);
+      throw new Error(`${what}: stopped with code cell(s) ${notRun.join(", ") || "?"} not run (prompts ${JSON.stringify(s.counts)}; ${s.errors} error output(s), ${s.failed} failed execute_reply(s))`);
+    }
     await sleep(1000);
   }
   throw new Error(`${what}: not finished in ${timeoutMs / 1000} s (prompts ${JSON.stringify(s.counts)})`);
