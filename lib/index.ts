@@ -20,3 +20,4 @@ export * from "./distillation";
 export * from "./hpo";
 export * from "./baseline";
 export * from "./pruning";
+export * from "./practice";

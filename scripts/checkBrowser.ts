@@ -1,4 +1,4 @@
-// npm run check:browser [-- notebook]: one notebook in the classic Notebook and headless Chromium (see tools/notebook/checkBrowser.ts).
+// npm run check:browser [-- notebook [--no-charts]]: one notebook in the classic Notebook and headless Chromium (see tools/notebook/checkBrowser.ts).
 import * as path from "node:path";
 import { browserCheckUnavailable, checkBrowser } from "../tools/notebook/checkBrowser";
 import { ROOT } from "../tools/notebook/setup";
@@ -8,7 +8,8 @@ if (unavailable) {
   console.error(unavailable);
   process.exit(1);
 }
-checkBrowser({ notebook: process.argv[2] }).then(
+const args = process.argv.slice(2);
+checkBrowser({ notebook: args.find((a) => !a.startsWith("--")), expectCharts: !args.includes("--no-charts") }).then(
   (r) => {
     console.log(`✓ ${path.basename(r.notebook)} in the classic Notebook + headless Chromium: ${r.codeCells} code cells ran (counts ${r.executionCounts.join(",")}), no error output, ${r.plotlyCharts} plotly chart(s) drawn (ranges ${JSON.stringify(r.ranges)}), ${r.seconds.toFixed(0)} s. Screenshot: ${path.relative(ROOT, r.screenshot)}`);
     process.exit(0);

@@ -1,10 +1,17 @@
-// npm run notebooks [-- files…]: runs the notebooks headless (see tools/notebook/runWorkbook.ts).
+// npm run notebooks [-- files…] [--cell-timeout SECONDS]: runs the notebooks headless (see tools/notebook/runWorkbook.ts).
 import * as path from "node:path";
-import { projectNotebooks, runNotebooks } from "../tools/notebook/runWorkbook";
+import { cellTimeout, notebookArgs, projectNotebooks, runNotebooks } from "../tools/notebook/runWorkbook";
 
-const args = process.argv.slice(2);
+const args = notebookArgs();
 const notebooks = args.length ? args.map((a) => path.resolve(a)) : projectNotebooks();
-runNotebooks(notebooks).then(
+let timeout: number | null;
+try {
+  timeout = cellTimeout();
+} catch (err) {
+  console.error(`✗ ${(err as Error).message}`);
+  process.exit(1);
+}
+runNotebooks(notebooks, undefined, undefined, { timeout }).then(
   (runs) => {
     const total = runs.reduce((a, r) => a + r.seconds, 0);
     console.log(`${runs.filter((r) => r.ok).length}/${notebooks.length} notebooks ran in ${total.toFixed(0)} s`);

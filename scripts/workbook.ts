@@ -6,7 +6,7 @@
 // INCOMPLETE report written when it started, never the previous run's files.
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { NotebookRun, projectNotebooks, runNotebooks } from "../tools/notebook/runWorkbook";
+import { cellTimeout, NotebookRun, projectNotebooks, runNotebooks } from "../tools/notebook/runWorkbook";
 import { onStop } from "../tools/notebook/signals";
 import { ROOT } from "../tools/notebook/setup";
 import { resetPerfMetrics } from "../lib/benchmark/store";
@@ -16,6 +16,7 @@ import { workbookProfile } from "../lib/workbook/profile";
 async function main(): Promise<void> {
   const profile = workbookProfile();
   const notebooks = projectNotebooks();
+  const timeout = cellTimeout(); // --cell-timeout N or WORKBOOK_CELL_TIMEOUT; none by default
   resetPerfMetrics(); // this run's rows only
   const reportDir = path.join(ROOT, "outputs", "report");
   const start = Date.now();
@@ -31,7 +32,7 @@ async function main(): Promise<void> {
     report(why);
     console.error(`Workbook ${why}; the report in ${path.relative(ROOT, reportDir)} is marked INCOMPLETE`);
   });
-  await runNotebooks(notebooks, path.join(ROOT, "outputs", "notebooks"), { ...process.env, WORKBOOK_PROFILE: profile.name }, { runs });
+  await runNotebooks(notebooks, path.join(ROOT, "outputs", "notebooks"), { ...process.env, WORKBOOK_PROFILE: profile.name }, { runs, timeout });
   const seconds = (Date.now() - start) / 1000;
   const failed = runs.find((r) => !r.ok);
   if (failed || runs.length !== notebooks.length) {

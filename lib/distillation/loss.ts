@@ -22,6 +22,10 @@ export type KdReduction = "batchmean" | "mean";
  * kdLoss(studentLogits, teacherLogits, 2, "mean");    // element-wise mean, as KLDivLoss's default
  */
 export function kdLoss(studentLogits: tf.Tensor, teacherLogits: tf.Tensor, temperature: number, reduction: KdReduction = "batchmean"): tf.Scalar {
+  const kind = (x: unknown) => (x === undefined ? "undefined" : Array.isArray(x) ? `an array of ${x.length}` : x === null ? "null" : typeof x === "object" ? (x as object).constructor?.name ?? "an object" : typeof x);
+  for (const [name, t] of [["studentLogits", studentLogits], ["teacherLogits", teacherLogits]] as const) {
+    if (!(t instanceof tf.Tensor)) throw new Error(`kdLoss: ${name} must be a tensor of logits [batch, classes], got ${kind(t)}`);
+  }
   if (!(temperature > 0)) throw new Error(`kdLoss: temperature must be > 0, got ${temperature}`);
   if (studentLogits.shape.join() !== teacherLogits.shape.join()) throw new Error(`kdLoss: student logits [${studentLogits.shape}] and teacher logits [${teacherLogits.shape}] differ`);
   if (reduction !== "batchmean" && reduction !== "mean") throw new Error(`kdLoss: reduction must be "batchmean" or "mean", got ${JSON.stringify(reduction)}`);

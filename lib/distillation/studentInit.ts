@@ -38,6 +38,8 @@ export function distilbertLayerMap(teacherLayers: number, studentLayers: number)
  * @example const student = studentInit(teacher, { init: "distilbert" });
  */
 export function studentInit(teacher: PreTrainedModel, options: StudentInitOptions = {}): DistilBertForSequenceClassification {
+  const init = options.init ?? "random";
+  if (init !== "random" && init !== "distilbert") throw new Error(`studentInit: init must be "random" or "distilbert", got ${JSON.stringify(init)}`);
   const s = teacher.spec;
   const layers = options.numLayers ?? Math.max(1, Math.floor(s.layers / 2));
   const map = distilbertLayerMap(s.layers, layers);
@@ -59,7 +61,7 @@ export function studentInit(teacher: PreTrainedModel, options: StudentInitOption
     }),
     { seed: options.seed ?? 42 },
   );
-  if ((options.init ?? "random") === "random") return student;
+  if (init === "random") return student;
   const copy = (to: string, from: string) => {
     const dst = student.params.get(to);
     const src = teacher.params.get(from);

@@ -83,14 +83,15 @@ function duration(s: number): string {
 export class ProgressCallback implements TrainerCallback {
   private start = 0;
   private lastPrint = 0;
-  private stepAtStart = 0;
+  private firstStepEnd?: number;
+  private firstStep = 0;
   private header?: string[];
   private lossSinceEval: number[] = [];
   constructor(private readonly write: (line: string) => void = (l) => logger.info(l), private readonly everySeconds = 30) {}
 
   onTrainBegin(_a: TrainingArguments, state: TrainerState): void {
     this.start = Date.now();
-    this.stepAtStart = state.globalStep;
+    this.firstStepEnd = undefined;
     this.lastPrint = this.start;
     this.write(`***** Running training *****  steps: ${state.maxSteps} (${state.stepsPerEpoch} per epoch), starting at step ${state.globalStep}`);
   }
@@ -101,12 +102,18 @@ export class ProgressCallback implements TrainerCallback {
 
   onStepEnd(args: TrainingArguments, state: TrainerState): void {
     const now = Date.now();
+    // The rate is measured from the end of the first step: that one pays for warm-up (kernels
+    // compiled, memory allocated) and, counted in, made a first estimate hours too long.
+    if (this.firstStepEnd === undefined) {
+      this.firstStepEnd = now;
+      this.firstStep = state.globalStep;
+    }
     if (args.disableTqdm || now - this.lastPrint < this.everySeconds * 1000) return;
     this.lastPrint = now;
     const elapsed = (now - this.start) / 1000;
-    const done = Math.max(1, state.globalStep - this.stepAtStart);
-    const eta = (elapsed / done) * (state.maxSteps - state.globalStep);
-    this.write(`[${String(state.globalStep).padStart(String(state.maxSteps).length)}/${state.maxSteps} ${duration(elapsed)} < ${duration(eta)}, Epoch ${state.epoch.toFixed(2)}/${args.numTrainEpochs}]`);
+    const measured = state.globalStep - this.firstStep;
+    const eta = measured > 0 ? duration(((now - this.firstStepEnd) / 1000 / measured) * (state.maxSteps - state.globalStep)) : "?";
+    this.write(`[${String(state.globalStep).padStart(String(state.maxSteps).length)}/${state.maxSteps} ${duration(elapsed)} < ${eta}, Epoch ${state.epoch.toFixed(2)}/${args.numTrainEpochs}]`);
   }
 
   onEvaluate(_a: TrainingArguments, state: TrainerState, _c: TrainerControl, metrics: Record<string, number>): void {

@@ -43,6 +43,8 @@ test("kdLoss = T² · batch-mean KL(softmax(teacher/T) ‖ softmax(student/T)), 
   assert.ok(Math.abs(distillationLoss(ce, tf.tensor2d(s), tf.tensor2d(t), 0.5, 2).dataSync()[0] - (0.5 * ce.dataSync()[0] + 0.5 * kd)) < 1e-6);
   assert.throws(() => kdLoss(tf.tensor2d(s), tf.tensor2d(t), -1), /temperature must be > 0/);
   assert.throws(() => kdLoss(tf.tensor2d(s), tf.tensor2d([[1, 2]]), 2), /differ/);
+  assert.throws(() => kdLoss([tf.tensor2d(s)] as never, tf.tensor2d(t), 2), /kdLoss: studentLogits must be a tensor of logits \[batch, classes\], got an array of 1/);
+  assert.throws(() => kdLoss(tf.tensor2d(s), undefined as never, 2), /kdLoss: teacherLogits must be a tensor of logits \[batch, classes\], got undefined/);
 });
 
 test("no gradient flows into the teacher", async () => {
@@ -64,6 +66,7 @@ test("studentInit: DistilBERT-style copies the embeddings and every other layer,
   assert.deepEqual(distilbertLayerMap(4, 2), [0, 2]);
   assert.deepEqual(distilbertLayerMap(12, 6), [0, 2, 4, 6, 8, 10]);
   assert.throws(() => distilbertLayerMap(4, 5), /numLayers must be an integer in \[1, 4\]/);
+  assert.throws(() => studentInit(teacher, { init: "gpt2" as "random" }), /studentInit: init must be "random" or "distilbert", got "gpt2"/);
   const student = studentInit(teacher, { init: "distilbert" });
   assert.equal(student.config.model_type, "distilbert");
   assert.equal(student.spec.layers, 2);

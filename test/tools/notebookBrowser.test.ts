@@ -43,3 +43,24 @@ test("plotly charts draw in the classic Notebook under headless Chromium, and ev
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("the test-yourself notebook (07) runs every cell in the classic Notebook under headless Chromium: each question asks for its blank, the score is shown", { skip: unavailable ?? false, timeout: 180_000 }, async () => {
+  const home = fs.mkdtempSync(path.join(os.tmpdir(), "nb-browser-home-"));
+  const userHome = process.env.HOME;
+  process.env.HOME = home;
+  fs.mkdirSync(path.join(ROOT, "outputs"), { recursive: true });
+  const shot = path.join(fs.mkdtempSync(path.join(ROOT, "outputs", "nb-browser-")), "shot.png");
+  try {
+    const r = await checkBrowser({ notebook: path.join(ROOT, "notebooks", "07_test_yourself.ipynb"), screenshot: shot, timeoutMs: 150_000, expectCharts: false });
+    assert.equal(r.errorOutputs, 0);
+    assert.deepEqual(r.executionCounts, r.executionCounts.map((_, i) => i + 1));
+    const exercises = r.outputTexts.slice(1, -1);
+    assert.equal(exercises.length, 15);
+    for (const text of exercises) assert.match(text, /^… (T|Q)\d+ \((easy|medium|hard)\): fill in the blank first/);
+    assert.match(r.outputTexts.at(-1)!, /Your score:\n {2}easy {3}0\/3\n {2}medium 0\/6\n {2}hard {3}0\/6\n {2}total {2}0\/15 \(0%\)/);
+  } finally {
+    process.env.HOME = userHome;
+    fs.rmSync(home, { recursive: true, force: true });
+    fs.rmSync(path.dirname(shot), { recursive: true, force: true });
+  }
+});

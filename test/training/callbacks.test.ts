@@ -75,3 +75,21 @@ test("without DefaultFlowCallback the loop neither evaluates nor saves: the deci
   assert.equal(evaluations, 0);
   assert.equal(without.state.logHistory.filter((e) => e.loss !== undefined).length, 0, "nothing logged either");
 });
+
+test("ProgressCallback: the ETA comes from the rate after the first step, so warm-up does not inflate it", (t) => {
+  t.mock.timers.enable({ apis: ["Date"], now: 0 });
+  const lines: string[] = [];
+  const progress = new ProgressCallback((l) => lines.push(l), 0);
+  const args = resolveTrainingArguments({ outputDir: "unused", numTrainEpochs: 1 });
+  const state = { globalStep: 0, maxSteps: 101, stepsPerEpoch: 101, epoch: 0 } as TrainerState;
+  progress.onTrainBegin(args, state);
+  t.mock.timers.tick(60_000); // the first step pays for warm-up
+  progress.onStepEnd(args, { ...state, globalStep: 1, epoch: 1 / 101 });
+  assert.match(lines.at(-1)!, /^\[  1\/101 1:00 < \?, Epoch 0\.01\/1\]$/, "no rate yet after one step");
+  for (let step = 2; step <= 11; step++) {
+    t.mock.timers.tick(1_000);
+    progress.onStepEnd(args, { ...state, globalStep: step, epoch: step / 101 });
+  }
+  // 10 steps in 10 s after the first: 90 steps left → 1:30, not (70 s / 11 steps) × 90 ≈ 9:32.
+  assert.equal(lines.at(-1), "[ 11/101 1:10 < 1:30, Epoch 0.11/1]");
+});

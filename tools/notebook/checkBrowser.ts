@@ -26,6 +26,8 @@ export interface BrowserCheckResult {
   /** Error outputs plus execute replies whose status was not ok. */
   errorOutputs: number;
   plotlyCharts: number;
+  /** Each code cell's text output as the page shows it (streams and text/plain, joined). */
+  outputTexts: string[];
   /** Each chart's axis ranges as plotly drew them. */
   ranges: { x: number[]; y: number[] }[];
   screenshot: string;
@@ -89,11 +91,146 @@ export async function waitForServer(url: string, server: ChildProcess, timeoutMs
   throw new Error(`${what} did not answer ${url} in ${timeoutMs / 1000} s`);
 }
 
+/** A classic Notebook server started by {@link startClassicNotebook}. */
+export interface ClassicNotebookServer {
+  /** http://127.0.0.1:PORT */
+  base: string;
+  token: string;
+  /** The page that opens `name` (a file in the served folder). */
+  notebookUrl(name: string): string;
+  /** The last 4,000 characters of the server's stderr. */
+  log(): string;
+  /** Shuts down its kernels, then the server (SIGTERM, SIGKILL after 15 s). */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the classic Notebook on a free local port, serving `dir`, with the
+ * project's kernel and every Jupyter folder under `scratch`: a server started
+ * with a new scratch folder has a new notebook secret, so it does not trust
+ * notebooks that another one signed.
+ *
+ * @example const server = await startClassicNotebook({ dir, scratch }); await page.goto(server.notebookUrl("01_baseline.ipynb")); await server.stop();
+ */
+export async function startClassicNotebook(options: { dir: string; scratch: string; profile?: string }): Promise<ClassicNotebookServer> {
+  const [port] = await freePorts(1);
+  const token = randomUUID().replaceAll("-", "");
+  const server = spawn(findJupyter().notebook!, ["--no-browser", "--ip=127.0.0.1", `--port=${port}`, "--port-retries=0", `--notebook-dir=${options.dir}`, `--NotebookApp.token=${token}`, "--NotebookApp.password=", ...(process.getuid?.() === 0 ? ["--allow-root"] : [])], {
+    env: {
+      ...process.env,
+      JUPYTER_PATH: [JUPYTER_PATH, process.env.JUPYTER_PATH].filter(Boolean).join(path.delimiter),
+      // Nothing of the user's Jupyter is read or written: config, data (notebook_secret,
+      // nbsignatures.db), runtime files and IPython's folder all live in the scratch folder.
+      ...scratchJupyterEnv(options.scratch),
+      WORKBOOK_PROFILE: options.profile ?? process.env.WORKBOOK_PROFILE ?? "smoke",
+      PYDEVD_DISABLE_FILE_VALIDATION: "1",
+    },
+    stdio: ["ignore", "ignore", "pipe"],
+  });
+  let serverLog = "";
+  server.stderr!.on("data", (d) => (serverLog = (serverLog + d).slice(-4000)));
+  const base = `http://127.0.0.1:${port}`;
+  const stop = async () => {
+    // Stop the kernels through the server, then the server itself.
+    try {
+      const kernels = (await (await fetch(`${base}/api/kernels?token=${token}`)).json()) as { id: string }[];
+      await Promise.all(kernels.map((k) => fetch(`${base}/api/kernels/${k.id}?token=${token}`, { method: "DELETE" })));
+    } catch {
+      /* server already gone */
+    }
+    if (server.exitCode === null) {
+      server.kill("SIGTERM");
+      await Promise.race([new Promise((r) => server.once("exit", r)), new Promise((r) => setTimeout(r, 15_000))]);
+      if (server.exitCode === null && server.signalCode === null) server.kill("SIGKILL");
+    }
+  };
+  try {
+    await waitForServer(`${base}/api?token=${token}`, server, 60_000);
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+  return { base, token, notebookUrl: (name) => `${base}/notebooks/${encodeURIComponent(name)}?token=${token}`, log: () => serverLog, stop };
+}
+
+/**
+ * Headless Chromium (puppeteer-core) with its profile, HOME and caches under
+ * `scratch`, a 1280×900 viewport.
+ *
+ * @example const browser = await launchChromium(scratch); const page = await browser.newPage();
+ */
+export async function launchChromium(scratch: string): Promise<import("puppeteer-core").Browser> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const puppeteer = require("puppeteer-core") as typeof import("puppeteer-core");
+  return puppeteer.launch({ executablePath: findChromiumBinary()!, headless: true, args: CHROMIUM_FLAGS, userDataDir: path.join(scratch, "chromium"), env: scratchHomeEnv(scratch), defaultViewport: { width: 1280, height: 900 } });
+}
+
+/** What the open notebook shows: each non-empty code cell's prompt, and the errors so far. */
+export interface NotebookPageState {
+  /** A number once the cell ran, "*" while it is queued or running, null before it ran. */
+  counts: (number | string | null)[];
+  /** Error outputs plus execute replies whose status was not ok since {@link whenKernelConnected}. */
+  errors: number;
+}
+
+/**
+ * Waits until the open notebook's kernel is connected, then counts failed
+ * execute replies from then on (tslab reports an exception on stderr with
+ * status "error", not as an error output).
+ *
+ * @example await page.goto(server.notebookUrl(name)); await whenKernelConnected(page);
+ */
+export async function whenKernelConnected(page: import("puppeteer-core").Page, timeoutMs = 120_000): Promise<void> {
+  await page.waitForFunction("window.Jupyter && Jupyter.notebook && Jupyter.notebook.kernel && Jupyter.notebook.kernel.is_connected()", { timeout: timeoutMs });
+  await page.evaluate(`(() => {
+    const k = Jupyter.notebook.kernel, orig = k._handle_shell_reply.bind(k);
+    window.__failedReplies = 0;
+    k._handle_shell_reply = (reply) => {
+      if (reply.header.msg_type === "execute_reply" && reply.content.status !== "ok") window.__failedReplies++;
+      return orig(reply);
+    };
+  })()`);
+}
+
+/**
+ * The open notebook's prompts and errors.
+ *
+ * @example const { counts, errors } = await notebookPageState(page);
+ */
+export function notebookPageState(page: import("puppeteer-core").Page): Promise<NotebookPageState> {
+  return page.evaluate(`(() => {
+    const cells = Jupyter.notebook.get_cells().filter((c) => c.cell_type === "code" && c.get_text().trim());
+    return {
+      counts: cells.map((c) => c.input_prompt_number ?? null),
+      errors: (window.__failedReplies ?? 0) + cells.reduce((n, c) => n + c.output_area.outputs.filter((o) => o.output_type === "error").length, 0),
+    };
+  })()`) as Promise<NotebookPageState>;
+}
+
+/**
+ * Polls the prompts until no cell is queued or running (tslab's busy/idle
+ * status goes idle after the first cell of a Run All, so it cannot be
+ * waited on), or until the timeout; returns the last state.
+ *
+ * @example await page.evaluate("Jupyter.notebook.execute_all_cells()"); const s = await waitForPrompts(page, 600_000);
+ */
+export async function waitForPrompts(page: import("puppeteer-core").Page, timeoutMs: number): Promise<NotebookPageState> {
+  const deadline = Date.now() + timeoutMs;
+  let s = await notebookPageState(page);
+  while (Date.now() < deadline) {
+    s = await notebookPageState(page);
+    if (!s.counts.includes("*")) break;
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+  return s;
+}
+
 /**
  * Runs the check; throws with the reason when a cell did not run, an error
- * was shown, or no chart was drawn. Everything it starts is stopped.
+ * was shown, or no chart was drawn (unless `expectCharts: false`, for a
+ * notebook without charts such as 07). Everything it starts is stopped.
  */
-export async function checkBrowser(options: { notebook?: string; screenshot?: string; profile?: string; timeoutMs?: number } = {}): Promise<BrowserCheckResult> {
+export async function checkBrowser(options: { notebook?: string; screenshot?: string; profile?: string; timeoutMs?: number; expectCharts?: boolean } = {}): Promise<BrowserCheckResult> {
   const unavailable = browserCheckUnavailable();
   if (unavailable) throw new Error(unavailable);
   const source = path.resolve(options.notebook ?? path.join(ROOT, "notebooks", "01_baseline.ipynb"));
@@ -108,59 +245,17 @@ export async function checkBrowser(options: { notebook?: string; screenshot?: st
   const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "workbook-browser-"));
   const name = path.basename(source);
   fs.copyFileSync(source, path.join(work, name));
-  const [port] = await freePorts(1);
-  const token = randomUUID().replaceAll("-", "");
-  const server = spawn(findJupyter().notebook!, ["--no-browser", "--ip=127.0.0.1", `--port=${port}`, "--port-retries=0", `--notebook-dir=${work}`, `--NotebookApp.token=${token}`, "--NotebookApp.password=", ...(process.getuid?.() === 0 ? ["--allow-root"] : [])], {
-    env: {
-      ...process.env,
-      JUPYTER_PATH: [JUPYTER_PATH, process.env.JUPYTER_PATH].filter(Boolean).join(path.delimiter),
-      // Nothing of the user's Jupyter is read or written: config, data (notebook_secret,
-      // nbsignatures.db), runtime files and IPython's folder all live in the scratch folder.
-      ...scratchJupyterEnv(scratch),
-      WORKBOOK_PROFILE: options.profile ?? process.env.WORKBOOK_PROFILE ?? "smoke",
-      PYDEVD_DISABLE_FILE_VALIDATION: "1",
-    },
-    stdio: ["ignore", "ignore", "pipe"],
-  });
-  let serverLog = "";
-  server.stderr!.on("data", (d) => (serverLog = (serverLog + d).slice(-4000)));
-  const base = `http://127.0.0.1:${port}`;
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const puppeteer = require("puppeteer-core") as typeof import("puppeteer-core");
+  let server: ClassicNotebookServer | undefined;
   let browser: import("puppeteer-core").Browser | undefined;
   try {
-    await waitForServer(`${base}/api?token=${token}`, server, 60_000);
-    browser = await puppeteer.launch({ executablePath: findChromiumBinary()!, headless: true, args: CHROMIUM_FLAGS, userDataDir: path.join(scratch, "chromium"), env: scratchHomeEnv(scratch), defaultViewport: { width: 1280, height: 900 } });
+    server = await startClassicNotebook({ dir: work, scratch, profile: options.profile });
+    browser = await launchChromium(scratch);
     const page = await browser.newPage();
-    await page.goto(`${base}/notebooks/${encodeURIComponent(name)}?token=${token}`, { waitUntil: "load", timeout: 60_000 });
-    await page.waitForFunction("window.Jupyter && Jupyter.notebook && Jupyter.notebook.kernel && Jupyter.notebook.kernel.is_connected()", { timeout: 120_000 });
-    // Count failed replies too: tslab reports an exception on stderr with status "error", not as an error output.
-    await page.evaluate(`(() => {
-      const k = Jupyter.notebook.kernel, orig = k._handle_shell_reply.bind(k);
-      window.__failedReplies = 0;
-      k._handle_shell_reply = (reply) => {
-        if (reply.header.msg_type === "execute_reply" && reply.content.status !== "ok") window.__failedReplies++;
-        return orig(reply);
-      };
-      Jupyter.notebook.execute_all_cells();
-    })()`);
-    // tslab's busy/idle status goes idle after the first cell of a Run All: poll the execution counts instead.
-    type State = { counts: (number | string | null)[]; errors: number };
-    const state = (): Promise<State> =>
-      page.evaluate(`(() => {
-        const cells = Jupyter.notebook.get_cells().filter((c) => c.cell_type === "code" && c.get_text().trim());
-        return {
-          counts: cells.map((c) => c.input_prompt_number ?? null),
-          errors: window.__failedReplies + cells.reduce((n, c) => n + c.output_area.outputs.filter((o) => o.output_type === "error").length, 0),
-        };
-      })()`) as Promise<State>;
-    let s = await state();
-    const deadline = Date.now() + timeoutMs;
-    while (Date.now() < deadline) {
-      s = await state();
-      if (s.counts.every((c) => typeof c === "number") || !s.counts.includes("*")) break;
-      await new Promise((r) => setTimeout(r, 1000));
-    }
+    await page.goto(server.notebookUrl(name), { waitUntil: "load", timeout: 60_000 });
+    await whenKernelConnected(page);
+    await page.evaluate("Jupyter.notebook.execute_all_cells()");
+    const s = await waitForPrompts(page, timeoutMs);
+    const texts = (await page.evaluate(`Jupyter.notebook.get_cells().filter((c) => c.cell_type === "code" && c.get_text().trim()).map((c) => c.output_area.outputs.map((o) => o.text ?? (o.data && o.data["text/plain"]) ?? "").join(""))`)) as string[];
     // Charts draw right after their cell; give the last one a moment.
     await page.waitForSelector(".js-plotly-plot .plot-container", { timeout: 10_000 }).catch(() => undefined);
     const charts = (await page.evaluate(`Array.from(document.querySelectorAll(".js-plotly-plot")).filter((gd) => gd.querySelector(".plot-container")).map((gd) => ({ x: gd._fullLayout.xaxis.range, y: gd._fullLayout.yaxis.range }))`)) as { x: number[]; y: number[] }[];
@@ -168,28 +263,18 @@ export async function checkBrowser(options: { notebook?: string; screenshot?: st
     const chart = await page.$(".js-plotly-plot");
     if (chart) await chart.scrollIntoView();
     await page.screenshot({ path: screenshot as `${string}.png`, fullPage: false });
-    const result: BrowserCheckResult = { notebook: source, codeCells: s.counts.length, executionCounts: s.counts, errorOutputs: s.errors, plotlyCharts: charts.length, ranges: charts, screenshot, seconds: (Date.now() - start) / 1000 };
+    const result: BrowserCheckResult = { notebook: source, codeCells: s.counts.length, executionCounts: s.counts, errorOutputs: s.errors, plotlyCharts: charts.length, outputTexts: texts, ranges: charts, screenshot, seconds: (Date.now() - start) / 1000 };
     const problems: string[] = [];
     const notRun = s.counts.map((c, i) => (typeof c === "number" ? -1 : i + 1)).filter((i) => i > 0);
     if (notRun.length) problems.push(`code cells ${notRun.join(", ")} did not run (prompts ${JSON.stringify(s.counts)})`);
     if (s.errors) problems.push(`${s.errors} cell(s) failed or showed an error`);
-    if (!charts.length) problems.push("no plotly chart (.js-plotly-plot .plot-container) was drawn");
+    if (!charts.length && options.expectCharts !== false) problems.push("no plotly chart (.js-plotly-plot .plot-container) was drawn");
     if (problems.length) throw Object.assign(new Error(`Browser check of ${name} failed: ${problems.join("; ")} (screenshot: ${path.relative(ROOT, screenshot)})`), { result });
     return result;
   } finally {
     await browser?.close().catch(() => undefined);
-    // Stop the kernels through the server, then the server itself.
-    try {
-      const kernels = (await (await fetch(`${base}/api/kernels?token=${token}`)).json()) as { id: string }[];
-      await Promise.all(kernels.map((k) => fetch(`${base}/api/kernels/${k.id}?token=${token}`, { method: "DELETE" })));
-    } catch {
-      /* server already gone */
-    }
-    if (server.exitCode === null) {
-      server.kill("SIGTERM");
-      await Promise.race([new Promise((r) => server.once("exit", r)), new Promise((r) => setTimeout(r, 15_000))]);
-      if (server.exitCode === null && server.signalCode === null) server.kill("SIGKILL");
-    }
+    const serverLog = server?.log() ?? "";
+    await server?.stop();
     fs.rmSync(work, { recursive: true, force: true });
     fs.rmSync(scratch, { recursive: true, force: true });
     if (process.env.WORKBOOK_DEBUG_BROWSER) console.error(serverLog);

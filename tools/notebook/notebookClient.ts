@@ -20,7 +20,7 @@ export interface NotebookClientOptions {
   cwd?: string;
   /** Extra environment for the kernel, also used to find its spec (JUPYTER_PATH). */
   env?: NodeJS.ProcessEnv;
-  /** Per-cell limit; null for none. Default 1800. */
+  /** Per-cell limit in seconds; null (or 0) for none. Default 1800. */
   timeout?: number | null;
   /** How long the kernel may take to start answering. Default 60. */
   startupTimeout?: number;
@@ -52,9 +52,11 @@ export interface NotebookClientOptions {
   recordTiming?: boolean;
   /** Called before each code cell runs. */
   onCell?: (event: { index: number; codeCell: number; source: string }) => void;
+  /** Called with each chunk a cell prints (stdout or stderr), as it arrives: what a console shows of a running cell. */
+  onStream?: (event: { codeCell: number; name: "stdout" | "stderr"; text: string }) => void;
 }
 
-const OPTION_KEYS = ["kernelName", "kernelSpec", "cwd", "env", "timeout", "startupTimeout", "interruptGrace", "iopubTimeout", "shutdownWaitTime", "heartbeatWarning", "heartbeatTimeout", "notebookName", "recordTiming", "onCell", "maxStreamLines"];
+const OPTION_KEYS = ["kernelName", "kernelSpec", "cwd", "env", "timeout", "startupTimeout", "interruptGrace", "iopubTimeout", "shutdownWaitTime", "heartbeatWarning", "heartbeatTimeout", "notebookName", "recordTiming", "onCell", "onStream", "maxStreamLines"];
 
 /**
  * A cell that failed, named: `<notebook>, code cell <n> (<first line>): <reason>`.
@@ -146,7 +148,7 @@ export class NotebookClient {
   kc?: KernelClient;
   /** Kernel start to ready, and shutdown, in ms (for overhead measurements). */
   readonly timings = { startup: 0, cells: 0, shutdown: 0 };
-  private readonly opts: Required<Omit<NotebookClientOptions, "kernelName" | "kernelSpec" | "cwd" | "env" | "onCell" | "timeout" | "heartbeatTimeout" | "maxStreamLines">> & NotebookClientOptions;
+  private readonly opts: Required<Omit<NotebookClientOptions, "kernelName" | "kernelSpec" | "cwd" | "env" | "onCell" | "onStream" | "timeout" | "heartbeatTimeout" | "maxStreamLines">> & NotebookClientOptions;
   private displays = new Map<string, Output[]>();
   private codeCellsExecuted = 0;
   private phase: "idle" | "startup" | "cells" | "shutdown" = "idle";
@@ -285,6 +287,10 @@ export class NotebookClient {
         const state = msg.header.msg_type === "status" ? msg.content.execution_state : undefined;
         if (state === "busy" || state === "idle") timing[`iopub.status.${state}`] = msg.header.date;
         else if (msg.header.msg_type === "execute_input") timing["iopub.execute_input"] = msg.header.date;
+      }
+      if (msg.header.msg_type === "stream" && this.opts.onStream) {
+        const { name, text } = msg.content as { name?: unknown; text?: unknown };
+        if ((name === "stdout" || name === "stderr") && typeof text === "string") this.opts.onStream({ codeCell, name, text });
       }
       try {
         if (area.handle(msg)) idle();

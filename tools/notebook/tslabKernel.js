@@ -104,4 +104,16 @@ for (const [cls, merge] of [[zmq.Publisher, true], [zmq.Router, false]]) {
   Object.defineProperty(cls.prototype, "send", { value: queued(cls.prototype.send, merge), writable: false, enumerable: false, configurable: true });
 }
 
+// tslab's converter, patched as it loads (see tslabPatches.js).
+const Module = require("node:module");
+const { patchConverterSource } = require("./tslabPatches.js");
+const converterFile = path.join(tslabDir, "dist", "converter.js");
+const loadJs = Module._extensions[".js"];
+Module._extensions[".js"] = function (module, filename) {
+  if (filename !== converterFile) return loadJs(module, filename);
+  const { source, missing } = patchConverterSource(fs.readFileSync(filename, "utf8"));
+  if (missing.length) fs.writeSync(2, `tslabKernel: tslab's converter changed; not patched: ${missing.join("; ")}\n`);
+  module._compile(source, filename);
+};
+
 require(path.join(tslabDir, "dist", "main.js")).main();
