@@ -170,10 +170,14 @@ async function waitForRun(page: Page, timeoutMs: number, done: (counts: (number 
   const deadline = Date.now() + timeoutMs;
   let s = await state(page);
   let settledSince: number | undefined;
+  let seenQueued = false;
+  const start = Date.now();
   while (Date.now() < deadline) {
     s = await state(page);
     if (!s.counts.includes("*") && done(s.counts)) return s;
-    const idle = !s.counts.includes("*") && ((await page.evaluate(`(() => { const k = window.jupyterapp.shell.currentWidget.sessionContext.session?.kernel; return !!k && k.status === "idle"; })()`)) as boolean);
+    seenQueued ||= s.counts.includes("*");
+    // Before the run shows a [*] (a restart still under way) an idle kernel says nothing yet.
+    const idle = (seenQueued || Date.now() - start > 60_000) && !s.counts.includes("*") && ((await page.evaluate(`(() => { const k = window.jupyterapp.shell.currentWidget.sessionContext.session?.kernel; return !!k && k.status === "idle"; })()`)) as boolean);
     settledSince = idle ? (settledSince ?? Date.now()) : undefined;
     if (settledSince !== undefined && Date.now() - settledSince > 5000) {
       const notRun = s.counts.map((c, i) => (typeof c === "number" ? 0 : i + 1)).filter(Boolean);
