@@ -258,8 +258,12 @@ async function checkChart(page: Page, i: number): Promise<ChartCheck> {
         const xa = fl[(tr.xaxis || "x").replace("x", "xaxis")], ya = fl[(tr.yaxis || "y").replace("y", "yaxis")];
         if (!xa || !ya || !tr.x || !tr.y || !tr.x.length) continue;
         const n = Math.min(tr.x.length, tr.y.length);
+        const horizontal = tr.orientation === "h";
         for (const k of [Math.floor(n / 2), 0, n - 1]) {
-          const px = xa._offset + xa.d2p(tr.x[k]), py = ya._offset + ya.d2p(tr.y[k]);
+          // A bar is hovered inside it (half its length), not on its edge.
+          const x = tr.type === "bar" && horizontal ? Number(tr.x[k]) / 2 : tr.x[k];
+          const y = tr.type === "bar" && !horizontal ? Number(tr.y[k]) / 2 : tr.y[k];
+          const px = xa._offset + xa.d2p(x), py = ya._offset + ya.d2p(y);
           if (Number.isFinite(px) && Number.isFinite(py)) out.push([box.left + px, box.top + py]);
         }
       }
@@ -267,10 +271,13 @@ async function checkChart(page: Page, i: number): Promise<ChartCheck> {
       out.push([box.left + s.l + s.w / 2, box.top + s.t + s.h / 2]);
       return out.slice(0, 8);
     })()`)) as [number, number][];
-    for (const [x, y] of points) {
-      await page.mouse.move(x - 15, y - 5);
+    // Each point twice, the mouse first leaving the chart (plotly answers a hover on its next animation
+    // frame, which a loaded machine delays).
+    for (const [x, y] of [...points, ...points]) {
+      await page.mouse.move(1, 1);
+      await page.mouse.move(x - 15, y - 5, { steps: 2 });
       await page.mouse.move(x, y, { steps: 4 });
-      const shown = await page.waitForFunction(`(() => { const t = document.querySelector(${JSON.stringify(`${sel} .hoverlayer .hovertext`)}); return t ? t.textContent || " " : false; })()`, { timeout: 2000 }).catch(() => undefined);
+      const shown = await page.waitForFunction(`(() => { const t = document.querySelector(${JSON.stringify(`${sel} .hoverlayer .hovertext`)}); return t ? t.textContent || " " : false; })()`, { timeout: 4000 }).catch(() => undefined);
       if (shown) {
         tooltip = String(await shown.jsonValue()).trim() || "(tooltip)";
         break;
