@@ -24,6 +24,8 @@ import { workbookModelDir, workbookRunDir } from "../lib/workbook/data";
 import { benchWorkbook } from "./workbook";
 import { benchQat } from "./qat";
 import { benchMutation } from "./mutation";
+import { benchDemo } from "./demo";
+import { benchServing, servingRows } from "./serving";
 
 const DISTILLATION_TARGETS: Record<string, [string, (v: number) => boolean]> = {
   distilledMinusAlonePoints: ["> 0 (distilled beats alone)", (v) => v > 0],
@@ -53,7 +55,12 @@ const QUANTIZATION_TARGETS: Record<string, [string, (v: number) => boolean]> = {
 };
 
 /** Benches that run only when named (long, or diagnostic). */
-const BY_NAME_ONLY = new Set(["kdLogits", "kdLayers", "kernels", "baselineSearch", "workbook", "workbookOwnData", "mutation"]);
+const BY_NAME_ONLY = new Set(["kdLogits", "kdLayers", "kernels", "baselineSearch", "workbook", "workbookOwnData", "mutation", "demo", "serving"]);
+
+/** The demo page in headless Chromium against the Node pipeline on the same int8 file. */
+const DEMO_TARGETS: Record<string, [string, (v: number) => boolean]> = {
+  agreement: [">= 0.995 (same label as the Node pipeline, 500 test queries)", (v) => v >= 0.995],
+};
 
 const PRUNING_TARGETS: Record<string, [string, (v: number) => boolean]> = {
   structuredSpeedup: [">= 1.3x (ORT fp32, vs the unpruned student)", (v) => v >= 1.3],
@@ -116,6 +123,14 @@ const BENCHES: Record<string, () => Promise<Row[]>> = {
       { bench: `accuracy: ${r.model}`, metric: "validation accuracy (argmax)", value: r.validationArgmax },
     ]),
 
+  demo: async () => {
+    const { model, values } = await benchDemo();
+    return Object.entries(values).map(([metric, value]) => {
+      const t = DEMO_TARGETS[metric];
+      return { bench: `demo (${model}, Chromium)`, metric, value, ...(t ? { target: t[0], met: t[1](value) } : {}) };
+    });
+  },
+  serving: async () => servingRows(await benchServing()),
   pruning: async () => {
     const r = await benchPruning();
     const rows: Row[] = [];

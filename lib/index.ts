@@ -20,4 +20,5 @@ export * from "./distillation";
 export * from "./hpo";
 export * from "./baseline";
 export * from "./pruning";
+export * from "./serving";
 export * from "./practice";

@@ -12,18 +12,22 @@ import { ROOT } from "../tools/notebook/setup";
 import { resetPerfMetrics } from "../lib/benchmark/store";
 import { writeWorkbookReport } from "../lib/workbook/report";
 import { workbookProfile } from "../lib/workbook/profile";
+import { workbookOutputsDir } from "../lib/workbook/data";
 
 async function main(): Promise<void> {
   const profile = workbookProfile();
   const notebooks = projectNotebooks();
   const timeout = cellTimeout(); // --cell-timeout N or WORKBOOK_CELL_TIMEOUT; none by default
   resetPerfMetrics(); // this run's rows only
-  const reportDir = path.join(ROOT, "outputs", "report");
+  // Each dataset's own folder (outputs/ for CLINC150, outputs/<data>/ for WORKBOOK_DATA): another dataset's report is never overwritten.
+  const outputs = workbookOutputsDir();
+  const reportDir = path.join(outputs, "report");
+  const executed = path.join(outputs, "notebooks");
   const start = Date.now();
   const runs: NotebookRun[] = [];
   const report = (incomplete?: string) => writeWorkbookReport(reportDir, { profile: profile.name, notebooks: runs, totalSeconds: (Date.now() - start) / 1000, incomplete });
   // Nor are the previous run's executed notebooks left beside this run's.
-  for (const nb of notebooks) fs.rmSync(path.join(ROOT, "outputs", "notebooks", path.basename(nb)), { force: true });
+  for (const nb of notebooks) fs.rmSync(path.join(executed, path.basename(nb)), { force: true });
   // Marked before anything runs: a run killed outright (SIGKILL, power loss) leaves this mark, never the previous run's report.
   report(`the run started at ${new Date().toISOString()} has not finished (or was killed before it could write its report)`);
   // Runs after the runner's own cleanup (the kernel killed, the notebook written), which says where it stopped.
@@ -32,7 +36,7 @@ async function main(): Promise<void> {
     report(why);
     console.error(`Workbook ${why}; the report in ${path.relative(ROOT, reportDir)} is marked INCOMPLETE`);
   });
-  await runNotebooks(notebooks, path.join(ROOT, "outputs", "notebooks"), { ...process.env, WORKBOOK_PROFILE: profile.name }, { runs, timeout });
+  await runNotebooks(notebooks, executed, { ...process.env, WORKBOOK_PROFILE: profile.name }, { runs, timeout });
   const seconds = (Date.now() - start) / 1000;
   const failed = runs.find((r) => !r.ok);
   if (failed || runs.length !== notebooks.length) {
@@ -43,7 +47,7 @@ async function main(): Promise<void> {
   }
   const { files } = report();
   console.log(`Workbook (${profile.name}) ran ${runs.length} notebooks in ${seconds.toFixed(0)} s. Report:\n${files.map((f) => `  ${path.relative(ROOT, f)}`).join("\n")}`);
-  console.log(fs.readFileSync(path.join(ROOT, "outputs", "report", "perf_metrics.md"), "utf8"));
+  console.log(fs.readFileSync(path.join(reportDir, "perf_metrics.md"), "utf8"));
 }
 
 main().catch((err) => {

@@ -7,9 +7,9 @@ import type { DatasetDict, IntentDataset } from "../data";
 import { BertTokenizer } from "../tokenizers";
 import { AutoModelForSequenceClassification, PreTrainedModel } from "../models";
 import { pipeline } from "../pipelines";
-import { DEMO_METRICS_FILE, PERF_METRICS_FILE, PerfMetrics, PerformanceBenchmark, loadPerfMetrics, resetPerfMetrics, savePerfMetrics } from "../benchmark";
+import { DEMO_METRICS_FILE, PERF_METRICS_FILE, demoMetricsFile, perfMetricsFile, PerfMetrics, PerformanceBenchmark, loadPerfMetrics, resetPerfMetrics, savePerfMetrics } from "../benchmark";
 import { WorkbookProfile, profileBenchmarkOptions, profileTestSet, workbookProfile } from "./profile";
-import { loadWorkbookData, workbookDataName } from "./data";
+import { loadWorkbookData, workbookDataName, workbookModelName } from "./data";
 import { workbookStudent, workbookTeacher } from "./models";
 import { bestShippedModel } from "./hub";
 import { logger } from "../utils/log";
@@ -105,15 +105,15 @@ async function benchmarkRow(model: string | { model: PreTrainedModel; tokenizer:
 export async function setupChapter<O extends ChapterOptions = {}>(options?: O): Promise<ChapterSetup<O>> {
   const { freshPerfTable = false, teacher, student, studentModel = false, metricsDir } = (options ?? {}) as ChapterOptions;
   if (studentModel && !student) throw new Error('setupChapter: studentModel needs a student ("best" or "distilled")');
-  const perfFile = metricsDir ? path.join(metricsDir, path.basename(PERF_METRICS_FILE)) : PERF_METRICS_FILE;
-  const demoFile = metricsDir ? path.join(metricsDir, path.basename(DEMO_METRICS_FILE)) : DEMO_METRICS_FILE;
+  const perfFile = metricsDir ? path.join(metricsDir, path.basename(PERF_METRICS_FILE)) : perfMetricsFile();
+  const demoFile = metricsDir ? path.join(metricsDir, path.basename(DEMO_METRICS_FILE)) : demoMetricsFile();
 
   const profile = workbookProfile();
   const backend = await initBackend();
   const data = loadWorkbookData();
   const chapter: Chapter = { profile, backend, data, testSet: profileTestSet(profile, data.test), benchOptions: profileBenchmarkOptions(profile), perfMetrics: {} };
   if (student === "best") chapter.student = bestShippedModel();
-  else if (student === "distilled") chapter.student = { name: "distilbert-clinc-distilled", dir: await workbookStudent("distill"), optimType: "Distillation" };
+  else if (student === "distilled") chapter.student = { name: workbookModelName("distilbert-clinc-distilled"), dir: await workbookStudent("distill"), optimType: "Distillation" };
   if (teacher) chapter.teacherDir = await workbookTeacher();
   if (teacher === "model") chapter.teacher = AutoModelForSequenceClassification.fromPretrained(chapter.teacherDir!, { quiet: true });
   if (chapter.student && studentModel) chapter.model = AutoModelForSequenceClassification.fromPretrained(chapter.student.dir, { quiet: true });

@@ -162,22 +162,57 @@ export function workbookDataName(folder = process.env.WORKBOOK_DATA): string {
 }
 
 /**
- * Where the training scripts write a model for the data in use: the shipped
- * folder (data/models/<name>) for CLINC150, outputs/<data name>/models/<name>
- * for WORKBOOK_DATA, so your data never overwrites the shipped checkpoints.
+ * Where everything made for the data in use goes: outputs/ for CLINC150 (the
+ * chapter's paths), outputs/<data name>/ for WORKBOOK_DATA (models, onnx,
+ * transformersjs, runs, hpo, sparse, notebooks, report), so two datasets
+ * never share a checkpoint, an export or a report.
  *
- * @example workbookModelDir("bert-clinc-teacher"); // ".../outputs/my-shop/models/bert-clinc-teacher" with WORKBOOK_DATA=data/my-shop
+ * @example workbookOutputsDir("data/my-shop"); // "…/outputs/my-shop"
  */
-export function workbookModelDir(name: string, folder = process.env.WORKBOOK_DATA): string {
-  return folder ? path.join(OUTPUTS_DIR, workbookDataName(folder), "models", name) : path.join(MODELS_DIR, name);
+export function workbookOutputsDir(folder = process.env.WORKBOOK_DATA): string {
+  return folder ? path.join(OUTPUTS_DIR, workbookDataName(folder)) : OUTPUTS_DIR;
+}
+
+/** The CLINC150 model names and the role each plays, which names it for other data. */
+const MODEL_ROLES: Record<string, string> = {
+  "bert-clinc-teacher": "teacher",
+  "bert-clinc-mlm": "teacher-mlm",
+  "bow-clinc": "bag-of-words",
+  "distilbert-clinc": "student",
+  "distilbert-clinc-distilled": "student-distilled",
+  "distilbert-clinc-tuned": "student-tuned",
+  "distilbert-clinc-pruned": "student-pruned",
+};
+
+/**
+ * The folder name of model `name` for the data in use: the chapter's name
+ * for CLINC150, its role for other data (the folder sits under that data's
+ * own outputs/<data>/models/, so the data is in the path, never "clinc").
+ *
+ * @example workbookModelName("bert-clinc-teacher", "data/my-shop"); // "teacher"
+ */
+export function workbookModelName(name: string, folder = process.env.WORKBOOK_DATA): string {
+  if (!folder) return name;
+  return MODEL_ROLES[name] ?? name;
 }
 
 /**
- * Where a training run keeps its checkpoints: runs/<name>, or runs/<data name>/<name> for WORKBOOK_DATA.
+ * Where the training scripts write a model for the data in use: the shipped
+ * folder (data/models/<name>) for CLINC150, outputs/<data name>/models/<role>
+ * for WORKBOOK_DATA, so your data never overwrites the shipped checkpoints.
  *
- * @example workbookRunDir("teacher", "data/my-shop"); // ".../runs/my-shop/teacher"
+ * @example workbookModelDir("bert-clinc-teacher"); // ".../outputs/my-shop/models/teacher" with WORKBOOK_DATA=data/my-shop
+ */
+export function workbookModelDir(name: string, folder = process.env.WORKBOOK_DATA): string {
+  return folder ? path.join(workbookOutputsDir(folder), "models", workbookModelName(name, folder)) : path.join(MODELS_DIR, name);
+}
+
+/**
+ * Where a training run keeps its checkpoints: runs/<name> for CLINC150,
+ * outputs/<data name>/runs/<name> for WORKBOOK_DATA.
+ *
+ * @example workbookRunDir("teacher", "data/my-shop"); // ".../outputs/my-shop/runs/teacher"
  */
 export function workbookRunDir(name: string, folder = process.env.WORKBOOK_DATA): string {
-  const runs = path.resolve(__dirname, "..", "..", "runs");
-  return folder ? path.join(runs, workbookDataName(folder), name) : path.join(runs, name);
+  return folder ? path.join(workbookOutputsDir(folder), "runs", workbookModelName(name, folder)) : path.resolve(__dirname, "..", "..", "runs", name);
 }

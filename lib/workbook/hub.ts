@@ -1,6 +1,6 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { staleModelReason } from "./data";
+import { staleModelReason, workbookModelDir, workbookModelName } from "./data";
 import { logger } from "../utils/log";
 
 /**
@@ -56,7 +56,7 @@ export const OUTPUTS_DIR = path.resolve(__dirname, "..", "..", "outputs");
 export function profileModelPath(name: string, profileName = process.env.WORKBOOK_PROFILE ?? "default"): string {
   const own = process.env.WORKBOOK_DATA;
   if (own) {
-    const dir = path.join(OUTPUTS_DIR, path.basename(path.resolve(own)), "models", name);
+    const dir = workbookModelDir(name, own);
     if (!fs.existsSync(path.join(dir, "config.json"))) throw new Error(`Model "${name}" has not been trained for WORKBOOK_DATA=${own} yet (${dir}); run the notebooks in order (01 trains the teacher, 02 the students) or npm start`);
     const stale = staleModelReason(dir, own);
     if (stale) throw new Error(`Model "${name}" in ${dir} cannot serve WORKBOOK_DATA=${own}: ${stale}. Run the notebooks in order (01 retrains the teacher, 02 the students) or npm start to retrain it`);
@@ -73,11 +73,14 @@ export function profileModelPath(name: string, profileName = process.env.WORKBOO
 
 /**
  * The student the compression notebooks start from, as the chapter takes its
- * best student: the tuned distilled student (notebook 03) when present, else
- * the distilled one, else the teacher. `optimType` names its benchmark row.
+ * best student: the tuned distilled student (notebook 03) when present and
+ * not worse on validation than the distilled one (their training reports'
+ * bestValidationAccuracy), else the distilled one, else the teacher.
+ * `optimType` names its benchmark row.
  *
  * @example
  * bestShippedModel(); // { name: "distilbert-clinc-tuned", dir: "…/data/models/distilbert-clinc-tuned", optimType: "Distillation (tuned)" }
+ * // under WORKBOOK_DATA=data/my-shop: { name: "student-tuned", dir: "…/outputs/my-shop/models/student-tuned", … }
  */
 export function bestShippedModel(): { name: string; dir: string; optimType: string } {
   const find = (name: string) => {
@@ -88,9 +91,43 @@ export function bestShippedModel(): { name: string; dir: string; optimType: stri
       return undefined;
     }
   };
-  for (const [name, optimType] of [["distilbert-clinc-tuned", "Distillation (tuned)"], ["distilbert-clinc-distilled", "Distillation"]] as const) {
-    const dir = find(name);
-    if (dir) return { name, dir, optimType };
+  const tuned = find("distilbert-clinc-tuned");
+  const distilled = find("distilbert-clinc-distilled");
+  if (tuned && distilled) {
+    // "Tuned" must earn its name: a search that did not beat the untuned student on validation is said so, not used.
+    const [t, d] = [tuned, distilled].map(validationAccuracy);
+    if (t !== undefined && d !== undefined && t < d) {
+      logger.info(`The tuned student (validation accuracy ${t.toFixed(4)}) did not beat the untuned distilled student (${d.toFixed(4)}) on validation: using the distilled student`);
+      return { name: workbookModelName("distilbert-clinc-distilled"), dir: distilled, optimType: "Distillation" };
+    }
   }
-  return { name: "bert-clinc-teacher", dir: profileModelPath("bert-clinc-teacher"), optimType: "BERT baseline" };
+  if (tuned) return { name: workbookModelName("distilbert-clinc-tuned"), dir: tuned, optimType: "Distillation (tuned)" };
+  if (distilled) return { name: workbookModelName("distilbert-clinc-distilled"), dir: distilled, optimType: "Distillation" };
+  return { name: workbookModelName("bert-clinc-teacher"), dir: profileModelPath("bert-clinc-teacher"), optimType: "BERT baseline" };
+}
+
+/** A model folder's best validation accuracy from its training_report.json, if recorded. */
+function validationAccuracy(dir: string): number | undefined {
+  try {
+    const report = JSON.parse(fs.readFileSync(path.join(dir, "training_report.json"), "utf8")) as { bestValidationAccuracy?: unknown };
+    return typeof report.bestValidationAccuracy === "number" ? report.bestValidationAccuracy : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Where notebook 03 writes the student retrained with the best
+ * hyperparameters: under WORKBOOK_DATA that data's own models folder (so
+ * notebooks 04–06 start from it when it beats the untuned student on
+ * validation, see bestShippedModel); for CLINC150 under `full`
+ * outputs/models/distilbert-clinc-tuned (which later notebooks of that
+ * profile read); otherwise outputs/models/distilbert-clinc-tuned-smoke, a
+ * small search's model that never stands in for the shipped one.
+ *
+ * @example tunedStudentDir("smoke"); // "…/outputs/models/distilbert-clinc-tuned-smoke"
+ */
+export function tunedStudentDir(profileName = process.env.WORKBOOK_PROFILE ?? "default"): string {
+  if (process.env.WORKBOOK_DATA) return workbookModelDir("distilbert-clinc-tuned");
+  return path.join(OUTPUTS_DIR, "models", profileName === "full" ? "distilbert-clinc-tuned" : "distilbert-clinc-tuned-smoke");
 }

@@ -48,6 +48,10 @@ export interface WorkbookProfile {
   pruningEpochs: number;
   /** Notebook 06: training batches (64 rows each) that score heads and neurons for structured pruning. */
   importanceBatches: number;
+  /** Notebook 08: the concurrencies each served model is load-tested at. */
+  serveConcurrencies: readonly number[];
+  /** Notebook 08: seconds of load per concurrency. */
+  serveSeconds: number;
 }
 
 /**
@@ -73,16 +77,19 @@ const PROFILES: Record<ProfileName, WorkbookProfile> = {
     name: "smoke", testRows: 550, warmupRuns: 3, timedRuns: 20, retrain: false, trainRows: 512, trainEpochs: 1, nTrials: 2, disableTqdm: true,
     distillationDemoTrainRows: 512, distillationDemoEvalRows: 256, rosenbrockTrials: 200, samplerComparisonSeeds: [1, 2], samplerComparisonTrials: 100, replayShippedSearch: false,
     calibrationRows: 64, qatEpochs: 1, qatTrainRows: 512, qatEvalRows: 256, pruningTrainRows: 640, pruningEpochs: 1, importanceBatches: 2,
+    serveConcurrencies: [1, 8], serveSeconds: 1,
   },
   default: {
     name: "default", testRows: 5500, warmupRuns: 10, timedRuns: 100, retrain: false, trainRows: 15250, trainEpochs: 3, nTrials: 4, disableTqdm: false,
     distillationDemoTrainRows: 2048, distillationDemoEvalRows: 1024, rosenbrockTrials: 1000, samplerComparisonSeeds: [1, 2, 3, 4, 5], samplerComparisonTrials: 300, replayShippedSearch: true,
     calibrationRows: 512, qatEpochs: 2, qatTrainRows: null, qatEvalRows: null, pruningTrainRows: null, pruningEpochs: 0.5, importanceBatches: 8,
+    serveConcurrencies: [1, 8, 32], serveSeconds: 3,
   },
   full: {
     name: "full", testRows: 5500, warmupRuns: 10, timedRuns: 100, retrain: true, trainRows: 15250, trainEpochs: 14, nTrials: 20, disableTqdm: false,
     distillationDemoTrainRows: 2048, distillationDemoEvalRows: 1024, rosenbrockTrials: 1000, samplerComparisonSeeds: [1, 2, 3, 4, 5], samplerComparisonTrials: 300, replayShippedSearch: false,
     calibrationRows: 512, qatEpochs: 4, qatTrainRows: null, qatEvalRows: null, pruningTrainRows: null, pruningEpochs: 0.5, importanceBatches: 8,
+    serveConcurrencies: [1, 8, 32], serveSeconds: 3,
   },
 };
 

@@ -14,6 +14,7 @@ import type { IntentRow } from "../data/intents";
 import { BertTokenizer } from "../tokenizers";
 import { AutoModelForSequenceClassification, BertForMaskedLM, BertForSequenceClassification, PreTrainedModel, labelMaps } from "../models";
 import { MODELS_DIR, modelPath } from "./hub";
+import { workbookRunDir } from "./data";
 import { DataCollatorForLanguageModeling, Trainer, computeAccuracy, tokenizeDataset } from "../training";
 import { DistillationTrainer, studentInit } from "../distillation";
 import { IntentReport, intentReport } from "../evaluation";
@@ -84,13 +85,14 @@ export function recipeArgs(outputDir: string, r: { numTrainEpochs: number; learn
 }
 
 /**
- * Where a run's checkpoints go (ignored by git): runs/<name>. @internal
+ * Where a run's checkpoints go (ignored by git): runs/<name>, or
+ * outputs/<data>/runs/<name> under WORKBOOK_DATA (workbookRunDir). @internal
  *
  * @example
  * runDir("teacher"); // "…/runs/teacher"
  */
 export function runDir(name: string): string {
-  return path.resolve(__dirname, "..", "..", "runs", name);
+  return workbookRunDir(name);
 }
 
 function gitCommit(): string | undefined {

@@ -1,6 +1,8 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { workbookDataName } from "./data";
+import { execFileSync } from "node:child_process";
 import { PerfMetrics } from "../benchmark/performanceBenchmark";
 import { loadDemoMetrics, loadPerfMetrics } from "../benchmark/store";
 import { plotMetrics } from "../benchmark/plotMetrics";
@@ -74,12 +76,27 @@ export function writeReport(perf: PerfMetrics, dir: string, meta: Record<string,
  * // { files: ["…/outputs/perf_metrics.json", "…/outputs/perf_metrics.md", "…/outputs/perf_metrics.html", "…/outputs/perf_metrics.png"] }
  */
 export function writeWorkbookReport(dir: string, run: { profile: string; notebooks: readonly { notebook: string; seconds: number }[]; totalSeconds: number; incomplete?: string }): { files: string[] } {
+  const commit = gitCommit();
   return writeReport(loadPerfMetrics(), dir, {
     ...(run.incomplete !== undefined ? { incomplete: run.incomplete } : {}),
+    data: process.env.WORKBOOK_DATA ? `${workbookDataName()} (WORKBOOK_DATA=${process.env.WORKBOOK_DATA})` : "clinc150 (the shipped CLINC150)",
     profile: run.profile,
+    ...(commit ? { commit } : {}),
     notebooks: run.notebooks.map((r) => `${path.basename(r.notebook)} (${r.seconds.toFixed(0)} s)`).join(", "),
     totalSeconds: run.totalSeconds.toFixed(0),
     machine: `${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`,
     date: new Date().toISOString(),
   }, loadDemoMetrics());
+}
+
+/** The checkout's commit (short), with "+changes" when the work tree differs; undefined outside git. */
+function gitCommit(): string | undefined {
+  const root = path.resolve(__dirname, "..", "..");
+  try {
+    const head = execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: root, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
+    const dirty = execFileSync("git", ["status", "--porcelain", "--untracked-files=no"], { cwd: root, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
+    return dirty ? `${head}+changes` : head;
+  } catch {
+    return undefined;
+  }
 }

@@ -175,6 +175,6 @@ test("loadWorkbookData: CLINC150 by default; a folder of your own CSVs with its 
   } finally {
     setLogLevel(quiet);
   }
-  assert.match(workbookModelDir("bert-clinc-teacher", dir), new RegExp(`outputs/${path.basename(dir)}/models/bert-clinc-teacher$`));
+  assert.match(workbookModelDir("bert-clinc-teacher", dir), new RegExp(`outputs/${path.basename(dir)}/models/teacher$`), "named for its role under the data's own folder");
   assert.match(workbookModelDir("bert-clinc-teacher", undefined), /data\/models\/bert-clinc-teacher$/);
 });

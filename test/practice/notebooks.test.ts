@@ -14,7 +14,9 @@ import { ROOT } from "../../tools/notebook/setup";
 import { PracticeCells, cellExerciseId, filledCell, notebookKey, outputByCell, practiceCellsOf, practiceCodeCells, practiceProgram, practiceSection } from "../../tools/practice";
 import { EXERCISES, PRACTICE_NOTEBOOKS, practiceExercise } from "../../lib/practice";
 
-const notebooks = projectNotebooks();
+// Notebook 08 (production: serving under load) has no practice section.
+const WITHOUT_PRACTICE = ["08_production.ipynb"];
+const notebooks = projectNotebooks().filter((f) => !WITHOUT_PRACTICE.includes(path.basename(f)));
 const practice: PracticeCells[] = notebooks.map((file) => practiceCodeCells(readNotebook(file), notebookKey(file)));
 
 function tmpInProject(prefix: string): string {
@@ -25,6 +27,7 @@ function tmpInProject(prefix: string): string {
 test("notebooks 01–07 each end with the practice section lib/practice makes (npm run practice:cells), without outputs", () => {
   assert.deepEqual(notebooks.map((f) => path.basename(f)).filter((f) => f.startsWith("07_")), ["07_test_yourself.ipynb"]);
   assert.deepEqual(notebooks.map(notebookKey), Object.keys(PRACTICE_NOTEBOOKS).sort());
+  for (const name of WITHOUT_PRACTICE) assert.deepEqual(practiceCellsOf(readNotebook(path.join(path.dirname(notebooks[0]), name))), [], `${name} has no practice section`);
   for (const file of notebooks) {
     const nb = readNotebook(file);
     const key = notebookKey(file);
