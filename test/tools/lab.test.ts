@@ -137,6 +137,53 @@ test("npm run lab starts the front end in the working folder and says what it co
   }
 });
 
+// npm run lab without jupyter-lab: a stand-in Python answers the version probe (or fails it) and records how serve.py was started.
+function runLabWithoutJupyterLab(tmp: string, python: "ok" | "missing") {
+  const bin = path.join(tmp, "bin");
+  fs.mkdirSync(bin, { recursive: true });
+  const record = path.join(tmp, "started.json");
+  const probe = python === "ok" ? 'echo "1.23.3 2.16.5"; exit 0' : "exit 1";
+  fs.writeFileSync(path.join(bin, "python3"), `#!/bin/sh\nif [ "$1" = "-c" ]; then ${probe}; fi\nprintf '{"cwd":"%s","app":"%s","config":"%s","args":"%s"}' "$PWD" "$WORKBOOK_LAB_APP_DIR" "$JUPYTER_CONFIG_PATH" "$*" > ${JSON.stringify(record)}\n`, { mode: 0o755 });
+  fs.writeFileSync(path.join(bin, "jupyter-notebook"), `#!/bin/sh\nprintf '{"cwd":"%s","app":"notebook","config":"%s","args":"%s"}' "$PWD" "$JUPYTER_CONFIG_PATH" "$*" > ${JSON.stringify(record)}\n`, { mode: 0o755 });
+  const PATH = [bin, path.dirname(process.execPath), "/usr/bin", "/bin"].join(path.delimiter);
+  const r = spawnSync(process.execPath, ["--import", "tsx", path.join(ROOT, "scripts", "lab.ts"), "--no-browser"], {
+    cwd: ROOT,
+    env: { ...process.env, PATH, WORKBOOK_LAB_DIR: path.join(tmp, "work"), WORKBOOK_LAB_PYTHON: path.join(bin, "python3") },
+    encoding: "utf8",
+  });
+  return { r, started: fs.existsSync(record) ? (JSON.parse(fs.readFileSync(record, "utf8")) as { cwd: string; app: string; config: string; args: string }) : undefined, PATH };
+}
+
+test("npm run lab without jupyter-lab serves the JupyterLab frontend it builds with Debian's jupyter_server, and says so first", { timeout: 300_000 }, (t) => {
+  const tmp = repoTmp("lab-built-");
+  try {
+    const { r, started, PATH } = runLabWithoutJupyterLab(tmp, "ok");
+    if (findJupyter({ PATH }).lab) return t.skip("a jupyter-lab is installed in /usr/bin: npm run lab uses it");
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout.split("\n")[0], /^Opening the JupyterLab 3\.6 frontend built from the @jupyterlab npm packages, served by jupyter_server 1\.23\.3 \+ jupyterlab_server 2\.16\.5/);
+    assert.ok(started, "serve.py was started");
+    assert.equal(fs.realpathSync(started.cwd), fs.realpathSync(path.join(tmp, "work")));
+    assert.match(started.args, /tools\/jupyterlab\/serve\.py (--allow-root )?--no-browser$/);
+    assert.ok(fs.existsSync(path.join(started.app, "static", "app.js")) && fs.existsSync(path.join(started.app, "templates", "index.html")), `the frontend is built in ${started.app}`);
+    assert.equal(started.config.split(path.delimiter)[0], LAB_CONFIG_DIR, "the pre-save hook config comes along");
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+});
+
+test("npm run lab falls back to the classic Notebook where neither jupyter-lab nor Debian's JupyterLab server is installed, and says why first", { timeout: 240_000 }, (t) => {
+  const tmp = repoTmp("lab-classic-");
+  try {
+    const { r, started, PATH } = runLabWithoutJupyterLab(tmp, "missing");
+    if (findJupyter({ PATH }).lab) return t.skip("a jupyter-lab is installed in /usr/bin: npm run lab uses it");
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout.split("\n")[0], /^Opening the classic Jupyter Notebook \(.*jupyter-notebook\): no jupyter-lab, and JupyterLab's server packages are not installed: sudo apt-get install python3-jupyter-server python3-jupyterlab-server$/m);
+    assert.equal(started?.app, "notebook");
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+});
+
 const notebookApp = findJupyter().notebook;
 
 // A headless classic Notebook server in `cwd` (the user's Jupyter folders replaced by `scratch`), answering its REST API.

@@ -71,10 +71,16 @@ export function scratchHomeEnv(scratch: string): Record<string, string | undefin
   return { ...process.env, HOME: home, XDG_CONFIG_HOME: path.join(home, ".config"), XDG_CACHE_HOME: path.join(home, ".cache"), XDG_DATA_HOME: path.join(home, ".local", "share") };
 }
 
-async function waitForServer(url: string, server: ChildProcess, timeoutMs: number): Promise<void> {
+/**
+ * Resolves once `url` answers 200; throws when the server exits first or
+ * `timeoutMs` passes (the message names `what`).
+ *
+ * @example await waitForServer(`${base}/api?token=${token}`, server, 60_000, "jupyter-notebook");
+ */
+export async function waitForServer(url: string, server: ChildProcess, timeoutMs: number, what = "jupyter-notebook"): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (server.exitCode !== null) throw new Error(`jupyter-notebook exited (code ${server.exitCode}) before it served ${url}`);
+    if (server.exitCode !== null) throw new Error(`${what} exited (code ${server.exitCode}) before it served ${url}`);
     try {
       if ((await fetch(url)).ok) return;
     } catch {
@@ -82,7 +88,7 @@ async function waitForServer(url: string, server: ChildProcess, timeoutMs: numbe
     }
     await new Promise((r) => setTimeout(r, 250));
   }
-  throw new Error(`jupyter-notebook did not answer ${url} in ${timeoutMs / 1000} s`);
+  throw new Error(`${what} did not answer ${url} in ${timeoutMs / 1000} s`);
 }
 
 /** A classic Notebook server started by {@link startClassicNotebook}. */

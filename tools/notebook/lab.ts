@@ -118,14 +118,17 @@ export function describeLabSeed(seed: LabSeed): string[] {
  * (`--allow-root` where Jupyter needs it, then the user's), the folder as its
  * working directory, JUPYTER_PATH with the project's kernel first and
  * JUPYTER_CONFIG_PATH with the output-stripping pre-save hook first.
+ * `launcherArgs` go before all of them (`labLaunch("/usr/bin/python3", {
+ * launcherArgs: ["tools/jupyterlab/serve.py"], … })`).
  *
  * @example const l = labLaunch("/usr/bin/jupyter-notebook"); spawn(l.command, l.args, { cwd: l.cwd, env: l.env });
  */
-export function labLaunch(app: string, options: { dir?: string; args?: string[]; jupyterPath: string; env?: NodeJS.ProcessEnv }): { command: string; args: string[]; cwd: string; env: NodeJS.ProcessEnv } {
+export function labLaunch(app: string, options: { dir?: string; args?: string[]; launcherArgs?: string[]; jupyterPath: string; env?: NodeJS.ProcessEnv }): { command: string; args: string[]; cwd: string; env: NodeJS.ProcessEnv } {
   if (!app) throw new Error("labLaunch: no Jupyter front end given");
   const env = options.env ?? process.env;
   const cwd = path.resolve(options.dir ?? LAB_DIR);
-  const args = [...(process.getuid?.() === 0 ? ["--allow-root"] : []), ...(options.args ?? [])];
+  // launcherArgs come first: the script an interpreter runs (python3 tools/jupyterlab/serve.py), then Jupyter's own.
+  const args = [...(options.launcherArgs ?? []), ...(process.getuid?.() === 0 ? ["--allow-root"] : []), ...(options.args ?? [])];
   const join = (...dirs: (string | undefined)[]) => dirs.filter(Boolean).join(path.delimiter);
   return { command: app, args, cwd, env: { ...env, JUPYTER_PATH: join(options.jupyterPath, env.JUPYTER_PATH), JUPYTER_CONFIG_PATH: join(LAB_CONFIG_DIR, env.JUPYTER_CONFIG_PATH) } };
 }
