@@ -15,6 +15,7 @@ import { BertTokenizer } from "../tokenizers";
 import { AutoModelForSequenceClassification, BertForMaskedLM, BertForSequenceClassification, PreTrainedModel, labelMaps } from "../models";
 import { MODELS_DIR, modelPath } from "./hub";
 import { workbookRunDir } from "./data";
+import { appliedOosOversample } from "./dataFacts";
 import { DataCollatorForLanguageModeling, Trainer, computeAccuracy, tokenizeDataset } from "../training";
 import { DistillationTrainer, studentInit } from "../distillation";
 import { IntentReport, intentReport } from "../evaluation";
@@ -184,6 +185,12 @@ export function withFallback(logits: readonly Float32Array[], threshold: number 
  * @example
  * return finish({ model, tokenizer, trainer, data, out, backend, recipe: { ...recipe } }); // writes out/ with its training_report.json
  */
+/** A recipe as recorded: an oos oversampling factor that did not apply (no oos class) is recorded as 1, with a note. */
+function recordedRecipe(recipe: Record<string, unknown>, data: DatasetDict): Record<string, unknown> {
+  if (typeof recipe.oosOversample !== "number" || appliedOosOversample(data, recipe.oosOversample) === recipe.oosOversample) return recipe;
+  return { ...recipe, oosOversample: 1, oosOversampleNote: `not applied: the data has no ${OOS_LABEL} class (recipe asked for ${recipe.oosOversample}x)` };
+}
+
 export async function finish(options: { model: PreTrainedModel; tokenizer: BertTokenizer; trainer: Trainer; data: DatasetDict; out: string; backend: BackendName; recipe: Record<string, unknown>; extra?: Record<string, unknown> }): Promise<RecipeResult> {
   const { model, tokenizer, trainer, data, out } = options;
   const oos = oosId(data);
@@ -196,7 +203,7 @@ export async function finish(options: { model: PreTrainedModel; tokenizer: BertT
   tokenizer.savePretrained(out);
   const info = runInfo(options.backend, trainer);
   writeJsonAtomic(path.join(out, "training_report.json"), {
-    recipe: options.recipe,
+    recipe: recordedRecipe(options.recipe, data),
     ...options.extra,
     ...info,
     dataset: { train: data.train.length, validation: data.validation.length, test: data.test.length, labels: data.train.features.intent.names.length, oosLabel: oos === undefined ? null : OOS_LABEL },
