@@ -179,18 +179,18 @@ export function withFallback(logits: readonly Float32Array[], threshold: number 
   });
 }
 
-/**
- * Validation and test evaluation, threshold tuning and the folder with its report: the end of every classification recipe. @internal
- *
- * @example
- * return finish({ model, tokenizer, trainer, data, out, backend, recipe: { ...recipe } }); // writes out/ with its training_report.json
- */
 /** A recipe as recorded: an oos oversampling factor that did not apply (no oos class) is recorded as 1, with a note. */
 function recordedRecipe(recipe: Record<string, unknown>, data: DatasetDict): Record<string, unknown> {
   if (typeof recipe.oosOversample !== "number" || appliedOosOversample(data, recipe.oosOversample) === recipe.oosOversample) return recipe;
   return { ...recipe, oosOversample: 1, oosOversampleNote: `not applied: the data has no ${OOS_LABEL} class (recipe asked for ${recipe.oosOversample}x)` };
 }
 
+/**
+ * Validation and test evaluation, threshold tuning and the folder with its report: the end of every classification recipe. @internal
+ *
+ * @example
+ * return finish({ model, tokenizer, trainer, data, out, backend, recipe: { ...recipe } }); // writes out/ with its training_report.json
+ */
 export async function finish(options: { model: PreTrainedModel; tokenizer: BertTokenizer; trainer: Trainer; data: DatasetDict; out: string; backend: BackendName; recipe: Record<string, unknown>; extra?: Record<string, unknown> }): Promise<RecipeResult> {
   const { model, tokenizer, trainer, data, out } = options;
   const oos = oosId(data);
