@@ -59,8 +59,10 @@ export function notebookModelStaleReason(name: string, dir: string): string | un
   if (expected && fs.existsSync(reportFile)) {
     const recorded = (JSON.parse(fs.readFileSync(reportFile, "utf8")) as { recipe?: Record<string, unknown> }).recipe;
     if (recorded) {
-      const changed = Object.keys(expected).filter((k) => JSON.stringify(recorded[k]) !== JSON.stringify(expected[k]));
-      if (changed.length) return `it was trained with another recipe: ${changed.map((k) => `${k} ${JSON.stringify(recorded[k]) ?? "unset"} → ${JSON.stringify(expected[k])}`).join(", ")}`;
+      // An oos oversampling that did not apply (no oos class) is recorded as 1 and the factor asked for as oosOversampleRequested.
+      const asked = recorded.oosOversampleRequested === undefined ? recorded : { ...recorded, oosOversample: recorded.oosOversampleRequested };
+      const changed = Object.keys(expected).filter((k) => JSON.stringify(asked[k]) !== JSON.stringify(expected[k]));
+      if (changed.length) return `it was trained with another recipe: ${changed.map((k) => `${k} ${JSON.stringify(asked[k]) ?? "unset"} → ${JSON.stringify(expected[k])}`).join(", ")}`;
     }
   }
   const own = path.join(dir, "config.json");

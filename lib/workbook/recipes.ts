@@ -179,10 +179,14 @@ export function withFallback(logits: readonly Float32Array[], threshold: number 
   });
 }
 
-/** A recipe as recorded: an oos oversampling factor that did not apply (no oos class) is recorded as 1, with a note. */
+/**
+ * A recipe as recorded: an oos oversampling factor that did not apply (no oos
+ * class) is recorded as 1, the factor asked for as `oosOversampleRequested`
+ * (what notebookModelStaleReason compares), with a note.
+ */
 function recordedRecipe(recipe: Record<string, unknown>, data: DatasetDict): Record<string, unknown> {
   if (typeof recipe.oosOversample !== "number" || appliedOosOversample(data, recipe.oosOversample) === recipe.oosOversample) return recipe;
-  return { ...recipe, oosOversample: 1, oosOversampleNote: `not applied: the data has no ${OOS_LABEL} class (recipe asked for ${recipe.oosOversample}x)` };
+  return { ...recipe, oosOversample: 1, oosOversampleRequested: recipe.oosOversample, oosOversampleNote: `not applied: the data has no ${OOS_LABEL} class (recipe asked for ${recipe.oosOversample}x)` };
 }
 
 /**

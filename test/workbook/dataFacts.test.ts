@@ -6,7 +6,10 @@ import { tmpDir } from "../helpers/setup";
 import { writeShopData } from "../helpers/intents";
 import { loadWorkbookData } from "../../lib/workbook/data";
 import { BOOK_QUERIES, appliedOosOversample, dataFacts, describeData, exampleQueries, oosOversampleNote } from "../../lib/workbook/dataFacts";
-import { oversampleOos } from "../../lib/workbook/recipes";
+import { TEACHER_RECIPE, oversampleOos } from "../../lib/workbook/recipes";
+import { notebookModelStaleReason } from "../../lib/workbook/models";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { loadClinc } from "../../lib/data";
 import { setLogLevel } from "../../lib/utils/log";
 
@@ -55,4 +58,19 @@ test("describeData on your own data (no oos class): its own numbers, no oos; exa
 test("exampleQueries refuses a count that is not a positive integer", () => {
   const { dir, data } = shopData();
   assert.throws(() => exampleQueries(data, 0, dir), /exampleQueries: count must be an integer >= 1, got 0/);
+});
+
+test("a model whose oos oversampling was not applied (recorded as 1, the factor asked for kept) is reused; one trained with 1 asked for is not", () => {
+  const prev = process.env.WORKBOOK_DATA;
+  delete process.env.WORKBOOK_DATA;
+  try {
+    const dir = tmpDir();
+    const write = (recipe: Record<string, unknown>) => fs.writeFileSync(path.join(dir, "training_report.json"), JSON.stringify({ recipe }));
+    write({ ...TEACHER_RECIPE, oosOversample: 1, oosOversampleRequested: TEACHER_RECIPE.oosOversample, oosOversampleNote: "not applied" });
+    assert.equal(notebookModelStaleReason("bert-clinc-teacher", dir), undefined);
+    write({ ...TEACHER_RECIPE, oosOversample: 1 });
+    assert.equal(notebookModelStaleReason("bert-clinc-teacher", dir), `it was trained with another recipe: oosOversample 1 → ${TEACHER_RECIPE.oosOversample}`);
+  } finally {
+    if (prev !== undefined) process.env.WORKBOOK_DATA = prev;
+  }
 });
