@@ -8,7 +8,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { OUTPUTS_DIR, modelPath } from "./hub";
-import { loadWorkbookData, staleModelReason, workbookModelDir } from "./data";
+import { loadWorkbookData, staleModelReason, workbookModelDir, workbookModelName } from "./data";
 import { MASKED_LM_RECIPE, STUDENT_RECIPE, TEACHER_RECIPE, pretrainMaskedLm, trainStudent, trainTeacher } from "./recipes";
 import { BOW_RECIPE, trainBagOfWords } from "./baselineRecipe";
 import { PRUNING_RECIPE } from "./pruningRecipe";
@@ -89,7 +89,7 @@ export async function notebookModel(name: string, train: (out: string) => Promis
   if (fs.existsSync(path.join(dir, "config.json"))) {
     const why = notebookModelStaleReason(name, dir);
     if (!why) return dir;
-    logger.warn(`${name}: not reusing ${dir}: ${why}. Retraining it${own ? ` for WORKBOOK_DATA=${own}` : ""}.`);
+    logger.warn(`${workbookModelName(name)}: not reusing ${dir}: ${why}. Retraining it${own ? ` for WORKBOOK_DATA=${own}` : ""}.`);
     fs.rmSync(dir, { recursive: true, force: true });
   }
   await train(dir);

@@ -14,7 +14,7 @@ import type { IntentRow } from "../data/intents";
 import { BertTokenizer } from "../tokenizers";
 import { AutoModelForSequenceClassification, BertForMaskedLM, BertForSequenceClassification, PreTrainedModel, labelMaps } from "../models";
 import { MODELS_DIR, modelPath } from "./hub";
-import { workbookRunDir } from "./data";
+import { workbookModelName, workbookRunDir } from "./data";
 import { appliedOosOversample } from "./dataFacts";
 import { DataCollatorForLanguageModeling, Trainer, computeAccuracy, tokenizeDataset } from "../training";
 import { DistillationTrainer, studentInit } from "../distillation";
@@ -515,7 +515,7 @@ export async function trainStudent(mode: "alone" | "distill", options: Partial<S
   const teacher = AutoModelForSequenceClassification.fromPretrained(teacherDir, { quiet: true });
   const tokenizer = BertTokenizer.fromPretrained(teacherDir);
   const student = studentInit(teacher, { init: "distilbert", seed: recipe.seed });
-  logger.info(`Student ${name}: ${student.spec.layers} layers, ${(student.numParameters() / 1e6).toFixed(2)}M parameters (teacher ${(teacher.numParameters() / 1e6).toFixed(2)}M); backend ${backend}`);
+  logger.info(`Student ${workbookModelName(name)}: ${student.spec.layers} layers, ${(student.numParameters() / 1e6).toFixed(2)}M parameters (teacher ${(teacher.numParameters() / 1e6).toFixed(2)}M); backend ${backend}`);
   const teaching = await distillationTeacher(mode === "distill" ? recipe.teacher : "bert", teacher, data, tokenizer, options.bowDir);
   const trainer = new DistillationTrainer({
     model: student,
