@@ -6,6 +6,7 @@ export * from "./recipes";
 export * from "./report";
 export * from "./printSource";
 export * from "./data";
+export * from "./dataFacts";
 export * from "./models";
 export * from "./pruningRecipe";
 export * from "./evidence";

@@ -8,7 +8,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { OUTPUTS_DIR, modelPath } from "./hub";
-import { loadWorkbookData, staleModelReason, workbookModelDir } from "./data";
+import { loadWorkbookData, staleModelReason, workbookModelDir, workbookModelName } from "./data";
 import { MASKED_LM_RECIPE, STUDENT_RECIPE, TEACHER_RECIPE, pretrainMaskedLm, trainStudent, trainTeacher } from "./recipes";
 import { BOW_RECIPE, trainBagOfWords } from "./baselineRecipe";
 import { PRUNING_RECIPE } from "./pruningRecipe";
@@ -59,8 +59,10 @@ export function notebookModelStaleReason(name: string, dir: string): string | un
   if (expected && fs.existsSync(reportFile)) {
     const recorded = (JSON.parse(fs.readFileSync(reportFile, "utf8")) as { recipe?: Record<string, unknown> }).recipe;
     if (recorded) {
-      const changed = Object.keys(expected).filter((k) => JSON.stringify(recorded[k]) !== JSON.stringify(expected[k]));
-      if (changed.length) return `it was trained with another recipe: ${changed.map((k) => `${k} ${JSON.stringify(recorded[k]) ?? "unset"} → ${JSON.stringify(expected[k])}`).join(", ")}`;
+      // An oos oversampling that did not apply (no oos class) is recorded as 1 and the factor asked for as oosOversampleRequested.
+      const asked = recorded.oosOversampleRequested === undefined ? recorded : { ...recorded, oosOversample: recorded.oosOversampleRequested };
+      const changed = Object.keys(expected).filter((k) => JSON.stringify(asked[k]) !== JSON.stringify(expected[k]));
+      if (changed.length) return `it was trained with another recipe: ${changed.map((k) => `${k} ${JSON.stringify(asked[k]) ?? "unset"} → ${JSON.stringify(expected[k])}`).join(", ")}`;
     }
   }
   const own = path.join(dir, "config.json");
@@ -87,7 +89,7 @@ export async function notebookModel(name: string, train: (out: string) => Promis
   if (fs.existsSync(path.join(dir, "config.json"))) {
     const why = notebookModelStaleReason(name, dir);
     if (!why) return dir;
-    logger.warn(`${name}: not reusing ${dir}: ${why}. Retraining it${own ? ` for WORKBOOK_DATA=${own}` : ""}.`);
+    logger.warn(`${workbookModelName(name)}: not reusing ${dir}: ${why}. Retraining it${own ? ` for WORKBOOK_DATA=${own}` : ""}.`);
     fs.rmSync(dir, { recursive: true, force: true });
   }
   await train(dir);

@@ -14,7 +14,8 @@ import type { IntentRow } from "../data/intents";
 import { BertTokenizer } from "../tokenizers";
 import { AutoModelForSequenceClassification, BertForMaskedLM, BertForSequenceClassification, PreTrainedModel, labelMaps } from "../models";
 import { MODELS_DIR, modelPath } from "./hub";
-import { workbookRunDir } from "./data";
+import { workbookModelName, workbookRunDir } from "./data";
+import { appliedOosOversample } from "./dataFacts";
 import { DataCollatorForLanguageModeling, Trainer, computeAccuracy, tokenizeDataset } from "../training";
 import { DistillationTrainer, studentInit } from "../distillation";
 import { IntentReport, intentReport } from "../evaluation";
@@ -179,6 +180,16 @@ export function withFallback(logits: readonly Float32Array[], threshold: number 
 }
 
 /**
+ * A recipe as recorded: an oos oversampling factor that did not apply (no oos
+ * class) is recorded as 1, the factor asked for as `oosOversampleRequested`
+ * (what notebookModelStaleReason compares), with a note.
+ */
+function recordedRecipe(recipe: Record<string, unknown>, data: DatasetDict): Record<string, unknown> {
+  if (typeof recipe.oosOversample !== "number" || appliedOosOversample(data, recipe.oosOversample) === recipe.oosOversample) return recipe;
+  return { ...recipe, oosOversample: 1, oosOversampleRequested: recipe.oosOversample, oosOversampleNote: `not applied: the data has no ${OOS_LABEL} class (recipe asked for ${recipe.oosOversample}x)` };
+}
+
+/**
  * Validation and test evaluation, threshold tuning and the folder with its report: the end of every classification recipe. @internal
  *
  * @example
@@ -196,7 +207,7 @@ export async function finish(options: { model: PreTrainedModel; tokenizer: BertT
   tokenizer.savePretrained(out);
   const info = runInfo(options.backend, trainer);
   writeJsonAtomic(path.join(out, "training_report.json"), {
-    recipe: options.recipe,
+    recipe: recordedRecipe(options.recipe, data),
     ...options.extra,
     ...info,
     dataset: { train: data.train.length, validation: data.validation.length, test: data.test.length, labels: data.train.features.intent.names.length, oosLabel: oos === undefined ? null : OOS_LABEL },
@@ -504,7 +515,7 @@ export async function trainStudent(mode: "alone" | "distill", options: Partial<S
   const teacher = AutoModelForSequenceClassification.fromPretrained(teacherDir, { quiet: true });
   const tokenizer = BertTokenizer.fromPretrained(teacherDir);
   const student = studentInit(teacher, { init: "distilbert", seed: recipe.seed });
-  logger.info(`Student ${name}: ${student.spec.layers} layers, ${(student.numParameters() / 1e6).toFixed(2)}M parameters (teacher ${(teacher.numParameters() / 1e6).toFixed(2)}M); backend ${backend}`);
+  logger.info(`Student ${workbookModelName(name)}: ${student.spec.layers} layers, ${(student.numParameters() / 1e6).toFixed(2)}M parameters (teacher ${(teacher.numParameters() / 1e6).toFixed(2)}M); backend ${backend}`);
   const teaching = await distillationTeacher(mode === "distill" ? recipe.teacher : "bert", teacher, data, tokenizer, options.bowDir);
   const trainer = new DistillationTrainer({
     model: student,

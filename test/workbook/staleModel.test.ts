@@ -57,7 +57,7 @@ test("a model trained for WORKBOOK_DATA is reused only for the files it was trai
     warnings.length = 0;
     await notebookModel("bow-clinc", train);
     assert.equal(trainings, 2);
-    assert.ok(warnings.some((w) => /^bow-clinc: not reusing .*: it was trained on other data: test\.csv changed .*Retraining it for WORKBOOK_DATA=/.test(w)), warnings.join("\n"));
+    assert.ok(warnings.some((w) => /^bag-of-words: not reusing .*: it was trained on other data: test\.csv changed .*Retraining it for WORKBOOK_DATA=/.test(w)), warnings.join("\n"));
     assert.equal(report(dir).dataFingerprint.files.test.sha256, sha(path.join(shop, "test.csv")));
     assert.equal(staleModelReason(dir), undefined);
 

@@ -28,6 +28,10 @@ test("trainTeacher on your own data (no oos class): the folder, its report (oos 
     assert.equal(config.task_specific_params, undefined, "no out-of-scope fallback without an oos class");
     const report = JSON.parse(fs.readFileSync(path.join(out, "training_report.json"), "utf8"));
     assert.deepEqual(report.dataset, { train: 58, validation: 6, test: 20, labels: 4, oosLabel: null });
+    // The recipe's oos oversampling (4x) did not apply: recorded as 1, with the reason.
+    assert.equal(report.recipe.oosOversample, 1);
+    assert.equal(report.recipe.oosOversampleRequested, 4);
+    assert.equal(report.recipe.oosOversampleNote, "not applied: the data has no oos class (recipe asked for 4x)");
     // The data's fingerprint (each file's sha256), which a reuse checks (staleModelReason).
     const sha = (f: string) => createHash("sha256").update(fs.readFileSync(f)).digest("hex");
     assert.equal(report.dataFingerprint.files.train.sha256, sha(path.join(dir, "train.csv")));
