@@ -5,7 +5,8 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { initBackend } from "../lib/backend";
-import { BenchRow, BenchRun, SUMMARY_JSON, gitCommit, machineDescription, recordRuns } from "../tools/benchSummary";
+import { BenchRow, BenchRun, SUMMARY_JSON, machineDescription, recordRuns } from "../tools/benchSummary";
+import { gitCommit } from "../lib/utils/git";
 import { nativeKernelsActive } from "../lib/native";
 import { benchTeacher } from "./teacher";
 import { benchTrainSpeed } from "./trainSpeed";

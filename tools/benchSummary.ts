@@ -5,7 +5,6 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { execFileSync } from "node:child_process";
 import { readJson, writeFileAtomic, writeJsonAtomic } from "../lib/utils/fs";
 
 export interface BenchRow {
@@ -41,14 +40,6 @@ export function machineDescription(): string {
     /* not Linux */
   }
   return `${os.cpus().length} cores, ${cpu}${flags ? ` (${flags})` : ""}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`;
-}
-
-export function gitCommit(): string | undefined {
-  try {
-    return execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: path.resolve(__dirname, ".."), encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
-  } catch {
-    return undefined;
-  }
 }
 
 export function loadSummary(file = SUMMARY_JSON): BenchSummary {

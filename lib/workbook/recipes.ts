@@ -7,7 +7,6 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { execFileSync } from "node:child_process";
 import { Dataset, concatenateDatasets, dataFingerprintOf, loadClinc } from "../data";
 import type { DatasetDict } from "../data/clinc";
 import type { IntentRow } from "../data/intents";
@@ -21,6 +20,7 @@ import { DistillationTrainer, studentInit } from "../distillation";
 import { IntentReport, intentReport } from "../evaluation";
 import { tuneOosThreshold } from "../pipelines/oos";
 import { writeJsonAtomic } from "../utils/fs";
+import { gitCommit } from "../utils/git";
 import { BackendName, initBackend } from "../backend";
 import { nativeKernelsActive } from "../native";
 import { logger } from "../utils/log";
@@ -94,14 +94,6 @@ export function recipeArgs(outputDir: string, r: { numTrainEpochs: number; learn
  */
 export function runDir(name: string): string {
   return workbookRunDir(name);
-}
-
-function gitCommit(): string | undefined {
-  try {
-    return execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: path.resolve(__dirname, "..", ".."), encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
-  } catch {
-    return undefined;
-  }
 }
 
 /** What every training report records about where and how it ran. */

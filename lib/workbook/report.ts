@@ -2,12 +2,12 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { workbookDataName } from "./data";
-import { execFileSync } from "node:child_process";
 import { PerfMetrics } from "../benchmark/performanceBenchmark";
 import { loadDemoMetrics, loadPerfMetrics } from "../benchmark/store";
 import { plotMetrics } from "../benchmark/plotMetrics";
 import { saveFigure } from "../plotting/figure";
 import { writeFileAtomic, writeJsonAtomic } from "../utils/fs";
+import { gitCommit } from "../utils/git";
 
 /**
  * The perf_metrics table as Markdown, one row per optimisation, in the order measured;
@@ -76,7 +76,7 @@ export function writeReport(perf: PerfMetrics, dir: string, meta: Record<string,
  * // { files: ["…/outputs/perf_metrics.json", "…/outputs/perf_metrics.md", "…/outputs/perf_metrics.html", "…/outputs/perf_metrics.png"] }
  */
 export function writeWorkbookReport(dir: string, run: { profile: string; notebooks: readonly { notebook: string; seconds: number }[]; totalSeconds: number; incomplete?: string }): { files: string[] } {
-  const commit = gitCommit();
+  const commit = gitCommit({ markChanges: true });
   return writeReport(loadPerfMetrics(), dir, {
     ...(run.incomplete !== undefined ? { incomplete: run.incomplete } : {}),
     data: process.env.WORKBOOK_DATA ? `${workbookDataName()} (WORKBOOK_DATA=${process.env.WORKBOOK_DATA})` : "clinc150 (the shipped CLINC150)",
@@ -87,16 +87,4 @@ export function writeWorkbookReport(dir: string, run: { profile: string; noteboo
     machine: `${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`,
     date: new Date().toISOString(),
   }, loadDemoMetrics());
-}
-
-/** The checkout's commit (short), with "+changes" when the work tree differs; undefined outside git. */
-function gitCommit(): string | undefined {
-  const root = path.resolve(__dirname, "..", "..");
-  try {
-    const head = execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: root, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
-    const dirty = execFileSync("git", ["status", "--porcelain", "--untracked-files=no"], { cwd: root, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
-    return dirty ? `${head}+changes` : head;
-  } catch {
-    return undefined;
-  }
 }
