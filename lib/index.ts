@@ -8,6 +8,7 @@ export * from "./pipelines";
 export * from "./benchmark";
 export * from "./plotting";
 export * from "./evaluation";
+export * from "./oos";
 export { Random } from "./utils/random";
 export { writeFileAtomic, writeJsonAtomic, readJson, sha256Hex } from "./utils/fs";
 export * from "./workbook";

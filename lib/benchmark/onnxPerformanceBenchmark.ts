@@ -5,7 +5,8 @@ import { IntentRow } from "../data/intents";
 import { PerformanceBenchmark, BenchmarkablePipeline, BenchmarkOptions } from "./performanceBenchmark";
 
 /**
- * The book's `OnnxPerformanceBenchmark`: the size is that of the .onnx file.
+ * The book's `OnnxPerformanceBenchmark`: the size is that of the .onnx file
+ * (plus the out-of-scope detector's tensors, when the pipeline applies one).
  *
  * @example
  * const pb = new OnnxPerformanceBenchmark(new OnnxPipeline(session, tokenizer, model.config), testSet, "Distillation + ORT", "outputs/onnx/model.onnx");
@@ -19,8 +20,8 @@ export class OnnxPerformanceBenchmark extends PerformanceBenchmark {
 
   override computeSize(): { sizeMb: number } {
     if (!fs.existsSync(this.modelPath)) throw new Error(`OnnxPerformanceBenchmark: ONNX model not found: ${this.modelPath} (it was there when the benchmark was created)`);
-    const sizeMb = fs.statSync(this.modelPath).size / (1024 * 1024);
-    this.print(`Model size (MB) - ${sizeMb.toFixed(2)}`);
+    const sizeMb = (fs.statSync(this.modelPath).size + this.detectorBytes()) / (1024 * 1024);
+    this.print(`Model size (MB) - ${sizeMb.toFixed(2)}${this.detectorNote()}`);
     return { sizeMb };
   }
 }

@@ -7,6 +7,8 @@ import { ClassificationResult } from "../pipelines/textClassification";
 import type { SequenceClassificationModel } from "../models/sequenceClassification";
 import { logger } from "../utils/log";
 import { measureLatency } from "../utils/latency";
+import { intentReport } from "../evaluation";
+import { oosRanking } from "../oos/metrics";
 export { meanStd, measureLatency } from "../utils/latency";
 
 /** One row of the chapter's perf_metrics table. */
@@ -15,6 +17,15 @@ export interface BenchmarkMetrics {
   timeAvgMs: number;
   timeStdMs: number;
   accuracy: number;
+  /** Accuracy on in-scope rows, and the share of out-of-scope rows caught (absent without an oos class). */
+  inScopeAccuracy?: number;
+  oosRecall?: number;
+  /** Threshold-free: how the pipeline's out-of-scope score ranks in-scope above out-of-scope rows (absent when it gives no score). */
+  auroc?: number;
+  /** Share of out-of-scope rows taken as in scope at 95% in-scope recall. */
+  fpr95?: number;
+  /** The out-of-scope rule the pipeline applied (softmax, energy, mahalanobis, knn). */
+  oosDetector?: string;
 }
 
 export type PerfMetrics = Record<string, BenchmarkMetrics>;
@@ -26,13 +37,15 @@ export type PerfMetrics = Record<string, BenchmarkMetrics>;
  */
 export interface BenchmarkablePipeline {
   (text: string): Promise<ClassificationResult[]>;
-  (texts: readonly string[], options?: { batchSize?: number }): Promise<ClassificationResult[][]>;
+  (texts: readonly string[], options?: { batchSize?: number; withOosScore?: boolean }): Promise<ClassificationResult[][]>;
   /**
    * What computeSize measures: a model that writes *.safetensors files
    * (savePretrained), or one that runs from an ONNX file (`file`, the ONNX
    * folders that pipeline() loads).
    */
   model?: Partial<Pick<SequenceClassificationModel, "savePretrained">> & { readonly file?: string };
+  /** The out-of-scope detector the pipeline applies (its tensors count in the size). */
+  readonly oosDetector?: { readonly kind: string; readonly byteSize: number } | null;
 }
 
 /** Bytes of every `.safetensors` file under a folder (an ensemble saves one per member). */
@@ -82,40 +95,69 @@ export class PerformanceBenchmark {
     if (this.options.verbose) logger.info(line);
   }
 
-  /** Share of rows whose predicted label equals the true intent (names compared, as the book's `str2int`). */
-  async computeAccuracy(): Promise<{ accuracy: number }> {
+  /**
+   * Share of rows whose predicted label equals the true intent (names
+   * compared, as the book's `str2int`). With an oos class it also gives
+   * in-scope accuracy, oos recall and, from the pipeline's out-of-scope
+   * scores, AUROC and FPR95: a detector's quality apart from its threshold.
+   */
+  async computeAccuracy(): Promise<Pick<BenchmarkMetrics, "accuracy" | "inScopeAccuracy" | "oosRecall" | "auroc" | "fpr95" | "oosDetector">> {
     const labels = this.dataset.features.intent;
     const texts = this.dataset.column("text");
-    const preds = await this.pipeline(texts, { batchSize: 64 });
-    let correct = 0;
-    preds.forEach((p, i) => {
-      if (labels.str2int(p[0].label) === this.dataset.rows[i].intent) correct++;
-    });
-    const accuracy = correct / this.dataset.length;
+    const preds = await this.pipeline(texts, { batchSize: 64, withOosScore: true });
+    const truth = this.dataset.rows.map((r) => r.intent);
+    const predicted = preds.map((p) => labels.str2int(p[0].label));
+    const oosId = labels.names.includes("oos") ? labels.str2int("oos") : undefined;
+    const report = intentReport(predicted, truth, oosId);
+    const { accuracy } = report;
     this.print(`Accuracy on test set - ${accuracy.toFixed(3)}`);
-    return { accuracy };
+    const out: Awaited<ReturnType<PerformanceBenchmark["computeAccuracy"]>> = { accuracy };
+    if (report.inScopeAccuracy !== null) out.inScopeAccuracy = report.inScopeAccuracy;
+    if (report.oosRecall !== null) out.oosRecall = report.oosRecall;
+    const scores = preds.map((p) => p[0].oosScore);
+    if (oosId !== undefined && report.oosRecall !== null && scores.every((s): s is number => typeof s === "number")) {
+      Object.assign(out, oosRanking(scores, truth, oosId));
+      this.print(`Out of scope - in-scope accuracy ${out.inScopeAccuracy!.toFixed(3)}, oos recall ${out.oosRecall!.toFixed(3)}, AUROC ${out.auroc!.toFixed(3)}, FPR95 ${out.fpr95!.toFixed(3)}`);
+    }
+    const detector = this.pipeline.oosDetector;
+    if (detector) out.oosDetector = detector.kind;
+    return out;
   }
 
-  /** Size in MB of the model's weights as saved to disk (its `.safetensors` files, like `torch.save(model.state_dict())`). */
+  /**
+   * Size in MB of the model's weights as saved to disk (its `.safetensors`
+   * files, like `torch.save(model.state_dict())`), plus the tensors of the
+   * out-of-scope detector the pipeline applies.
+   */
   computeSize(): { sizeMb: number } {
     const model = this.pipeline.model;
     if (!model) throw new Error("PerformanceBenchmark.computeSize: the pipeline has no model; override computeSize for this kind of pipeline");
     let sizeMb: number;
     if (!model.savePretrained) {
       if (!model.file) throw new Error("PerformanceBenchmark.computeSize: the pipeline's model neither saves safetensors nor runs from a file; override computeSize for this kind of model");
-      sizeMb = fs.statSync(model.file).size / (1024 * 1024);
-      this.print(`Model size (MB) - ${sizeMb.toFixed(2)}`);
+      sizeMb = (fs.statSync(model.file).size + this.detectorBytes()) / (1024 * 1024);
+      this.print(`Model size (MB) - ${sizeMb.toFixed(2)}${this.detectorNote()}`);
       return { sizeMb };
     }
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pb-"));
     try {
       model.savePretrained(dir);
-      sizeMb = safetensorsBytes(dir) / (1024 * 1024);
+      sizeMb = (safetensorsBytes(dir) + this.detectorBytes()) / (1024 * 1024);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
-    this.print(`Model size (MB) - ${sizeMb.toFixed(2)}`);
+    this.print(`Model size (MB) - ${sizeMb.toFixed(2)}${this.detectorNote()}`);
     return { sizeMb };
+  }
+
+  /** Bytes of the out-of-scope detector's tensors the pipeline applies: part of what is deployed, so part of the size. */
+  protected detectorBytes(): number {
+    return this.pipeline.oosDetector?.byteSize ?? 0;
+  }
+
+  protected detectorNote(): string {
+    const bytes = this.detectorBytes();
+    return bytes > 0 ? ` (with the ${this.pipeline.oosDetector!.kind} detector's ${(bytes / (1024 * 1024)).toFixed(2)} MB)` : "";
   }
 
   /** Latency of one query: warm-up runs, then timed runs on the high-resolution clock. */

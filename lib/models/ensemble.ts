@@ -4,7 +4,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import type { ModelInputs } from "./modeling";
 import { isLogitsRunner, loadSequenceClassifier, registerModelKind } from "./registry";
 import { SequenceClassificationModel, maxSequenceLength } from "./sequenceClassification";
-import { configWithRecords, withoutFolderRecords } from "./folder";
+import { configWithRecords, rememberConfigFolder, withoutFolderRecords } from "./folder";
 import { checkFolderTokenizer } from "../tokenizers/fingerprint";
 import { readJson, writeJsonAtomic } from "../utils/fs";
 
@@ -227,7 +227,7 @@ export class EnsembleForSequenceClassification implements SequenceClassification
    * when config.json records the tokenizer fingerprint.
    */
   static fromPretrained(dir: string): EnsembleForSequenceClassification {
-    const config = withoutFolderRecords(readJson<EnsembleConfig>(path.join(dir, "config.json"), "Ensemble config"));
+    const config = rememberConfigFolder(withoutFolderRecords(readJson<EnsembleConfig>(path.join(dir, "config.json"), "Ensemble config")), dir);
     if (config?.model_type !== "ensemble") throw new Error(`EnsembleForSequenceClassification.fromPretrained: ${dir} holds a "${config?.model_type}" model, not an ensemble`);
     if (!Array.isArray(config.members) || config.members.length === 0) throw new Error(`EnsembleForSequenceClassification.fromPretrained: ${dir}/config.json lists no members`);
     checkFolderTokenizer(dir);

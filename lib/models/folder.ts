@@ -198,3 +198,30 @@ export function addFolderRecords(dir: string): FolderRecords {
   if (changed) writeJsonAtomic(configFile, next);
   return { dir, checksums, ...(fingerprint ? { tokenizer_fingerprint: fingerprint } : {}), changed };
 }
+
+// Which folder a loaded config came from, without a field in the config
+// (which would be saved into the next folder): what lets a pipeline built
+// from `model.config` find files saved beside it (the out-of-scope detector).
+const configFolders = new WeakMap<object, string>();
+
+/**
+ * Marks a config object as read from `dir` (loaders call it); returns the config.
+ *
+ * @example
+ * const config = rememberConfigFolder(withoutFolderRecords(readJson(file)), dir);
+ */
+export function rememberConfigFolder<T extends object>(config: T, dir: string): T {
+  if (config && typeof config === "object") configFolders.set(config, dir);
+  return config;
+}
+
+/**
+ * The folder a config object was loaded from, if it was loaded from one.
+ *
+ * @example
+ * configFolder(AutoModelForSequenceClassification.fromPretrained("data/models/bow-clinc").config); // "data/models/bow-clinc"
+ * configFolder({ model_type: "bert" }); // undefined
+ */
+export function configFolder(config: object | undefined): string | undefined {
+  return config && typeof config === "object" ? configFolders.get(config) : undefined;
+}

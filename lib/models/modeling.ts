@@ -3,7 +3,7 @@ import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
 import { EncoderSpec, ModelConfig, encoderSpec, numLabels, validateConfig } from "./config";
 import { floatWeights, readSafetensors, toFloat32, writePretrainedFolder } from "./safetensors";
-import { withoutFolderRecords } from "./folder";
+import { rememberConfigFolder, withoutFolderRecords } from "./folder";
 import { checkFolderTokenizer } from "../tokenizers/fingerprint";
 import { activation, dropout, embedding, layerNorm, linear, matMul } from "../ops";
 import { Random } from "../utils/random";
@@ -33,6 +33,8 @@ export interface ForwardOptions {
   outputHiddenStates?: boolean;
   /** Return every layer's attention probabilities ([batch, heads, seq, seq] each). */
   outputAttentions?: boolean;
+  /** Return the classifier's input (`pooledOutput`: the activated head dense on [CLS]), the features out-of-scope detectors read. */
+  outputPooledOutput?: boolean;
 }
 
 export interface SequenceClassifierOutput {
@@ -40,6 +42,8 @@ export interface SequenceClassifierOutput {
   logits: tf.Tensor2D;
   hiddenStates?: tf.Tensor3D[];
   attentions?: tf.Tensor4D[];
+  /** [batch, hidden]: what the classifier reads (BERT: tanh(pooler); DistilBERT: relu(pre_classifier)), before dropout. */
+  pooledOutput?: tf.Tensor2D;
 }
 
 /** Names of one encoder layer's parameters (without .weight / .bias). */
@@ -306,16 +310,19 @@ export abstract class PreTrainedModel {
    */
   call(inputs: ModelInputs, options: ForwardOptions = {}): SequenceClassifierOutput {
     const enc = this.encode(inputs, options);
-    const logits = this.head(enc, inputs, options);
+    const pooled: { features?: tf.Tensor2D } = {};
+    const logits = this.head(enc, inputs, options, pooled);
+    if (options.outputPooledOutput && !pooled.features) throw new Error(`${this.constructor.name}: this head has no pooled output`);
     return {
       logits,
+      ...(options.outputPooledOutput ? { pooledOutput: pooled.features } : {}),
       ...(options.outputHiddenStates ? { hiddenStates: enc.hiddenStates } : {}),
       ...(options.outputAttentions ? { attentions: enc.attentions } : {}),
     };
   }
 
   /** The task head on the encoder's output: the [CLS] classifier by default. */
-  protected head(enc: EncoderOutput, _inputs: ModelInputs, options: ForwardOptions): tf.Tensor2D {
+  protected head(enc: EncoderOutput, _inputs: ModelInputs, options: ForwardOptions, pooledOut?: { features?: tf.Tensor2D }): tf.Tensor2D {
     const s = this.spec;
     const sc = this.scheme;
     if (!sc.headDense || !sc.classifier) throw new Error(`${this.constructor.name}: no classification head`);
@@ -324,6 +331,7 @@ export abstract class PreTrainedModel {
     const cls = tf.reshape(tf.slice(enc.sequenceOutput, [0, 0, 0], [batch, 1, s.hidden]), [batch, s.hidden]);
     const pooled = this.dense(cls, sc.headDense.name, options);
     const activated = sc.headDense.activation === "tanh" ? tf.tanh(pooled) : tf.relu(pooled);
+    if (pooledOut) pooledOut.features = activated as tf.Tensor2D;
     return this.dense(dropout(activated, s.classifierDropout, seed()), sc.classifier, options) as tf.Tensor2D;
   }
 
@@ -573,5 +581,5 @@ export function readConfig(dir: string): ModelConfig {
   const config = readJson<ModelConfig>(path.join(dir, "config.json"), "Model config");
   validateConfig(config);
   checkFolderTokenizer(dir);
-  return withoutFolderRecords(config);
+  return rememberConfigFolder(withoutFolderRecords(config), dir);
 }

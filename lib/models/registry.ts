@@ -9,7 +9,7 @@ import * as path from "node:path";
 import type { ModelConfig } from "./config";
 import type { PreTrainedModel } from "./modeling";
 import type { ModelBatch, SequenceClassificationModel } from "./sequenceClassification";
-import { withoutFolderRecords } from "./folder";
+import { rememberConfigFolder, withoutFolderRecords } from "./folder";
 import { checkFolderTokenizer } from "../tokenizers/fingerprint";
 import { readJson } from "../utils/fs";
 
@@ -23,6 +23,10 @@ export interface LogitsRunner {
   /** The longest input the model accepts, when it has a limit. */
   readonly maxSequenceLength?: number;
   forward(batch: ModelBatch): Promise<Float32Array[]>;
+  /** Whether `forwardWithFeatures` can return pooled features (an ONNX file with a `pooled_output`). */
+  givesFeatures?(): boolean;
+  /** Logits and the pooled features (the classifier's input), for out-of-scope detectors. */
+  forwardWithFeatures?(batch: ModelBatch): Promise<{ logits: Float32Array[]; features: Float32Array[] }>;
   /** Writes the model as a folder (the dynamically quantized model's int8 safetensors). */
   savePretrained?(dir: string): void;
   /** The file the model runs from, when it is one (an ONNX file). */
@@ -101,7 +105,7 @@ export function readFolderConfig(dir: string): FolderConfig {
   const config = readJson<FolderConfig>(path.join(dir, "config.json"), "Model config");
   if (!config || typeof config !== "object") throw new Error(`${path.join(dir, "config.json")} is not a JSON object`);
   checkFolderTokenizer(dir);
-  return withoutFolderRecords(config);
+  return rememberConfigFolder(withoutFolderRecords(config), dir);
 }
 
 /**

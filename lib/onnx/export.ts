@@ -54,7 +54,8 @@ export function exportSourceOf(model: PreTrainedModel): OnnxExportSource {
  * Exports one of our classifiers to ONNX, computing exactly what the
  * TensorFlow.js model computes. Inputs `input_ids`, `attention_mask` (and
  * `token_type_ids` for BERT) are int64 with dynamic `batch` and `sequence`
- * axes; the output is `logits`. Weights become initializers; every linear
+ * axes; the outputs are `logits` and `pooled_output` (the classifier's
+ * input, for out-of-scope detectors). Weights become initializers; every linear
  * layer is a MatMul with a constant [in, out] weight followed by an Add of
  * its bias, the pattern ONNX Runtime's dynamic quantization looks for.
  *
@@ -154,9 +155,11 @@ export function buildOnnxModel(source: OnnxExportSource, options: ExportOptions 
 
   const cls = g.op("Gather", [x, g.int64("cls_index", [0], [])], { name: "head/cls/Gather", attrs: { axis: 1 } });
   const pooled = dense(cls, headDense.name, "head/dense");
-  const activated = g.op(headDense.activation === "tanh" ? "Tanh" : "Relu", [pooled], { name: "head/activation" });
+  // The classifier's input is a second output, `pooled_output`: what the out-of-scope detectors read (lib/oos).
+  const activated = g.op(headDense.activation === "tanh" ? "Tanh" : "Relu", [pooled], { name: "head/activation", output: "pooled_output" });
   const logitsMm = g.op("MatMul", [activated, init(`${sc.classifier}.weight`)], { name: "classifier/MatMul" });
   g.op("Add", [logitsMm, init(`${sc.classifier}.bias`)], { name: "classifier/Add", output: "logits" });
   g.output("logits", DataType.FLOAT, ["batch", source.numLabels]);
+  g.output("pooled_output", DataType.FLOAT, ["batch", s.hidden]);
   return g.model(opset);
 }

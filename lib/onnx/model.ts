@@ -9,6 +9,7 @@ import { readFolderConfig, registerModelKind } from "../models/registry";
 import { verifyFileChecksum } from "../models/folder";
 import type { ModelBatch } from "../models/sequenceClassification";
 import { batchFeeds, createModelForProvider, logitsRows, SessionOptions } from "./session";
+import { decodeModel } from "./graphBuilder";
 
 /**
  * The ONNX file of a folder for a dtype: "q8" is onnx/model_quantized.onnx;
@@ -70,8 +71,24 @@ export class OnnxModelForSequenceClassification implements LogitsRunner {
   async forward(batch: ModelBatch): Promise<Float32Array[]> {
     const s = await this.session();
     if (!s.outputNames.includes("logits")) throw new Error(`${this.file}: the model has no "logits" output (outputs: ${s.outputNames.join(", ")})`);
-    const { logits } = await s.run(batchFeeds(batch, s.inputNames));
+    const { logits } = await s.run(batchFeeds(batch, s.inputNames), ["logits"]);
     return logitsRows(logits);
+  }
+
+  private outputNames?: string[];
+
+  /** Whether the file has a `pooled_output` (read from the graph once, before any session exists). */
+  givesFeatures(): boolean {
+    this.outputNames ??= (decodeModel(new Uint8Array(fs.readFileSync(this.file)), this.file).graph?.output ?? []).map((o) => o.name ?? "");
+    return this.outputNames.includes("pooled_output");
+  }
+
+  /** Logits and pooled features, one row per text (files exported with `pooled_output`). */
+  async forwardWithFeatures(batch: ModelBatch): Promise<{ logits: Float32Array[]; features: Float32Array[] }> {
+    const s = await this.session();
+    if (!s.outputNames.includes("pooled_output")) throw new Error(`${this.file}: the model has no "pooled_output" output (outputs: ${s.outputNames.join(", ")}); re-export it with exportOnnxFolder`);
+    const out = await s.run(batchFeeds(batch, s.inputNames), ["logits", "pooled_output"]);
+    return { logits: logitsRows(out.logits), features: logitsRows(out.pooled_output) };
   }
 
   /** Releases the session. */

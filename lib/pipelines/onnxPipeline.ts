@@ -46,11 +46,28 @@ export class OnnxPipeline extends TextClassificationPipelineBase {
   async _forward(batch: ModelBatch): Promise<Float32Array[]> {
     let logits: ort.Tensor;
     try {
-      ({ logits } = await this.session.run(batchFeeds(batch, [...this.inputNames])));
+      // Only the logits are fetched: ONNX Runtime then skips nothing it needs, and copies out one tensor.
+      ({ logits } = await this.session.run(batchFeeds(batch, [...this.inputNames]), ["logits"]));
     } catch (err) {
       throw explainRunError(err as Error, batch);
     }
     return logitsRows(logits);
+  }
+
+  /** Models exported by this project output `pooled_output` beside the logits (older exports do not). */
+  override givesFeatures(): boolean {
+    return this.session.outputNames.includes("pooled_output");
+  }
+
+  override async _forwardFeatures(batch: ModelBatch): Promise<{ logits: Float32Array[]; features: Float32Array[] }> {
+    if (!this.givesFeatures()) return super._forwardFeatures(batch);
+    let out: ort.InferenceSession.OnnxValueMapType;
+    try {
+      out = await this.session.run(batchFeeds(batch, [...this.inputNames]));
+    } catch (err) {
+      throw explainRunError(err as Error, batch);
+    }
+    return { logits: logitsRows(out.logits as ort.Tensor), features: logitsRows(out.pooled_output as ort.Tensor) };
   }
 
   protected override releaseModel(): void {

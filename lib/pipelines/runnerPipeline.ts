@@ -22,6 +22,15 @@ export class RunnerTextClassificationPipeline extends TextClassificationPipeline
     return this.model.forward(batch);
   }
 
+  override givesFeatures(): boolean {
+    return typeof this.model.forwardWithFeatures === "function" && (this.model.givesFeatures?.() ?? false);
+  }
+
+  override async _forwardFeatures(batch: ModelBatch): Promise<{ logits: Float32Array[]; features: Float32Array[] }> {
+    if (!this.givesFeatures()) return super._forwardFeatures(batch);
+    return this.model.forwardWithFeatures!(batch);
+  }
+
   protected override releaseModel(): void {
     this.model.dispose();
   }

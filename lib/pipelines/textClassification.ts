@@ -6,6 +6,9 @@ import { BertTokenizer } from "../tokenizers";
 import { Callable } from "../utils/callable";
 import { checkOptionKeys } from "../utils/options";
 import { logger } from "../utils/log";
+import { configFolder } from "../models/folder";
+import { OosDetector, savedOosDetector } from "../oos/detector";
+import { maxSoftmaxScore } from "../oos/scores";
 
 export interface ClassificationResult {
   label: string;
@@ -17,6 +20,13 @@ export interface ClassificationResult {
    * score is still the model's own probability for that label.
    */
   fallback?: true;
+  /**
+   * With `withOosScore`, on each text's first result: how in scope the text
+   * looks to the rule in use (the detector's score, or the top softmax
+   * probability), −Infinity when the model predicts its out-of-scope label
+   * or the text is unreadable. Higher = more in scope; what AUROC ranks.
+   */
+  oosScore?: number;
 }
 
 export interface TextClassificationOptions {
@@ -32,6 +42,17 @@ export interface TextClassificationOptions {
   oosThreshold?: number | null;
   /** Default "oos". */
   oosLabel?: string;
+  /**
+   * Out-of-scope detector (softmax, energy, Mahalanobis or kNN; see
+   * lib/oos): below its threshold the label becomes `oosLabel`. Default: the
+   * detector saved with the model (config.json `task_specific_params["text-classification"].oos_detector`,
+   * its tensors in oos_detector.safetensors), chosen on validation by the
+   * recipes; `null` turns it off (the softmax `oosThreshold` rule applies).
+   * Passing `oosThreshold` in a call uses the softmax rule for that call.
+   */
+  oosDetector?: OosDetector | null;
+  /** Put the out-of-scope score on each text's first result (`oosScore`). Default false. */
+  withOosScore?: boolean;
   /**
    * Texts per forward pass when given a list. Default 32. Any size is safe:
    * a batch is split further where the model could not hold it in memory
@@ -77,10 +98,10 @@ export interface TextClassificationPipelineCall {
  * The options a pipeline and each call accept (anything else is an error with a did-you-mean).
  *
  * @example
- * [...TEXT_CLASSIFICATION_OPTIONS]; // ["topK", "oosThreshold", "oosLabel", "batchSize", "maxLength"]
+ * [...TEXT_CLASSIFICATION_OPTIONS]; // ["topK", "oosThreshold", "oosLabel", "oosDetector", "withOosScore", "batchSize", "maxLength"]
  * checkOptionKeys({ topk: 3 }, TEXT_CLASSIFICATION_OPTIONS, "text-classification pipeline"); // throws: unknown option "topk" (did you mean "topK"?); …
  */
-export const TEXT_CLASSIFICATION_OPTIONS = Object.freeze(["topK", "oosThreshold", "oosLabel", "batchSize", "maxLength"] as const);
+export const TEXT_CLASSIFICATION_OPTIONS = Object.freeze(["topK", "oosThreshold", "oosLabel", "oosDetector", "withOosScore", "batchSize", "maxLength"] as const);
 
 /** What a pipeline needs to know about its model besides the labels. */
 export interface PipelineModelLimits {
@@ -214,7 +235,7 @@ export abstract class TextClassificationPipelineBase extends Callable {
   readonly numLabels: number;
   /** The model's position limit, when known: inputs are truncated to it. */
   readonly maxPositions?: number;
-  options: Required<Omit<TextClassificationOptions, "oosThreshold">> & { oosThreshold: number | null };
+  options: Required<Omit<TextClassificationOptions, "oosThreshold" | "oosDetector">> & { oosThreshold: number | null; oosDetector: OosDetector | null };
   /** Bytes one forward pass may hold (default FORWARD_MEMORY_BUDGET); batches are split to stay under it. */
   forwardMemoryBudget = FORWARD_MEMORY_BUDGET;
   private readonly bytesPerRow: (seqLen: number) => number;
@@ -246,8 +267,64 @@ export abstract class TextClassificationPipelineBase extends Callable {
     }
     const saved = isConfig ? savedOosFallback(config as { task_specific_params?: unknown }) : undefined;
     const defined = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
-    this.options = { topK: 1, oosLabel: saved?.oos_label ?? "oos", batchSize: 32, maxLength: Math.min(tokenizer.modelMaxLength, this.maxPositions ?? Infinity), oosThreshold: saved?.oos_threshold ?? null, ...defined };
+    this.options = { topK: 1, oosLabel: saved?.oos_label ?? "oos", batchSize: 32, maxLength: Math.min(tokenizer.modelMaxLength, this.maxPositions ?? Infinity), oosThreshold: saved?.oos_threshold ?? null, oosDetector: null, withOosScore: false, ...defined };
     this.checkOptions(this.options);
+    this.savedDetectorConfig = isConfig ? (config as object) : undefined;
+    this.explicitDetector = options.oosDetector !== undefined;
+  }
+
+  private savedDetectorConfig?: object;
+  private savedDetectorResolved = false;
+
+  /**
+   * The detector saved with the model, loaded on first use (subclasses set up
+   * their model after the base constructor, and only they know whether it
+   * gives pooled features). One that needs features the model cannot give
+   * (an ONNX file exported before pooled_output) is left out with a warning:
+   * the softmax threshold applies.
+   */
+  private resolveSavedDetector(): void {
+    if (this.savedDetectorResolved) return;
+    this.savedDetectorResolved = true;
+    if (this.options.oosDetector) this.checkDetector(this.options.oosDetector);
+    const config = this.savedDetectorConfig;
+    if (!config || this.explicitDetector) return;
+    const saved = savedOosDetector(config);
+    if (!saved) return;
+    const dir = configFolder(config);
+    let detector: OosDetector | undefined;
+    if (!saved.file) detector = OosDetector.fromPretrained("", config);
+    else if (dir) detector = OosDetector.fromPretrained(dir, config);
+    else {
+      logger.warn(`${WHERE}: the model's config names a ${saved.kind} out-of-scope detector saved in its folder, but this config was not loaded from a folder; pass { oosDetector: OosDetector.fromPretrained(dir) } to apply it (the softmax threshold applies)`);
+      return;
+    }
+    if (detector?.needsFeatures && !this.givesFeatures()) {
+      logger.warn(`${WHERE}: the saved ${detector.kind} out-of-scope detector reads the model's pooled features, which this model does not output (re-export the ONNX file to get a pooled_output); the softmax threshold applies`);
+      return;
+    }
+    if (detector) {
+      this.checkDetector(detector);
+      this.options.oosDetector = detector;
+    }
+  }
+
+  /** Set when the caller passed `oosDetector` to the constructor (the saved one is then not loaded). */
+  private explicitDetector = false;
+
+  /** Whether the model can return its pooled features (what Mahalanobis and kNN read). Subclasses that can override it. */
+  givesFeatures(): boolean {
+    return false;
+  }
+
+  /** Logits and pooled features of a batch, for models that give features (see `givesFeatures`). */
+  async _forwardFeatures(_batch: ModelBatch): Promise<{ logits: Float32Array[]; features: Float32Array[] }> {
+    throw new Error(`${WHERE}: this model gives no pooled features (out-of-scope detectors that read them cannot be used)`);
+  }
+
+  private checkDetector(d: OosDetector): void {
+    if (!(d instanceof OosDetector)) throw new Error(`${WHERE}: oosDetector must be an OosDetector (from lib/oos) or null`);
+    if (d.needsFeatures && !this.givesFeatures()) throw new Error(`${WHERE}: the ${d.kind} out-of-scope detector reads pooled features, which this model does not output`);
   }
 
   private checkOptions(o: TextClassificationOptions): void {
@@ -258,6 +335,8 @@ export abstract class TextClassificationPipelineBase extends Callable {
     const fallbackOn = threshold !== null && threshold !== undefined;
     const label = o.oosLabel ?? this.options?.oosLabel ?? "oos";
     if (fallbackOn && !Object.values(this.id2label).includes(label)) throw new Error(`${WHERE}: the fallback label "${label}" is not one of the model's labels (pass oosLabel, or oosThreshold: null for no fallback)`);
+    if (o.withOosScore !== undefined && typeof o.withOosScore !== "boolean") throw new Error(`${WHERE}: withOosScore must be true or false, got ${JSON.stringify(o.withOosScore)}`);
+    if (o.oosDetector !== undefined && o.oosDetector !== null && !(o.oosDetector instanceof OosDetector)) throw new Error(`${WHERE}: oosDetector must be an OosDetector (from lib/oos) or null, got ${typeof o.oosDetector}`);
     if (o.batchSize !== undefined && !(Number.isInteger(o.batchSize) && o.batchSize >= 1)) throw new Error(`${WHERE}: batchSize must be a positive integer, got ${o.batchSize}`);
     if (o.maxLength !== undefined) {
       if (!(Number.isInteger(o.maxLength) && o.maxLength >= 3)) throw new Error(`${WHERE}: maxLength must be an integer >= 3 ([CLS], at least one token, [SEP]), got ${o.maxLength}`);
@@ -340,24 +419,30 @@ export abstract class TextClassificationPipelineBase extends Callable {
    * passes of the whole call: every pass after its first is preceded by a
    * yield to the event loop.
    */
-  private async forward(batch: ModelBatch, run: { passes: number }): Promise<Float32Array[]> {
+  private async forward(batch: ModelBatch, run: { passes: number }): Promise<Float32Array[]>;
+  private async forward(batch: ModelBatch, run: { passes: number }, withFeatures: true): Promise<{ logits: Float32Array[]; features: Float32Array[] }>;
+  private async forward(batch: ModelBatch, run: { passes: number }, withFeatures = false): Promise<Float32Array[] | { logits: Float32Array[]; features: Float32Array[] }> {
     const n = batch.input_ids.length;
     const seqLen = batch.input_ids[0]?.length ?? 0;
     const step = this.rowsPerForward(seqLen);
     if (step < n && run.passes === 0) logger.debug(`${WHERE}: ${n} rows of ${seqLen} tokens run as passes of ${step} rows (forwardMemoryBudget ${this.forwardMemoryBudget} bytes)`);
     const out: Float32Array[] = [];
+    const features: Float32Array[] = [];
     for (let s = 0; s < n; s += step) {
       if (run.passes++ > 0) await yieldToEventLoop();
       this.checkNotDisposed();
       const part = step >= n ? batch : sliceBatch(batch, s, Math.min(n, s + step));
-      const rows = await this._forward(part);
+      const both = withFeatures ? await this._forwardFeatures(part) : undefined;
+      const rows = both ? both.logits : await this._forward(part);
       const want = part.input_ids.length;
       if (rows.length !== want) throw new Error(`${WHERE}: the model returned ${rows.length} rows for ${want} texts`);
+      if (both && both.features.length !== want) throw new Error(`${WHERE}: the model returned ${both.features.length} feature rows for ${want} texts`);
       const width = rows[0]?.length;
       if (width !== this.numLabels) throw new Error(`${WHERE}: the model outputs ${width} scores per text but id2label names ${this.numLabels} labels; the config does not describe this model`);
       for (const r of rows) out.push(r);
+      if (both) for (const f of both.features) features.push(f);
     }
-    return out;
+    return withFeatures ? { logits: out, features } : out;
   }
 
   /** The texts of a call in groups of at most `batchSize` (and MAX_ROWS_PER_FORWARD), tokenized. */
@@ -369,13 +454,18 @@ export abstract class TextClassificationPipelineBase extends Callable {
     }
   }
 
-  postprocess(logits: Float32Array, topK: number, oosThreshold: number | null, oosLabel: string, unreadable = false): ClassificationResult[] {
+  /**
+   * Softmax, top-k and the out-of-scope fallback of one row: the fallback
+   * applies when the text is unreadable, when `outOfScope` says so (a
+   * detector's verdict), or when the top probability is below `oosThreshold`.
+   */
+  postprocess(logits: Float32Array, topK: number, oosThreshold: number | null, oosLabel: string, unreadable = false, outOfScope = false): ClassificationResult[] {
     let max = -Infinity;
     for (const v of logits) if (v > max) max = v;
     let sum = 0;
     for (const v of logits) sum += Math.exp(v - max);
     // Top-k by selection (k is usually 1): no sort of all labels per query.
-    const k = Math.min(logits.length, oosThreshold === null && !unreadable ? topK : topK + 1);
+    const k = Math.min(logits.length, oosThreshold === null && !unreadable && !outOfScope ? topK : topK + 1);
     const best: number[] = [];
     for (let i = 0; i < logits.length; i++) {
       if (best.length < k || logits[i] > logits[best[best.length - 1]]) {
@@ -389,7 +479,7 @@ export abstract class TextClassificationPipelineBase extends Callable {
     }
     const ranked = best.map((i) => ({ label: this.id2label[String(i)], score: Math.exp(logits[i] - max) / sum }));
     // A text the tokenizer cannot read at all is out of scope, whatever the model says about [UNK].
-    if (unreadable || (oosThreshold !== null && ranked[0].score < oosThreshold && ranked[0].label !== oosLabel)) {
+    if (unreadable || ((outOfScope || (oosThreshold !== null && ranked[0].score < oosThreshold)) && ranked[0].label !== oosLabel)) {
       // The fallback row keeps the model's own probability for the fallback label.
       const id = Object.keys(this.id2label).find((key) => this.id2label[key] === oosLabel)!;
       const oosRow: ClassificationResult = { label: oosLabel, score: Math.exp(logits[Number(id)] - max) / sum, fallback: true };
@@ -411,13 +501,49 @@ export abstract class TextClassificationPipelineBase extends Callable {
     return rows;
   }
 
+  /**
+   * Logits and, when the model gives them, pooled features, one row per text:
+   * what out-of-scope detectors are fitted on and scored from.
+   *
+   * @example
+   * const { logits, features } = await pipe.outputs(validationTexts); // features: [n][hidden] (undefined for a model without them)
+   */
+  async outputs(texts: readonly string[], options: { batchSize?: number } = {}): Promise<{ logits: Float32Array[]; features?: Float32Array[] }> {
+    this.checkNotDisposed();
+    checkOptionKeys(options, ["batchSize"], `${WHERE} outputs()`);
+    this.checkOptions(options);
+    if (!this.givesFeatures()) return { logits: await this.logits(texts, options) };
+    const batchSize = options.batchSize ?? this.options.batchSize;
+    const { texts: list } = this.checkInputs(texts);
+    const logits: Float32Array[] = [], features: Float32Array[] = [];
+    const run = { passes: 0 };
+    for (const { batch } of this.batches(list, batchSize, this.options.maxLength)) {
+      const out = await this.forward(batch, run, true);
+      for (let i = 0; i < out.logits.length; i++) {
+        logits.push(out.logits[i]);
+        features.push(out.features[i]);
+      }
+    }
+    return { logits, features };
+  }
+
+  /** The out-of-scope detector calls apply by default (the saved one, or the constructor's), or null. */
+  get oosDetector(): OosDetector | null {
+    this.resolveSavedDetector();
+    return this.options.oosDetector;
+  }
+
   /** Classifies one text (→ results) or a list (→ one result list per text). */
   async _call(inputs: string | readonly string[], options: TextClassificationOptions = {}): Promise<ClassificationResult[] | ClassificationResult[][]> {
     this.checkNotDisposed();
     checkOptionKeys(options, TEXT_CLASSIFICATION_OPTIONS, WHERE);
     this.checkOptions(options);
+    this.resolveSavedDetector();
     const defined = Object.fromEntries(Object.entries(options ?? {}).filter(([, v]) => v !== undefined));
     const o = { ...this.options, ...defined } as typeof this.options;
+    // A threshold passed for this call asks for the softmax rule.
+    const detector = "oosThreshold" in defined ? null : o.oosDetector;
+    if (detector && detector !== this.options.oosDetector) this.checkDetector(detector);
     const { texts, single } = this.checkInputs(inputs);
     const hasOosLabel = Object.values(this.id2label).includes(o.oosLabel);
     const results: ClassificationResult[][] = [];
@@ -428,10 +554,32 @@ export abstract class TextClassificationPipelineBase extends Callable {
         const i = [...unreadable][0];
         throw new Error(`${WHERE}: input ${offset + i} has no token the tokenizer knows (${excerpt(group[i])} reads as [UNK] only); a text the tokenizer cannot read at all is out of scope, but this model has no "${o.oosLabel}" label to say so (pass oosLabel naming its out-of-scope label)`);
       }
-      const logits = await this.forward(batch, run);
-      logits.forEach((row, i) => results.push(this.postprocess(row, o.topK, o.oosThreshold, o.oosLabel, unreadable.has(i))));
+      if (detector) {
+        const out = detector.needsFeatures ? await this.forward(batch, run, true) : { logits: await this.forward(batch, run), features: undefined };
+        out.logits.forEach((row, i) => {
+          const score = detector.score(row, out.features?.[i]);
+          const r = this.postprocess(row, o.topK, null, o.oosLabel, unreadable.has(i), hasOosLabel && detector.threshold !== null && score < detector.threshold);
+          results.push(o.withOosScore ? this.withScore(r, unreadable.has(i) ? -Infinity : score, o.oosLabel) : r);
+        });
+      } else {
+        const logits = await this.forward(batch, run);
+        logits.forEach((row, i) => {
+          const r = this.postprocess(row, o.topK, o.oosThreshold, o.oosLabel, unreadable.has(i));
+          results.push(o.withOosScore ? this.withScore(r, unreadable.has(i) ? -Infinity : maxSoftmaxScore(row), o.oosLabel, row) : r);
+        });
+      }
     }
     return single ? results[0] : results;
+  }
+
+  /** Results with `oosScore` on the first row (−Infinity when the model's own top label is the out-of-scope one). */
+  private withScore(results: ClassificationResult[], score: number, oosLabel: string, logits?: Float32Array): ClassificationResult[] {
+    if (logits) {
+      let best = 0;
+      for (let j = 1; j < logits.length; j++) if (logits[j] > logits[best]) best = j;
+      if (this.id2label[String(best)] === oosLabel) score = -Infinity;
+    }
+    return [{ ...results[0], oosScore: score }, ...results.slice(1)];
   }
 
   /** Releases the model (or session); every later call is an error. Calling it again does nothing. */
@@ -472,6 +620,34 @@ export class TextClassificationPipeline<M extends SequenceClassificationModel = 
     const width = logits.shape[1];
     logits.dispose();
     return batch.input_ids.map((_, i) => flat.slice(i * width, (i + 1) * width));
+  }
+
+  /** Transformers give the classifier's input; the bag of words and ensembles do not. */
+  override givesFeatures(): boolean {
+    return this.model instanceof PreTrainedModel && !!this.model.scheme.headDense;
+  }
+
+  override async _forwardFeatures(batch: ModelBatch): Promise<{ logits: Float32Array[]; features: Float32Array[] }> {
+    if (!this.givesFeatures()) return super._forwardFeatures(batch);
+    const model = this.model as unknown as PreTrainedModel;
+    const [logits, pooled] = tf.tidy(() => {
+      const out = model.call(
+        {
+          input_ids: tf.tensor2d(batch.input_ids, undefined, "int32"),
+          attention_mask: tf.tensor2d(batch.attention_mask, undefined, "int32"),
+          token_type_ids: tf.tensor2d(batch.token_type_ids, undefined, "int32"),
+        },
+        { outputPooledOutput: true },
+      );
+      return [out.logits, out.pooledOutput!];
+    });
+    const rows = (t: tf.Tensor2D) => {
+      const flat = t.dataSync() as Float32Array;
+      const width = t.shape[1];
+      t.dispose();
+      return batch.input_ids.map((_, i) => flat.slice(i * width, (i + 1) * width));
+    };
+    return { logits: rows(logits), features: rows(pooled) };
   }
 
   protected override releaseModel(): void {

@@ -8,6 +8,7 @@ import { IntentReport, intentReport } from "../evaluation";
 import { BackendName, initBackend } from "../backend";
 import { TEACHER_CHECKPOINT, OUTPUTS_DIR } from "./hub";
 import { saveOosThreshold, withFallback } from "./recipes";
+import { fitModelOosDetector } from "./oosRecipe";
 import { writeJsonAtomic } from "../utils/fs";
 import { logger } from "../utils/log";
 import { BagOfWordsClassifier } from "../models/bagOfWords/model";
@@ -174,5 +175,7 @@ export async function trainBagOfWords(options: TrainBagOfWordsOptions): Promise<
   const na = (v: number | null) => (v === null ? "n/a" : v.toFixed(4));
   logger.info(`Test accuracy ${report.accuracy.toFixed(4)} | in-scope accuracy ${na(report.inScopeAccuracy)} | oos recall ${na(report.oosRecall)} (best epoch ${output.bestEpoch}, validation ${output.bestValidationAccuracy.toFixed(4)})`);
   logger.info(`Saved ${out}`);
+  // Energy beside the softmax rule, chosen on validation (the bag of words has no pooled features for the others).
+  await fitModelOosDetector(out, dataset);
   return { dir: out, model, tokenizer, test: report, validationAccuracy: output.bestValidationAccuracy, bestEpoch: output.bestEpoch, secondsPerEpoch: output.secondsPerEpoch, history: output.history };
 }

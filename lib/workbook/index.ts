@@ -11,5 +11,6 @@ export * from "./models";
 export * from "./pruningRecipe";
 export * from "./evidence";
 export * from "./baselineRecipe";
+export * from "./oosRecipe";
 export * from "./chapter";
 export * from "./cells";

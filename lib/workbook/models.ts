@@ -65,10 +65,22 @@ export function notebookModelStaleReason(name: string, dir: string): string | un
       if (changed.length) return `it was trained with another recipe: ${changed.map((k) => `${k} ${JSON.stringify(asked[k]) ?? "unset"} → ${JSON.stringify(expected[k])}`).join(", ")}`;
     }
   }
-  const own = path.join(dir, "config.json");
+  const own = trainedAt(dir);
   for (const input of notebookInputs(name)) {
-    const config = path.join(path.dirname(dir), input, "config.json");
-    if (fs.existsSync(config) && fs.existsSync(own) && fs.statSync(config).mtimeMs > fs.statSync(own).mtimeMs) return `${input}, which it was trained from, was retrained after it`;
+    const trained = trainedAt(path.join(path.dirname(dir), input));
+    if (trained !== undefined && own !== undefined && trained > own) return `${input}, which it was trained from, was retrained after it`;
+  }
+  return undefined;
+}
+
+/**
+ * When a folder's model was last trained: its weights' mtime (config.json
+ * also changes when an out-of-scope detector is fitted, which retrains nothing).
+ */
+function trainedAt(dir: string): number | undefined {
+  for (const file of ["model.safetensors", "model.sparse.safetensors", "config.json"]) {
+    const p = path.join(dir, file);
+    if (fs.existsSync(p)) return fs.statSync(p).mtimeMs;
   }
   return undefined;
 }

@@ -15,6 +15,7 @@ import { AutoModelForSequenceClassification, BertForMaskedLM, BertForSequenceCla
 import { MODELS_DIR, modelPath } from "./hub";
 import { workbookModelName, workbookRunDir } from "./data";
 import { appliedOosOversample } from "./dataFacts";
+import { fitModelOosDetector } from "./oosRecipe";
 import { DataCollatorForLanguageModeling, Trainer, computeAccuracy, tokenizeDataset } from "../training";
 import { DistillationTrainer, studentInit } from "../distillation";
 import { IntentReport, intentReport } from "../evaluation";
@@ -215,6 +216,8 @@ export async function finish(options: { model: PreTrainedModel; tokenizer: BertT
   logger.info(`Test (argmax): ${fmt(testArgmax)}`);
   if (fallback) logger.info(`Test (oos fallback below ${fallback.threshold}, tuned on validation): ${fmt(testReport)}`);
   logger.info(`Saved ${out}`);
+  // The out-of-scope detector saved with the model: softmax, energy, Mahalanobis or kNN, chosen on validation.
+  await fitModelOosDetector(out, data);
   return { dir: out, model, test: testReport, testArgmax, secondsPerEpoch: info.secondsPerEpoch };
 }
 

@@ -31,7 +31,9 @@ async function setup() {
   const intent = new ClassLabel(names);
   const rows = texts.map((text, i) => {
     const right = intent.str2int(predicted[i]);
-    return { text, intent: i < 5 ? right : (right + 1) % names.length };
+    // The wrong ones are labelled oos (or, where the model says oos, "x"): the set has both kinds for the out-of-scope figures.
+    const oos = intent.str2int("oos");
+    return { text, intent: i < 5 ? right : right === oos ? 0 : oos };
   });
   return { model, folder, dataset: new Dataset(rows, { intent }), expectedAccuracy: 5 / 8 };
 }
@@ -47,7 +49,18 @@ test("OnnxPerformanceBenchmark: size is the .onnx file's (fp32 and int8), accura
     const perf = await pb.runBenchmark();
     assert.deepEqual(Object.keys(perf), [optimType]);
     const row = perf[optimType];
-    assert.deepEqual(Object.keys(row).sort(), ["accuracy", "sizeMb", "timeAvgMs", "timeStdMs"]);
+    assert.deepEqual(Object.keys(row).sort(), ["accuracy", "auroc", "fpr95", "inScopeAccuracy", "oosRecall", "sizeMb", "timeAvgMs", "timeStdMs"]);
+    // Out-of-scope figures from the same predictions: in-scope accuracy and oos recall by counting, AUROC over every (in-scope, oos) pair of the pipeline's scores.
+    const results = await pipe(dataset.column("text"), { withOosScore: true });
+    const oos = dataset.features.intent.str2int("oos");
+    const inRows = dataset.rows.map((r, i) => ({ r, i })).filter(({ r }) => r.intent !== oos);
+    const oosRows = dataset.rows.map((r, i) => ({ r, i })).filter(({ r }) => r.intent === oos);
+    const right = ({ r, i }: { r: { intent: number }; i: number }) => dataset.features.intent.str2int(results[i][0].label) === r.intent;
+    assert.equal(row.inScopeAccuracy, inRows.filter(right).length / inRows.length);
+    assert.equal(row.oosRecall, oosRows.filter(right).length / oosRows.length);
+    let pairs = 0;
+    for (const a of inRows) for (const b of oosRows) pairs += results[a.i][0].oosScore! > results[b.i][0].oosScore! ? 1 : results[a.i][0].oosScore === results[b.i][0].oosScore ? 0.5 : 0;
+    assert.ok(Math.abs(row.auroc! - pairs / (inRows.length * oosRows.length)) < 1e-12, `AUROC ${row.auroc}`);
     assert.equal(row.sizeMb, fs.statSync(file).size / (1024 * 1024));
     if (file === folder.fp32) assert.equal(row.accuracy, expectedAccuracy); // the int8 model may flip a row
     else assert.ok(row.accuracy >= 0 && row.accuracy <= 1);
@@ -69,7 +82,9 @@ test("OnnxPerformanceBenchmark accuracy counts ORT's predictions: every label wr
   const preds = (await pipe(texts, { oosThreshold: null })).map((r) => dataset.features.intent.str2int(r[0].label));
   const wrong = new Dataset(texts.map((text, i) => ({ text, intent: (preds[i] + 2) % names.length })), dataset.features);
   const pb = new OnnxPerformanceBenchmark(pipe, wrong, "wrong", folder.fp32, { warmupRuns: 0, timedRuns: 1, verbose: false });
-  assert.deepEqual(await pb.computeAccuracy(), { accuracy: 0 });
+  const m = await pb.computeAccuracy();
+  assert.deepEqual([m.accuracy, m.inScopeAccuracy, m.oosRecall], [0, 0, 0]);
+  assert.ok(m.auroc! >= 0 && m.auroc! <= 1 && m.fpr95! >= 0 && m.fpr95! <= 1);
   pipe.dispose();
   model.dispose();
 });

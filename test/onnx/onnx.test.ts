@@ -34,13 +34,19 @@ for (const [kind, make] of Object.entries(models)) {
     assert.equal(fused.filter((o) => o === "BiasGelu").length, 2);
     assert.ok(!fused.includes("Erf"), "GELU left unfused");
     assert.deepEqual([...session.inputNames].sort(), kind === "bert" ? ["attention_mask", "input_ids", "token_type_ids"] : ["attention_mask", "input_ids"]);
-    assert.deepEqual(session.outputNames, ["logits"]);
+    assert.deepEqual(session.outputNames, ["logits", "pooled_output"]);
     const onnxPipe = new OnnxPipeline(session, tokenizer, model.config.id2label) as OnnxClassifier;
     for (const batch of [[texts[2]], texts, texts.slice(1, 3)]) {
       const enc = tokenizer.call(batch);
       const ours = values(model.call({ input_ids: tf.tensor2d(enc.input_ids, undefined, "int32"), attention_mask: tf.tensor2d(enc.attention_mask, undefined, "int32") }).logits);
       const logits = (await onnxPipe._forward(enc)).flatMap((r) => [...r]);
       assert.ok(maxAbsDiff(ours, logits) < 1e-4, `batch of ${batch.length}: ${maxAbsDiff(ours, logits)}`);
+      // The second output is the classifier's input, as the TF.js model's pooledOutput.
+      const pooled = values(model.call({ input_ids: tf.tensor2d(enc.input_ids, undefined, "int32"), attention_mask: tf.tensor2d(enc.attention_mask, undefined, "int32") }, { outputPooledOutput: true }).pooledOutput!);
+      const both = await onnxPipe._forwardFeatures(enc);
+      assert.equal(both.features.length, batch.length);
+      assert.ok(maxAbsDiff(pooled, both.features.flatMap((r) => [...r])) < 1e-4);
+      assert.ok(maxAbsDiff(logits, both.logits.flatMap((r) => [...r])) === 0);
     }
     const tfPipe = pipeline("text-classification", model, { tokenizer });
     const [a, b] = [await tfPipe(texts[3], { topK: 2 }), await onnxPipe(texts[3], { topK: 2 })];

@@ -172,9 +172,13 @@ test("the quantized pipeline applies the out-of-scope fallback saved with the mo
   const saved = (model.config as { task_specific_params?: Record<string, { oos_threshold?: number }> }).task_specific_params?.["text-classification"]?.oos_threshold;
   assert.ok(saved !== undefined && saved > 0, "the shipped student carries a fallback threshold");
   const texts = loadClinc().test.column("text").filter((_, i) => i % 5 === 0).slice(0, 300);
-  const q = pipeline("text-classification", quantizeDynamicModel(model, ["Linear"], "qint8"), { tokenizer: tok });
+  // The saved detector applies to both as well; this test is about the softmax threshold, so it is turned off.
+  const detected = pipeline("text-classification", quantizeDynamicModel(model, ["Linear"], "qint8"), { tokenizer: tok });
+  assert.equal(detected.oosDetector?.kind, pipeline("text-classification", model, { tokenizer: tok }).oosDetector?.kind);
+  assert.ok(detected.oosDetector, "the shipped student carries an out-of-scope detector");
+  const q = pipeline("text-classification", quantizeDynamicModel(model, ["Linear"], "qint8"), { tokenizer: tok, oosDetector: null });
   assert.equal(q.options.oosThreshold, saved);
-  const fp = pipeline("text-classification", model, { tokenizer: tok });
+  const fp = pipeline("text-classification", model, { tokenizer: tok, oosDetector: null });
   const [withQ, plainQ, withFp] = [(await q(texts)) as { label: string; fallback?: boolean }[][], (await q(texts, { oosThreshold: null })) as { label: string; fallback?: boolean }[][], (await fp(texts)) as { label: string }[][]];
   const fallbacks = withQ.filter((r) => r[0].fallback).length;
   assert.ok(fallbacks > 0, "the fallback triggered on some test queries");

@@ -122,9 +122,9 @@ const queries = (): Case[] => {
         await assert.rejects(pipe.logits(withZeroWidth, { batchSize: 8 }), /input 35 has no text the tokenizer can read/);
       },
     },
-    { name: "snake_case option", run: () => assert.rejects(pipe("where is my parcel", { top_k: 2 } as never), /^Error: text-classification pipeline: unknown option "top_k" \(did you mean "topK"\?\); known options: topK, oosThreshold, oosLabel, batchSize, maxLength$/) },
+    { name: "snake_case option", run: () => assert.rejects(pipe("where is my parcel", { top_k: 2 } as never), /^Error: text-classification pipeline: unknown option "top_k" \(did you mean "topK"\?\); known options: topK, oosThreshold, oosLabel, oosDetector, withOosScore, batchSize, maxLength$/) },
     { name: "misspelt pipeline() option", run: () => assert.throws(() => pipeline("text-classification", tinyModel(), { tokenizer, strct: false } as never), /pipeline: unknown option "strct" \(did you mean "strict"\?\)/) },
-    { name: "an option nothing resembles: no guess, the known options", run: () => assert.rejects(pipe("where", { colour: "red" } as never), /^Error: text-classification pipeline: unknown option "colour"; known options: topK, oosThreshold, oosLabel, batchSize, maxLength$/) },
+    { name: "an option nothing resembles: no guess, the known options", run: () => assert.rejects(pipe("where", { colour: "red" } as never), /^Error: text-classification pipeline: unknown option "colour"; known options: topK, oosThreshold, oosLabel, oosDetector, withOosScore, batchSize, maxLength$/) },
     { name: "a snake_case tokenizer option", run: () => assert.throws(() => tokenizer.call(["where"], { max_length: 8 } as never), /BertTokenizer.call: unknown option "max_length" \(did you mean "maxLength"\?\); known options: maxLength, truncation, padding/) },
     { name: "topK 0", run: () => assert.rejects(pipe("where", { topK: 0 }), /topK must be an integer in \[1, 3\], got 0/) },
     { name: "batchSize 0", run: () => assert.rejects(pipe("where", { batchSize: 0 }), /batchSize must be a positive integer, got 0/) },

@@ -5,7 +5,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import type { ModelInputs } from "../modeling";
 import type { SequenceClassificationModel } from "../sequenceClassification";
 import { floatWeights, readSafetensors, writePretrainedFolder } from "../safetensors";
-import { withoutFolderRecords } from "../folder";
+import { rememberConfigFolder, withoutFolderRecords } from "../folder";
 import { checkFolderTokenizer } from "../../tokenizers/fingerprint";
 import { dropout, embedding, linear, matMul } from "../../ops";
 import { Random } from "../../utils/random";
@@ -197,7 +197,7 @@ export class BagOfWordsClassifier implements SequenceClassificationModel {
     if (saved?.model_type !== "bag-of-words") {
       throw new Error(`BagOfWordsClassifier.fromPretrained: ${dir} holds a "${saved?.model_type}" model, not "bag-of-words" (load it with AutoModelForSequenceClassification)`);
     }
-    const config = withoutFolderRecords(saved);
+    const config = rememberConfigFolder(withoutFolderRecords(saved), dir);
     validateBagOfWordsConfig(config);
     checkFolderTokenizer(dir);
     const file = path.join(dir, "model.safetensors");
