@@ -20,6 +20,15 @@ export interface OosDetectorReport {
   trainRows: number;
 }
 
+export interface FitModelOosDetectorOptions extends Partial<FitOosDetectorsOptions> {
+  /** Training rows whose outputs fit Mahalanobis and kNN (a seeded sample; default 4096, 0 for all): enough for a 256-wide covariance, a quarter of the time. */
+  trainRows?: number;
+  /** Also measure every detector on the test split for the report (default true; never used to choose). */
+  reportTest?: boolean;
+  batchSize?: number;
+  oosLabel?: string;
+}
+
 /**
  * Fits the softmax, energy, Mahalanobis and kNN detectors for the model in
  * `dir` (the last two on its pooled features, when it gives them), saves the
@@ -33,15 +42,6 @@ export interface OosDetectorReport {
  * const report = await fitModelOosDetector("data/models/distilbert-clinc-pruned", loadClinc());
  * report?.chosen; // "energy"
  */
-export interface FitModelOosDetectorOptions extends Partial<FitOosDetectorsOptions> {
-  /** Training rows whose outputs fit Mahalanobis and kNN (a seeded sample; default 4096, 0 for all): enough for a 256-wide covariance, a quarter of the time. */
-  trainRows?: number;
-  /** Also measure every detector on the test split for the report (default true; never used to choose). */
-  reportTest?: boolean;
-  batchSize?: number;
-  oosLabel?: string;
-}
-
 export async function fitModelOosDetector(dir: string, data: DatasetDict, options: FitModelOosDetectorOptions = {}): Promise<OosDetectorReport | undefined> {
   const OOS_LABEL = options.oosLabel ?? "oos";
   const names = data.train.features.intent.names;
