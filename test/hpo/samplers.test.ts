@@ -1,9 +1,10 @@
 // TPE on a stepped float range that does not start at a multiple of the
-// step, the parallel-coordinate axis of a log-scale parameter, unseeded
+// step, its Parzen estimator's draws on a grid, the parallel-coordinate axis of a log-scale parameter, unseeded
 // samplers, and a GridSampler trial enqueued with only some of the grid.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { GridSampler, RandomSampler, TPESampler, createStudy, plotParallelCoordinate } from "../../lib/hpo";
+import { GridSampler, ParzenEstimator, RandomSampler, TPESampler, createStudy, defaultWeights, floatDistribution, intDistribution, plotParallelCoordinate } from "../../lib/hpo";
+import { Random } from "../../lib/utils/random";
 import { freshSeed } from "../../lib/hpo/samplers/base";
 import { quietly } from "../helpers/setup";
 import { setLogLevel } from "../../lib/utils/log";
@@ -15,6 +16,26 @@ test("TPE keeps a stepped float on its grid low + k·step when low is not a mult
   await quietly(() => study.optimize((t) => (t.suggestFloat("x", 0.1, 2.1, { step: 0.5 }) - 1.1) ** 2, { nTrials: 12 }));
   const xs = study.trials.map((t) => t.params.x as number);
   for (const x of xs) assert.ok([0.1, 0.6, 1.1, 1.6, 2.1].some((g) => Math.abs(g - x) < 1e-9), `${x} is off the grid (all: ${xs})`);
+});
+
+test("ParzenEstimator on a grid (stepped float, stepped int, low off the step): each point is drawn as often as logPdf's probability says", () => {
+  const n = 4000;
+  const cases = [
+    { d: floatDistribution(0.2, 2.2, { step: 0.5 }), mus: [1.2, 1.2, 1.7], grid: [0.2, 0.7, 1.2, 1.7, 2.2] },
+    { d: intDistribution(3, 23, { step: 4 }), mus: [11, 11, 15], grid: [3, 7, 11, 15, 19, 23] },
+  ];
+  for (const { d, mus, grid } of cases) {
+    const pe = new ParzenEstimator(mus, d, { considerPrior: true, priorWeight: 1, considerMagicClip: true, considerEndpoints: false, weights: defaultWeights });
+    const p = pe.logPdf(grid).map(Math.exp);
+    assert.ok(Math.abs(p.reduce((a, b) => a + b, 0) - 1) < 1e-9, `the grid's probabilities sum to 1: ${p}`);
+    const draws = pe.sample(new Random(0), n);
+    grid.forEach((g, i) => {
+      const freq = draws.filter((v) => Math.abs(v - g) < 1e-9).length / n;
+      const z = (freq - p[i]) / Math.sqrt((p[i] * (1 - p[i])) / n);
+      assert.ok(Math.abs(z) < 4, `${g}: drawn ${freq}, probability ${p[i].toFixed(3)} (z = ${z.toFixed(1)})`);
+    });
+    assert.equal(draws.filter((v) => !grid.some((g) => Math.abs(v - g) < 1e-9)).length, 0, "every draw on the grid");
+  }
 });
 
 test("parallel coordinate: a log parameter's axis is log10 of the values, ranged [min, max], with a tick per decade", async () => {
