@@ -119,8 +119,9 @@ export interface ImportanceOptions {
  * fitted to the COMPLETE trials (raw parameter values; a categorical as its
  * choice index, each choice a unit-wide cell), and fANOVA's first-order
  * marginal variance of each parameter over its range, divided by the tree's
- * total variance, is averaged over trees; the shares are normalised to sum
- * to 1 and sorted, largest first.
+ * total variance, is averaged over the trees whose bootstrap sample has any
+ * (Optuna skips the others, and fails when none has); the shares are
+ * normalised to sum to 1 and sorted, largest first.
  *
  * @example
  * getParamImportances(study); // { y: 0.81, x: 0.19 }
@@ -150,8 +151,8 @@ export function getParamImportances(study: StudyView, options: ImportanceOptions
     used++;
     marginal.forEach((v, i) => (sums[i] += active[i] ? Math.max(v, 0) / total : 0));
   }
-  const raw = sums.map((s) => (used ? s / used : 0));
-  const z = raw.reduce((a, b) => a + b, 0);
-  const out = names.map((n, i) => [n, z > 0 ? raw[i] / z : 0] as const).sort((a, b) => b[1] - a[1]);
+  if (used === 0) throw new Error(`getParamImportances: the target has no variance in any of the ${options.nTrees ?? 64} trees (constant over the ${trials.length} COMPLETE trials' bootstrap samples), so no importance can be assessed`);
+  const z = sums.reduce((a, b) => a + b, 0); // the mean over the trees with variance, normalised (dividing by used first would cancel)
+  const out = names.map((n, i) => [n, z > 0 ? sums[i] / z : 0] as const).sort((a, b) => b[1] - a[1]);
   return Object.fromEntries(out);
 }

@@ -421,6 +421,37 @@ test("SuccessiveHalvingPruner: rungs at minResource·η^k; promotes the top 1/η
   assert.throws(() => new SuccessiveHalvingPruner({ bootstrapCount: 2 }), /bootstrapCount > 0 needs a numeric minResource/);
 });
 
+test(`SuccessiveHalvingPruner minResource "auto" (Optuna's _estimate_min_resource): no decision until a trial completes, then max(⌊longest COMPLETE last step / 100⌋, 1), kept`, () => {
+  const flat = (id: number, v: number, steps: number, state: FrozenTrial["state"], attrs: Record<string, unknown> = {}) => curve(id, Array(steps).fill(v), state, attrs);
+  const sh = new SuccessiveHalvingPruner({ reductionFactor: 2 });
+  // Far better values recorded at rung 0 by trials that did not complete: with any rung reached, 0.9 would be pruned.
+  const unfinished = [flat(0, 0.1, 400, "RUNNING", { completed_rung_0: 0.1 }), flat(1, 0.05, 300, "PRUNED", { completed_rung_0: 0.05 })];
+  const v0 = view("minimize", unfinished);
+  assert.equal(sh.prune(v0, flat(9, 0.9, 400, "RUNNING")), false);
+  assert.deepEqual(v0.attrs, {}, "no rung before the minimum resource is known");
+  // A COMPLETE trial ending at step 699: minResource 6, rung 0 at step 6, rung 1 at step 12.
+  const done = [...unfinished, flat(2, 0.2, 700, "COMPLETE", { completed_rung_0: 0.2 })];
+  const v1 = view("minimize", done);
+  assert.equal(sh.prune(v1, flat(9, 0.9, 6, "RUNNING")), false); // last step 5 < 6
+  assert.deepEqual(v1.attrs, {});
+  const v2 = view("minimize", done);
+  assert.equal(sh.prune(v2, flat(9, 0.9, 7, "RUNNING")), true); // step 6: the worst of 4 at rung 0
+  assert.deepEqual(v2.attrs, { completed_rung_0: 0.9 });
+  // The estimate is kept (Optuna caches it): a longer COMPLETE trial later does not move the rungs to step 49.
+  const v3 = view("minimize", [...done, flat(3, 0.3, 5000, "COMPLETE")]);
+  assert.equal(sh.prune(v3, flat(9, 0.01, 7, "RUNNING")), false); // best at rung 0, promoted; rung 1 is at step 12
+  assert.deepEqual(v3.attrs, { completed_rung_0: 0.01 });
+  // A COMPLETE trial shorter than 100 steps gives minResource 1.
+  const short = new SuccessiveHalvingPruner({ reductionFactor: 2 });
+  const shortDone = [flat(0, 0.5, 3, "COMPLETE", { completed_rung_0: 0.5 })];
+  const v4 = view("minimize", shortDone);
+  assert.equal(short.prune(v4, flat(9, 0.9, 1, "RUNNING")), false); // step 0 is before rung 0
+  assert.deepEqual(v4.attrs, {});
+  const v5 = view("minimize", shortDone);
+  assert.equal(short.prune(v5, flat(9, 0.9, 2, "RUNNING")), true); // step 1 is rung 0; 0.9 is worse than 0.5
+  assert.deepEqual(v5.attrs, { completed_rung_0: 0.9 });
+});
+
 test("pruning inside optimize: a MedianPruner prunes curves worse than the median", async () => {
   const study = await createStudy({ sampler: new RandomSampler({ seed: 0 }), pruner: new MedianPruner({ nStartupTrials: 3, nWarmupSteps: 1 }) });
   await study.optimize(async (t) => {

@@ -127,6 +127,104 @@ test("journal replay validates each operation: no ghost trials, no overwriting a
   assert.deepEqual(study.trials.map((t) => [t.trialId, t.number, t.state]), [[0, 0, "COMPLETE"], [1, 1, "COMPLETE"]]);
 });
 
+/** Opens a JournalStorage on `file`, collecting the warnings its replay logs. */
+function openCollecting(file: string): { storage: JournalStorage; warnings: string[] } {
+  const warnings: string[] = [];
+  const prevSink = setLogSink({ out: () => undefined, err: (l) => void warnings.push(l) });
+  setLogLevel("warn");
+  try {
+    return { storage: new JournalStorage(file), warnings };
+  } finally {
+    setLogSink(prevSink);
+    setLogLevel("error");
+  }
+}
+
+test("journal replay of study operations and create_trial fields: a valid delete_study applies; a line missing its key, naming an unknown study or holding a non-object field is skipped, with a warning naming the line", async () => {
+  const file = path.join(tmpDir("hpo-replay-"), "study.jsonl");
+  const trial = (extra: object = {}) => ({ op: "create_trial", study_id: 0, trial_id: 0, number: 0, state: "RUNNING", value: null, params: {}, distributions: {}, intermediate_values: {}, user_attrs: {}, system_attrs: {}, datetime_start: "2026-01-01T00:00:00.000Z", datetime_complete: null, worker: null, ...extra });
+  const fields = ["params", "distributions", "intermediate_values", "user_attrs", "system_attrs"];
+  const ops: unknown[] = [
+    { op: "create_study", study_id: 0, study_name: "a", direction: "minimize" },
+    { op: "create_study", study_id: 1, study_name: "b", direction: "minimize" },
+    { op: "set_study_user_attr", study_id: 0, key: "k", value: 1 },
+    { op: "set_study_system_attr", study_id: 0, key: "s", value: 2 },
+    { op: "set_study_user_attr", study_id: 0, value: 3 }, // line 5: no key
+    { op: "set_study_system_attr", study_id: 0, key: 7, value: 3 }, // line 6: a key that is not a string
+    { op: "delete_study", study_id: 5 }, // line 7: an unknown study
+    { op: "delete_study", study_id: "1" }, // line 8: an id that is not an integer
+    { op: "delete_study", study_id: 1 }, // line 9: applied (delete_study has no key)
+    { op: "set_study_user_attr", study_id: 1, key: "k", value: 4 }, // line 10: the deleted study
+    ...fields.map((k) => trial({ [k]: null })), // lines 11-15
+    trial({ params: [] }), // line 16
+    trial({ user_attrs: "x" }), // line 17
+    trial({ params: { x: 0.5 }, distributions: { x: { type: "float", low: 0, high: 1, log: false, step: null } } }), // line 18: applied
+    "", // line 19: blank, passed over
+    { op: "set_study_user_attr", study_id: 0, key: "after_blank", value: true },
+  ];
+  fs.writeFileSync(file, ops.map((o) => (o === "" ? "" : JSON.stringify(o))).join("\n") + "\n");
+  const { storage, warnings } = openCollecting(file);
+  const expected: [number, RegExp][] = [
+    [5, /set_study_user_attr: key must be a string, got undefined/],
+    [6, /set_study_system_attr: key must be a string, got 7/],
+    [7, /No study with id 5 in this storage/],
+    [8, /delete_study: study_id must be an integer >= 0, got "1"/],
+    [10, /No study with id 1 in this storage/],
+    ...fields.map((k, i): [number, RegExp] => [11 + i, new RegExp(`create_trial: ${k} must be an object, got null`)]),
+    [16, /create_trial: params must be an object, got \[\]/],
+    [17, /create_trial: user_attrs must be an object, got "x"/],
+  ];
+  assert.equal(warnings.length, expected.length, warnings.join("\n"));
+  expected.forEach(([line, why], i) => {
+    assert.match(warnings[i], new RegExp(`Journal .*study\\.jsonl line ${line}: skipped an invalid operation`), warnings[i]);
+    assert.match(warnings[i], why);
+  });
+  assert.deepEqual((await storage.getAllStudies()).map((s) => s.studyName), ["a"]);
+  assert.deepEqual([await storage.getStudyUserAttrs(0), await storage.getStudySystemAttrs(0)], [{ k: 1, after_blank: true }, { s: 2 }]);
+  const trials = await storage.getAllTrials(0);
+  assert.deepEqual(trials.map((t) => [t.trialId, t.number, t.params]), [[0, 0, { x: 0.5 }]]);
+  // A second replay of the same file reaches the same state; a new study after the deleted one takes id 2.
+  const again = openCollecting(file);
+  assert.deepEqual(await again.storage.getAllTrials(0), trials);
+  await createStudy({ studyName: "c", storage: again.storage });
+  assert.deepEqual((await again.storage.getAllStudies()).map((s) => [s.studyId, s.studyName]), [[0, "a"], [2, "c"]]);
+});
+
+test("journal: a torn last line (a writer killed mid-line) is left unread and cut by the next writer; a corrupt complete line is an error naming the file and line", async () => {
+  const dir = tmpDir("hpo-torn-");
+  const file = path.join(dir, "study.jsonl");
+  const study = await createStudy({ studyName: "s", storage: `journal:${file}`, sampler: new RandomSampler({ seed: 0 }) });
+  await study.optimize((t) => t.suggestFloat("x", 0, 1), { nTrials: 2 });
+  const good = fs.readFileSync(file, "utf8");
+  const lines = good.split("\n").length - 1;
+  // Torn tail: readers replay the complete lines only.
+  fs.writeFileSync(file, good + '{"op":"set_trial_state","trial_id":1,"sta');
+  const torn = openCollecting(file);
+  assert.deepEqual(torn.warnings, []);
+  assert.deepEqual(await torn.storage.getAllTrials(0), study.trials);
+  // The next writer drops it (with a warning) and appends after the last complete line.
+  const prevSink = setLogSink({ out: () => undefined, err: (l) => void torn.warnings.push(l) });
+  setLogLevel("warn");
+  try {
+    const resumed = await createStudy({ studyName: "s", storage: torn.storage, loadIfExists: true, sampler: new RandomSampler({ seed: 1 }) });
+    await resumed.optimize((t) => t.suggestFloat("x", 0, 1), { nTrials: 1 });
+  } finally {
+    setLogSink(prevSink);
+    setLogLevel("error");
+  }
+  assert.ok(torn.warnings.some((w) => /dropping a torn last line \(41 bytes\) left by a writer that died/.test(w)), torn.warnings.join("\n"));
+  const after = fs.readFileSync(file, "utf8");
+  assert.ok(after.startsWith(good) && after.endsWith("\n") && !after.includes('"sta\n') && !after.includes('"sta{'), after);
+  assert.deepEqual((await loadStudy({ studyName: "s", storage: new JournalStorage(file) })).trials.map((t) => [t.number, t.state]), [[0, "COMPLETE"], [1, "COMPLETE"], [2, "COMPLETE"]]);
+  // A corrupt line in the middle, or a complete (newline-ended) last line that is not JSON, is not a crash's doing: an error naming it.
+  const middle = good.split("\n");
+  middle[2] = middle[2].slice(0, 20);
+  fs.writeFileSync(file, middle.join("\n"));
+  assert.throws(() => new JournalStorage(file), new RegExp(`Journal .*study\\.jsonl line 3 is not valid JSON \\(.*\\); the file is corrupt`));
+  fs.writeFileSync(file, good + "{not json\n");
+  assert.throws(() => new JournalStorage(file), new RegExp(`Journal .*study\\.jsonl line ${lines + 1} is not valid JSON \\(.*\\); the file is corrupt`));
+});
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const XY = { x: { type: "float", low: -2, high: 2, log: false, step: null }, y: { type: "float", low: -2, high: 2, log: false, step: null } } as const;
 

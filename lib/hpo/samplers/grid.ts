@@ -62,7 +62,7 @@ export class GridSampler implements Sampler {
   }
 
   sampleIndependent(_study: StudyView, trial: FrozenTrial, name: string, distribution: Distribution): ParamValue {
-    if (!("grid_id" in trial.systemAttrs)) throw new Error("GridSampler: an enqueued trial must fix every parameter of the grid");
+    if (!("grid_id" in trial.systemAttrs)) throw new Error(`GridSampler: trial ${trial.number} was enqueued without "${name}"; an enqueued trial must fix every parameter of the grid`);
     const k = this.names.indexOf(name);
     if (k < 0) throw new Error(`GridSampler: the parameter "${name}" is not in the grid (grid has ${this.names.join(", ")})`);
     const value = this.grids[trial.systemAttrs.grid_id as number][k];
