@@ -13,3 +13,4 @@ export * from "./evidence";
 export * from "./baselineRecipe";
 export * from "./chapter";
 export * from "./cells";
+export * from "./searchPlan";
