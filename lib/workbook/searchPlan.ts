@@ -6,6 +6,8 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { DatasetDict } from "../data/clinc";
+import { dataFingerprintOf } from "../data/fingerprint";
+import { sha256Hex } from "../utils/fs";
 import type { WorkbookProfile } from "./profile";
 import { CHAPTER_STUDY_NAME, STUDENT_RECIPE, STUDENT_SEARCH, StudentSearch, oversampleOos, subset } from "./recipes";
 import { bestShippedModel } from "./hub";
@@ -104,7 +106,7 @@ const minutes = (s: number) => (s < 60 ? "under a minute" : `about ${Math.round(
  *
  * @example
  * const plan = searchPlan(profile, loadWorkbookData(), untunedStudent(await workbookStudent("distill")));
- * plan.description; // "8 trials of 6–9 epochs on all 10,000 training rows, each scored on all 1,100 validation rows (…); the best retrained for at least 6 epochs like the untuned student; about 28 min here (…)"
+ * plan.description; // "8 trials (4 random, then 4 by TPE) of 6–9 epochs on all 10,000 training rows, each scored on all 1,000 validation rows (standard error ±1.0 points …); the best retrained for at least 6 epochs like the untuned student; about 28 min here at most (…)"
  * await tuneStudent({ ...plan.search, studyName: plan.studyName, dataset: data, out: tunedStudentDir() });
  */
 export function searchPlan(profile: WorkbookProfile, data: DatasetDict | SearchDataSizes, untuned: UntunedStudent): SearchPlan {
@@ -133,7 +135,11 @@ export function searchPlan(profile: WorkbookProfile, data: DatasetDict | SearchD
   const samplerStartupTrials = Math.min(STUDENT_SEARCH.samplerStartupTrials, Math.ceil(nTrials / 2));
   const estimatedSeconds = epochSeconds === undefined ? undefined : (nTrials * meanEpochs + finalEpochs) * epochSeconds;
   const chapter = !subsetOnly && allValidation && epochs[0] === STUDENT_SEARCH.epochs[0] && epochs[1] === STUDENT_SEARCH.epochs[1];
-  const studyName = chapter ? CHAPTER_STUDY_NAME : `${CHAPTER_STUDY_NAME}-e${epochs[0]}-${epochs[1]}-t${subsetOnly ? sizes.train : "all"}-v${validationRows}`;
+  // The data's files in the name too: a re-run resumes the journal only for the same rows, never an edited CSV's old trials.
+  const fingerprint = typeof data.train === "number" ? undefined : dataFingerprintOf(data);
+  const contents = fingerprint && [Object.entries(fingerprint.files).sort().map(([split, f]) => [split, f.sha256]), fingerprint.options];
+  const dataKey = contents ? `-d${sha256Hex(JSON.stringify(contents)).slice(0, 8)}` : "";
+  const studyName = chapter ? CHAPTER_STUDY_NAME : `${CHAPTER_STUDY_NAME}-e${epochs[0]}-${epochs[1]}-t${subsetOnly ? sizes.train : "all"}-v${validationRows}${dataKey}`;
 
   const scored = `each scored on ${allValidation ? "all " : ""}${n(validationRows)} validation rows (standard error ±${points(standardError)} points at ${p.toFixed(3)} accuracy: differences under ${points(separable)} points are not separable)`;
   const time =

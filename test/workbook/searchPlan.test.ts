@@ -91,6 +91,20 @@ test("smoke: a quick check on a subset, said to be no fair search; full: the cha
   assert.notEqual(searchPlan(defaultProfile, { train: 16000, validation: 3100 }, untuned).studyName, CHAPTER_STUDY_NAME, "another search keeps its own study");
 });
 
+test("the study's name follows the data's files: an edited CSV of the same size starts a new study instead of resuming old trials", () => {
+  const root = tmpDir();
+  const load = (dir: string) => loadIntentDataset({ train: path.join(dir, "train.csv"), validation: path.join(dir, "validation.csv"), test: path.join(dir, "test.csv") }, { labelColumn: "category" });
+  const a = writeShopData(path.join(root, "a"), { train: 10, test: 3, validation: 5 });
+  const b = writeShopData(path.join(root, "b"), { train: 10, test: 3, validation: 5 });
+  const name = (dir: string) => searchPlan(defaultProfile, load(dir), untuned).studyName;
+  assert.equal(name(a), name(b), "the same files, the same study");
+  const lines = fs.readFileSync(path.join(b, "train.csv"), "utf8").split("\n");
+  [lines[1], lines[2]] = [lines[2], lines[1]];
+  fs.writeFileSync(path.join(b, "train.csv"), lines.join("\n"));
+  assert.notEqual(name(a), name(b), "edited rows, another study");
+  assert.match(name(a), /^distilbert-clinc-distillation-e6-9-tall-v20-d[0-9a-f]{8}$/);
+});
+
 test("searchPlan refuses what cannot be planned", () => {
   assert.throws(() => searchPlan(defaultProfile, { train: 100, validation: 10 }, { ...untuned, numTrainEpochs: 0 }), /the untuned student's epochs must be an integer >= 1, got 0/);
   assert.throws(() => searchPlan(defaultProfile, { train: 100, validation: 0 }, untuned), /needs training and validation rows, got 100 and 0/);
