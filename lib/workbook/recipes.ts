@@ -497,11 +497,12 @@ export async function distillationTeacher(kind: "bert" | "ensemble", bert: PreTr
  * const { dir, test } = await trainStudent("distill", { teacherDir: modelPath("bert-clinc-teacher"), out: "outputs/models/distilbert-clinc-distilled" });
  * test.accuracy; // ≈ 0.85 on CLINC150's test split (the shipped student: 0.8509)
  */
-export async function trainStudent(mode: "alone" | "distill", options: Partial<StudentRecipe> & { dataset?: DatasetDict; out?: string; teacherDir?: string; bowDir?: string } = {}): Promise<RecipeResult> {
+export async function trainStudent(mode: "alone" | "distill", options: Partial<StudentRecipe> & { dataset?: DatasetDict; out?: string; teacherDir?: string; bowDir?: string; modelName?: string } = {}): Promise<RecipeResult> {
   const backend = await initBackend();
-  const { dataset, out: outOption, teacherDir: teacherOption, bowDir: _bowDir, ...overrides } = options;
+  const { dataset, out: outOption, teacherDir: teacherOption, bowDir: _bowDir, modelName, ...overrides } = options;
   const recipe: StudentRecipe = { ...STUDENT_RECIPE, ...overrides, ...(mode === "alone" ? { alpha: 1 } : {}) };
-  const name = mode === "alone" ? "distilbert-clinc" : "distilbert-clinc-distilled";
+  // The model's name (its log line and run folder): the tuned student's retrain names itself, so it never writes into the distilled student's run.
+  const name = modelName ?? (mode === "alone" ? "distilbert-clinc" : "distilbert-clinc-distilled");
   const out = outOption ?? path.join(MODELS_DIR, name);
   const data = dataset ?? loadClinc();
   const teacherDir = teacherOption ?? modelPath("bert-clinc-teacher");
@@ -662,7 +663,7 @@ export async function tuneStudent(options: Partial<StudentSearch> & { dataset?: 
   const hp = best.hyperparameters as { numTrainEpochs: number; alpha: number; temperature: number };
   const retrainEpochs = Math.max(hp.numTrainEpochs, search.minFinalEpochs);
   if (retrainEpochs > hp.numTrainEpochs) logger.info(`Retraining for ${retrainEpochs} epochs (the best trial ran ${hp.numTrainEpochs}): no fewer than the untuned student`);
-  const result = await trainStudent("distill", { dataset: data, teacherDir, bowDir: bowOption, out, numTrainEpochs: retrainEpochs, alpha: hp.alpha, temperature: hp.temperature, subset: search.subset, dataParallelWorkers: search.dataParallelWorkers });
+  const result = await trainStudent("distill", { modelName: "distilbert-clinc-tuned", dataset: data, teacherDir, bowDir: bowOption, out, numTrainEpochs: retrainEpochs, alpha: hp.alpha, temperature: hp.temperature, subset: search.subset, dataParallelWorkers: search.dataParallelWorkers });
   // The study travels with the model: its journal, and what the search cost and saved.
   fs.copyFileSync(journal, path.join(out, "study.jsonl"));
   const trials = best.study.trials;
