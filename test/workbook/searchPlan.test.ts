@@ -217,6 +217,8 @@ test("tuneStudent runs a plan's search: its epochs, validation rows, study and j
     assert.equal(report.hyperparameterSearch.studyName, "plan-test");
     assert.equal(report.hyperparameterSearch.search.validationRows, 8);
     assert.ok(fs.readFileSync(path.join(out, "study.jsonl"), "utf8").includes("plan-test"), "the study's journal travels with the model");
+    const runs = fs.readdirSync(path.join(OUTPUTS_DIR, name, "runs"));
+    assert.ok(runs.includes("student-tuned") && !runs.includes("student-distilled"), `the retrain's checkpoints go to its own run folder: ${runs}`);
     result.model.dispose();
   } finally {
     if (saved === undefined) delete process.env.WORKBOOK_DATA;
