@@ -14,3 +14,4 @@ export * from "./baselineRecipe";
 export * from "./oosRecipe";
 export * from "./chapter";
 export * from "./cells";
+export * from "./searchPlan";

@@ -18,8 +18,16 @@ export interface WorkbookProfile {
   /** Training set rows and epochs for notebooks that train (students, searches). */
   trainRows: number;
   trainEpochs: number;
-  /** Trials of a hyperparameter search. */
+  /** Trials of notebook 03's search of the distilled student (at most, when searchBudgetMinutes sets fewer; see searchPlan). */
   nTrials: number;
+  /** Epochs a trial of that search may draw, or null for the untuned student's recipe epochs E to E + ⌈E/2⌉. */
+  searchEpochs: readonly [number, number] | null;
+  /** Training rows of the trials and the retrain (a seeded subset: a quick check, not a fair search), or null for all, as the untuned student. */
+  searchTrainRows: number | null;
+  /** Validation rows that score each trial (a seeded subset), or null for the whole validation split. */
+  searchValidationRows: number | null;
+  /** Minutes the search should take at the untuned student's training speed: fewer trials (not fewer epochs) when the data is large; null for nTrials as is. */
+  searchBudgetMinutes: number | null;
   /** Hide the trainers' progress bars (a log line per epoch instead): smoke, whose short runs are read in CI logs. */
   disableTqdm: boolean;
   /** Notebook 02: training rows of the short distillation run (a seeded random subset) when not retraining. */
@@ -74,19 +82,22 @@ export function profileBenchmarkOptions(profile: WorkbookProfile): { warmupRuns:
 
 const PROFILES: Record<ProfileName, WorkbookProfile> = {
   smoke: {
-    name: "smoke", testRows: 550, warmupRuns: 3, timedRuns: 20, retrain: false, trainRows: 512, trainEpochs: 1, nTrials: 2, disableTqdm: true,
+    name: "smoke", testRows: 550, warmupRuns: 3, timedRuns: 20, retrain: false, trainRows: 512, trainEpochs: 1, disableTqdm: true,
+    nTrials: 2, searchEpochs: [1, 2], searchTrainRows: 512, searchValidationRows: 256, searchBudgetMinutes: null,
     distillationDemoTrainRows: 512, distillationDemoEvalRows: 256, rosenbrockTrials: 200, samplerComparisonSeeds: [1, 2], samplerComparisonTrials: 100, replayShippedSearch: false,
     calibrationRows: 64, qatEpochs: 1, qatTrainRows: 512, qatEvalRows: 256, pruningTrainRows: 640, pruningEpochs: 1, importanceBatches: 2,
     serveConcurrencies: [1, 8], serveSeconds: 1,
   },
   default: {
-    name: "default", testRows: 5500, warmupRuns: 10, timedRuns: 100, retrain: false, trainRows: 15250, trainEpochs: 3, nTrials: 4, disableTqdm: false,
+    name: "default", testRows: 5500, warmupRuns: 10, timedRuns: 100, retrain: false, trainRows: 15250, trainEpochs: 3, disableTqdm: false,
+    nTrials: 10, searchEpochs: null, searchTrainRows: null, searchValidationRows: null, searchBudgetMinutes: 30,
     distillationDemoTrainRows: 2048, distillationDemoEvalRows: 1024, rosenbrockTrials: 1000, samplerComparisonSeeds: [1, 2, 3, 4, 5], samplerComparisonTrials: 300, replayShippedSearch: true,
     calibrationRows: 512, qatEpochs: 2, qatTrainRows: null, qatEvalRows: null, pruningTrainRows: null, pruningEpochs: 0.5, importanceBatches: 8,
     serveConcurrencies: [1, 8, 32], serveSeconds: 3,
   },
   full: {
-    name: "full", testRows: 5500, warmupRuns: 10, timedRuns: 100, retrain: true, trainRows: 15250, trainEpochs: 14, nTrials: 20, disableTqdm: false,
+    name: "full", testRows: 5500, warmupRuns: 10, timedRuns: 100, retrain: true, trainRows: 15250, trainEpochs: 14, disableTqdm: false,
+    nTrials: 20, searchEpochs: [5, 10], searchTrainRows: null, searchValidationRows: null, searchBudgetMinutes: null,
     distillationDemoTrainRows: 2048, distillationDemoEvalRows: 1024, rosenbrockTrials: 1000, samplerComparisonSeeds: [1, 2, 3, 4, 5], samplerComparisonTrials: 300, replayShippedSearch: false,
     calibrationRows: 512, qatEpochs: 4, qatTrainRows: null, qatEvalRows: null, pruningTrainRows: null, pruningEpochs: 0.5, importanceBatches: 8,
     serveConcurrencies: [1, 8, 32], serveSeconds: 3,

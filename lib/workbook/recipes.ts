@@ -32,6 +32,7 @@ import { pipeline } from "../pipelines";
 import type { Trial } from "../hpo/trial";
 import { loadStudy, type Study } from "../hpo/study";
 import { MedianPruner } from "../hpo/pruners/median";
+import { TPESampler } from "../hpo/samplers/tpe";
 import type { BestRun } from "../training/hyperparameterSearch";
 
 export interface RecipeResult {
@@ -499,11 +500,12 @@ export async function distillationTeacher(kind: "bert" | "ensemble", bert: PreTr
  * const { dir, test } = await trainStudent("distill", { teacherDir: modelPath("bert-clinc-teacher"), out: "outputs/models/distilbert-clinc-distilled" });
  * test.accuracy; // ≈ 0.85 on CLINC150's test split (the shipped student: 0.8509)
  */
-export async function trainStudent(mode: "alone" | "distill", options: Partial<StudentRecipe> & { dataset?: DatasetDict; out?: string; teacherDir?: string; bowDir?: string } = {}): Promise<RecipeResult> {
+export async function trainStudent(mode: "alone" | "distill", options: Partial<StudentRecipe> & { dataset?: DatasetDict; out?: string; teacherDir?: string; bowDir?: string; modelName?: string } = {}): Promise<RecipeResult> {
   const backend = await initBackend();
-  const { dataset, out: outOption, teacherDir: teacherOption, bowDir: _bowDir, ...overrides } = options;
+  const { dataset, out: outOption, teacherDir: teacherOption, bowDir: _bowDir, modelName, ...overrides } = options;
   const recipe: StudentRecipe = { ...STUDENT_RECIPE, ...overrides, ...(mode === "alone" ? { alpha: 1 } : {}) };
-  const name = mode === "alone" ? "distilbert-clinc" : "distilbert-clinc-distilled";
+  // The model's name (its log line and run folder): the tuned student's retrain names itself, so it never writes into the distilled student's run.
+  const name = modelName ?? (mode === "alone" ? "distilbert-clinc" : "distilbert-clinc-distilled");
   const out = outOption ?? path.join(MODELS_DIR, name);
   const data = dataset ?? loadClinc();
   const teacherDir = teacherOption ?? modelPath("bert-clinc-teacher");
@@ -544,6 +546,23 @@ export function chapterHpSpace(trial: Trial): { numTrainEpochs: number; alpha: n
   };
 }
 
+/**
+ * The distilled student's search space with trials of `epochs[0]` to `epochs[1]` epochs (alpha 0–1, temperature 2–20 as the chapter's).
+ *
+ * @example
+ * const hpSpace = studentHpSpace([6, 9]); // the default profile's trials for a student whose recipe trains 6 epochs
+ * studentHpSpace([5, 10]); // draws as chapterHpSpace
+ */
+export function studentHpSpace(epochs: readonly [number, number]): (trial: Trial) => { numTrainEpochs: number; alpha: number; temperature: number } {
+  const [lo, hi] = epochs;
+  if (!(Number.isInteger(lo) && Number.isInteger(hi) && lo >= 1 && lo <= hi)) throw new Error(`studentHpSpace: epochs must be integers 1 <= low <= high, got [${lo}, ${hi}]`);
+  return (trial) => ({
+    numTrainEpochs: trial.suggestInt("numTrainEpochs", lo, hi),
+    alpha: trial.suggestFloat("alpha", 0, 1),
+    temperature: trial.suggestInt("temperature", 2, 20),
+  });
+}
+
 export interface StudentSearch {
   /** Trials in the study in all (finished ones in a resumed journal count). */
   nTrials: number;
@@ -551,9 +570,25 @@ export interface StudentSearch {
   /** Pruner: MedianPruner with these (Optuna's defaults would be 5 and 0). */
   prunerStartupTrials: number;
   prunerWarmupEpochs: number;
+  /** Training rows of the trials and the retrain (a seeded subset, which also shrinks the retrain's validation and test splits), or 0 for all. */
   subset: number;
   dataParallelWorkers: number;
+  /** Epochs a trial may draw (the chapter's 5 to 10). */
+  epochs: readonly [number, number];
+  /** Validation rows that score each trial (a seeded subset), or 0 for the subset's (all rows without a subset). */
+  validationRows: number;
+  /** The best trial is retrained for at least this many epochs (the untuned student's, so the tuned one does not train less). */
+  minFinalEpochs: number;
+  /** TPE's random trials before it models the good ones (Optuna's default 10, which a search of a few trials never leaves). */
+  samplerStartupTrials: number;
 }
+
+/**
+ * The study name of the chapter's search (the shipped journal's).
+ *
+ * @example await loadStudy({ studyName: CHAPTER_STUDY_NAME, storage: `journal:${path.join(modelPath("distilbert-clinc-tuned"), "study.jsonl")}` });
+ */
+export const CHAPTER_STUDY_NAME = "distilbert-clinc-distillation";
 
 /**
  * The search behind the shipped tuned student (`distilbert-clinc-tuned`); `tuneStudent` options override its fields.
@@ -562,29 +597,35 @@ export interface StudentSearch {
  * STUDENT_SEARCH.nTrials; // 20
  * await tuneStudent({ ...STUDENT_SEARCH, nTrials: 4, subset: 1000, out: "outputs/models/tuned-check" }); // a quick search
  */
-export const STUDENT_SEARCH: StudentSearch = { nTrials: 20, seed: 42, prunerStartupTrials: 5, prunerWarmupEpochs: 2, subset: 0, dataParallelWorkers: 2 };
+export const STUDENT_SEARCH: StudentSearch = { nTrials: 20, seed: 42, prunerStartupTrials: 5, prunerWarmupEpochs: 2, subset: 0, dataParallelWorkers: 2, epochs: [5, 10], validationRows: 0, minFinalEpochs: 0, samplerStartupTrials: 10 };
 
 /**
  * The chapter's hyperparameter search for the distilled student: the
  * DistillationTrainer with `modelInit` (DistilBERT-style from the teacher),
- * the book's space (epochs 5–10, alpha 0–1, temperature 2–20), validation
- * accuracy maximised, TPE with a median pruner, every trial in a journal file
- * (so a re-run resumes), then the student retrained with the best
- * hyperparameters by `trainStudent` and written with the study's journal and
- * best parameters. Returns the tuned student and the search's figures.
+ * the book's space (epochs 5–10 unless `epochs`, alpha 0–1, temperature
+ * 2–20), validation accuracy maximised, TPE with a median pruner, every trial
+ * in a journal file (so a re-run resumes; another `studyName` is another
+ * search), then the student retrained with the best hyperparameters (for at
+ * least `minFinalEpochs`) by `trainStudent` and written with the study's
+ * journal and best parameters. Returns the tuned student and the search's
+ * figures. The notebooks pass a searchPlan's `search` and `studyName`.
  *
  * @example
  * const { bestRun, searchSeconds, test } = await tuneStudent({ out: "outputs/models/distilbert-clinc-tuned" }); // resumes from its study journal
+ * await tuneStudent({ ...plan.search, studyName: plan.studyName, dataset: data, out: tunedStudentDir() }); // a search scaled to your data (searchPlan)
  * bestRun.hyperparameters; // e.g. { numTrainEpochs: 10, alpha: 0.038, temperature: 8 } (the shipped run's)
  */
-export async function tuneStudent(options: Partial<StudentSearch> & { dataset?: DatasetDict; out?: string; teacherDir?: string; bowDir?: string; journal?: string } = {}): Promise<RecipeResult & { bestRun: BestRun; study: Study; searchSeconds: number }> {
+export async function tuneStudent(options: Partial<StudentSearch> & { dataset?: DatasetDict; out?: string; teacherDir?: string; bowDir?: string; journal?: string; studyName?: string } = {}): Promise<RecipeResult & { bestRun: BestRun; study: Study; searchSeconds: number }> {
   const backend = await initBackend();
-  const { dataset, out: outOption, teacherDir: teacherOption, bowDir: bowOption, journal: journalOption, ...overrides } = options;
+  const { dataset, out: outOption, teacherDir: teacherOption, bowDir: bowOption, journal: journalOption, studyName: studyOption, ...overrides } = options;
   const search: StudentSearch = { ...STUDENT_SEARCH, ...overrides };
+  const hpSpace = studentHpSpace(search.epochs);
   const data = dataset ?? loadClinc();
   const out = outOption ?? path.join(MODELS_DIR, "distilbert-clinc-tuned");
   const teacherDir = teacherOption ?? modelPath("bert-clinc-teacher");
-  const journal = journalOption ?? path.join(runDir("distilbert-clinc-tuned"), "study.jsonl");
+  // Another search (another space or other rows) keeps its own study and journal: a resumed journal only continues the same search.
+  const studyName = studyOption ?? CHAPTER_STUDY_NAME;
+  const journal = journalOption ?? path.join(runDir("distilbert-clinc-tuned"), studyName === CHAPTER_STUDY_NAME ? "study.jsonl" : `${studyName}.jsonl`);
   const teacher = AutoModelForSequenceClassification.fromPretrained(teacherDir, { quiet: true });
   const tokenizer = BertTokenizer.fromPretrained(teacherDir);
   const recipe = STUDENT_RECIPE;
@@ -597,23 +638,22 @@ export async function tuneStudent(options: Partial<StudentSearch> & { dataset?: 
     cacheTeacherLogits: true,
     args: { ...recipeArgs(runDir("distilbert-clinc-search"), { ...recipe, dataParallelWorkers: search.dataParallelWorkers }), saveStrategy: "no", loadBestModelAtEnd: false, alpha: recipe.alpha, temperature: recipe.temperature },
     trainDataset: tokenizeDataset(oversampleOos(subset(data.train, search.subset), recipe.oosOversample), tokenizer, MAX_LENGTH),
-    evalDataset: tokenizeDataset(subset(data.validation, search.subset), tokenizer, MAX_LENGTH),
+    evalDataset: tokenizeDataset(subset(data.validation, search.validationRows || search.subset), tokenizer, MAX_LENGTH),
     computeMetrics: computeAccuracy,
   });
   // nTrials is the study's total, as Optuna's MaxTrialsCallback counts: a search resumed from its journal runs only the trials it lacks.
-  const studyName = "distilbert-clinc-distillation";
   const finished = fs.existsSync(journal) ? (await loadStudy({ studyName, storage: `journal:${journal}` }).catch(() => undefined))?.trials.filter((t) => t.state === "COMPLETE" || t.state === "PRUNED").length ?? 0 : 0;
   if (finished > 0) logger.info(`Resuming the search in ${journal}: ${finished} trials finished, ${Math.max(0, search.nTrials - finished)} to go`);
   const start = performance.now();
   const best = await trainer.hyperparameterSearch({
     nTrials: Math.max(0, search.nTrials - finished),
     direction: "maximize",
-    hpSpace: chapterHpSpace,
+    hpSpace,
     computeObjective: (m) => m.evalAccuracy,
     storage: `journal:${journal}`,
     studyName,
     loadIfExists: true,
-    seed: search.seed,
+    sampler: new TPESampler({ seed: search.seed, nStartupTrials: search.samplerStartupTrials }),
     pruner: new MedianPruner({ nStartupTrials: search.prunerStartupTrials, nWarmupSteps: search.prunerWarmupEpochs }),
   });
   // The search's wall time from its trials (first start to last end), so a search resumed from its journal counts every session.
@@ -624,7 +664,9 @@ export async function tuneStudent(options: Partial<StudentSearch> & { dataset?: 
   teaching.dispose();
   logger.info(`Best run ${best.runId}: validation accuracy ${best.objective.toFixed(4)} with ${JSON.stringify(best.hyperparameters)}`);
   const hp = best.hyperparameters as { numTrainEpochs: number; alpha: number; temperature: number };
-  const result = await trainStudent("distill", { dataset: data, teacherDir, bowDir: bowOption, out, numTrainEpochs: hp.numTrainEpochs, alpha: hp.alpha, temperature: hp.temperature, subset: search.subset, dataParallelWorkers: search.dataParallelWorkers });
+  const retrainEpochs = Math.max(hp.numTrainEpochs, search.minFinalEpochs);
+  if (retrainEpochs > hp.numTrainEpochs) logger.info(`Retraining for ${retrainEpochs} epochs (the best trial ran ${hp.numTrainEpochs}): no fewer than the untuned student`);
+  const result = await trainStudent("distill", { modelName: "distilbert-clinc-tuned", dataset: data, teacherDir, bowDir: bowOption, out, numTrainEpochs: retrainEpochs, alpha: hp.alpha, temperature: hp.temperature, subset: search.subset, dataParallelWorkers: search.dataParallelWorkers });
   // The study travels with the model: its journal, and what the search cost and saved.
   fs.copyFileSync(journal, path.join(out, "study.jsonl"));
   const trials = best.study.trials;
@@ -636,7 +678,9 @@ export async function tuneStudent(options: Partial<StudentSearch> & { dataset?: 
     ...report,
     hyperparameterSearch: {
       search,
-      space: { numTrainEpochs: [5, 10], alpha: [0, 1], temperature: [2, 20] },
+      studyName,
+      space: { numTrainEpochs: search.epochs, alpha: [0, 1], temperature: [2, 20] },
+      retrainEpochs,
       objective: "validation accuracy (argmax)",
       bestRun: { runId: best.runId, objective: best.objective, hyperparameters: best.hyperparameters },
       trials: trials.length,
