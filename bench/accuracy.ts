@@ -1,7 +1,8 @@
 // Accuracy per model and per recipe change, on CLINC150's 5,500 test
 // queries: overall accuracy, in-scope accuracy and oos recall, with the plain
-// argmax and with the out-of-scope fallback tuned on validation (never on
-// test). Evaluates the shipped models and every experiment folder under
+// argmax, with the softmax fallback tuned on validation (never on test), and
+// with each out-of-scope detector (softmax, energy, Mahalanobis, kNN: AUROC
+// and FPR95 too), the one chosen on validation marked. Evaluates the shipped models and every experiment folder under
 // outputs/accuracy/ (a model folder per recipe change, written by the
 // training scripts with --out), so the table is the evidence for each step.
 //   npm run bench -- accuracy
@@ -15,6 +16,8 @@ import { loadSequenceClassificationModel } from "../lib/models/ensemble";
 import { BertTokenizer } from "../lib/tokenizers";
 import { MODELS_DIR, OUTPUTS_DIR } from "../lib/workbook/hub";
 import { withFallback } from "../lib/workbook/recipes";
+import { compareOosDetectors } from "../lib/workbook/oosRecipe";
+import type { OosEvaluation } from "../lib/oos";
 
 export interface AccuracyRow {
   model: string;
@@ -27,6 +30,8 @@ export interface AccuracyRow {
   testArgmaxAccuracy: number;
   testArgmaxInScope: number;
   testArgmaxOosRecall: number;
+  /** Every out-of-scope detector, fitted on training outputs, tuned and chosen on validation, measured on test (lib/oos). */
+  detectors: (OosEvaluation & { chosen: boolean; validationAccuracy: number })[];
 }
 
 function describe(dir: string): string {
@@ -59,6 +64,9 @@ export async function benchAccuracy(): Promise<AccuracyRow[]> {
     const tuned = tuneOosThreshold(val, clinc.validation.column("intent"), oos);
     const labels = clinc.test.column("intent");
     const argmaxReport = intentReport(test, labels, oos);
+    const plain = pipeline("text-classification", loadSequenceClassificationModel(dir), { tokenizer: BertTokenizer.fromPretrained(dir), oosThreshold: null, oosDetector: null });
+    const cmp = (await compareOosDetectors(plain, clinc, { testSet: clinc.test }))!;
+    plain.dispose();
     const fallbackReport = intentReport(withFallback(test, tuned.threshold, oos), labels, oos);
     rows.push({
       model: name,
@@ -71,6 +79,7 @@ export async function benchAccuracy(): Promise<AccuracyRow[]> {
       testArgmaxAccuracy: argmaxReport.accuracy,
       testArgmaxInScope: argmaxReport.inScopeAccuracy!,
       testArgmaxOosRecall: argmaxReport.oosRecall!,
+      detectors: cmp.test!.map((t) => ({ ...t, chosen: t.kind === cmp.chosen.kind, validationAccuracy: cmp.validation.find((v) => v.kind === t.kind)!.accuracy })),
     });
     pipe.dispose();
   }

@@ -122,6 +122,7 @@ const BENCHES: Record<string, () => Promise<Row[]>> = {
       { bench: `accuracy: ${r.model}`, metric: "test in-scope accuracy / oos recall (fallback)", value: r.testInScope, note: `oos recall ${r.testOosRecall.toFixed(4)}` },
       { bench: `accuracy: ${r.model}`, metric: "test accuracy (argmax only)", value: r.testArgmaxAccuracy, note: `in-scope ${r.testArgmaxInScope.toFixed(4)}, oos recall ${r.testArgmaxOosRecall.toFixed(4)}` },
       { bench: `accuracy: ${r.model}`, metric: "validation accuracy (argmax)", value: r.validationArgmax },
+      ...r.detectors.map((d) => ({ bench: `accuracy: ${r.model}`, metric: `test accuracy, oos detector ${d.kind}${d.chosen ? " (chosen on validation)" : ""}`, value: d.accuracy, note: `in-scope ${d.inScopeAccuracy!.toFixed(4)}, oos recall ${d.oosRecall!.toFixed(4)}, AUROC ${d.auroc!.toFixed(3)}, FPR95 ${d.fpr95!.toFixed(3)}, validation ${d.validationAccuracy.toFixed(4)}, ${(d.bytes / 2 ** 20).toFixed(2)} MB` })),
     ]),
 
   demo: async () => {

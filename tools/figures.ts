@@ -43,7 +43,7 @@ function recipeSummary(name: string, r: Record<string, any>): string {
 
 /** The shipped models and what their recipes recorded. */
 export function modelsTable(dir = MODELS_DIR): string {
-  const rows = ["| model | recipe | test accuracy | in-scope | oos recall | argmax only | validation | size (MB) | s/epoch (threads) |", "|---|---|---:|---:|---:|---:|---:|---:|---:|"];
+  const rows = ["| model | recipe | test accuracy | in-scope | oos recall | oos detector (AUROC) | validation | size (MB) | s/epoch (threads) |", "|---|---|---:|---:|---:|---|---:|---:|---:|"];
   for (const name of fs.readdirSync(dir).sort()) {
     const reportFile = path.join(dir, name, "training_report.json");
     if (!fs.existsSync(reportFile)) continue;
@@ -51,10 +51,12 @@ export function modelsTable(dir = MODELS_DIR): string {
     const size = fs.statSync(path.join(dir, name, "model.safetensors")).size / 2 ** 20;
     const recipe = r.recipe ?? {};
     const what = recipeSummary(name, r);
-    const test = r.test ?? {};
+    // With the out-of-scope detector saved with the model (oosDetectors, chosen on validation), as pipeline() applies it.
+    const detector = r.oosDetectors?.test?.find((e: { kind: string }) => e.kind === r.oosDetectors.chosen);
+    const test = detector ?? r.test ?? {};
     const perEpoch = r.secondsPerEpoch === undefined ? "" : `${r.secondsPerEpoch.toFixed(0)}${r.dataParallelWorkers ? ` (${r.dataParallelWorkers})` : ""}`;
     const val = r.bestValidationAccuracy ?? r.maskedTokenAccuracy;
-    rows.push(`| ${name} | ${what} | ${test.accuracy === undefined ? "" : pct(test.accuracy)} | ${test.accuracy === undefined ? "" : pct(test.inScopeAccuracy)} | ${test.accuracy === undefined ? "" : pct(test.oosRecall)} | ${r.testArgmax ? pct(r.testArgmax.accuracy) : ""} | ${val === undefined ? "" : pct(val)} | ${size.toFixed(2)} | ${perEpoch} |`);
+    rows.push(`| ${name} | ${what} | ${test.accuracy === undefined ? "" : pct(test.accuracy)} | ${test.accuracy === undefined ? "" : pct(test.inScopeAccuracy)} | ${test.accuracy === undefined ? "" : pct(test.oosRecall)} | ${detector ? `${detector.kind} (${detector.auroc.toFixed(3)})` : ""} | ${val === undefined ? "" : pct(val)} | ${size.toFixed(2)} | ${perEpoch} |`);
   }
   return rows.join("\n");
 }

@@ -47,9 +47,10 @@ export interface SavedOosDetector {
 export interface OosDetectorParams {
   /**
    * The model's own out-of-scope label id, when it has one: a row it already
-   * predicts as out of scope scores −Infinity, and softmax and energy are
-   * taken over the in-scope columns only (a confident oos logit must not
-   * read as "confidently in scope").
+   * predicts as out of scope scores −Infinity (it is out of scope whatever
+   * the threshold, and must rank below every in-scope row). Softmax and
+   * energy read every column, as in their papers (the softmax score is then
+   * the chapter's rule exactly).
    */
   oosId?: number;
   temperature?: number;
@@ -105,12 +106,11 @@ export class OosDetector {
       for (let j = 1; j < logits.length; j++) if (logits[j] > logits[best]) best = j;
       if (best === oosId) return -Infinity;
     }
-    const inScope = oosId === undefined || this.needsFeatures ? logits : Float32Array.from(logits as ArrayLike<number>).filter((_, j) => j !== oosId);
     switch (this.kind) {
       case "softmax":
-        return maxSoftmaxScore(inScope);
+        return maxSoftmaxScore(logits);
       case "energy":
-        return energyScore(inScope, this.params.temperature ?? 1);
+        return energyScore(logits, this.params.temperature ?? 1);
       case "mahalanobis":
       case "knn":
         if (!features) throw new Error(`OosDetector: the ${this.kind} detector needs the model's pooled features (a model or ONNX file without a pooled_output cannot use it)`);

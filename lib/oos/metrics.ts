@@ -74,3 +74,31 @@ export function oosRanking(scores: ArrayLike<number>, labels: readonly number[],
   for (let i = 0; i < labels.length; i++) (labels[i] === oosId ? outOfScope : inScope).push(scores[i]);
   return { auroc: auroc(inScope, outOfScope), fpr95: fprAtTpr(inScope, outOfScope, 0.95) };
 }
+
+/**
+ * The ROC curve of scores (in-scope positive): false- and true-positive
+ * rates at every threshold, from (0, 0) to (1, 1), thinned to at most
+ * `maxPoints` points for a chart (the curve's corners are kept where it
+ * turns most).
+ *
+ * @example
+ * rocCurve([0.9, 0.8, 0.3], [0.1, 0.4]); // { fpr: [0, 0, 0, 0.5, 0.5, 1], tpr: [0, 0.333…, 0.667, 0.667, 1, 1] }
+ */
+export function rocCurve(inScope: ArrayLike<number>, outOfScope: ArrayLike<number>, maxPoints = 200): { fpr: number[]; tpr: number[] } {
+  checkScores(inScope, outOfScope, "rocCurve");
+  const all = [...Array.from(inScope, (s) => ({ s, pos: 1 })), ...Array.from(outOfScope, (s) => ({ s, pos: 0 }))].sort((a, b) => b.s - a.s);
+  const fpr = [0], tpr = [0];
+  let tp = 0, fp = 0;
+  for (let i = 0; i < all.length; i++) {
+    if (all[i].pos) tp++;
+    else fp++;
+    // One point per distinct score (tied rows move together).
+    if (i + 1 < all.length && all[i + 1].s === all[i].s) continue;
+    fpr.push(fp / outOfScope.length);
+    tpr.push(tp / inScope.length);
+  }
+  if (fpr.length <= maxPoints) return { fpr, tpr };
+  const step = (fpr.length - 1) / (maxPoints - 1);
+  const keep = Array.from({ length: maxPoints }, (_, k) => Math.round(k * step));
+  return { fpr: keep.map((i) => fpr[i]), tpr: keep.map((i) => tpr[i]) };
+}

@@ -50,8 +50,8 @@ test("scores match the reference: max softmax and energy over in-scope columns, 
     if (want.threshold === null) assert.equal(t.threshold, null, name);
     else assert.ok(t.threshold !== null && Math.abs(t.threshold - want.threshold) <= 1e-4 * Math.max(1, Math.abs(want.threshold)), `${name}: threshold ${t.threshold} vs ${want.threshold}`);
   }
-  // Without the oos id, softmax is the chapter's rule over every column.
-  assert.ok(Math.abs(new OosDetector("softmax", null).score([3, 0, 0, 2.9]) - maxSoftmaxScore([3, 0, 0, 2.9])) < 1e-12);
+  // Softmax is the chapter's rule over every column; the oos id only sends rows the model calls oos to −Infinity.
+  assert.equal(new OosDetector("softmax", null, { oosId: 3 }).score([3, 0, 0, 2.9]), maxSoftmaxScore([3, 0, 0, 2.9]));
   assert.equal(new OosDetector("softmax", null, { oosId: 3 }).score([1, 0, 0, 2.9]), -Infinity);
 });
 
@@ -72,13 +72,16 @@ test("scores and metrics by hand: energy, AUROC with ties, FPR at 95% in-scope r
   assert.throws(() => fprAtTpr([1], [1], 0), /tpr must be in \(0, 1\]/);
 });
 
-test("tuneThreshold: the cut that maximises accuracy, the lowest on ties; null when no cut helps", () => {
+test("tuneThreshold: the cut that maximises accuracy, the highest on ties (the fallback preferred); null when no cut helps", () => {
   assert.deepEqual(tuneThreshold([0.9, 0.2, 0.8, 0.1], [0, 0, 1, 1], [0, 2, 1, 2], 2), { threshold: 0.5, accuracy: 1, baselineAccuracy: 0.5 });
   assert.deepEqual(tuneThreshold([0.9, 0.8], [0, 1], [0, 1], 2), { threshold: null, accuracy: 1, baselineAccuracy: 1 });
   // Rows the model already calls oos (−Infinity) never need a threshold.
   assert.deepEqual(tuneThreshold([-Infinity, 0.8], [2, 1], [2, 1], 2), { threshold: null, accuracy: 1, baselineAccuracy: 1 });
-  // Equal scores are never split.
-  assert.equal(tuneThreshold([0.5, 0.5, 0.9], [0, 0, 1], [2, 0, 1], 2).threshold, null);
+  // Equal scores are never split; a cut as good as none is taken (the tie goes to the fallback).
+  assert.equal(tuneThreshold([0.5, 0.5, 0.9], [0, 0, 1], [2, 0, 1], 2).threshold, 0.7);
+  // Two separate cuts reach the best accuracy: the higher one wins.
+  assert.equal(tuneThreshold([0.1, 0.2, 0.3, 0.4, 0.9], [0, 0, 0, 0, 1], [2, 0, 2, 0, 1], 2).threshold, 0.35);
+  assert.equal(tuneThreshold([0.1, 0.2, 0.3, 0.4, 0.9], [0, 0, 0, 0, 1], [2, 0, 2, 2, 1], 2).threshold, 0.65);
   assert.throws(() => tuneThreshold([NaN], [0], [0], 2), /score 0 is NaN/);
   assert.throws(() => tuneThreshold([1, 2], [0], [0, 1], 2), /2 scores, 1 predictions and 2 labels/);
 });
