@@ -78,6 +78,7 @@ test("every shipped model folder loads in HF layout with its training report", a
 interface ReportedAccuracy {
   test: { accuracy: number; inScopeAccuracy: number | null; oosRecall: number | null };
   testArgmax: { accuracy: number };
+  oosDetectors?: { chosen: string; test?: { kind: string; accuracy: number; oosRecall: number | null }[] };
   oosFallback: { threshold: number } | null;
 }
 
@@ -97,10 +98,16 @@ for (const name of shipped.filter((n) => fs.existsSync(path.join(MODELS_DIR, n, 
     // The saved threshold is the one the report names, and pipeline() applies it by default.
     assert.equal(savedOosFallback(pipe.model.config as object)?.oos_threshold ?? null, report.oosFallback?.threshold ?? null);
     const names = clinc.test.features.intent;
-    const predicted = (await pipe(texts, { batchSize: 128 })).map((r) => names.str2int(r[0].label));
+    const predicted = (await pipe(texts, { batchSize: 128, oosDetector: null })).map((r) => names.str2int(r[0].label));
     const withFallback = intentReport(predicted, labels, oosId);
     assert.ok(Math.abs(withFallback.accuracy - report.test.accuracy) <= 1e-4, `${name}: pipeline accuracy ${withFallback.accuracy}, report says ${report.test.accuracy}`);
     assert.ok(Math.abs((withFallback.oosRecall ?? NaN) - (report.test.oosRecall ?? NaN)) <= 1e-4, `${name}: oos recall ${withFallback.oosRecall}, report says ${report.test.oosRecall}`);
+    // By default pipeline() applies the out-of-scope detector chosen on validation; the report's figures for it are what it gives.
+    const chosen = report.oosDetectors?.test?.find((e) => e.kind === report.oosDetectors!.chosen);
+    assert.ok(chosen, `${name}/training_report.json has no oosDetectors section (npm run fit:oos writes it)`);
+    assert.equal(pipe.oosDetector?.kind, report.oosDetectors!.chosen);
+    const detected = intentReport((await pipe(texts, { batchSize: 128 })).map((r) => names.str2int(r[0].label)), labels, oosId);
+    assert.ok(Math.abs(detected.accuracy - chosen.accuracy) <= 1e-4 && Math.abs((detected.oosRecall ?? NaN) - (chosen.oosRecall ?? NaN)) <= 1e-4, `${name}: with the ${chosen.kind} detector ${detected.accuracy} / oos recall ${detected.oosRecall}, report says ${chosen.accuracy} / ${chosen.oosRecall}`);
     pipe.dispose();
   });
 }
