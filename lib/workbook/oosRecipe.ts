@@ -11,7 +11,7 @@ import { Figure, lineChart } from "../plotting";
 import { readJson, writeJsonAtomic } from "../utils/fs";
 import { logger } from "../utils/log";
 
-/** What `fitModelOosDetector` chose and measured. */
+/** What `fitModelOosDetector` chose and measured (training_report.json's `oosDetectors`). */
 export interface OosDetectorReport {
   /** The detector saved with the model (chosen on validation accuracy). */
   chosen: string;
@@ -121,15 +121,6 @@ export function oosRocFigure(cmp: OosComparison, title: string): Figure {
 export interface FitModelOosDetectorOptions extends Omit<CompareOosDetectorsOptions, "testSet"> {
   /** Also measure every detector on the test split for the report (default true; never used to choose). */
   reportTest?: boolean;
-}
-
-/** What `fitModelOosDetector` chose and measured (training_report.json's `oosDetectors`). */
-export interface OosDetectorReport {
-  chosen: string;
-  threshold: number | null;
-  validation: OosEvaluation[];
-  test?: OosEvaluation[];
-  trainRows: number;
 }
 
 /**
