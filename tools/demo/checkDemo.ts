@@ -213,7 +213,11 @@ async function runInChromium(options: DemoCheckOptions, ctx: { scratch: string; 
 
     // Node: the same file through pipeline() (onnxruntime-node), one query at a time.
     await initBackend({ quiet: true });
-    const pipe = pipeline("text-classification", folder, { dtype: "q8" });
+    // The page applies a saved detector that reads the logits (softmax, energy); for one that reads pooled features it applies the softmax threshold, and so does Node here.
+    const pageDetector = (await page.evaluate(() => window.demo.detectorKind)) as string;
+    const loaded = pipeline("text-classification", folder, { dtype: "q8" });
+    const pipe = loaded.oosDetector?.needsFeatures ? (loaded.dispose(), pipeline("text-classification", folder, { dtype: "q8", oosDetector: null })) : loaded;
+    if ((pipe.oosDetector?.kind ?? "softmax") !== pageDetector) throw new Error(`checkDemo: the page applies the ${pageDetector} rule but Node's pipeline the ${pipe.oosDetector?.kind ?? "softmax"} one`);
     const nodeIds = queries.map((q) => pipe.tokenizer.call([q], { maxLength: pipe.options.maxLength }).input_ids[0]);
     const node: { label: string; score: number; fallback: boolean; raw: { label: string; score: number }; ms: number }[] = [];
     try {

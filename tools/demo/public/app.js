@@ -3,9 +3,12 @@
 // transformers.js (ONNX Runtime Web, WebAssembly, one thread), offline, and
 // classifies with the Node pipeline's rules (lib/pipelines/textClassification.ts):
 // truncation to the model's positions keeping [SEP], softmax, and the
-// out-of-scope fallback saved in config.json (top probability below
-// oos_threshold -> oos_label, scored with the model's own oos probability; a
-// text with no readable token -> oos).
+// out-of-scope fallback saved in config.json: the saved detector when it
+// reads the logits (softmax, energy: its score below its threshold), else the
+// softmax threshold (top probability below oos_threshold), -> oos_label,
+// scored with the model's own oos probability; a text with no readable token
+// -> oos. (Mahalanobis and kNN read pooled features and fitted tensors; the
+// page does not port them, and says so.)
 import { AutoModelForSequenceClassification, AutoTokenizer, Tensor, env } from "@huggingface/transformers";
 
 const t0 = performance.now();
@@ -29,7 +32,11 @@ async function load() {
   const model = await AutoModelForSequenceClassification.from_pretrained(info.model, { dtype: info.dtype, device: "wasm" });
   const id2label = config.id2label;
   const saved = config.task_specific_params?.["text-classification"];
-  const threshold = typeof saved?.oos_threshold === "number" ? saved.oos_threshold : null;
+  const softmaxThreshold = typeof saved?.oos_threshold === "number" ? saved.oos_threshold : null;
+  const savedDetector = saved?.oos_detector;
+  const detector = savedDetector && (savedDetector.kind === "softmax" || savedDetector.kind === "energy") ? savedDetector : null;
+  const threshold = detector ? detector.threshold : softmaxThreshold;
+  const rule = detector ? `${detector.kind} score below ${detector.threshold}` : softmaxThreshold === null ? "none saved" : `top probability below ${softmaxThreshold}` + (savedDetector ? ` (the saved ${savedDetector.kind} detector reads pooled features: not in this page)` : "");
   const oosLabel = saved?.oos_label ?? "oos";
   const oosId = Object.keys(id2label).find((k) => id2label[k] === oosLabel);
   if (threshold !== null && oosId === undefined) throw new Error(`config.json's fallback label "${oosLabel}" is not one of the model's labels`);
@@ -64,13 +71,23 @@ async function load() {
     const prob = (j) => Math.exp(row[j] - row[best]) / sum;
     const raw = { label: id2label[String(best)], score: prob(best) };
     const unreadable = !ids.some((id) => !special.has(id));
+    // The detector's score (higher = in scope): top probability, or T·logsumexp(logits / T) for energy.
+    let score = raw.score;
+    if (detector?.kind === "energy") {
+      const t = detector.temperature ?? 1;
+      let m = -Infinity;
+      for (const v of row) m = Math.max(m, v / t);
+      let z = 0;
+      for (const v of row) z += Math.exp(v / t - m);
+      score = t * (m + Math.log(z));
+    }
     if (unreadable && oosId === undefined) throw new Error(`the tokenizer knows no token of this text, and the model has no "${oosLabel}" label to call it out of scope`);
-    const fallback = unreadable || (oosId !== undefined && (threshold !== null && raw.score < threshold && raw.label !== oosLabel));
+    const fallback = unreadable || (oosId !== undefined && (threshold !== null && score < threshold && raw.label !== oosLabel));
     const out = fallback ? { label: oosLabel, score: prob(Number(oosId)), fallback: true } : { ...raw, fallback: false };
     return { ...out, raw, ids, tokens: n, truncated, ms: performance.now() - start, runMs };
   }
 
-  return { info, config, classify, threshold, oosLabel, maxLength };
+  return { info, config, classify, threshold, rule, detectorKind: detector?.kind ?? "softmax", oosLabel, maxLength };
 }
 
 function show(r) {
@@ -78,7 +95,7 @@ function show(r) {
   $("label").className = r.fallback ? "fallback" : "";
   $("score").textContent = `score ${r.score.toFixed(3)}`;
   $("latency").textContent = `· ${r.ms.toFixed(1)} ms`;
-  $("why").textContent = r.fallback ? `fallback: the best intent, ${r.raw.label}, scored only ${r.raw.score.toFixed(3)}` : "";
+  $("why").textContent = r.fallback ? `fallback: the best intent, ${r.raw.label} (probability ${r.raw.score.toFixed(3)}), looks out of scope` : "";
 }
 
 load().then(
@@ -87,7 +104,7 @@ load().then(
     const mb = (demo.info.bytes / 1e6).toFixed(2);
     $("model-name").textContent = `${demo.info.model} (${demo.info.dtype}, ${Object.keys(demo.config.id2label).length} labels, ${demo.maxLength} tokens max)`;
     $("model-size").textContent = `${demo.info.file}: ${mb} MB`;
-    $("model-fallback").textContent = demo.threshold === null ? "none saved" : `${demo.oosLabel} below ${demo.threshold}`;
+    $("model-fallback").textContent = demo.threshold === null ? "none saved" : `${demo.oosLabel} when the ${demo.rule}`;
     $("load-time").textContent = `${loadMs.toFixed(0)} ms (page open to model ready)`;
     $("status").textContent = "ready";
     const input = $("query");
@@ -106,7 +123,7 @@ load().then(
         $("status").className = "error";
       }
     });
-    window.demo = { classify: demo.classify, loadMs, info: demo.info, threshold: demo.threshold, maxLength: demo.maxLength };
+    window.demo = { classify: demo.classify, loadMs, info: demo.info, threshold: demo.threshold, detectorKind: demo.detectorKind, maxLength: demo.maxLength };
     document.body.dataset.ready = "true";
   },
   (err) => {
