@@ -64,9 +64,8 @@ export async function benchAccuracy(): Promise<AccuracyRow[]> {
     const tuned = tuneOosThreshold(val, clinc.validation.column("intent"), oos);
     const labels = clinc.test.column("intent");
     const argmaxReport = intentReport(test, labels, oos);
-    const plain = pipeline("text-classification", loadSequenceClassificationModel(dir), { tokenizer: BertTokenizer.fromPretrained(dir), oosThreshold: null, oosDetector: null });
-    const cmp = (await compareOosDetectors(plain, clinc, { testSet: clinc.test }))!;
-    plain.dispose();
+    // The same pipeline: outputs() gives raw logits and features, whatever fallback it would apply.
+    const cmp = (await compareOosDetectors(pipe, clinc, { testSet: clinc.test }))!;
     const fallbackReport = intentReport(withFallback(test, tuned.threshold, oos), labels, oos);
     rows.push({
       model: name,

@@ -7,6 +7,7 @@ import * as path from "node:path";
 import { SafeTensor, parseSafetensors, serializeSafetensors } from "../models/safetensors";
 import { recordFileChecksum, verifyFileChecksum } from "../models/folder";
 import { readJson, writeFileAtomic, writeJsonAtomic } from "../utils/fs";
+import { argmax } from "../evaluation";
 import { energyScore, maxSoftmaxScore } from "./scores";
 import { MahalanobisParams, mahalanobisScore } from "./mahalanobis";
 import { KnnParams, knnScore } from "./knn";
@@ -101,11 +102,7 @@ export class OosDetector {
   /** The detector's score of one row (higher = more in scope; −Infinity when the model itself predicts its oos label). */
   score(logits: ArrayLike<number>, features?: ArrayLike<number>): number {
     const oosId = this.params.oosId;
-    if (oosId !== undefined) {
-      let best = 0;
-      for (let j = 1; j < logits.length; j++) if (logits[j] > logits[best]) best = j;
-      if (best === oosId) return -Infinity;
-    }
+    if (oosId !== undefined && argmax(logits) === oosId) return -Infinity;
     switch (this.kind) {
       case "softmax":
         return maxSoftmaxScore(logits);

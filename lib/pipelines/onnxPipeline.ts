@@ -43,15 +43,18 @@ export class OnnxPipeline extends TextClassificationPipelineBase {
     if (!session.outputNames.includes("logits")) throw new Error(`OnnxPipeline: the model has no "logits" output (outputs: ${session.outputNames.join(", ")})`);
   }
 
-  async _forward(batch: ModelBatch): Promise<Float32Array[]> {
-    let logits: ort.Tensor;
+  /** One run of the session fetching `outputs`, its failures explained. */
+  private async run(batch: ModelBatch, outputs: string[]): Promise<ort.InferenceSession.OnnxValueMapType> {
     try {
-      // Only the logits are fetched: ONNX Runtime then skips nothing it needs, and copies out one tensor.
-      ({ logits } = await this.session.run(batchFeeds(batch, [...this.inputNames]), ["logits"]));
+      return await this.session.run(batchFeeds(batch, [...this.inputNames]), outputs);
     } catch (err) {
       throw explainRunError(err as Error, batch);
     }
-    return logitsRows(logits);
+  }
+
+  async _forward(batch: ModelBatch): Promise<Float32Array[]> {
+    // Only the logits are fetched: ONNX Runtime copies out one tensor.
+    return logitsRows((await this.run(batch, ["logits"])).logits as ort.Tensor);
   }
 
   /** Models exported by this project output `pooled_output` beside the logits (older exports do not). */
@@ -61,12 +64,7 @@ export class OnnxPipeline extends TextClassificationPipelineBase {
 
   override async _forwardFeatures(batch: ModelBatch): Promise<{ logits: Float32Array[]; features: Float32Array[] }> {
     if (!this.givesFeatures()) return super._forwardFeatures(batch);
-    let out: ort.InferenceSession.OnnxValueMapType;
-    try {
-      out = await this.session.run(batchFeeds(batch, [...this.inputNames]));
-    } catch (err) {
-      throw explainRunError(err as Error, batch);
-    }
+    const out = await this.run(batch, ["logits", "pooled_output"]);
     return { logits: logitsRows(out.logits as ort.Tensor), features: logitsRows(out.pooled_output as ort.Tensor) };
   }
 

@@ -9,6 +9,7 @@ import { logger } from "../utils/log";
 import { configFolder } from "../models/folder";
 import { OosDetector, savedOosDetector } from "../oos/detector";
 import { maxSoftmaxScore } from "../oos/scores";
+import { argmax } from "../evaluation";
 
 export interface ClassificationResult {
   label: string;
@@ -574,11 +575,7 @@ export abstract class TextClassificationPipelineBase extends Callable {
 
   /** Results with `oosScore` on the first row (−Infinity when the model's own top label is the out-of-scope one). */
   private withScore(results: ClassificationResult[], score: number, oosLabel: string, logits?: Float32Array): ClassificationResult[] {
-    if (logits) {
-      let best = 0;
-      for (let j = 1; j < logits.length; j++) if (logits[j] > logits[best]) best = j;
-      if (this.id2label[String(best)] === oosLabel) score = -Infinity;
-    }
+    if (logits && this.id2label[String(argmax(logits))] === oosLabel) score = -Infinity;
     return [{ ...results[0], oosScore: score }, ...results.slice(1)];
   }
 

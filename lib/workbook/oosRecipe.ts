@@ -8,7 +8,7 @@ import type { IntentRow } from "../data/intents";
 import { TextClassificationPipelineBase, pipeline } from "../pipelines";
 import { FitOosDetectorsOptions, ModelOutputs, OosDetector, OosDetectorKind, OosEvaluation, detectorScores, evaluateOosDetector, fitOosDetectors, rocCurve } from "../oos";
 import { Figure, lineChart } from "../plotting";
-import { readJson, writeJsonAtomic } from "../utils/fs";
+import { readJsonObjectIfPresent, writeJsonAtomic } from "../utils/fs";
 import { logger } from "../utils/log";
 
 /** What `fitModelOosDetector` chose and measured (training_report.json's `oosDetectors`). */
@@ -143,13 +143,8 @@ export async function fitModelOosDetector(dir: string, data: DatasetDict, option
     cmp.chosen.save(dir);
     const report: OosDetectorReport = { chosen: cmp.chosen.kind, threshold: cmp.chosen.threshold, validation: cmp.validation, ...(cmp.test ? { test: cmp.test } : {}), trainRows: cmp.trainRows };
     const reportFile = path.join(dir, "training_report.json");
-    let training: Record<string, unknown> = {};
-    try {
-      training = readJson<Record<string, unknown>>(reportFile, "training report");
-    } catch {
-      // A folder without a report gets one with just this section.
-    }
-    writeJsonAtomic(reportFile, { ...training, oosDetectors: report });
+    // A folder without a (readable) report gets one with just this section.
+    writeJsonAtomic(reportFile, { ...readJsonObjectIfPresent(reportFile), oosDetectors: report });
     const t = (report.test ?? report.validation).find((e) => e.kind === report.chosen)!;
     logger.info(`${path.basename(dir)}: out-of-scope detector ${report.chosen} (chosen on validation); ${report.test ? "test" : "validation"} accuracy ${t.accuracy.toFixed(4)}${t.auroc === null ? "" : `, AUROC ${t.auroc.toFixed(3)}, FPR95 ${t.fpr95!.toFixed(3)}`}`);
     return report;
