@@ -39,7 +39,7 @@ function describe(dir: string): string {
   if (!fs.existsSync(file)) return "";
   const r = JSON.parse(fs.readFileSync(file, "utf8"));
   const rec = r.recipe ?? {};
-  return [r.init ? `init ${r.init}` : "", rec.mode ?? "", rec.alpha !== undefined && rec.alpha < 1 ? `α ${Number(rec.alpha).toFixed(2)} T ${rec.temperature}` : "", rec.numTrainEpochs ? `${rec.numTrainEpochs} ep` : "", rec.oosOversample > 1 ? `oos ×${rec.oosOversample}` : "", rec.vocabMinCount > 1 ? `tokens used ≥ ${rec.vocabMinCount}×` : "", r.ensemble ? `from teacher + BoW (${r.ensemble.bagOfWordsWeight})` : "", rec.labelSmoothingFactor ? `ls ${rec.labelSmoothingFactor}` : ""].filter(Boolean).join(", ");
+  return [r.init ? `init ${r.init}` : "", rec.mode ?? "", rec.alpha !== undefined && rec.alpha < 1 ? `α ${Number(rec.alpha).toFixed(2)} T ${rec.temperature}` : "", rec.numTrainEpochs ? `${rec.numTrainEpochs} ep` : "", rec.oosOversample > 1 ? `oos ×${rec.oosOversample}` : "", rec.vocabMinCount > 1 ? `tokens used ≥ ${rec.vocabMinCount}×` : "", r.ensemble ? `from teacher + BoW (${r.ensemble.bagOfWordsWeight})` : "", rec.labelSmoothingFactor ? `ls ${rec.labelSmoothingFactor}` : "", rec.oosAugment ? `+${rec.oosAugment} synthetic oos rows` : "", rec.oosTargetMass ? `oos targets moved ${rec.oosTargetMass}` : "", rec.heads !== undefined && rec.ffnKeep !== undefined ? `pruned ${rec.heads} heads, FFN ${rec.ffnKeep}${(rec.structuredRounds ?? 1) > 1 ? ` in ${rec.structuredRounds} rounds` : ""}` : ""].filter(Boolean).join(", ");
 }
 
 export async function benchAccuracy(): Promise<AccuracyRow[]> {

@@ -4,7 +4,10 @@
 // teacher trained on that data, into outputs/<folder name>/models/. Overrides:
 // STUDENT_EPOCHS, STUDENT_LR, STUDENT_ALPHA, STUDENT_TEMPERATURE, STUDENT_SEED,
 // STUDENT_SUBSET, STUDENT_OOS_OVERSAMPLE, STUDENT_WORKERS, STUDENT_OUT, STUDENT_TEACHER (a teacher folder),
-// STUDENT_DISTILL_FROM=bert|ensemble (the BERT teacher, or it and the bag-of-words baseline).
+// STUDENT_DISTILL_FROM=bert|ensemble (the BERT teacher, or it and the bag-of-words baseline),
+// STUDENT_OOS_AUGMENT (synthetic out-of-scope rows), STUDENT_OOS_TARGET_MASS
+// (soft-target mass moved to oos on oos rows), STUDENT_NAME (the run folder's
+// name, so experiments never share one).
 import { STUDENT_RECIPE, trainStudent } from "../lib/workbook/recipes";
 import { loadWorkbookData, workbookModelDir } from "../lib/workbook/data";
 
@@ -25,6 +28,9 @@ trainStudent(mode, {
   subset: env("STUDENT_SUBSET", 0),
   oosOversample: env("STUDENT_OOS_OVERSAMPLE", STUDENT_RECIPE.oosOversample),
   dataParallelWorkers: env("STUDENT_WORKERS", STUDENT_RECIPE.dataParallelWorkers),
+  oosAugment: env("STUDENT_OOS_AUGMENT", STUDENT_RECIPE.oosAugment ?? 0),
+  oosTargetMass: env("STUDENT_OOS_TARGET_MASS", STUDENT_RECIPE.oosTargetMass ?? 0),
+  modelName: process.env.STUDENT_NAME,
   teacher: (process.env.STUDENT_DISTILL_FROM as "bert" | "ensemble" | undefined) ?? STUDENT_RECIPE.teacher,
   bowDir: process.env.WORKBOOK_DATA ? workbookModelDir("bow-clinc") : undefined,
   out: process.env.STUDENT_OUT ?? workbookModelDir(mode === "alone" ? "distilbert-clinc" : "distilbert-clinc-distilled"),

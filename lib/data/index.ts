@@ -13,3 +13,5 @@ export { dataReport, DataReport } from "./report";
 export type { DataFinding, DataFindingKind, DataReportOptions } from "./report";
 export { attachDataFingerprint, dataFingerprintOf, dataFingerprintChanges, fileFingerprint } from "./fingerprint";
 export type { DataFingerprint, DataFileFingerprint } from "./fingerprint";
+export { augmentOos, carrierWords } from "./augment";
+export type { OosAugmentOptions } from "./augment";

@@ -7,7 +7,7 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { Dataset, concatenateDatasets, dataFingerprintOf, loadClinc } from "../data";
+import { Dataset, augmentOos, concatenateDatasets, dataFingerprintOf, loadClinc } from "../data";
 import type { DatasetDict } from "../data/clinc";
 import type { IntentRow } from "../data/intents";
 import { BertTokenizer } from "../tokenizers";
@@ -17,7 +17,7 @@ import { workbookModelName, workbookRunDir } from "./data";
 import { appliedOosOversample } from "./dataFacts";
 import { fitModelOosDetector } from "./oosRecipe";
 import { DataCollatorForLanguageModeling, Trainer, computeAccuracy, tokenizeDataset } from "../training";
-import { DistillationTrainer, studentInit } from "../distillation";
+import { DistillationTrainer, OosTargetTeacher, studentInit } from "../distillation";
 import { IntentReport, intentReport } from "../evaluation";
 import { tuneOosThreshold } from "../pipelines/oos";
 import { writeJsonAtomic } from "../utils/fs";
@@ -429,6 +429,49 @@ export interface StudentRecipe {
    * its weight picked on validation.
    */
   teacher: "bert" | "ensemble";
+  /**
+   * Synthetic out-of-scope rows made from the training text (`augmentOos`:
+   * in-scope carrier phrases with out-of-scope topics, spliced out-of-scope
+   * queries) added to the training split; 0 adds none. Optional: older
+   * reports lack it.
+   */
+  oosAugment?: number;
+  /**
+   * Probability the teacher's soft target moves to `oos` on rows labelled
+   * `oos` (`OosTargetTeacher`); 0 keeps the teacher's targets.
+   */
+  oosTargetMass?: number;
+}
+
+/**
+ * The training split a student recipe sees: the rows (a subset when asked),
+ * the oos rows repeated `oosOversample` times, plus `oosAugment` synthetic
+ * out-of-scope rows (none without an oos class). @internal
+ *
+ * @example
+ * studentTrainSplit(loadClinc(), { subset: 0, oosOversample: 4, oosAugment: 1000, seed: 42 }).length; // 17000
+ */
+export function studentTrainSplit(data: DatasetDict, recipe: Pick<StudentRecipe, "subset" | "oosOversample" | "oosAugment" | "seed">): Dataset<IntentRow> {
+  const train = subset(data.train, recipe.subset);
+  const oversampled = oversampleOos(train, recipe.oosOversample);
+  const oos = oosId(data);
+  if (!recipe.oosAugment || oos === undefined) return oversampled;
+  const extra = augmentOos(train, { count: recipe.oosAugment, oosId: oos, seed: recipe.seed });
+  logger.info(`Out-of-scope augmentation: ${extra.length} synthetic rows from the training text${extra.length ? ` (e.g. "${extra.at(0).text}")` : ""}`);
+  return concatenateDatasets([oversampled, extra]);
+}
+
+/**
+ * The teacher a student distils from with the recipe's explicit
+ * out-of-scope targets (`oosTargetMass` > 0), or the teacher itself. @internal
+ *
+ * @example
+ * withOosTargets(ensemble, { oosTargetMass: 0.5 }, loadClinc()); // an OosTargetTeacher moving half of each oos row's target to oos
+ */
+export function withOosTargets(teacher: SequenceClassificationModel, recipe: Pick<StudentRecipe, "oosTargetMass">, data: DatasetDict): SequenceClassificationModel {
+  const oos = oosId(data);
+  if (!recipe.oosTargetMass || oos === undefined) return teacher;
+  return new OosTargetTeacher(teacher, { oosId: oos, mass: recipe.oosTargetMass });
 }
 
 /**
@@ -516,11 +559,11 @@ export async function trainStudent(mode: "alone" | "distill", options: Partial<S
   const teaching = await distillationTeacher(mode === "distill" ? recipe.teacher : "bert", teacher, data, tokenizer, options.bowDir);
   const trainer = new DistillationTrainer({
     model: student,
-    teacherModel: teaching.model,
+    teacherModel: mode === "distill" ? withOosTargets(teaching.model, recipe, data) : teaching.model,
     tokenizer,
     cacheTeacherLogits: true,
     args: { ...recipeArgs(runDir(name), recipe), alpha: recipe.alpha, temperature: recipe.temperature },
-    trainDataset: tokenizeDataset(oversampleOos(subset(data.train, recipe.subset), recipe.oosOversample), tokenizer, MAX_LENGTH),
+    trainDataset: tokenizeDataset(studentTrainSplit(data, recipe), tokenizer, MAX_LENGTH),
     evalDataset: tokenizeDataset(subset(data.validation, recipe.subset), tokenizer, MAX_LENGTH),
     computeMetrics: computeAccuracy,
   });
