@@ -171,7 +171,7 @@ async function structured(ctx: Ctx, out: Record<string, number | string>): Promi
   const pruned = AutoModelForSequenceClassification.fromPretrained(prunedDir, { quiet: true });
   const tokenizer = BertTokenizer.fromPretrained(prunedDir);
   Object.assign(out, {
-    structuredFrom: `${path.basename(prunedDir)} (from ${report.student}): heads ${JSON.stringify(report.pruning.prunedHeads)} removed, FFN ${report.pruning.intermediateSize.from} → ${report.pruning.intermediateSize.to}, vocabulary ${report.pruning.vocabulary ? `${report.pruning.vocabulary.from} → ${report.pruning.vocabulary.to} (min count ${report.pruning.vocabulary.minCount})` : "kept"}; ${report.recipe.numTrainEpochs} epoch(s) of distillation per step`,
+    structuredFrom: `${path.basename(prunedDir)} (from ${report.student}): heads ${JSON.stringify(report.pruning.prunedHeads)} removed, FFN ${report.pruning.intermediateSize.from} → ${report.pruning.intermediateSize.to}, vocabulary ${report.pruning.vocabulary ? `${report.pruning.vocabulary.from} → ${report.pruning.vocabulary.to} (min count ${report.pruning.vocabulary.minCount})` : "kept"}; ${report.recipe.numTrainEpochs} epoch(s) of distillation per step${(report.recipe.structuredRounds ?? 1) > 1 ? `, step 1 in ${report.recipe.structuredRounds} rounds` : ""}`,
     structuredStudentParameters: report.pruning.parameters.student,
     structuredStep1Parameters: report.pruning.parameters.afterHeadsAndNeurons,
     structuredStep1ValidationAccuracy: report.pruning.step1ValidationAccuracy,

@@ -36,7 +36,8 @@ function notebookInputs(name: string): string[] {
     "bow-clinc": ["bert-clinc-teacher"],
     "distilbert-clinc": ["bert-clinc-teacher"],
     "distilbert-clinc-distilled": ["bert-clinc-teacher", ...ensemble(STUDENT_RECIPE.teacher)],
-    "distilbert-clinc-pruned": ["distilbert-clinc-distilled", "bert-clinc-teacher", ...ensemble(PRUNING_RECIPE.teacher)],
+    // Its parent is the better student on validation: either one retrained makes it stale.
+    "distilbert-clinc-pruned": ["distilbert-clinc-distilled", "distilbert-clinc-tuned", "bert-clinc-teacher", ...ensemble(PRUNING_RECIPE.teacher)],
   };
   return inputs[name] ?? [];
 }
