@@ -27,7 +27,8 @@ function recipeSummary(name: string, r: Record<string, any>): string {
   if (r.pruning) {
     const p = r.pruning;
     const heads = Object.values(p.prunedHeads as Record<string, number[]>).reduce((a, hs) => a + hs.length, 0);
-    return [`from ${r.student}: ${heads} heads removed`, `FFN ${p.intermediateSize.from} → ${p.intermediateSize.to}`, p.vocabulary ? `vocabulary ${p.vocabulary.from} → ${p.vocabulary.to}` : "", `${recipe.numTrainEpochs} epochs of distillation per step${(recipe.structuredRounds ?? 1) > 1 ? ` (step 1 in ${recipe.structuredRounds} rounds)` : ""}`].filter(Boolean).join(", ");
+    const rounds = (recipe.structuredRounds ?? 1) > 1 ? ` in ${recipe.structuredRounds} rounds` : "";
+    return [`from ${r.student}${rounds}: ${heads} heads removed`, `FFN ${p.intermediateSize.from} → ${p.intermediateSize.to}`, p.vocabulary ? `vocabulary ${p.vocabulary.from} → ${p.vocabulary.to}` : "", `${recipe.numTrainEpochs} epochs of distillation each`].filter(Boolean).join(", ");
   }
   const search = r.hyperparameterSearch ? `tuned by ${r.hyperparameterSearch.trials} trials of TPE` : "";
   return [
