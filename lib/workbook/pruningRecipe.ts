@@ -85,8 +85,8 @@ export interface PruningSteps {
   parameters: { student: number; afterHeadsAndNeurons: number; final: number };
   /** Validation accuracy (argmax) after step 1's fine-tuning (its last round's). */
   step1ValidationAccuracy: number;
-  /** Step 1's rounds: what each removed and its validation accuracy after fine-tuning. */
-  rounds: { prunedHeads: PrunedHeads; intermediateSize: number; parameters: number; validationAccuracy: number }[];
+  /** Step 1's rounds: the head scores each read (0 for heads already gone), what it removed, its validation accuracy after fine-tuning. */
+  rounds: { headImportance: number[][]; prunedHeads: PrunedHeads; intermediateSize: number; parameters: number; validationAccuracy: number }[];
 }
 
 /**
@@ -173,7 +173,7 @@ export async function pruneStudent(options: Partial<PruningRecipe> & { dataset?:
     step1 = next;
     t1 = new DistillationTrainer({ model: step1, teacherModel: teacher, tokenizer: teacherTokenizer, cacheTeacherLogits: true, args: args(k === 0 ? `${runName}-step1` : `${runName}-step1-round${k + 1}`), trainDataset: trainRows, evalDataset: validation, computeMetrics: computeAccuracy });
     await t1.train();
-    rounds.push({ prunedHeads: heads, intermediateSize: round.ffnKeep, parameters: step1.numParameters(), validationAccuracy: t1.state.bestMetric ?? NaN });
+    rounds.push({ headImportance: scores.heads, prunedHeads: heads, intermediateSize: round.ffnKeep, parameters: step1.numParameters(), validationAccuracy: t1.state.bestMetric ?? NaN });
   }
   const prunedHeads = (step1.config.pruned_heads ?? {}) as PrunedHeads;
   const step1Parameters = step1.numParameters();

@@ -36,6 +36,9 @@ test("pruneStudent in two rounds: each round re-scores the model the last one le
   assert.deepEqual(rounds.map((r) => count(r.prunedHeads)), [2, 1]);
   assert.deepEqual(rounds.map((r) => r.intermediateSize), [768, 512]);
   assert.equal(count(prunedHeads), 3);
+  // Round 2 scores the model round 1 left: the heads round 1 removed score 0 there, and round 1 scored every head.
+  for (const [layer, hs] of Object.entries(rounds[0].prunedHeads)) for (const h of hs) assert.equal(rounds[1].headImportance[Number(layer)][h], 0, `layer ${layer} head ${h}`);
+  assert.ok(rounds[0].headImportance.every((row) => row.every((v) => v > 0)));
   // Round 2 never picks a head round 1 removed.
   for (const [layer, hs] of Object.entries(rounds[1].prunedHeads)) for (const h of hs) assert.ok(!(rounds[0].prunedHeads[layer] ?? []).includes(h), `layer ${layer} head ${h} removed twice`);
   assert.ok(parameters.student > rounds[0].parameters && rounds[0].parameters > rounds[1].parameters);
