@@ -28,7 +28,7 @@ import { initBackend } from "../backend";
 import { loadClinc } from "../data";
 import { logger } from "../utils/log";
 import { MODELS_DIR, bestShippedModel, modelPath } from "./hub";
-import { MAX_LENGTH, RecipeResult, StudentRecipe, distillationTeacher, finish, oversampleOos, recipeArgs, runDir, subset } from "./recipes";
+import { MAX_LENGTH, RecipeResult, StudentRecipe, distillationTeacher, finish, recipeArgs, runDir, studentTrainSplit, subset, withOosTargets } from "./recipes";
 
 /** The students' recipe (the distillation after each step, with `numTrainEpochs` per step) plus what is pruned. */
 export interface PruningRecipe extends StudentRecipe {
@@ -141,11 +141,12 @@ export async function pruneStudent(options: Partial<PruningRecipe> & { dataset?:
   const bert = AutoModelForSequenceClassification.fromPretrained(teacherDir, { quiet: true });
   const teacherTokenizer = BertTokenizer.fromPretrained(teacherDir);
   const teaching = await distillationTeacher(recipe.teacher, bert, data, teacherTokenizer, bowOption);
-  const teacher = teaching.model;
+  // The students' out-of-scope options apply here too (none in the shipped recipe).
+  const teacher = withOosTargets(teaching.model, recipe, data);
   const student = AutoModelForSequenceClassification.fromPretrained(studentDir, { quiet: true });
   const studentTokenizer = BertTokenizer.fromPretrained(studentDir);
   if (studentTokenizer.vocabSize !== teacherTokenizer.vocabSize) throw new Error(`pruneStudent: the student (${studentDir}, ${studentTokenizer.vocabSize} tokens) must share its teacher's tokenizer (${teacherDir}, ${teacherTokenizer.vocabSize} tokens)`);
-  const train = oversampleOos(subset(data.train, recipe.subset), recipe.oosOversample);
+  const train = studentTrainSplit(data, recipe);
   const validation = tokenizeDataset(subset(data.validation, recipe.subset), teacherTokenizer, MAX_LENGTH);
   const trainRows = tokenizeDataset(train, teacherTokenizer, MAX_LENGTH);
   const args = (name: string) => ({ ...recipeArgs(runDir(name), recipe), alpha: recipe.alpha, temperature: recipe.temperature });

@@ -676,11 +676,11 @@ export async function tuneStudent(options: Partial<StudentSearch> & { dataset?: 
   const teaching = await distillationTeacher(recipe.teacher, teacher, data, tokenizer, bowOption);
   const trainer = new DistillationTrainer({
     modelInit: () => studentInit(teacher, { init: "distilbert", seed: recipe.seed }),
-    teacherModel: teaching.model,
+    teacherModel: withOosTargets(teaching.model, recipe, data),
     tokenizer,
     cacheTeacherLogits: true,
     args: { ...recipeArgs(runDir("distilbert-clinc-search"), { ...recipe, dataParallelWorkers: search.dataParallelWorkers }), saveStrategy: "no", loadBestModelAtEnd: false, alpha: recipe.alpha, temperature: recipe.temperature },
-    trainDataset: tokenizeDataset(oversampleOos(subset(data.train, search.subset), recipe.oosOversample), tokenizer, MAX_LENGTH),
+    trainDataset: tokenizeDataset(studentTrainSplit(data, { ...recipe, subset: search.subset }), tokenizer, MAX_LENGTH),
     evalDataset: tokenizeDataset(subset(data.validation, search.validationRows || search.subset), tokenizer, MAX_LENGTH),
     computeMetrics: computeAccuracy,
   });
