@@ -53,8 +53,16 @@ export function outOfOrderCells(n: number): number[] {
 
 /** Runs code cell `i` (1-based among non-empty code cells) and waits until it has a new prompt. */
 async function rerunCell(page: import("puppeteer-core").Page, i: number, timeoutMs: number): Promise<NotebookPageState> {
-  await page.evaluate(`Jupyter.notebook.get_cells().filter((c) => c.cell_type === "code" && c.get_text().trim())[${i - 1}].execute()`);
-  return waitForPrompts(page, timeoutMs);
+  const run = async () => {
+    await page.evaluate(`Jupyter.notebook.get_cells().filter((c) => c.cell_type === "code" && c.get_text().trim())[${i - 1}].execute()`);
+    return waitForPrompts(page, timeoutMs);
+  };
+  const state = await run();
+  if (state.counts[i - 1] !== null) return state;
+  // No prompt number and not running: the kernel aborted the request without running it. tslab aborts what
+  // arrives right after a failing cell (seen twice in a row in CI), which says nothing of this cell: run it once more.
+  await new Promise((r) => setTimeout(r, 1000));
+  return run();
 }
 
 /** The first line of code cell `i`'s error output or stderr, for the message. */
