@@ -31,7 +31,7 @@ const words = (text: string) => text.toLowerCase().split(/\s+/).filter(Boolean);
  * carrierWords(loadClinc().train, 42, 8).has("what"); // true
  * carrierWords(loadClinc().train, 42, 8).has("balance"); // false: few intents say "balance"
  */
-export function carrierWords(train: Dataset<IntentRow>, oosId: number, minIntents = 8): Set<string> {
+export function carrierWords(train: Dataset<IntentRow>, oosId: number, minIntents = 20): Set<string> {
   const intents = new Map<string, Set<number>>();
   for (const r of train) {
     if (r.intent === oosId) continue;
@@ -59,9 +59,9 @@ export function augmentOos(train: Dataset<IntentRow>, options: OosAugmentOptions
   const { count, oosId, seed = 42, carrierIntents = 20 } = options;
   if (!Number.isInteger(count) || count < 0) throw new Error(`augmentOos: count must be an integer >= 0, got ${count}`);
   if (!Number.isInteger(oosId) || oosId < 0 || oosId >= train.features.intent.names.length) throw new Error(`augmentOos: oosId ${oosId} is not a label id of this dataset (0..${train.features.intent.names.length - 1})`);
+  if (count === 0) return new Dataset([], train.features);
   const oosTexts = train.rows.filter((r) => r.intent === oosId).map((r) => words(r.text)).filter((w) => w.length > 0);
   const inScope = train.rows.filter((r) => r.intent !== oosId).map((r) => words(r.text));
-  if (count === 0) return new Dataset([], train.features);
   if (oosTexts.length < 2) throw new Error(`augmentOos: the training split needs at least 2 out-of-scope ("${train.features.intent.int2str(oosId)}") rows to draw from, got ${oosTexts.length}`);
   if (inScope.length === 0) throw new Error("augmentOos: the training split has no in-scope rows");
   const carriers = carrierWords(train, oosId, carrierIntents);
