@@ -6,7 +6,8 @@
 // STUDENT_SUBSET, STUDENT_OOS_OVERSAMPLE, STUDENT_WORKERS, STUDENT_OUT, STUDENT_TEACHER (a teacher folder),
 // STUDENT_DISTILL_FROM=bert|ensemble (the BERT teacher, or it and the bag-of-words baseline),
 // STUDENT_OOS_AUGMENT (synthetic out-of-scope rows), STUDENT_OOS_TARGET_MASS
-// (soft-target mass moved to oos on oos rows), STUDENT_NAME (the run folder's
+// (soft-target mass moved to oos on oos rows), STUDENT_WIDE_BUCKETS and
+// STUDENT_WIDE_DIM (a wide part of hashed token n-grams), STUDENT_NAME (the run folder's
 // name, so experiments never share one).
 import { STUDENT_RECIPE, trainStudent } from "../lib/workbook/recipes";
 import { loadWorkbookData, workbookModelDir } from "../lib/workbook/data";
@@ -30,6 +31,8 @@ trainStudent(mode, {
   dataParallelWorkers: env("STUDENT_WORKERS", STUDENT_RECIPE.dataParallelWorkers),
   oosAugment: env("STUDENT_OOS_AUGMENT", STUDENT_RECIPE.oosAugment ?? 0),
   oosTargetMass: env("STUDENT_OOS_TARGET_MASS", STUDENT_RECIPE.oosTargetMass ?? 0),
+  wideNgramBuckets: env("STUDENT_WIDE_BUCKETS", STUDENT_RECIPE.wideNgramBuckets ?? 0),
+  wideDim: env("STUDENT_WIDE_DIM", STUDENT_RECIPE.wideDim ?? 32),
   modelName: process.env.STUDENT_NAME,
   teacher: (process.env.STUDENT_DISTILL_FROM as "bert" | "ensemble" | undefined) ?? STUDENT_RECIPE.teacher,
   bowDir: process.env.WORKBOOK_DATA ? workbookModelDir("bow-clinc") : undefined,

@@ -185,6 +185,28 @@ export function distilBertConfig(partial: Partial<DistilBertConfig> & LabelMaps)
   return c;
 }
 
+/** A config's wide part: `wide_ngram_buckets` hashed n-gram rows of `wide_dim` floats. */
+export interface WideNgramSpec {
+  buckets: number;
+  dim: number;
+}
+
+/**
+ * The wide part a config asks for (`wide_ngram_buckets`, `wide_dim`), or
+ * undefined when it has none. Both must be positive integers, or both absent.
+ *
+ * @example
+ * wideNgramSpec({ ...config, wide_ngram_buckets: 2048, wide_dim: 32 }); // { buckets: 2048, dim: 32 }
+ */
+export function wideNgramSpec(config: ModelConfig): WideNgramSpec | undefined {
+  const buckets = config.wide_ngram_buckets;
+  const dim = config.wide_dim;
+  if (buckets === undefined && dim === undefined) return undefined;
+  const posInt = (v: unknown) => typeof v === "number" && Number.isInteger(v) && v > 0;
+  if (!posInt(buckets) || !posInt(dim)) throw new Error(`Model config: wide_ngram_buckets and wide_dim must both be positive integers (or both absent), got ${JSON.stringify(buckets)} and ${JSON.stringify(dim)}`);
+  return { buckets: buckets as number, dim: dim as number };
+}
+
 /**
  * Rejects configs the models cannot run, naming the field.
  *
@@ -207,6 +229,7 @@ export function validateConfig(c: ModelConfig): void {
     check(c.dim % c.n_heads === 0, `dim (${c.dim}) must be a multiple of n_heads (${c.n_heads})`);
     check(prob(c.dropout) && prob(c.attention_dropout) && prob(c.seq_classif_dropout), "dropout probabilities must be in [0, 1)");
     check(!c.sinusoidal_pos_embds, "sinusoidal_pos_embds is not supported");
+    wideNgramSpec(c);
   } else {
     throw new Error(`Unsupported model_type "${(c as any).model_type}" (supported: bert, distilbert)`);
   }

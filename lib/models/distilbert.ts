@@ -1,5 +1,8 @@
-import { DistilBertConfig, distilBertConfig, LabelMaps } from "./config";
-import { LoadWeightsOptions, ParamScheme, PreTrainedModel, loadInto, readConfig } from "./modeling";
+import * as tf from "@tensorflow/tfjs-core";
+import { DistilBertConfig, distilBertConfig, LabelMaps, wideNgramSpec } from "./config";
+import { EncoderOutput, ForwardOptions, LoadWeightsOptions, ModelInputs, ParamScheme, PreTrainedModel, loadInto, readConfig } from "./modeling";
+import { Random } from "../utils/random";
+import { wideFeatures } from "./wideNgrams";
 
 const DISTILBERT_SCHEME: ParamScheme = {
   wordEmbeddings: "distilbert.embeddings.word_embeddings",
@@ -22,6 +25,9 @@ const DISTILBERT_SCHEME: ParamScheme = {
   classifier: "classifier",
 };
 
+const WIDE_TABLE = "wide.embeddings.weight";
+const WIDE_CLASSIFIER = "wide.classifier";
+
 /**
  * Hugging Face's `DistilBertForSequenceClassification` in TensorFlow.js: no
  * token types, no pooler; [CLS] → pre_classifier → ReLU → dropout →
@@ -31,6 +37,12 @@ const DISTILBERT_SCHEME: ParamScheme = {
  * const student = DistilBertForSequenceClassification.fromPretrained("data/models/distilbert-clinc-distilled");
  * student.spec.layers; // 2 (the teacher has 4)
  * const { logits } = student.call({ input_ids, attention_mask }); // [batch, 151]
+ *
+ * A config with `wide_ngram_buckets` and `wide_dim` (our extension, not
+ * Hugging Face's) adds a wide part: hashed token n-grams → a
+ * [buckets, wide_dim] table (mean over the query's n-grams) →
+ * `wide.classifier`, whose logits add to the [CLS] head's (wide and deep;
+ * see lib/models/wideNgrams.ts). The pooled features stay the deep part's.
  */
 export class DistilBertForSequenceClassification extends PreTrainedModel {
   declare readonly config: DistilBertConfig;
@@ -40,6 +52,23 @@ export class DistilBertForSequenceClassification extends PreTrainedModel {
     if (config.model_type !== "distilbert") throw new Error(`DistilBertForSequenceClassification needs model_type "distilbert", got "${config.model_type}"`);
     super(config);
     this.build(options.seed ?? 42);
+  }
+
+  /** The wide part's parameters (`wide.embeddings`, `wide.classifier`) when the config asks for one. */
+  protected override buildHead(h: { dense(name: string, inDim: number, outDim: number): void; add(name: string, shape: number[], values: Float32Array): void; rng: Random }): void {
+    const wide = wideNgramSpec(this.config);
+    if (!wide) return;
+    const table = new Float32Array(wide.buckets * wide.dim);
+    for (let i = 0; i < table.length; i++) table[i] = h.rng.normal() * this.spec.initializerRange;
+    h.add(WIDE_TABLE, [wide.buckets, wide.dim], table);
+    h.dense(WIDE_CLASSIFIER, wide.dim, this.numLabels);
+  }
+
+  protected override head(enc: EncoderOutput, inputs: ModelInputs, options: ForwardOptions, pooledOut?: { features?: tf.Tensor2D }): tf.Tensor2D {
+    const deep = super.head(enc, inputs, options, pooledOut);
+    if (!wideNgramSpec(this.config)) return deep;
+    const features = wideFeatures(this.weight(WIDE_TABLE), inputs.input_ids, inputs.attention_mask);
+    return tf.add(deep, this.dense(features, WIDE_CLASSIFIER, options)) as tf.Tensor2D;
   }
 
   static fromConfig(partial: Partial<DistilBertConfig> & LabelMaps, options: { seed?: number } = {}): DistilBertForSequenceClassification {

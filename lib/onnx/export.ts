@@ -4,6 +4,7 @@ import { onnx } from "onnx-proto";
 import { EncoderSpec } from "../models/config";
 import { ParamScheme, PreTrainedModel } from "../models/modeling";
 import { DataType, GraphBuilder, saveModel } from "./graphBuilder";
+import { rejectWidePart } from "../models/wideNgrams";
 
 export interface ExportOptions {
   /** ONNX opset; at least 17 (LayerNormalization). Default 17. */
@@ -34,6 +35,7 @@ export interface OnnxExportSource {
  * @example const graph = buildOnnxModel(exportSourceOf(model));
  */
 export function exportSourceOf(model: PreTrainedModel): OnnxExportSource {
+  rejectWidePart(model.config, "exportToOnnx");
   return {
     spec: model.spec,
     scheme: model.scheme,

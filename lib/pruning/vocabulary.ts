@@ -9,6 +9,7 @@ import type { PreTrainedModel } from "../models/modeling";
 import type { ModelConfig } from "../models/config";
 import { isMaskedLm } from "../models/config";
 import { createModelFromConfig } from "../models/auto";
+import { rejectWidePart } from "../models/wideNgrams";
 import { BertTokenizer, SPECIAL_TOKENS } from "../tokenizers";
 import type { Dataset } from "../data/dataset";
 import type { EncodedRow, TensorBatch } from "../training/data";
@@ -50,6 +51,7 @@ export function pruneVocabulary(model: PreTrainedModel, tokenizer: BertTokenizer
   const where = "pruneVocabulary";
   if (isMaskedLm(model.config)) throw new Error(`${where}: ${model.constructor.name}'s output layer reads the embedding table; prune the vocabulary of a classifier`);
   if (tokenizer.vocabSize !== model.spec.vocabSize) throw new Error(`${where}: the tokenizer has ${tokenizer.vocabSize} tokens but the model's vocab_size is ${model.spec.vocabSize}; pass the model's own tokenizer`);
+  rejectWidePart(model.config, where);
   if (model.weightTransforms.size > 0) throw new Error(`${where}: the model has weight transforms (masks); make them permanent first`);
   const wanted = new Set(tokens);
   for (const t of wanted) if (tokenizer.tokenToId(t) === tokenizer.unkTokenId && t !== "[UNK]") throw new Error(`${where}: token ${JSON.stringify(t)} is not in the tokenizer's vocabulary`);

@@ -19,6 +19,7 @@ import { ParamScheme, PreTrainedModel, readConfig } from "../models/modeling";
 import { createModelFromConfig } from "../models/auto";
 import { registerModelKind } from "../models/registry";
 import { withoutFolderRecords } from "../models/folder";
+import { rejectWidePart } from "../models/wideNgrams";
 import { readSafetensors, toFloat32, writeSafetensors, SafeTensor } from "../models/safetensors";
 import { writeJsonAtomic } from "../utils/fs";
 import { buildOnnxModel, OnnxExportSource } from "../onnx/export";
@@ -295,6 +296,7 @@ export function quantizeDynamicModel(
   if ((dtype as string) !== "qint8") throw new Error(`${where}: dtype "${dtype}" is not supported (use "qint8"; PyTorch's float16 and quint8 dynamic modes are not implemented here)`);
   for (const k of Object.keys(options)) if (k !== "perChannel") throw new Error(`${where}: unknown option "${k}" (known: perChannel)`);
   if (!(model instanceof PreTrainedModel)) throw new Error(`${where}: expected one of our models (a PreTrainedModel), got ${model === null ? "null" : typeof model === "object" ? (model as object).constructor?.name ?? "an object" : typeof model}`);
+  rejectWidePart(model.config, where);
   const perChannel = options.perChannel ?? false;
   const linears = new Map<string, DynamicQuantizedLinear>();
   const floats = new Map<string, { shape: number[]; data: Float32Array }>();

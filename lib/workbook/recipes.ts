@@ -11,7 +11,7 @@ import { Dataset, augmentOos, concatenateDatasets, dataFingerprintOf, loadClinc 
 import type { DatasetDict } from "../data/clinc";
 import type { IntentRow } from "../data/intents";
 import { BertTokenizer } from "../tokenizers";
-import { AutoModelForSequenceClassification, BertForMaskedLM, BertForSequenceClassification, PreTrainedModel, labelMaps } from "../models";
+import { AutoModelForSequenceClassification, BertForMaskedLM, BertForSequenceClassification, DistilBertForSequenceClassification, PreTrainedModel, labelMaps } from "../models";
 import { MODELS_DIR, modelPath } from "./hub";
 import { workbookModelName, workbookRunDir } from "./data";
 import { appliedOosOversample } from "./dataFacts";
@@ -441,6 +441,14 @@ export interface StudentRecipe {
    * `oos` (`OosTargetTeacher`); 0 keeps the teacher's targets.
    */
   oosTargetMass?: number;
+  /**
+   * A wide part for the student (wide and deep): this many hashed token
+   * n-gram buckets of `wideDim` floats whose logits add to the transformer's
+   * (lib/models/wideNgrams.ts); 0 or absent for none.
+   */
+  wideNgramBuckets?: number;
+  /** Width of each wide bucket (default 32). */
+  wideDim?: number;
 }
 
 /**
@@ -472,6 +480,16 @@ export function withOosTargets(teacher: SequenceClassificationModel, recipe: Pic
   const oos = oosId(data);
   if (!recipe.oosTargetMass || oos === undefined) return teacher;
   return new OosTargetTeacher(teacher, { oosId: oos, mass: recipe.oosTargetMass });
+}
+
+/**
+ * The recipe's student, initialised from the teacher (with the recipe's wide part, if any). @internal
+ *
+ * @example recipeStudent(teacher, { seed: 42, wideNgramBuckets: 2048, wideDim: 32 }).config.wide_ngram_buckets; // 2048
+ */
+export function recipeStudent(teacher: PreTrainedModel, recipe: Pick<StudentRecipe, "seed" | "wideNgramBuckets" | "wideDim">): DistilBertForSequenceClassification {
+  const wide = recipe.wideNgramBuckets ? { wide_ngram_buckets: recipe.wideNgramBuckets, wide_dim: recipe.wideDim ?? 32 } : {};
+  return studentInit(teacher, { init: "distilbert", seed: recipe.seed, config: wide });
 }
 
 /**
@@ -554,7 +572,7 @@ export async function trainStudent(mode: "alone" | "distill", options: Partial<S
   const teacherDir = teacherOption ?? modelPath("bert-clinc-teacher");
   const teacher = AutoModelForSequenceClassification.fromPretrained(teacherDir, { quiet: true });
   const tokenizer = BertTokenizer.fromPretrained(teacherDir);
-  const student = studentInit(teacher, { init: "distilbert", seed: recipe.seed });
+  const student = recipeStudent(teacher, recipe);
   logger.info(`Student ${workbookModelName(name)}: ${student.spec.layers} layers, ${(student.numParameters() / 1e6).toFixed(2)}M parameters (teacher ${(teacher.numParameters() / 1e6).toFixed(2)}M); backend ${backend}`);
   const teaching = await distillationTeacher(mode === "distill" ? recipe.teacher : "bert", teacher, data, tokenizer, options.bowDir);
   const trainer = new DistillationTrainer({
@@ -675,7 +693,7 @@ export async function tuneStudent(options: Partial<StudentSearch> & { dataset?: 
   // The students' teacher: the BERT teacher, or (recipe.teacher "ensemble") it and the bag-of-words baseline.
   const teaching = await distillationTeacher(recipe.teacher, teacher, data, tokenizer, bowOption);
   const trainer = new DistillationTrainer({
-    modelInit: () => studentInit(teacher, { init: "distilbert", seed: recipe.seed }),
+    modelInit: () => recipeStudent(teacher, recipe),
     teacherModel: withOosTargets(teaching.model, recipe, data),
     tokenizer,
     cacheTeacherLogits: true,
