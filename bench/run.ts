@@ -27,6 +27,7 @@ import { benchQat } from "./qat";
 import { benchMutation } from "./mutation";
 import { benchDemo } from "./demo";
 import { benchServing, servingRows } from "./serving";
+import { benchLatencyBreakdown } from "./latencyBreakdown";
 
 const DISTILLATION_TARGETS: Record<string, [string, (v: number) => boolean]> = {
   distilledMinusAlonePoints: ["> 0 (distilled beats alone)", (v) => v > 0],
@@ -56,7 +57,7 @@ const QUANTIZATION_TARGETS: Record<string, [string, (v: number) => boolean]> = {
 };
 
 /** Benches that run only when named (long, or diagnostic). */
-const BY_NAME_ONLY = new Set(["kdLogits", "kdLayers", "kernels", "baselineSearch", "workbook", "workbookOwnData", "mutation", "demo", "serving"]);
+const BY_NAME_ONLY = new Set(["kdLogits", "kdLayers", "kernels", "baselineSearch", "workbook", "workbookOwnData", "mutation", "demo", "serving", "latencyBreakdown"]);
 
 /** The demo page in headless Chromium against the Node pipeline on the same int8 file. */
 const DEMO_TARGETS: Record<string, [string, (v: number) => boolean]> = {
@@ -133,6 +134,7 @@ const BENCHES: Record<string, () => Promise<Row[]>> = {
     });
   },
   serving: async () => servingRows(await benchServing()),
+  latencyBreakdown: benchLatencyBreakdown,
   pruning: async () => {
     const r = await benchPruning();
     const rows: Row[] = [];
