@@ -222,6 +222,7 @@ export function validateConfig(c: ModelConfig): void {
     check(c.hidden_size % c.num_attention_heads === 0, `hidden_size (${c.hidden_size}) must be a multiple of num_attention_heads (${c.num_attention_heads})`);
     check(prob(c.hidden_dropout_prob) && prob(c.attention_probs_dropout_prob), "dropout probabilities must be in [0, 1)");
     check(c.position_embedding_type === undefined || c.position_embedding_type === "absolute", `position_embedding_type "${c.position_embedding_type}" is not supported (only "absolute")`);
+    check(wideNgramSpec(c) === undefined, "wide_ngram_buckets and wide_dim: only DistilBERT models have a wide n-gram part (a BERT model would ignore them)");
   } else if (c.model_type === "distilbert") {
     for (const k of ["vocab_size", "dim", "n_layers", "n_heads", "hidden_dim", "max_position_embeddings"] as const) {
       check(posInt(c[k]), `${k} must be a positive integer, got ${c[k]}`);

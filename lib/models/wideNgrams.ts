@@ -77,10 +77,10 @@ export function ngramBuckets(ids: Int32Array, mask: Int32Array | undefined, batc
  */
 export function wideFeatures(table: tf.Tensor, ids: tf.Tensor2D, mask: tf.Tensor2D | undefined): tf.Tensor2D {
   const [batch, seq] = ids.shape;
-  const [buckets, dim] = table.shape;
+  const [buckets] = table.shape;
   const { index, weight, width } = ngramBuckets(ids.dataSync() as Int32Array, mask ? Int32Array.from(mask.dataSync()) : undefined, batch, seq, buckets);
-  const rows = embedding(table, tf.tensor2d(index, [batch, width], "int32")); // [batch·width, dim] or [batch, width, dim]
-  const weighted = tf.mul(tf.reshape(rows, [batch, width, dim]), tf.tensor3d(weight, [batch, width, 1]));
+  const rows = embedding(table, tf.tensor2d(index, [batch, width], "int32")); // [batch, width, dim]
+  const weighted = tf.mul(rows, tf.tensor3d(weight, [batch, width, 1]));
   return tf.sum(weighted, 1) as tf.Tensor2D;
 }
 

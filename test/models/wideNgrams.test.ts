@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs-core";
 import { maxAbsDiff, ready, tmpDir } from "../helpers/setup";
 import { LABELS, tokenizer } from "../helpers/tinyModels";
-import { DistilBertForSequenceClassification, labelMaps } from "../../lib/models";
+import { BertForSequenceClassification, DistilBertForSequenceClassification, labelMaps } from "../../lib/models";
 import { bigramBucket, ngramBuckets, unigramBucket } from "../../lib/models/wideNgrams";
 import { exportToOnnx } from "../../lib/onnx";
 import { quantizeDynamicModel } from "../../lib/quantization";
@@ -74,10 +74,11 @@ test("a wide-and-deep DistilBERT's logits are the deep model's plus the wide cla
   for (const m of [wide, deep, loaded]) m.dispose();
 });
 
-test("the wide part's config must name both sizes as positive integers", () => {
+test("the wide part's config must name both sizes as positive integers, on a DistilBERT model", () => {
   assert.throws(() => tiny({ wide_ngram_buckets: 16 }), /wide_ngram_buckets and wide_dim must both be positive integers \(or both absent\), got 16 and undefined/);
   assert.throws(() => tiny({ wide_ngram_buckets: 0, wide_dim: 4 }), /must both be positive integers.*got 0 and 4/);
   assert.throws(() => tiny({ wide_ngram_buckets: 16, wide_dim: 2.5 }), /got 16 and 2\.5/);
+  assert.throws(() => BertForSequenceClassification.fromConfig({ vocab_size: tokenizer.vocabSize, hidden_size: 16, num_hidden_layers: 1, num_attention_heads: 2, intermediate_size: 32, max_position_embeddings: 12, ...labelMaps(LABELS), ...WIDE }), /only DistilBERT models have a wide n-gram part \(a BERT model would ignore them\)/);
 });
 
 test("ONNX export, dynamic quantization and vocabulary pruning refuse a wide part rather than drop it", async () => {
