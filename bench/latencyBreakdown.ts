@@ -31,7 +31,7 @@ async function ortProfile(file: string, feeds: Record<string, ort.Tensor>, runs 
   try {
     const session = await ort.InferenceSession.create(file, { executionProviders: ["cpu"], intraOpNumThreads: 1, graphOptimizationLevel: "all", enableProfiling: true, profileFilePrefix: path.join(dir, "profile") });
     for (let i = 0; i < runs; i++) await session.run(feeds, ["logits"]);
-    (session as unknown as { endProfiling(): void }).endProfiling();
+    session.endProfiling();
     await session.release();
     const [name] = fs.readdirSync(dir).filter((f) => f.endsWith(".json"));
     if (!name) throw new Error(`ONNX Runtime wrote no profile in ${dir}`);
