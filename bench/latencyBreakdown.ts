@@ -3,16 +3,17 @@
 // notebook 06 runs it (OnnxPipeline, one intra-op thread), split into
 // tokenization, the ONNX Runtime feeds, session.run alone, and the whole
 // pipeline call, beside the teacher's TF.js pipeline; plus ONNX Runtime's own
-// profile of one run (kernels per run, time per operator type).
+// profile of one run (kernels per run, time per operator type); and the same
+// model exported with fused attention (one MultiHeadAttention per layer).
 //   npm run bench -- latencyBreakdown
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as ort from "onnxruntime-node";
 import { BertTokenizer } from "../lib/tokenizers";
-import { batchFeeds, createModelForProvider } from "../lib/onnx";
+import { batchFeeds, createModelForProvider, exportToOnnx, quantizeDynamic } from "../lib/onnx";
 import { OnnxPipeline, pipeline } from "../lib/pipelines";
-import { readConfig } from "../lib/models";
+import { AutoModelForSequenceClassification, readConfig } from "../lib/models";
 import { MODELS_DIR } from "../lib/workbook/hub";
 import type { BenchRow } from "../tools/benchSummary";
 import { PIN_QUERY, interleavedLatency } from "./latency";
@@ -60,14 +61,27 @@ export async function benchLatencyBreakdown(): Promise<BenchRow[]> {
   const final = new OnnxPipeline(session, tokenizer, readConfig(dir));
   const teacher = pipeline("text-classification", path.join(MODELS_DIR, "bert-clinc-teacher"));
   const feeds = batchFeeds(tokenizer.call([PIN_QUERY]), session.inputNames);
+  // The same model exported with each layer's attention as one MultiHeadAttention
+  // node (ExportOptions.fuseAttention), quantized the same way: what fusing buys.
+  const fusedDir = fs.mkdtempSync(path.join(os.tmpdir(), "fused-attention-"));
+  const fusedFile = path.join(fusedDir, "model_quantized.onnx");
+  const model = AutoModelForSequenceClassification.fromPretrained(dir, { quiet: true });
+  exportToOnnx(model, path.join(fusedDir, "model.onnx"), { fuseAttention: true });
+  model.dispose();
+  quantizeDynamic(path.join(fusedDir, "model.onnx"), fusedFile);
+  const fusedSession = await createModelForProvider(fusedFile, "cpu", { intraOpNumThreads: 1 });
   const ms = await interleavedLatency({
     teacherPipeline: () => teacher(PIN_QUERY),
     finalPipeline: () => final(PIN_QUERY),
     tokenize: () => tokenizer.call([PIN_QUERY]),
     tokenizeAndFeeds: () => batchFeeds(tokenizer.call([PIN_QUERY]), session.inputNames),
     sessionRun: () => session.run(feeds, ["logits"]),
+    sessionRunFused: () => fusedSession.run(feeds, ["logits"]),
   });
   const profile = await ortProfile(file, feeds);
+  const fusedProfile = await ortProfile(fusedFile, feeds);
+  await fusedSession.release();
+  fs.rmSync(fusedDir, { recursive: true, force: true });
   final.dispose();
   teacher.dispose();
   const bench = `latencyBreakdown (${BREAKDOWN_MODEL} int8 ONNX, "${PIN_QUERY}")`;
@@ -82,5 +96,8 @@ export async function benchLatencyBreakdown(): Promise<BenchRow[]> {
     { bench, metric: "teacher / session.run alone (x): the ratio if everything around the run were free", value: ms.teacherPipeline / ms.sessionRun },
     { bench, metric: "ONNX Runtime kernels per run (after graph optimization)", value: profile.kernelsPerRun },
     ...profile.operators.slice(0, 8).map((o) => ({ bench, metric: `kernel time share: ${o.op} (${o.nodes} per run)`, value: o.share })),
+    { bench, metric: "session.run ms with fused attention (one MultiHeadAttention per layer)", value: ms.sessionRunFused },
+    { bench, metric: "fused attention: ONNX Runtime kernels per run", value: fusedProfile.kernelsPerRun },
+    { bench, metric: "fused attention: teacher / (session.run + the pipeline around it) (x)", value: ms.teacherPipeline / (ms.sessionRunFused + ms.finalPipeline - ms.sessionRun) },
   ];
 }

@@ -9,9 +9,19 @@ import { rejectWidePart } from "../models/wideNgrams";
 export interface ExportOptions {
   /** ONNX opset; at least 17 (LayerNormalization). Default 17. */
   opset?: number;
+  /**
+   * Each layer's attention core (heads split, scores, mask, softmax, context,
+   * heads merged) as one ONNX Runtime `com.microsoft.MultiHeadAttention` node
+   * instead of eleven standard ops, as ONNX Runtime's transformer optimizer
+   * fuses it. The Q/K/V projections stay MatMul + Add, so dynamic quantization
+   * still finds them. Runs in ONNX Runtime (node and web) only. Default false.
+   */
+  fuseAttention?: boolean;
 }
 
 const NEG_INF = -3.4028234663852886e38;
+/** ONNX Runtime's contrib operators (MultiHeadAttention). */
+const MS_DOMAIN = "com.microsoft";
 
 /**
  * What the exporter reads of a model: its architecture and its weights by
@@ -108,11 +118,18 @@ export function buildOnnxModel(source: OnnxExportSource, options: ExportOptions 
   if (sc.tokenTypeEmbeddings && types) x = g.op("Add", [x, g.op("Gather", [init(`${sc.tokenTypeEmbeddings}.weight`), types], { name: "embeddings/token_type/Gather" })], { name: "embeddings/Add_types" });
   x = norm(x, sc.embeddingsNorm, "embeddings");
 
+  const fused = options.fuseAttention === true;
   // Attention mask → additive bias [batch, 1, 1, seq]: 0 attended, float32 min padded.
-  const maskF = g.op("Cast", [mask], { name: "mask/Cast", attrs: { to: DataType.FLOAT } });
-  const inverted = g.op("Sub", [g.scalar("mask_one", 1), maskF], { name: "mask/Sub" });
-  const bias = g.op("Mul", [inverted, g.scalar("mask_min", NEG_INF)], { name: "mask/Mul" });
-  const maskBias = g.op("Unsqueeze", [bias, g.int64("mask_axes", [1, 2])], { name: "mask/Unsqueeze" });
+  // MultiHeadAttention reads the mask itself, as key padding: int32 [batch, seq], 1 attended.
+  let maskBias = "";
+  let keyPadding = "";
+  if (fused) keyPadding = g.op("Cast", [mask], { name: "mask/Cast_int32", attrs: { to: DataType.INT32 } });
+  else {
+    const maskF = g.op("Cast", [mask], { name: "mask/Cast", attrs: { to: DataType.FLOAT } });
+    const inverted = g.op("Sub", [g.scalar("mask_one", 1), maskF], { name: "mask/Sub" });
+    const bias = g.op("Mul", [inverted, g.scalar("mask_min", NEG_INF)], { name: "mask/Mul" });
+    maskBias = g.op("Unsqueeze", [bias, g.int64("mask_axes", [1, 2])], { name: "mask/Unsqueeze" });
+  }
 
   const headDim = s.headDim;
   // Shapes per head count: a layer with pruned heads (config.pruned_heads) has fewer.
@@ -123,7 +140,7 @@ export function buildOnnxModel(source: OnnxExportSource, options: ExportOptions 
     if (!sh) shapes.set(heads, (sh = { heads: g.int64(`heads_shape${tag}`, [0, 0, heads, headDim]), merged: g.int64(`merged_shape${tag}`, [0, 0, heads * headDim]) }));
     return sh;
   };
-  const scale = g.scalar("attention_scale", 1 / Math.sqrt(headDim));
+  const scale = fused ? "" : g.scalar("attention_scale", 1 / Math.sqrt(headDim));
   const sqrt2 = g.scalar("gelu_sqrt_two", Math.SQRT2);
   const half = g.scalar("gelu_half", 0.5);
   const one = g.scalar("gelu_one", 1);
@@ -131,16 +148,23 @@ export function buildOnnxModel(source: OnnxExportSource, options: ExportOptions 
   for (let i = 0; i < s.layers; i++) {
     const n = sc.layer(i);
     const p = `layer.${i}`;
-    const { heads: headsShape, merged: mergedShape } = shapesFor(s.layerHeads[i]);
-    const split = (t: string, perm: number[], tag: string) =>
-      g.op("Transpose", [g.op("Reshape", [t, headsShape], { name: `${p}/${tag}/Reshape` })], { name: `${p}/${tag}/Transpose`, attrs: { perm } });
-    const q = split(dense(x, n.query, `${p}/query`), [0, 2, 1, 3], "q");
-    const kT = split(dense(x, n.key, `${p}/key`), [0, 2, 3, 1], "k");
-    const v = split(dense(x, n.value, `${p}/value`), [0, 2, 1, 3], "v");
-    const scores = g.op("Add", [g.op("Mul", [g.op("MatMul", [q, kT], { name: `${p}/scores/MatMul` }), scale], { name: `${p}/scores/Mul` }), maskBias], { name: `${p}/scores/Add` });
-    const probs = g.op("Softmax", [scores], { name: `${p}/Softmax`, attrs: { axis: -1 } });
-    const ctx = g.op("MatMul", [probs, v], { name: `${p}/context/MatMul` });
-    const merged = g.op("Reshape", [g.op("Transpose", [ctx], { name: `${p}/context/Transpose`, attrs: { perm: [0, 2, 1, 3] } }), mergedShape], { name: `${p}/context/Reshape` });
+    let merged: string;
+    if (fused) {
+      const qkv = [dense(x, n.query, `${p}/query`), dense(x, n.key, `${p}/key`), dense(x, n.value, `${p}/value`)];
+      // Inputs: query, key, value, bias (none: the projections add theirs), key padding mask.
+      [merged] = g.node("MultiHeadAttention", [...qkv, "", keyPadding], { name: `${p}/MultiHeadAttention`, domain: MS_DOMAIN, attrs: { num_heads: s.layerHeads[i] } });
+    } else {
+      const { heads: headsShape, merged: mergedShape } = shapesFor(s.layerHeads[i]);
+      const split = (t: string, perm: number[], tag: string) =>
+        g.op("Transpose", [g.op("Reshape", [t, headsShape], { name: `${p}/${tag}/Reshape` })], { name: `${p}/${tag}/Transpose`, attrs: { perm } });
+      const q = split(dense(x, n.query, `${p}/query`), [0, 2, 1, 3], "q");
+      const kT = split(dense(x, n.key, `${p}/key`), [0, 2, 3, 1], "k");
+      const v = split(dense(x, n.value, `${p}/value`), [0, 2, 1, 3], "v");
+      const scores = g.op("Add", [g.op("Mul", [g.op("MatMul", [q, kT], { name: `${p}/scores/MatMul` }), scale], { name: `${p}/scores/Mul` }), maskBias], { name: `${p}/scores/Add` });
+      const probs = g.op("Softmax", [scores], { name: `${p}/Softmax`, attrs: { axis: -1 } });
+      const ctx = g.op("MatMul", [probs, v], { name: `${p}/context/MatMul` });
+      merged = g.op("Reshape", [g.op("Transpose", [ctx], { name: `${p}/context/Transpose`, attrs: { perm: [0, 2, 1, 3] } }), mergedShape], { name: `${p}/context/Reshape` });
+    }
     x = norm(g.op("Add", [dense(merged, n.attentionOutput, `${p}/attention_output`), x], { name: `${p}/attention/residual` }), n.attentionNorm, `${p}/attention`);
     const inter = dense(x, n.intermediate, `${p}/intermediate`);
     let act: string;
@@ -163,5 +187,5 @@ export function buildOnnxModel(source: OnnxExportSource, options: ExportOptions 
   g.op("Add", [logitsMm, init(`${sc.classifier}.bias`)], { name: "classifier/Add", output: "logits" });
   g.output("logits", DataType.FLOAT, ["batch", source.numLabels]);
   g.output("pooled_output", DataType.FLOAT, ["batch", s.hidden]);
-  return g.model(opset);
+  return g.model(opset, undefined, fused ? [{ domain: MS_DOMAIN, version: 1 }] : []);
 }

@@ -7,7 +7,7 @@ import * as ort from "onnxruntime-node";
 import { ready, maxAbsDiff, tmpDir, values } from "../helpers/setup";
 import { BertForSequenceClassification, DistilBertForSequenceClassification, PreTrainedModel, labelMaps } from "../../lib/models";
 import { BertTokenizer } from "../../lib/tokenizers";
-import { createModelForProvider, decodeModel, exportOnnxFolder, exportToOnnx } from "../../lib/onnx";
+import { createModelForProvider, decodeModel, exportOnnxFolder, exportToOnnx, quantizeDynamic } from "../../lib/onnx";
 import { OnnxClassifier } from "../../lib/pipelines";
 import { OnnxPipeline } from "../../lib/pipelines";
 import { pipeline } from "../../lib/pipelines";
@@ -55,6 +55,29 @@ for (const [kind, make] of Object.entries(models)) {
     model.dispose();
   });
 }
+
+test("fuseAttention: one MultiHeadAttention per layer (pruned heads too), the same logits and features as the standard export, fp32 and int8", async () => {
+  await ready;
+  const model = DistilBertForSequenceClassification.fromConfig({ vocab_size: tokenizer.vocabSize, dim: 16, n_layers: 2, n_heads: 4, hidden_dim: 32, max_position_embeddings: 64, initializer_range: 0.3, pruned_heads: { "0": [0, 2], "1": [3] }, ...labels }, { seed: 7 });
+  const dir = tmpDir();
+  const files = { standard: path.join(dir, "standard.onnx"), fused: path.join(dir, "fused.onnx") };
+  exportToOnnx(model, files.standard);
+  exportToOnnx(model, files.fused, { fuseAttention: true });
+  const nodes = decodeModel(new Uint8Array(fs.readFileSync(files.fused))).graph!.node!;
+  const attention = nodes.filter((n) => n.opType === "MultiHeadAttention");
+  assert.deepEqual(attention.map((n) => [n.domain, n.attribute![0].name, Number(n.attribute![0].i)]), [["com.microsoft", "num_heads", 2], ["com.microsoft", "num_heads", 3]]);
+  for (const op of ["Softmax", "Transpose", "Reshape"]) assert.ok(!nodes.some((n) => n.opType === op), `${op} left beside MultiHeadAttention`);
+  for (const f of Object.values(files)) quantizeDynamic(f, f.replace(".onnx", "_quantized.onnx"));
+  const pipes = Object.fromEntries(await Promise.all(Object.values(files).flatMap((f) => [f, f.replace(".onnx", "_quantized.onnx")]).map(async (f) => [path.basename(f), new OnnxPipeline(await createModelForProvider(f), tokenizer, model.config.id2label)] as const)));
+  const enc = tokenizer.call(texts); // padded: the mask must reach MultiHeadAttention
+  const ours = values(model.call({ input_ids: tf.tensor2d(enc.input_ids, undefined, "int32"), attention_mask: tf.tensor2d(enc.attention_mask, undefined, "int32") }).logits);
+  const out = async (name: string) => { const o = await pipes[name]._forwardFeatures(enc); return { logits: o.logits.flatMap((r) => [...r]), features: o.features.flatMap((r) => [...r]) }; };
+  const [standard, fused, standardQ, fusedQ] = await Promise.all(["standard.onnx", "fused.onnx", "standard_quantized.onnx", "fused_quantized.onnx"].map(out));
+  assert.ok(maxAbsDiff(ours, fused.logits) < 1e-4, `fp32 against TF.js: ${maxAbsDiff(ours, fused.logits)}`);
+  assert.ok(maxAbsDiff(standard.logits, fused.logits) < 1e-5 && maxAbsDiff(standard.features, fused.features) < 1e-5);
+  assert.ok(maxAbsDiff(standardQ.logits, fusedQ.logits) < 1e-4 && maxAbsDiff(standardQ.features, fusedQ.features) < 1e-4, `int8: ${maxAbsDiff(standardQ.logits, fusedQ.logits)}`);
+  model.dispose();
+});
 
 test("ONNX errors: missing and corrupt files, wrong input names, bad opset", async () => {
   await ready;
