@@ -119,17 +119,10 @@ export function buildOnnxModel(source: OnnxExportSource, options: ExportOptions 
   x = norm(x, sc.embeddingsNorm, "embeddings");
 
   const fused = options.fuseAttention === true;
-  // Attention mask → additive bias [batch, 1, 1, seq]: 0 attended, float32 min padded.
-  // MultiHeadAttention reads the mask itself, as key padding: int32 [batch, seq], 1 attended.
-  let maskBias = "";
-  let keyPadding = "";
-  if (fused) keyPadding = g.op("Cast", [mask], { name: "mask/Cast_int32", attrs: { to: DataType.INT32 } });
-  else {
-    const maskF = g.op("Cast", [mask], { name: "mask/Cast", attrs: { to: DataType.FLOAT } });
-    const inverted = g.op("Sub", [g.scalar("mask_one", 1), maskF], { name: "mask/Sub" });
-    const bias = g.op("Mul", [inverted, g.scalar("mask_min", NEG_INF)], { name: "mask/Mul" });
-    maskBias = g.op("Unsqueeze", [bias, g.int64("mask_axes", [1, 2])], { name: "mask/Unsqueeze" });
-  }
+  // The attention mask as each form of attention reads it: MultiHeadAttention as
+  // key padding (int32 [batch, seq], 1 attended), the standard ops as an additive
+  // bias [batch, 1, 1, seq] (0 attended, float32 min padded).
+  const attentionMask = fused ? g.op("Cast", [mask], { name: "mask/Cast_int32", attrs: { to: DataType.INT32 } }) : additiveMaskBias(g, mask);
 
   const headDim = s.headDim;
   // Shapes per head count: a layer with pruned heads (config.pruned_heads) has fewer.
@@ -152,7 +145,7 @@ export function buildOnnxModel(source: OnnxExportSource, options: ExportOptions 
     if (fused) {
       const qkv = [dense(x, n.query, `${p}/query`), dense(x, n.key, `${p}/key`), dense(x, n.value, `${p}/value`)];
       // Inputs: query, key, value, bias (none: the projections add theirs), key padding mask.
-      [merged] = g.node("MultiHeadAttention", [...qkv, "", keyPadding], { name: `${p}/MultiHeadAttention`, domain: MS_DOMAIN, attrs: { num_heads: s.layerHeads[i] } });
+      [merged] = g.node("MultiHeadAttention", [...qkv, "", attentionMask], { name: `${p}/MultiHeadAttention`, domain: MS_DOMAIN, attrs: { num_heads: s.layerHeads[i] } });
     } else {
       const { heads: headsShape, merged: mergedShape } = shapesFor(s.layerHeads[i]);
       const split = (t: string, perm: number[], tag: string) =>
@@ -160,7 +153,7 @@ export function buildOnnxModel(source: OnnxExportSource, options: ExportOptions 
       const q = split(dense(x, n.query, `${p}/query`), [0, 2, 1, 3], "q");
       const kT = split(dense(x, n.key, `${p}/key`), [0, 2, 3, 1], "k");
       const v = split(dense(x, n.value, `${p}/value`), [0, 2, 1, 3], "v");
-      const scores = g.op("Add", [g.op("Mul", [g.op("MatMul", [q, kT], { name: `${p}/scores/MatMul` }), scale], { name: `${p}/scores/Mul` }), maskBias], { name: `${p}/scores/Add` });
+      const scores = g.op("Add", [g.op("Mul", [g.op("MatMul", [q, kT], { name: `${p}/scores/MatMul` }), scale], { name: `${p}/scores/Mul` }), attentionMask], { name: `${p}/scores/Add` });
       const probs = g.op("Softmax", [scores], { name: `${p}/Softmax`, attrs: { axis: -1 } });
       const ctx = g.op("MatMul", [probs, v], { name: `${p}/context/MatMul` });
       merged = g.op("Reshape", [g.op("Transpose", [ctx], { name: `${p}/context/Transpose`, attrs: { perm: [0, 2, 1, 3] } }), mergedShape], { name: `${p}/context/Reshape` });
@@ -188,4 +181,12 @@ export function buildOnnxModel(source: OnnxExportSource, options: ExportOptions 
   g.output("logits", DataType.FLOAT, ["batch", source.numLabels]);
   g.output("pooled_output", DataType.FLOAT, ["batch", s.hidden]);
   return g.model(opset, undefined, fused ? [{ domain: MS_DOMAIN, version: 1 }] : []);
+}
+
+/** attention_mask (int64, 1 attended) → an additive bias [batch, 1, 1, seq]: 0 attended, float32 min padded. */
+function additiveMaskBias(g: GraphBuilder, mask: string): string {
+  const maskF = g.op("Cast", [mask], { name: "mask/Cast", attrs: { to: DataType.FLOAT } });
+  const inverted = g.op("Sub", [g.scalar("mask_one", 1), maskF], { name: "mask/Sub" });
+  const bias = g.op("Mul", [inverted, g.scalar("mask_min", NEG_INF)], { name: "mask/Mul" });
+  return g.op("Unsqueeze", [bias, g.int64("mask_axes", [1, 2])], { name: "mask/Unsqueeze" });
 }
