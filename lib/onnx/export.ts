@@ -87,6 +87,7 @@ export function exportToOnnx(model: PreTrainedModel, path: string, options: Expo
 export function buildOnnxModel(source: OnnxExportSource, options: ExportOptions = {}): onnx.ModelProto {
   const opset = options.opset ?? 17;
   if (!Number.isInteger(opset) || opset < 17) throw new Error(`exportToOnnx: opset must be an integer >= 17 (LayerNormalization), got ${opset}`);
+  if (options.fuseAttention !== undefined && typeof options.fuseAttention !== "boolean") throw new Error(`exportToOnnx: fuseAttention must be true or false, got ${JSON.stringify(options.fuseAttention)}`);
   const s = source.spec;
   const sc = source.scheme;
   const headDense = sc.headDense;

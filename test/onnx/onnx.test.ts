@@ -89,6 +89,7 @@ test("ONNX errors: missing and corrupt files, wrong input names, bad opset", asy
   await assert.rejects(createModelForProvider(path.join(dir, "bad.onnx"), "cpu", { intraOpNumThreads: -1 }), /intraOpNumThreads must be an integer >= 0/);
   const model = models.distilbert();
   assert.throws(() => exportToOnnx(model, path.join(dir, "m.onnx"), { opset: 13 }), /opset must be an integer >= 17/);
+  assert.throws(() => exportToOnnx(model, path.join(dir, "m.onnx"), { fuseAttention: "yes" as unknown as boolean }), /fuseAttention must be true or false, got "yes"/);
   exportToOnnx(model, path.join(dir, "m.onnx"));
   const session = await createModelForProvider(path.join(dir, "m.onnx"));
   await assert.rejects(session.run({ ids: new ort.Tensor("int64", BigInt64Array.of(1n), [1, 1]) }), /input/i);
